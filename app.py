@@ -1,0 +1,12 @@
+"""Genre Studio: the Streamlit entry point. Lists only pages that work."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Genre Studio", page_icon="🎵", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/classify.py", title="Classify", icon="🎧", url_path="classify"),
+]
+
+st.navigation(PAGES).run()

@@ -1,0 +1,24 @@
+"""Shared audio utilities: decoding, resampling, mel spectrograms and their inversion."""
+
+from audio.decode import DEFAULT_MAX_MINUTES, MIN_SECONDS, Audio, AudioSource, load_audio
+from audio.errors import AudioError
+from audio.inversion import griffin_lim, mel_to_audio, mel_to_linear
+from audio.resample import resample
+from audio.spectrogram import LogMel, MelSpec, log_mel, mel_filterbank
+
+__all__ = [
+    "DEFAULT_MAX_MINUTES",
+    "MIN_SECONDS",
+    "Audio",
+    "AudioError",
+    "AudioSource",
+    "LogMel",
+    "MelSpec",
+    "griffin_lim",
+    "load_audio",
+    "log_mel",
+    "mel_filterbank",
+    "mel_to_audio",
+    "mel_to_linear",
+    "resample",
+]

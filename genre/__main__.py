@@ -1,0 +1,5 @@
+import sys
+
+from genre.cli import main
+
+sys.exit(main())

@@ -1,0 +1,162 @@
+"""``Classifier``: audio in, per-window and track-level genre probabilities out.
+
+The whole track's log-mel is computed once and sliced into overlapping windows, which run as
+one batch. The object holds no per-request state, so one instance can serve many sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from audio import DEFAULT_MAX_MINUTES, Audio, AudioSource, LogMel, load_audio, resample
+from genre.bundle import Bundle, load_bundle
+
+BATCH_WINDOWS = 128  # bounds memory on 10-minute files
+
+
+@dataclass
+class Prediction:
+    labels: tuple[str, ...]
+    window_starts_s: np.ndarray  # [windows]
+    window_probs: np.ndarray  # [windows, labels]
+    probs: np.ndarray  # [labels], the mean of the window probabilities
+    duration_s: float  # analysed audio
+    source_duration_s: float
+    mel: np.ndarray  # the front-end's output for the whole analysed track [n_mels, frames]
+    mel_hop_s: float
+    warnings: list[str] = field(default_factory=list)
+    tags: dict[str, float] | None = (
+        None  # auxiliary tag scores, best first (when the model has them)
+    )
+
+    @property
+    def genre(self) -> str:
+        return self.labels[int(np.argmax(self.probs))]
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.probs))
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        return {label: float(p) for label, p in zip(self.labels, self.probs, strict=True)}
+
+    def ranked(self) -> list[tuple[str, float]]:
+        return sorted(self.probabilities.items(), key=lambda item: item[1], reverse=True)
+
+    def window_genres(self) -> list[str]:
+        return [self.labels[i] for i in np.argmax(self.window_probs, axis=1)]
+
+    def to_json(self, file: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {} if file is None else {"file": file}
+        out.update(
+            genre=self.genre,
+            confidence=round(self.confidence, 6),
+            probabilities={k: round(v, 6) for k, v in self.probabilities.items()},
+        )
+        if self.tags:
+            out["tags"] = {k: round(v, 4) for k, v in list(self.tags.items())[:10]}
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
+
+
+def window_starts(n_frames: int, window: int, hop: int) -> list[int]:
+    """Start frames of windows covering ``n_frames``; the last window ends at the track's end."""
+    if n_frames <= window:
+        return [0]
+    starts = list(range(0, n_frames - window + 1, hop))
+    if n_frames - window - starts[-1] > hop // 2:
+        starts.append(n_frames - window)
+    return starts
+
+
+class Classifier:
+    """Loads a bundle once; :meth:`predict` is safe to call from several threads."""
+
+    def __init__(self, bundle: Bundle | str | Path) -> None:
+        self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+        self.model = self.bundle.build_model()
+        self.frontend = LogMel(self.bundle.frontend).eval()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.bundle.labels
+
+    def predict(
+        self,
+        source: AudioSource | Audio,
+        *,
+        name: str | None = None,
+        max_minutes: float = DEFAULT_MAX_MINUTES,
+    ) -> Prediction:
+        """Decode (raising ``audio.AudioError`` on bad input) and classify."""
+        audio = (
+            source
+            if isinstance(source, Audio)
+            else load_audio(
+                source, sample_rate=self.bundle.sample_rate, max_minutes=max_minutes, name=name
+            )
+        )
+        samples = resample(audio.samples, audio.sample_rate, self.bundle.sample_rate)
+        return self.predict_samples(
+            samples, source_duration_s=audio.source_duration_s, warnings=audio.warnings
+        )
+
+    def embed_windows(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+        """Cut a track's log-mel [n_mels, frames] into the bundle's window batch."""
+        window, hop = self.bundle.window_frames, self.bundle.hop_frames
+        if mel.shape[1] < window:  # short clip: loop it to one full window
+            repeats = -(-window // mel.shape[1])
+            mel = mel.repeat(1, repeats)[:, :window]
+        starts = window_starts(mel.shape[1], window, hop)
+        batch = torch.stack([mel[:, s : s + window] for s in starts])
+        return batch, mel, starts
+
+    def predict_samples(
+        self,
+        samples: np.ndarray,
+        *,
+        source_duration_s: float | None = None,
+        warnings: list[str] | None = None,
+    ) -> Prediction:
+        """Classify mono float32 samples already at the bundle's sample rate."""
+        with torch.inference_mode():
+            wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
+            mel = self.frontend(wave)
+            batch, _, starts = self.embed_windows(mel)
+            logits, tags = [], []
+            for chunk in torch.split(batch, BATCH_WINDOWS):
+                out = self.model(chunk)
+                if isinstance(out, dict):
+                    logits.append(out["logits"])
+                    if "tags" in out:
+                        tags.append(out["tags"])
+                else:
+                    logits.append(out)
+            window_probs = torch.softmax(torch.cat(logits), dim=1).double().numpy()
+        hop_s = self.bundle.frontend.hop / self.bundle.sample_rate
+        tag_scores = None
+        if tags and self.bundle.tags:
+            mean_tags = torch.cat(tags).mean(dim=0).tolist()
+            tag_scores = dict(
+                sorted(zip(self.bundle.tags, mean_tags, strict=True), key=lambda kv: -kv[1])
+            )
+        duration = len(samples) / self.bundle.sample_rate
+        return Prediction(
+            labels=self.labels,
+            window_starts_s=np.asarray(starts, dtype=np.float64) * hop_s,
+            window_probs=window_probs,
+            probs=window_probs.mean(axis=0),
+            duration_s=duration,
+            source_duration_s=source_duration_s or duration,
+            mel=mel.numpy(),
+            mel_hop_s=hop_s,
+            warnings=list(warnings or []),
+            tags=tag_scores,
+        )

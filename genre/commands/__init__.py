@@ -1,0 +1,1 @@
+"""Sub-commands of ``python -m genre``; each module here is one command."""

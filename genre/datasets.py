@@ -1,0 +1,123 @@
+"""Find labelled audio tracks in a user's folder, whatever its layout.
+
+Recognised: the Kaggle copy (``genres_original/<genre>/<genre>.000NN.wav``), the original
+tarball (``genres/<genre>/*.au``), and any folder whose sub-folders are class names. Files that
+cannot be read are skipped and reported, never fatal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import soundfile as sf
+
+from genre.errors import DatasetError
+
+AUDIO_EXTENSIONS = frozenset(
+    {".wav", ".au", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".m4a", ".opus", ".webm"}
+)
+_SOUNDFILE_EXTENSIONS = frozenset({".wav", ".au", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff"})
+_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+
+
+@dataclass(frozen=True)
+class Track:
+    path: Path
+    genre: str
+    track_id: str  # file stem, e.g. "blues.00012"
+    number: int  # the trailing number of the stem (GTZAN ID), or the file's rank in its class
+
+    @property
+    def gtzan_key(self) -> str:
+        """``genre/genre.NNNNN`` as used by the artist-filtered split lists."""
+        return f"{self.genre}/{self.genre}.{self.number:05d}"
+
+
+@dataclass
+class Dataset:
+    root: Path
+    layout: str
+    tracks: list[Track]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def genres(self) -> list[str]:
+        return sorted({t.genre for t in self.tracks})
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for track in self.tracks:
+            out[track.genre] = out.get(track.genre, 0) + 1
+        return dict(sorted(out.items()))
+
+
+def _validate_folder(root: Path) -> None:
+    if not root.exists():
+        raise DatasetError(f"The folder {root} does not exist.")
+    if not root.is_dir():
+        raise DatasetError(f"{root} is a file, not a folder.")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise DatasetError(f"The folder {root} cannot be read (permission denied).")
+
+
+def _class_root(root: Path) -> tuple[Path, str]:
+    for name, layout in (("genres_original", "kaggle"), ("genres", "gtzan-original")):
+        if (root / name).is_dir():
+            return root / name, layout
+    if (root / "Data" / "genres_original").is_dir():
+        return root / "Data" / "genres_original", "kaggle"
+    if (root / "audio").is_dir() and not any(p.suffix in AUDIO_EXTENSIONS for p in root.iterdir()):
+        return root / "audio", "class-folders"
+    return root, "class-folders"
+
+
+def _unreadable_reason(path: Path) -> str | None:
+    try:
+        if path.stat().st_size == 0:
+            return "empty file"
+        if path.suffix.lower() in _SOUNDFILE_EXTENSIONS:
+            info = sf.info(str(path))
+            if info.frames <= 0 or info.samplerate <= 0:
+                return "no audio frames"
+    except (sf.LibsndfileError, RuntimeError, OSError) as err:
+        return f"unreadable: {str(err).splitlines()[0][:120]}"
+    return None
+
+
+def discover(root: str | Path, *, check_readable: bool = True) -> Dataset:
+    """List labelled tracks under ``root``; raises :class:`DatasetError` if there are none."""
+    root = Path(root).expanduser()
+    _validate_folder(root)
+    class_root, layout = _class_root(root)
+    tracks: list[Track] = []
+    skipped: list[tuple[Path, str]] = []
+    class_dirs = sorted(
+        p for p in class_root.iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
+    for class_dir in class_dirs:
+        files = sorted(p for p in class_dir.rglob("*") if p.is_file())
+        rank = 0
+        for path in files:
+            if path.name.startswith("."):
+                continue
+            if path.suffix.lower() not in AUDIO_EXTENSIONS:
+                skipped.append((path, "not an audio file"))
+                continue
+            reason = _unreadable_reason(path) if check_readable else None
+            if reason:
+                skipped.append((path, reason))
+                continue
+            match = _NUMBER.search(path.stem)
+            number = int(match.group(1)) if match else rank
+            tracks.append(Track(path, class_dir.name, path.stem, number))
+            rank += 1
+    if not tracks:
+        found = ", ".join(p.name for p in class_dirs[:5]) or "no sub-folders"
+        raise DatasetError(
+            f"No audio tracks found in {root}. Expected class folders such as "
+            f"genres_original/<genre>/*.wav or genres/<genre>/*.au (found: {found})."
+        )
+    return Dataset(root=root, layout=layout, tracks=tracks, skipped=skipped)

@@ -1,0 +1,59 @@
+"""Where things live: shipped assets, the user's data folder, the shared GTZAN clips.
+
+Everything a user makes (runs, trained models, the choice of active model) goes to the data
+folder outside the checkout, so a ``git clean`` or an update never loses it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ASSETS_DIR = REPO_ROOT / "assets"
+DEFAULT_BUNDLE_NAME = "gtzan-cnn-baseline"
+
+
+def data_dir() -> Path:
+    """The user's data folder (``GENRE_STUDIO_HOME``, else ``~/.local/share/genre-studio``)."""
+    configured = os.environ.get("GENRE_STUDIO_HOME")
+    root = Path(configured) if configured else Path.home() / ".local" / "share" / "genre-studio"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def shared_gtzan_dir() -> Path:
+    """The 100 shared GTZAN clips and tables (``GENRE_SHARED_GTZAN``, else ``../shared``)."""
+    configured = os.environ.get("GENRE_SHARED_GTZAN")
+    if configured:
+        return Path(configured)
+    return REPO_ROOT.parent / "shared" / "data" / "gtzan"
+
+
+def default_bundle_dir() -> Path:
+    return ASSETS_DIR / DEFAULT_BUNDLE_NAME
+
+
+def _active_pointer() -> Path:
+    return data_dir() / "active_bundle.txt"
+
+
+def active_bundle_dir() -> Path:
+    """The bundle the Classify page and CLI use: the promoted one if it still exists."""
+    pointer = _active_pointer()
+    if pointer.is_file():
+        chosen = Path(pointer.read_text(encoding="utf-8").strip())
+        if (chosen / "bundle.json").is_file():
+            return chosen
+    return default_bundle_dir()
+
+
+def set_active_bundle_dir(bundle_dir: Path | None) -> None:
+    """Promote ``bundle_dir``; ``None`` restores the shipped default."""
+    pointer = _active_pointer()
+    if bundle_dir is None:
+        pointer.unlink(missing_ok=True)
+        return
+    tmp = pointer.with_suffix(".tmp")
+    tmp.write_text(str(Path(bundle_dir).resolve()), encoding="utf-8")
+    tmp.replace(pointer)  # atomic: a reader never sees half a path

@@ -1,0 +1,107 @@
+"""Plotly figures shared by the pages. Colours stay fixed per genre across every chart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+GENRE_COLOURS = {
+    "blues": "#1f77b4",
+    "classical": "#b39ddb",
+    "country": "#d4a017",
+    "disco": "#e377c2",
+    "hiphop": "#ff7f0e",
+    "jazz": "#17becf",
+    "metal": "#7f7f7f",
+    "pop": "#ff4b8b",
+    "reggae": "#2ca02c",
+    "rock": "#d62728",
+}
+DISPLAY_NAMES = {"hiphop": "hip-hop"}
+
+
+def display_name(genre: str) -> str:
+    return DISPLAY_NAMES.get(genre, genre)
+
+
+def colour(genre: str) -> str:
+    return GENRE_COLOURS.get(genre, "#8c8c8c")
+
+
+def probability_bars(ranked: Sequence[tuple[str, float]]) -> go.Figure:
+    """Horizontal bars, most likely genre on top."""
+    names = [display_name(g) for g, _ in ranked][::-1]
+    values = [p for _, p in ranked][::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=names,
+            orientation="h",
+            marker_color=[colour(g) for g, _ in ranked][::-1],
+            text=[f"{p:.0%}" for p in values],
+            textposition="outside",
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=320,
+        margin=dict(l=10, r=30, t=10, b=10),
+        xaxis=dict(range=[0, 1.1], tickformat=".0%", title="probability"),
+        showlegend=False,
+    )
+    return fig
+
+
+def genre_timeline(
+    starts_s: np.ndarray, window_probs: np.ndarray, labels: Sequence[str], window_s: float
+) -> go.Figure:
+    """Stacked areas: how the genre mix changes through the track, window by window."""
+    centres = np.asarray(starts_s) + window_s / 2
+    order = np.argsort(-window_probs.mean(axis=0))
+    fig = go.Figure()
+    for i in order:
+        fig.add_trace(
+            go.Scatter(
+                x=centres,
+                y=window_probs[:, i],
+                name=display_name(labels[i]),
+                stackgroup="genres",
+                mode="lines",
+                line=dict(width=0.5, color=colour(labels[i])),
+                hovertemplate=display_name(labels[i]) + ": %{y:.0%} at %{x:.1f} s<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        height=300,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(title="time (s)"),
+        yaxis=dict(title="share of belief", tickformat=".0%", range=[0, 1]),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        hovermode="x unified",
+    )
+    return fig
+
+
+def spectrogram(mel: np.ndarray, hop_s: float, max_columns: int = 800) -> go.Figure:
+    """Log-mel heatmap; long tracks are thinned to ``max_columns`` so the page stays light."""
+    step = max(1, int(np.ceil(mel.shape[1] / max_columns)))
+    shown = mel[:, ::step]
+    times = np.arange(shown.shape[1]) * hop_s * step
+    fig = go.Figure(
+        go.Heatmap(
+            z=shown,
+            x=times,
+            colorscale="Magma",
+            colorbar=dict(title="energy"),
+            hovertemplate="%{x:.1f} s, band %{y}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=260,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(title="time (s)"),
+        yaxis=dict(title="pitch band (low → high)"),
+    )
+    return fig

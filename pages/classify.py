@@ -1,0 +1,204 @@
+"""Classify: record or upload music and see its genre, overall and moment by moment."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from audio import AudioError
+from genre.classifier import Classifier, Prediction
+from genre.errors import GenreError
+from genre.logs import get_logger
+from genre.paths import active_bundle_dir, default_bundle_dir
+from pages import charts
+
+MAX_REMEMBERED = 64  # results kept per browser session, so reruns do not re-analyse
+
+
+@dataclass
+class Outcome:
+    name: str
+    data: bytes
+    prediction: Prediction | None = None
+    error: str | None = None
+
+
+@st.cache_resource(show_spinner="Loading the genre model…")
+def load_classifier(bundle_dir: str) -> Classifier:
+    return Classifier(bundle_dir)
+
+
+def current_classifier() -> Classifier | None:
+    chosen = active_bundle_dir()
+    try:
+        return load_classifier(str(chosen))
+    except GenreError as err:
+        if chosen == default_bundle_dir():
+            st.error(f"The genre model cannot be loaded. {err}")
+            return None
+        st.warning(f"The promoted model cannot be used ({err}). Using the shipped default.")
+    try:
+        return load_classifier(str(default_bundle_dir()))
+    except GenreError as err:
+        st.error(f"The genre model cannot be loaded. {err}")
+        return None
+
+
+def analyse(classifier: Classifier, name: str, data: bytes) -> Outcome:
+    """Classify one file; results live in this session only (never shared between users)."""
+    key = (str(classifier.bundle.path), hashlib.sha1(data).hexdigest(), name)
+    memory: dict = st.session_state.setdefault("classify_results", {})
+    if key in memory:
+        return memory[key]
+    outcome = Outcome(name=name, data=data)
+    try:
+        outcome.prediction = classifier.predict(data, name=name)
+    except AudioError as err:
+        outcome.error = str(err)
+    except Exception:  # a bug: log the traceback, tell the user plainly
+        get_logger("genre.pages").exception("classifying %s failed", name)
+        outcome.error = f"Something went wrong while analysing {name}; the details are in the log."
+    if len(memory) >= MAX_REMEMBERED:
+        memory.pop(next(iter(memory)))
+    memory[key] = outcome
+    return outcome
+
+
+def show_prediction(outcome: Outcome, classifier: Classifier, key: str) -> None:
+    prediction = outcome.prediction
+    assert prediction is not None
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.audio(outcome.data)
+        genre = charts.display_name(prediction.genre).capitalize()
+        st.markdown(f"<h2 style='margin-bottom:0'>{genre}</h2>", unsafe_allow_html=True)
+        st.progress(prediction.confidence, text=f"{prediction.confidence:.0%} confident")
+        st.caption(
+            "Confidence is the model's probability for this genre, averaged over "
+            f"{len(prediction.window_probs)} overlapping {classifier.bundle.window_s:g}-second "
+            "windows of the track."
+        )
+        if prediction.tags:
+            top = [tag for tag, _ in list(prediction.tags.items())[:5]]
+            st.markdown("**Sounds like:** " + ", ".join(top))
+        for note in prediction.warnings:
+            st.info(note)
+        if prediction.duration_s < 10:
+            st.info("Short clip: 10 s or more gives a steadier answer.")
+    with right:
+        st.plotly_chart(charts.probability_bars(prediction.ranked()), key=f"bars-{key}")
+    st.markdown("**Genre over time** — what the model hears in each few-second stretch.")
+    st.plotly_chart(
+        charts.genre_timeline(
+            prediction.window_starts_s,
+            prediction.window_probs,
+            prediction.labels,
+            classifier.bundle.window_s,
+        ),
+        key=f"timeline-{key}",
+    )
+    with st.expander("Spectrogram: what the model sees"):
+        st.caption(
+            "A spectrogram shows sound as a picture: time runs left to right, pitch from "
+            "bottom (bass) to top (treble), and brighter means louder."
+        )
+        st.plotly_chart(charts.spectrogram(prediction.mel, prediction.mel_hop_s), key=f"mel-{key}")
+
+
+def show_outcome(outcome: Outcome, classifier: Classifier, key: str) -> None:
+    if outcome.error:
+        st.error(f"**{outcome.name}**: {outcome.error}")
+    else:
+        show_prediction(outcome, classifier, key)
+
+
+def results_table(outcomes: list[Outcome]) -> pd.DataFrame:
+    rows = []
+    for o in outcomes:
+        if o.prediction is None:
+            rows.append({"file": o.name, "genre": None, "confidence": None, "runner-up": None,
+                         "seconds": None, "status": o.error})  # fmt: skip
+            continue
+        ranked = o.prediction.ranked()
+        rows.append(
+            {
+                "file": o.name,
+                "genre": charts.display_name(ranked[0][0]),
+                "confidence": round(ranked[0][1], 3),
+                "runner-up": f"{charts.display_name(ranked[1][0])} ({ranked[1][1]:.0%})",
+                "seconds": round(o.prediction.duration_s, 1),
+                "status": "ok",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def record_tab(classifier: Classifier) -> None:
+    recording = st.audio_input(
+        "Play ~30 s of music near your microphone",
+        sample_rate=44100,
+        help="Press the microphone to start and the stop button to finish. Nothing is uploaded "
+        "anywhere: the recording is analysed on this computer.",
+        key="recording",
+    )
+    if recording is None:
+        st.caption("Tip: hold the phone or speaker close to the microphone and avoid talking.")
+        return
+    outcome = analyse(classifier, "recording.wav", recording.getvalue())
+    show_outcome(outcome, classifier, key="recording")
+
+
+def upload_tab(classifier: Classifier) -> None:
+    files = st.file_uploader(
+        "Upload one or more tracks",
+        accept_multiple_files=True,
+        help="WAV, FLAC, OGG, MP3 or AU. Long tracks are analysed up to their first 10 minutes.",
+        key="uploads",
+    )
+    if not files:
+        st.caption("Drop files here to see their genres side by side.")
+        return
+    progress = st.progress(0.0, text="Analysing…") if len(files) > 1 else None
+    outcomes = []
+    for i, file in enumerate(files, 1):
+        outcomes.append(analyse(classifier, file.name, file.getvalue()))
+        if progress:
+            progress.progress(i / len(files), text=f"Analysed {i} of {len(files)}")
+    if progress:
+        progress.empty()
+    if len(outcomes) > 1:
+        table = results_table(outcomes)
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.download_button(
+            "Download results (CSV)",
+            table.to_csv(index=False).encode(),
+            file_name="genre-results.csv",
+            mime="text/csv",
+        )
+        for i, outcome in enumerate(outcomes):
+            label = outcome.name if outcome.error is None else f"⚠️ {outcome.name}"
+            with st.expander(label, expanded=i == 0):
+                show_outcome(outcome, classifier, key=f"upload-{i}")
+    else:
+        show_outcome(outcomes[0], classifier, key="upload-0")
+
+
+st.title("🎧 Classify")
+st.markdown(
+    "Record music or upload tracks: the model listens in short windows and tells you which of "
+    "ten genres (blues, classical, country, disco, hip-hop, jazz, metal, pop, reggae, rock) it "
+    "hears."
+)
+classifier = current_classifier()
+if classifier is not None:
+    bundle = classifier.bundle
+    with st.expander(f"About the model: {bundle.title}"):
+        st.markdown(bundle.model_card or bundle.description)
+    record, upload = st.tabs(["🎙️ Record", "📁 Upload"])
+    with record:
+        record_tab(classifier)
+    with upload:
+        upload_tab(classifier)
