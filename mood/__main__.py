@@ -1,0 +1,93 @@
+"""Command line: ``python -m mood emotion IMAGE`` and ``python -m mood recommend …``.
+
+Exit codes: 0 success (also "no face" and the offline fallback, which are answers), 1 a
+user-facing error (unreadable image, bad option value), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from mood.errors import MoodError
+from mood.labels import EMOTIONS
+from mood.queries import DEFAULT_LANGUAGE, build_queries
+
+
+def _emotion(args: argparse.Namespace) -> int:
+    from mood.analysis import NO_FACE_MESSAGE, MoodAnalyzer
+    from mood.emotion import recognizer_with_fallback
+    from mood.faces import FaceDetector, read_image
+
+    image = read_image(args.image)
+    recognizer, why = recognizer_with_fallback(args.backend)
+    if why:
+        print(f"note: {why}", file=sys.stderr)
+    analysis = MoodAnalyzer(recognizer, FaceDetector(max_width=1280)).analyze(image)
+    if args.json:
+        print(json.dumps(analysis.as_dict()))
+    elif not analysis.faces:
+        print(NO_FACE_MESSAGE)
+    else:
+        for i, face in enumerate(analysis.faces):
+            tag = " (largest)" if i == 0 and len(analysis.faces) > 1 else ""
+            top = sorted(face.probabilities.items(), key=lambda kv: -kv[1])[:3]
+            ranked = ", ".join(f"{k} {v:.0%}" for k, v in top)
+            print(f"face {i + 1}{tag} at {face.box.as_list()}: {face.emotion}  ({ranked})")
+    if not analysis.faces and args.json:
+        print(NO_FACE_MESSAGE, file=sys.stderr)
+    return 0
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    from mood.youtube import recommend
+
+    queries = build_queries(args.emotion, args.language, args.artist or ())
+    result = recommend(
+        queries, args.artist or (), per_query=args.n, timeout=args.timeout, offline=args.offline
+    )
+    if args.json:
+        print(json.dumps(result.as_dict()))
+        return 0
+    print("queries:")
+    for q in queries:
+        print(f"  {q.text}")
+    print(result.message)
+    if result.videos:
+        for v in result.videos:
+            print(f"  {v.duration_text:>7}  {v.title} — {v.channel}\n           {v.url}")
+    else:
+        print("search links (open them in your browser):")
+        for link in result.links:
+            print(f"  {link.query}: {link.url}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mood", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("emotion", help="faces and emotions in an image")
+    p.add_argument("image")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--backend", default="built-in", choices=["built-in", "deepface"])
+    p.set_defaults(run=_emotion)
+    p = sub.add_parser("recommend", help="YouTube songs for a mood (or search links offline)")
+    p.add_argument("--emotion", required=True, choices=EMOTIONS)
+    p.add_argument("--language", default=DEFAULT_LANGUAGE)
+    p.add_argument("--artist", action="append", help="repeat for several artists")
+    p.add_argument("--offline", action="store_true", help="only print search links")
+    p.add_argument("--n", type=int, default=8, help="results per query (default 8)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds for the whole search")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_recommend)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except MoodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

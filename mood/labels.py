@@ -1,0 +1,15 @@
+"""Emotion labels in the order of the FER-2013 mini-Xception outputs (and deepface's)."""
+
+from __future__ import annotations
+
+EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+EMOJI: dict[str, str] = {
+    "angry": "😠",
+    "disgust": "🤢",
+    "fear": "😨",
+    "happy": "😄",
+    "sad": "😢",
+    "surprise": "😮",
+    "neutral": "😐",
+}
