@@ -96,7 +96,7 @@ class BuiltinRecognizer:
             meta = json.loads(meta_path.read_text())
             weights = model_dir / meta["weights"]
             state = load_file(str(weights))
-        except (OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # OSError, JSON, KeyError, SafetensorError (not an OSError)
             raise MoodError(
                 f"The built-in emotion model in {model_dir} is missing or damaged ({exc}); "
                 "re-create it with tools/convert_fer.py."

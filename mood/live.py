@@ -54,10 +54,13 @@ class LiveMoodProcessor:
         max_fps: float = 15.0,
         window: int = 8,
         hold_s: float = 2.0,
+        forget_s: float = 1.5,
         clock=time.monotonic,
     ) -> None:
         self.analyzer = analyzer
         self.max_fps = max_fps
+        self.forget_s = forget_s  # no face for this long: the smoothed emotion is dropped
+        self._last_face_at = -1e9
         self._clock = clock
         self._lock = threading.Lock()
         self._smoother = EmotionSmoother(window)
@@ -92,9 +95,12 @@ class LiveMoodProcessor:
             self._last, self._last_at = analysis, now
             self._cost_s = cost if self._cost_s == 0 else 0.8 * self._cost_s + 0.2 * cost
             self._analysed_times.append(now)
-            row = (
-                None if primary is None else np.array([primary.probabilities[e] for e in EMOTIONS])
-            )
+            row = None
+            if primary is not None:
+                row = np.array([primary.probabilities[e] for e in EMOTIONS])
+                self._last_face_at = now
+            elif now - self._last_face_at > self.forget_s:
+                self._smoother.reset()
             smoothed = self._smoother.update(row)
             current = None if smoothed is None else EMOTIONS[int(np.argmax(smoothed))]
             mood = self._stable.update(current, now)

@@ -330,6 +330,8 @@ def to_m3u(videos: Sequence[Video]) -> str:
     lines = ["#EXTM3U"]
     for v in videos:
         seconds = -1 if v.duration_s is None else round(v.duration_s)
-        title = " ".join(f"{v.channel} - {v.title}".split()) if v.channel else v.title
+        # "Channel - Title" helps players, unless the title already names the channel.
+        named = not v.channel or v.channel.casefold() in v.title.casefold()
+        title = " ".join((v.title if named else f"{v.channel} - {v.title}").split())
         lines += [f"#EXTINF:{seconds},{title}", v.url]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,75 @@
+"""``python -m mood`` as a user runs it: real subprocesses, real image files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import skimage.data
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mood", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def test_emotion_json_on_astronaut(tmp_path):
+    path = tmp_path / "astronaut.jpg"
+    cv2.imwrite(str(path), skimage.data.astronaut()[:, :, ::-1])
+    proc = run("emotion", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert len(out["faces"]) == 1
+    face = out["faces"][0]
+    assert face["emotion"] == "happy" and face["probabilities"]["happy"] > 0.9
+    assert len(face["box"]) == 4 and set(face["probabilities"]) == {
+        "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral",
+    }  # fmt: skip
+    human = run("emotion", str(path))
+    assert human.returncode == 0 and "happy" in human.stdout
+
+
+def test_emotion_no_face_and_unreadable(tmp_path):
+    path = tmp_path / "coffee.png"
+    cv2.imwrite(str(path), skimage.data.coffee()[:, :, ::-1])
+    proc = run("emotion", str(path), "--json")
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["faces"] == []
+    assert "No face found" in proc.stderr
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
+    proc = run("emotion", str(bad), "--json")
+    assert proc.returncode == 1 and "not a readable image" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_recommend_offline_json_and_text():
+    proc = run("recommend", "--emotion", "fear", "--language", "Korean", "--artist", "IU",
+               "--offline", "--json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["status"] == "links" and out["queries"][0] == "IU calm reassuring songs"
+    assert out["links"][1]["url"].endswith("calm+reassuring+Korean+songs")
+    text = run("recommend", "--emotion", "happy", "--offline")
+    assert "search links" in text.stdout and "https://www.youtube.com/results?" in text.stdout
+
+
+def test_recommend_without_network_falls_back(tmp_path):
+    proc = run("recommend", "--emotion", "sad", "--timeout", "4", "--json", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    if out["status"] != "ok":  # the normal case here: no route to YouTube
+        assert out["message"] and len(out["links"]) == len(out["queries"]) == 2
+
+
+def test_usage_errors():
+    assert run("recommend", "--emotion", "bored").returncode == 2
+    proc = run("recommend", "--emotion", "happy", "--n", "0")
+    assert proc.returncode == 1 and "between 1 and 50" in proc.stderr
