@@ -74,7 +74,7 @@ def test_astronaut_is_one_happy_face(astronaut_bgr):
     face = analysis.primary
     assert face.emotion == "happy" and face.probabilities["happy"] > 0.9
     assert abs(sum(face.probabilities.values()) - 1) < 1e-4
-    x, y, w, h = face.box.as_list()
+    x, y, w, _ = face.box.as_list()
     assert 150 < x < 250 and 30 < y < 120 and 70 < w < 140  # Eileen Collins' face
     drawn = annotate(astronaut_bgr, analysis)
     assert drawn.shape == astronaut_bgr.shape and not np.array_equal(drawn, astronaut_bgr)

@@ -94,7 +94,7 @@ def test_search_links_encode_the_query():
     query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)["search_query"][0]
     assert query == "Beyoncé & Jay-Z happy songs"
     links = fallback_links(build_queries("sad", "Hindi", ["Arijit Singh"]))
-    assert [link.query for link in links][0] == "Arijit Singh soothing comforting songs"
+    assert links[0].query == "Arijit Singh soothing comforting songs"
 
 
 def test_offline_flag_gives_links_without_network():
