@@ -7,6 +7,7 @@ st.set_page_config(page_title="Genre Studio", page_icon="🎵", layout="wide")
 PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/classify.py", title="Classify", icon="🎧", url_path="classify"),
+    st.Page("pages/mood.py", title="Mood", icon="🙂", url_path="mood"),
 ]
 
 st.navigation(PAGES).run()

@@ -1,0 +1,380 @@
+"""Mood: the camera reads your expression, and songs that fit are searched on YouTube.
+
+Thin page: widgets and layout only; the work is in the ``mood`` package.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from genre.logs import get_logger
+from mood import EMOTIONS, MoodError
+from mood.analysis import NO_FACE_MESSAGE, Analysis, MoodAnalyzer, annotate
+from mood.emotion import BUILTIN, available_backends, recognizer_with_fallback
+from mood.faces import FaceDetector, read_image
+from mood.labels import EMOJI
+from mood.live import LiveMoodProcessor, ice_servers
+from mood.queries import DEFAULT_TABLE, LANGUAGES, build_queries, normalise_table
+from mood.youtube import Recommendations, recommend, to_csv, to_m3u
+
+PRIVACY_NOTE = (
+    "🔒 **Privacy:** camera frames are analysed in memory on this computer and are never "
+    "stored, logged or sent anywhere. Only the text search query (e.g. *calm English songs*) "
+    "goes to YouTube."
+)
+SEARCH_TIMEOUT_S = 8.0
+KEEP_OK_S = 600.0  # a good result list is reused for 10 minutes
+KEEP_FAILED_S = 20.0  # a failed search is retried after 20 s
+WEBRTC_WAIT_S = 10.0  # no video after this long: suggest the snapshot mode
+log = get_logger("genre.pages.mood")
+
+
+@st.cache_resource(show_spinner="Loading the emotion model…")
+def load_analyzer(backend: str, max_width: int | None) -> tuple[MoodAnalyzer, str | None]:
+    recognizer, why_not = recognizer_with_fallback(backend)
+    return MoodAnalyzer(recognizer, FaceDetector(max_width=max_width)), why_not
+
+
+def analyzer_for(backend: str, max_width: int | None) -> MoodAnalyzer | None:
+    try:
+        analyzer, why_not = load_analyzer(backend, max_width)
+    except MoodError as err:
+        st.error(f"The emotion model cannot be loaded. {err}")
+        return None
+    if why_not:
+        st.warning(why_not)
+    return analyzer
+
+
+# ------------------------------------------------------------------ settings
+def settings() -> dict:
+    left, mid, right = st.columns([1, 2, 1])
+    language = left.selectbox(
+        "Language",
+        LANGUAGES,
+        index=0,
+        accept_new_options=True,
+        key="mood_language",
+        help="Pick one or type another language.",
+    )
+    artists_text = mid.text_input(
+        "Artists you like (optional)",
+        key="mood_artists",
+        placeholder="e.g. Shakira, Arijit Singh",
+        help="Comma-separated; their songs come first in the playlist.",
+    )
+    backends = available_backends()
+    backend = right.selectbox(
+        "Emotion model",
+        backends,
+        key="mood_backend",
+        help="built-in: works offline. deepface: optional, downloads its weights on first use.",
+    )
+    with st.expander("Mood → music words and search settings"):
+        st.caption(
+            "Each detected emotion turns into these words in the YouTube query. Edit them to "
+            "taste (comma-separated)."
+        )
+        table = st.data_editor(
+            pd.DataFrame(
+                {
+                    "emotion": list(DEFAULT_TABLE),
+                    "words": [", ".join(w) for w in DEFAULT_TABLE.values()],
+                }
+            ),
+            disabled=["emotion"],
+            hide_index=True,
+            key="mood_table",
+            width="stretch",
+        )
+        cols = st.columns(3)
+        per_query = cols[0].number_input("Results per query", 1, 20, 6, key="mood_per_query")
+        timeout = cols[1].number_input(
+            "Search timeout (s)", 2.0, 30.0, SEARCH_TIMEOUT_S, step=1.0, key="mood_timeout"
+        )
+        offline = cols[2].toggle(
+            "Offline: only search links", key="mood_offline", help="Never contact YouTube."
+        )
+    artists = [a.strip() for a in artists_text.split(",") if a.strip()]
+    return {
+        "language": language or "English",
+        "artists": artists,
+        "backend": backend,
+        "table": dict(zip(table["emotion"], table["words"], strict=True)),
+        "per_query": int(per_query),
+        "timeout": float(timeout),
+        "offline": bool(offline),
+    }
+
+
+# ------------------------------------------------------------------ recommendations
+def get_recommendations(emotion: str, cfg: dict) -> Recommendations | None:
+    """Search (bounded by the timeout) or reuse this session's recent result."""
+    try:
+        table = normalise_table(cfg["table"])
+        queries = build_queries(emotion, cfg["language"], cfg["artists"], table)
+    except MoodError as err:
+        st.error(str(err))
+        return None
+    key = (tuple(q.text for q in queries), cfg["per_query"], cfg["offline"])
+    memory: dict = st.session_state.setdefault("mood_searches", {})
+    if key in memory:
+        made, result = memory[key]
+        if time.monotonic() - made < (KEEP_OK_S if result.online else KEEP_FAILED_S):
+            return result
+    spinner = (
+        "Searching YouTube…" if cfg["offline"] else f"Searching YouTube (≤ {cfg['timeout']:g} s)…"
+    )
+    with st.spinner(spinner):
+        try:
+            result = recommend(
+                queries,
+                cfg["artists"],
+                per_query=cfg["per_query"],
+                timeout=cfg["timeout"],
+                offline=cfg["offline"],
+            )
+        except MoodError as err:
+            st.error(str(err))
+            return None
+    if len(memory) > 32:
+        memory.pop(next(iter(memory)))
+    memory[key] = (time.monotonic(), result)
+    return result
+
+
+def show_recommendations(emotion: str, cfg: dict, key: str) -> None:
+    result = get_recommendations(emotion, cfg)
+    if result is None:
+        return
+    st.subheader(f"{EMOJI.get(emotion, '')} Music for a {emotion} mood")
+    st.caption("Searches: " + " · ".join(f"“{q.text}”" for q in result.queries))
+    if not result.online:
+        if result.status == "links":
+            st.info(result.message)
+        else:
+            st.warning(f"{result.message} Open these YouTube searches in your browser instead:")
+        st.markdown("\n".join(f"- [{link.query}]({link.url})" for link in result.links))
+        return
+    videos = result.videos
+    st.success(result.message)
+    frame = pd.DataFrame(
+        {
+            "thumbnail": [v.thumbnail for v in videos],
+            "title": [v.title for v in videos],
+            "channel": [v.channel for v in videos],
+            "length": [v.duration_text for v in videos],
+            "link": [v.url for v in videos],
+        }
+    )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "thumbnail": st.column_config.ImageColumn("", width="small"),
+            "link": st.column_config.LinkColumn("link", display_text="open ↗"),
+        },
+        key=f"mood_playlist_{key}",
+    )
+    titles = [f"{v.title} — {v.channel}" for v in videos]
+    chosen = st.selectbox(
+        "Play", range(len(videos)), format_func=titles.__getitem__, key=f"mood_play_{key}"
+    )
+    st.video(videos[chosen].url)
+    left, right = st.columns(2)
+    left.download_button(
+        "Playlist as CSV", to_csv(videos), f"mood-{emotion}.csv", "text/csv", key=f"mood_csv_{key}"
+    )
+    right.download_button(
+        "Playlist as M3U",
+        to_m3u(videos),
+        f"mood-{emotion}.m3u",
+        "audio/x-mpegurl",
+        key=f"mood_m3u_{key}",
+    )
+    with st.expander("Search links"):
+        st.markdown("\n".join(f"- [{link.query}]({link.url})" for link in result.links))
+
+
+def show_probabilities(probabilities: dict[str, float]) -> None:
+    ranked = sorted(probabilities.items(), key=lambda kv: -kv[1])
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "emotion": [f"{EMOJI[e]} {e}" for e, _ in ranked],
+                "probability": [p for _, p in ranked],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "probability": st.column_config.ProgressColumn(
+                min_value=0.0, max_value=1.0, format="percent"
+            )
+        },
+    )
+
+
+# ------------------------------------------------------------------ snapshot mode
+def snapshot_mode(cfg: dict) -> str | None:
+    """Photo (camera or upload) → the mood of the largest face, or None."""
+    analyzer = analyzer_for(cfg["backend"], 1280)
+    if analyzer is None:
+        return None
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.markdown(PRIVACY_NOTE)
+        photo = st.camera_input("Take a photo of your face", key="mood_snapshot")
+        upload = st.file_uploader(
+            "…or upload a photo", type=["jpg", "jpeg", "png", "webp", "bmp"], key="mood_upload"
+        )
+    source = photo or upload
+    if source is None:
+        right.caption("Take a photo (or upload one) and your mood appears here.")
+        return None
+    try:
+        image = read_image(source.getvalue())
+        analysis: Analysis = analyzer.analyze(image)
+    except MoodError as err:
+        right.error(str(err))
+        return None
+    except Exception:
+        log.exception("analysing a snapshot failed")
+        right.error("Something went wrong while reading the photo; the details are in the log.")
+        return None
+    with right:
+        st.image(annotate(image, analysis), channels="BGR", width="stretch")
+        face = analysis.primary
+        if face is None:
+            st.warning(NO_FACE_MESSAGE)
+            return None
+        if len(analysis.faces) > 1:
+            st.caption(f"{len(analysis.faces)} faces: the largest one (green box) counts.")
+        st.markdown(
+            f"### {EMOJI[face.emotion]} You look **{face.emotion}** ({face.confidence:.0%})"
+        )
+        show_probabilities(face.probabilities)
+    return face.emotion
+
+
+# ------------------------------------------------------------------ live mode
+def live_processor(backend: str) -> LiveMoodProcessor | None:
+    """One processor per browser session (its frames and mood are that user's only)."""
+    held = st.session_state.get("mood_live_processor")
+    if held is not None and held[0] == backend:
+        return held[1]
+    analyzer = analyzer_for(backend, 320)  # detect on ≤320 px wide frames: fast enough for live
+    if analyzer is None:
+        return None
+    processor = LiveMoodProcessor(analyzer)
+    st.session_state["mood_live_processor"] = (backend, processor)
+    return processor
+
+
+def live_mode(cfg: dict) -> None:
+    try:
+        servers = ice_servers()
+    except MoodError as err:
+        st.error(str(err))
+        return
+    processor = live_processor(cfg["backend"])
+    if processor is None:
+        return
+    import av
+    from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+    def on_frame(frame: av.VideoFrame) -> av.VideoFrame:
+        # Runs in streamlit-webrtc's worker thread: no st.* here, only the locked processor.
+        image = frame.to_ndarray(format="bgr24")
+        return av.VideoFrame.from_ndarray(processor.process(image), format="bgr24")
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.markdown(PRIVACY_NOTE)
+        try:
+            ctx = webrtc_streamer(
+                key="mood-live",
+                mode=WebRtcMode.SENDRECV,
+                video_frame_callback=on_frame,
+                rtc_configuration={"iceServers": servers},
+                media_stream_constraints={"video": True, "audio": False},
+                async_processing=True,
+            )
+        except Exception:  # e.g. no WebRTC runtime (AppTest) or aiortc failing to load
+            log.exception("starting the live video failed")
+            st.warning(
+                "Live video is not available here. Use **Snapshot** above: it works everywhere."
+            )
+            return
+        st.caption(
+            "Press START and allow the camera. If the video does not appear (a firewall can "
+            "block WebRTC), use **Snapshot** above."
+        )
+    playing = bool(ctx.state.playing)
+    waiting = bool(ctx.state.signalling) and not playing
+    if waiting:
+        st.session_state.setdefault("mood_webrtc_wait_since", time.monotonic())
+    else:
+        st.session_state.pop("mood_webrtc_wait_since", None)
+
+    @st.fragment(run_every=1.0 if (playing or waiting) else None)
+    def live_panel() -> None:
+        state = processor.snapshot()
+        since = st.session_state.get("mood_webrtc_wait_since")
+        if since and not ctx.state.playing and time.monotonic() - since > WEBRTC_WAIT_S:
+            st.warning(
+                "The live video could not connect. Switch to **Snapshot** mode above: it works "
+                "everywhere, even without WebRTC."
+            )
+        if not ctx.state.playing and state.frames_seen == 0:
+            st.caption("Start the camera and your mood appears here.")
+            return
+        if state.faces == 0:
+            st.info(NO_FACE_MESSAGE)
+        elif state.current:
+            st.markdown(f"### {EMOJI[state.current]} You look **{state.current}**")
+            show_probabilities(state.probabilities)
+        st.caption(
+            f"Analysing {state.analysed_fps:.1f} frames/s · {state.analysis_ms:.0f} ms per frame"
+        )
+        if state.mood and state.mood != st.session_state.get("mood_live_mood"):
+            # A new steady mood: rerun the whole page so the playlist follows it.
+            st.session_state["mood_live_mood"] = state.mood
+            st.rerun()
+
+    with right:
+        live_panel()
+    mood = st.session_state.get("mood_live_mood")
+    if mood:
+        show_recommendations(mood, cfg, key="live")
+
+
+# ------------------------------------------------------------------ page
+st.title("🙂 Mood")
+st.markdown(
+    "Show your face to the camera: the app reads your expression and finds songs on YouTube "
+    "that fit it (comforting songs when you look sad, upbeat ones when you look happy)."
+)
+config = settings()
+mode = st.segmented_control(
+    "Camera", ["Live video", "Snapshot", "Pick a mood"], default="Live video", key="mood_mode"
+)
+if mode == "Snapshot":
+    emotion = snapshot_mode(config)
+    if emotion:
+        show_recommendations(emotion, config, key="snapshot")
+elif mode == "Pick a mood":
+    picked = st.selectbox(
+        "Mood", EMOTIONS, format_func=lambda e: f"{EMOJI[e]} {e}", key="mood_pick"
+    )
+    show_recommendations(picked, config, key="picked")
+else:
+    live_mode(config)
+st.caption(
+    f"Emotion model: {BUILTIN} mini-Xception (FER-2013, MIT, from the fer package; runs "
+    "offline). Expressions are not feelings: treat the result as a playful suggestion."
+)
