@@ -59,7 +59,7 @@ def test_snapshot_of_a_smiling_face_gives_happy_and_music():
     assert not at.exception and not at.error
     shown = text_of(at)
     assert "You look **happy**" in shown
-    assert "Music for a happy mood" in [h.value for h in at.subheader][0]
+    assert "Music for a happy mood" in at.subheader[0].value
     assert "upbeat happy English songs" in shown
     # No network here: the fallback links; with a network: a playlist to play and export.
     if at.success:
