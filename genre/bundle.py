@@ -77,7 +77,34 @@ class Bundle:
                 f"The weights of model '{self.name}' do not fit its '{self.kind}' network "
                 f"({str(err).splitlines()[0]})."
             ) from err
-        return model.eval()
+        model.eval()
+        self._check_outputs(model)
+        return model
+
+    def _check_outputs(self, model: torch.nn.Module) -> None:
+        """One dummy window through the net: its outputs must match the declared labels."""
+        probe = torch.zeros(1, self.frontend.n_mels, self.window_frames)
+        try:
+            with torch.inference_mode():
+                out = model(probe)
+        except RuntimeError as err:
+            raise BundleError(
+                f"Model '{self.name}' cannot read {self.frontend.n_mels}-band windows of "
+                f"{self.window_frames} frames ({str(err).splitlines()[0]})."
+            ) from err
+        logits = out["logits"] if isinstance(out, dict) else out
+        if logits.shape[-1] != len(self.labels):
+            raise BundleError(
+                f"Model '{self.name}' predicts {logits.shape[-1]} classes but its bundle "
+                f"lists {len(self.labels)} labels; its weights do not fit the metadata."
+            )
+        if (
+            isinstance(out, dict)
+            and "tags" in out
+            and self.tags
+            and out["tags"].shape[-1] != len(self.tags)
+        ):
+            raise BundleError(f"Model '{self.name}' has a tag output that does not fit its tags.")
 
 
 def _fail(path: Path, reason: str) -> BundleError:
@@ -163,3 +190,20 @@ def save_bundle(
     bundle = load_bundle(folder)
     bundle.build_model()
     return bundle
+
+
+def shipped_bundles(assets_dir: Path | None = None) -> list[Path]:
+    """Genre bundles shipped in ``assets/`` (other assets, e.g. the GAN, are not classifiers)."""
+    from genre.models import model_names
+    from genre.paths import ASSETS_DIR
+
+    kinds = set(model_names())
+    found = []
+    for meta in sorted((assets_dir or ASSETS_DIR).glob("*/bundle.json")):
+        try:
+            kind = json.loads(meta.read_text(encoding="utf-8")).get("kind")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            continue
+        if kind in kinds:
+            found.append(meta.parent)
+    return found

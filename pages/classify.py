@@ -14,6 +14,9 @@ from genre.errors import GenreError
 from genre.logs import get_logger
 from genre.paths import active_bundle_dir, default_bundle_dir
 from pages import charts
+from pages.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 MAX_REMEMBERED = 64  # results kept per browser session, so reruns do not re-analyse
 

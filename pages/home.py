@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from pages.navigation import ensure_app_navigation
+
+ensure_app_navigation()
+
 st.title("🎵 Genre Studio")
 st.markdown(
     "Play or upload music and the studio tells you which of ten genres it hears, moment by "

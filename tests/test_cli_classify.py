@@ -1,0 +1,93 @@
+"""``python -m genre classify`` as a user runs it: a real subprocess on real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from genre.labels import GTZAN_GENRES
+from tests.conftest import REPO_ROOT, wav_bytes
+
+
+def run_cli(*args: str, env_home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if env_home is not None:
+        env["GENRE_STUDIO_HOME"] = str(env_home)
+    return subprocess.run(
+        [sys.executable, "-m", "genre", *args],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+
+
+def test_json_lines_for_good_files(gtzan_dir: Path, private_data_dir: Path) -> None:
+    clips = [
+        gtzan_dir / "audio" / "rock" / "rock.00004.ogg",
+        gtzan_dir / "audio" / "pop/pop.00005.ogg",
+    ]
+    done = run_cli("classify", "--json", *map(str, clips), env_home=private_data_dir)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.strip().splitlines()]
+    assert [line["file"] for line in lines] == [str(c) for c in clips]
+    for line in lines:
+        assert set(line) >= {"file", "genre", "confidence", "probabilities"}
+        assert line["genre"] in GTZAN_GENRES
+        assert set(line["probabilities"]) == set(GTZAN_GENRES)
+        assert abs(sum(line["probabilities"].values()) - 1) < 1e-4
+        assert line["confidence"] == max(line["probabilities"].values())
+    assert "Traceback" not in done.stderr
+
+
+def test_folder_with_a_corrupt_file_completes_and_exits_1(
+    gtzan_dir: Path, tmp_path: Path, private_data_dir: Path
+) -> None:
+    folder = tmp_path / "music" / "nested"
+    folder.mkdir(parents=True)
+    shutil.copy(gtzan_dir / "audio" / "jazz" / "jazz.00001.ogg", folder / "good.ogg")
+    (folder / "jazz.00054.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(100))
+    (folder / "tone.wav").write_bytes(wav_bytes(seconds=2))
+    (folder / "notes.txt").write_text("not audio, not picked up from a folder")
+    done = run_cli("classify", "--json", str(tmp_path / "music"), env_home=private_data_dir)
+    assert done.returncode == 1
+    lines = {Path(x["file"]).name: x for x in map(json.loads, done.stdout.strip().splitlines())}
+    assert set(lines) == {"good.ogg", "jazz.00054.wav", "tone.wav"}
+    assert "damaged or truncated" in lines["jazz.00054.wav"]["error"]
+    assert lines["good.ogg"]["genre"] in GTZAN_GENRES
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_file_is_a_failure_not_a_crash(tmp_path: Path, private_data_dir: Path) -> None:
+    done = run_cli("classify", "--json", str(tmp_path / "absent.wav"), env_home=private_data_dir)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["error"].startswith("File not found")
+
+
+def test_human_output(gtzan_dir: Path, private_data_dir: Path) -> None:
+    clip = gtzan_dir / "audio" / "disco" / "disco.00006.ogg"
+    done = run_cli("classify", str(clip), env_home=private_data_dir)
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"{clip}: ")
+    assert "%; next " in done.stdout
+
+
+def test_usage_errors_exit_2(tmp_path: Path, private_data_dir: Path) -> None:
+    assert run_cli("classify", env_home=private_data_dir).returncode == 2
+    assert run_cli("no-such-command", env_home=private_data_dir).returncode == 2
+    broken = tmp_path / "bundle"
+    broken.mkdir()
+    done = run_cli("classify", "--bundle", str(broken), "x.wav", env_home=private_data_dir)
+    assert done.returncode == 2
+    assert "bundle.json is missing" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_progress_bar_goes_to_stderr_for_many_files(tmp_path: Path, private_data_dir: Path) -> None:
+    for i in range(5):
+        (tmp_path / f"t{i}.wav").write_bytes(wav_bytes(seconds=1.5))
+    done = run_cli("classify", "--json", str(tmp_path), env_home=private_data_dir)
+    assert done.returncode == 0
+    assert len(done.stdout.strip().splitlines()) == 5
+    assert "classifying" in done.stderr
