@@ -32,7 +32,7 @@ chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		echo "Installing Debian chromium for browser tests"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-color-emoji >/dev/null; \
 	fi
 
 lint: install-dev

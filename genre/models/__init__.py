@@ -48,7 +48,16 @@ def _load_all() -> None:
 
 
 def get_model_spec(name: str) -> ModelSpec:
-    _load_all()
+    # A model usually lives in the module of its own name: import just that one, so serving a
+    # bundle does not pay for importing the whole zoo (sklearn, recurrent nets, ...).
+    if name not in _REGISTRY and name.isidentifier():
+        try:
+            importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise
+    if name not in _REGISTRY:
+        _load_all()
     if name not in _REGISTRY:
         known = ", ".join(sorted(_REGISTRY))
         raise GenreError(f"Unknown model '{name}'. Known models: {known}.")
