@@ -333,13 +333,17 @@ def live_mode(cfg: dict) -> None:
         if not ctx.state.playing and state.frames_seen == 0:
             st.caption("Start the camera and your mood appears here.")
             return
+        if state.frames_seen == 0:
+            st.caption("Waiting for the first video frame…")
+            return
         if state.faces == 0:
             st.info(NO_FACE_MESSAGE)
         elif state.current:
             st.markdown(f"### {EMOJI[state.current]} You look **{state.current}**")
             show_probabilities(state.probabilities)
         st.caption(
-            f"Analysing {state.analysed_fps:.1f} frames/s · {state.analysis_ms:.0f} ms per frame"
+            f"Analysing {state.analysed_fps:.1f} frames/s · {state.analysis_ms:.0f} ms per frame "
+            f"· {state.frames_analysed} of {state.frames_seen} frames analysed"
         )
         if state.mood and state.mood != st.session_state.get("mood_live_mood"):
             # A new steady mood: rerun the whole page so the playlist follows it.

@@ -1,0 +1,102 @@
+"""Real browser: Chromium's fake camera → streamlit-webrtc → the Mood page's live analysis.
+
+Chromium's fake camera shows a test pattern (no face), so the page must report real analysed
+frames and the no-face message. To keep WebRTC traffic hermetic, the journey runs in a fresh
+network namespace (``unshare -n``) that has only loopback plus a veth pair of its own, so
+aiortc (which never offers 127.0.0.1) and Chromium find host candidates there with
+``iceServers: []``. Without permission to create a namespace it runs on this host directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NETNS_SETUP = (
+    "ip link set lo up && ip link add mood0 type veth peer name mood1 && "
+    "ip addr add 10.213.0.1/24 dev mood0 && ip addr add 10.213.0.2/24 dev mood1 && "
+    "ip link set mood0 up && ip link set mood1 up"
+)
+
+
+def journey(artifacts: Path) -> dict:
+    """Open the page, press START, wait for analysed frames; return what the page said."""
+    sys.path.insert(0, str(REPO))
+    from tests.browser import chromium_page, streamlit_server
+
+    import ifaddr  # installed with aiortc
+
+    addresses = sorted(str(ip.ip) for a in ifaddr.get_adapters() for ip in a.ips if ip.is_IPv4)
+    result: dict = {"frames_analysed": 0, "ipv4": addresses}
+    with streamlit_server() as url, chromium_page() as page:
+        page.goto(f"{url}/mood")
+        page.get_by_text("Privacy:").wait_for(timeout=90_000)
+        frame = page.frame_locator("iframe").first
+        frame.get_by_role("button", name="START").click(timeout=60_000)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            text = page.inner_text("body")
+            match = re.search(r"(\d+) of (\d+) frames analysed", text)
+            if match and int(match.group(1)) >= 3:
+                result["frames_analysed"] = int(match.group(1))
+                result["frames_seen"] = int(match.group(2))
+                break
+            time.sleep(1)
+        page.wait_for_timeout(1500)
+        text = page.inner_text("body")
+        result["no_face"] = "No face found" in text
+        result["mood_label"] = bool(re.search(r"You look \w+", text))
+        video_ok = page.evaluate(
+            "() => [...document.querySelectorAll('iframe')].some(f => {"
+            " const v = f.contentDocument && f.contentDocument.querySelector('video');"
+            " return v && v.videoWidth > 0; })"
+        )
+        result["video_playing"] = bool(video_ok)
+        page.screenshot(path=str(artifacts / "mood-live.png"), full_page=True)
+        result["text"] = text[-600:]
+    return result
+
+
+def _can_unshare() -> bool:
+    if not shutil.which("unshare") or not shutil.which("ip"):
+        return False
+    probe = subprocess.run(
+        ["unshare", "-n", "sh", "-c", NETNS_SETUP], capture_output=True, timeout=20
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(400)
+def test_live_webcam_through_webrtc(artifacts_dir):
+    from tests.browser import chromium_available
+
+    if not chromium_available():
+        pytest.skip("Debian chromium is not installed (make chromium)")
+    env = {**os.environ, "MOOD_ICE_SERVERS": ""}
+    cmd = [sys.executable, __file__, str(artifacts_dir)]
+    hermetic = _can_unshare()
+    if hermetic:
+        cmd = ["unshare", "-n", "sh", "-c", f'{NETNS_SETUP} && exec "$0" "$@"', *cmd]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=380)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    if hermetic:  # only the namespace's own addresses were there to talk to
+        assert result["ipv4"] == ["10.213.0.1", "10.213.0.2", "127.0.0.1"], result
+    assert result["frames_analysed"] >= 3, result
+    assert result["frames_seen"] >= result["frames_analysed"]
+    assert result["video_playing"], result  # the processed video comes back to the browser
+    assert result["no_face"] or result["mood_label"], result
+
+
+if __name__ == "__main__":
+    print(json.dumps(journey(Path(sys.argv[1]))))
