@@ -31,9 +31,9 @@ NETNS_SETUP = (
 def journey(artifacts: Path) -> dict:
     """Open the page, press START, wait for analysed frames; return what the page said."""
     sys.path.insert(0, str(REPO))
-    from tests.browser import chromium_page, streamlit_server
-
     import ifaddr  # installed with aiortc
+
+    from tests.browser import chromium_page, streamlit_server
 
     addresses = sorted(str(ip.ip) for a in ifaddr.get_adapters() for ip in a.ips if ip.is_IPv4)
     result: dict = {"frames_analysed": 0, "ipv4": addresses}
