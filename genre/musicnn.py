@@ -32,6 +32,7 @@ from audio import MelSpec
 # The front-end every musicnn checkpoint was trained on (its config.json).
 MUSICNN_FRONTEND = MelSpec(sample_rate=16000, n_fft=512, hop=256, n_mels=96, log="log10_1p")
 PATCH_FRAMES = 187  # 3 s
+FRONTEND_CHUNK = 4  # patches per front-end pass: bounds the im2col / conv buffers (~25 MB)
 TF_BN_EPS = 1e-3  # tf.compat.v1.layers.batch_normalization's default
 
 MSD_TAGS = (
@@ -66,7 +67,11 @@ def _bn_affine(bn: nn.BatchNorm1d | nn.BatchNorm2d) -> tuple[torch.Tensor, torch
 class _FreqPooledConv(nn.Module):
     """Conv over (time, frequency) → ReLU → batch norm → max over all frequency positions.
 
-    Input [B, 1, T_padded, F] (time as height); output [B, C, T].
+    Input [B, T_padded, F] (the batch-normalised spectrogram); output [B, C, T].
+
+    The bias, ReLU and batch norm act per channel and are monotonic, so they are applied after
+    the max-pool, on the small [B, C, T] tensor: a channel whose batch-norm scale is negative
+    needs the *minimum* over frequency, taken as the max of the sign-flipped convolution.
     """
 
     def __init__(self, filters: int, time: int, freq: int, pad: tuple[int, int]) -> None:
@@ -75,13 +80,35 @@ class _FreqPooledConv(nn.Module):
         self.bn = _bn(filters)
         self.pad = pad
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Zero padding is applied after the input batch norm, exactly as the original does.
-        x = F.pad(x, (0, 0, *self.pad))
-        y = torch.relu(self.conv(x))  # [B, C, T, F']
+    def signs(self) -> torch.Tensor:
+        scale, _ = _bn_affine(self.bn)
+        return torch.where(scale < 0, -1.0, 1.0)
+
+    def gemm_weight(self, sign: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """Sign-flipped kernel as a [time·freq, C] matrix for an im2col GEMM."""
+        weight = self.conv.weight * sign[:, None, None, None]
+        return weight.reshape(weight.shape[0], -1).t().to(dtype).contiguous()
+
+    def finish(self, extreme: torch.Tensor, sign: torch.Tensor) -> torch.Tensor:
+        """[B, C, T] max of the sign-flipped conv → bias, ReLU, batch norm."""
         scale, shift = _bn_affine(self.bn)
-        y = y * scale[None, :, None, None] + shift[None, :, None, None]
-        return y.amax(dim=3)
+        y = torch.relu(extreme * sign[None, :, None] + self.conv.bias[None, :, None])
+        return y * scale[None, :, None] + shift[None, :, None]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Zero padding comes after the input batch norm, exactly as in the original.
+        x = F.pad(x, (0, 0, *self.pad))
+        sign = self.signs()
+        weight = self.conv.weight * sign[:, None, None, None]
+        if self.conv.kernel_size[1] == 1:
+            # A purely temporal filter is a 1-D conv of every mel band: fold bands into the batch.
+            b, t, f = x.shape
+            bands = x.transpose(1, 2).reshape(b * f, 1, t)
+            y = F.conv1d(bands, weight[:, :, :, 0])  # [B·F, C, T]
+            extreme = y.view(b, f, -1, y.shape[-1]).amax(dim=1)
+        else:
+            extreme = F.conv2d(x.unsqueeze(1), weight).amax(dim=3)  # [B, C, T]
+        return self.finish(extreme, sign)
 
 
 class _MidConv(nn.Module):
@@ -133,13 +160,61 @@ class Musicnn(nn.Module):
         self.dense_bn = _bn(backend_units)
         self.output = nn.Linear(backend_units, n_tags)
         self.embedding_size = backend_units
+        self.low_precision = False
+
+    def set_low_precision(self, enabled: bool) -> Musicnn:
+        """bfloat16 products (float32 sums) in the front-end convolutions, ≈98 % of the work.
+
+        Off by default: the float32 path is the one proven equal to the original graph. On,
+        the convolutions run as im2col + bfloat16 GEMMs, ~3x faster on CPUs with AVX512-BF16
+        or AMX; tag probabilities then move by ~1e-3 on average (measured in the tests).
+        """
+        self.low_precision = bool(enabled)
+        return self
+
+    def _frontend_low_precision(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, T, F] → [B, 561, T] with bfloat16 GEMMs over im2col patches."""
+        bf16 = torch.bfloat16
+        b, t, _ = x.shape
+        outputs = []
+        for block in self.timbral:
+            time, freq = block.conv.kernel_size
+            sign = block.signs()
+            cols = F.pad(x, (0, 0, *block.pad)).to(bf16).unfold(1, time, 1).unfold(2, freq, 1)
+            y = cols.reshape(-1, time * freq) @ block.gemm_weight(sign, bf16)  # [B·T·F', C]
+            outputs.append(block.finish(y.view(b, t, -1, y.shape[1]).amax(2).float().mT, sign))
+        # The three temporal kernels are centred windows of the longest one: one im2col, three
+        # GEMMs on column slices.
+        longest = max(blk.conv.kernel_size[0] for blk in self.temporal)
+        first = self.temporal[0].pad if self.temporal[0].conv.kernel_size[0] == longest else None
+        before, after = first or ((longest - 1) // 2, longest // 2)
+        bands = F.pad(x.transpose(1, 2), (before, after)).to(bf16)  # [B, F, T + longest - 1]
+        cols = bands.unfold(2, longest, 1).reshape(-1, longest)  # [B·F·T, longest]
+        for block in self.temporal:
+            length = block.conv.kernel_size[0]
+            offset = before - block.pad[0]
+            sign = block.signs()
+            y = cols[:, offset : offset + length] @ block.gemm_weight(sign, bf16)
+            extreme = y.view(b, -1, t, y.shape[1]).amax(1).float().mT  # max over bands
+            outputs.append(block.finish(extreme, sign))
+        return torch.cat(outputs, dim=1)
+
+    def frontend(self, x: torch.Tensor) -> torch.Tensor:
+        """Batch-normalised spectrogram [B, T, F] → timbral + temporal features [B, 561, T]."""
+        parts = []
+        for chunk in torch.split(x, FRONTEND_CHUNK):
+            if self.low_precision:
+                parts.append(self._frontend_low_precision(chunk))
+            else:
+                blocks = (*self.timbral, *self.temporal)
+                parts.append(torch.cat([block(chunk) for block in blocks], dim=1))
+        return torch.cat(parts)
 
     def forward(self, mel: torch.Tensor) -> dict[str, torch.Tensor]:
         """``mel`` [B, n_mels, frames] → dict of logits [B, tags], tags (sigmoid), penultimate
         [B, 200], mean_pool / max_pool [B, 753]."""
-        x = mel.transpose(1, 2).unsqueeze(1)  # [B, 1, T, F]: time is the conv height, as in TF
-        x = self.input_bn(x)
-        frontend = torch.cat([block(x) for block in (*self.timbral, *self.temporal)], dim=1)
+        x = self.input_bn(mel.transpose(1, 2).unsqueeze(1))[:, 0]  # [B, T, F], time first as in TF
+        frontend = self.frontend(x)
         c1 = self.midend[0](frontend)
         c2 = self.midend[1](c1) + c1
         c3 = self.midend[2](c2) + c2

@@ -21,10 +21,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import librosa  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from tensorflow.core.protobuf import meta_graph_pb2  # noqa: E402
+import librosa
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.protobuf import meta_graph_pb2
 
 SR, N_FFT, HOP, N_MELS, PATCH = 16000, 512, 256, 96, 187
 OUTPUTS = {
@@ -135,9 +135,7 @@ def bench(ckpt_dir: str, waves_path: str, out: str, repeats: int = 20) -> None:
         for p in range(len(patches)):
             run_graph(sess, patches[p : p + 1])
         rows["per_patch"].append(time.perf_counter() - t3)
-    summary = {
-        k: {"median_ms": 1000 * float(np.median(v)), "n": len(v)} for k, v in rows.items()
-    }
+    summary = {k: {"median_ms": 1000 * float(np.median(v)), "n": len(v)} for k, v in rows.items()}
     summary["tensorflow"] = tf.__version__
     summary["threads"] = {
         "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
