@@ -15,6 +15,7 @@ from pathlib import Path
 import soundfile as sf
 
 from genre.errors import DatasetError
+from genre.labels import GTZAN_GENRES
 
 AUDIO_EXTENSIONS = frozenset(
     {".wav", ".au", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".m4a", ".opus", ".webm"}
@@ -42,6 +43,15 @@ class Dataset:
     layout: str
     tracks: list[Track]
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    empty_classes: list[str] = field(default_factory=list)  # class folders without audio
+
+    @property
+    def is_gtzan(self) -> bool:
+        """True when every track is named like GTZAN (``blues.00012`` in a GTZAN genre)."""
+        return all(
+            t.genre in GTZAN_GENRES and t.track_id == f"{t.genre}.{t.number:05d}"
+            for t in self.tracks
+        )
 
     @property
     def genres(self) -> list[str]:
@@ -94,6 +104,7 @@ def discover(root: str | Path, *, check_readable: bool = True) -> Dataset:
     class_root, layout = _class_root(root)
     tracks: list[Track] = []
     skipped: list[tuple[Path, str]] = []
+    empty: list[str] = []
     class_dirs = sorted(
         p for p in class_root.iterdir() if p.is_dir() and not p.name.startswith(".")
     )
@@ -114,10 +125,12 @@ def discover(root: str | Path, *, check_readable: bool = True) -> Dataset:
             number = int(match.group(1)) if match else rank
             tracks.append(Track(path, class_dir.name, path.stem, number))
             rank += 1
+        if rank == 0:
+            empty.append(class_dir.name)
     if not tracks:
         found = ", ".join(p.name for p in class_dirs[:5]) or "no sub-folders"
         raise DatasetError(
             f"No audio tracks found in {root}. Expected class folders such as "
             f"genres_original/<genre>/*.wav or genres/<genre>/*.au (found: {found})."
         )
-    return Dataset(root=root, layout=layout, tracks=tracks, skipped=skipped)
+    return Dataset(root=root, layout=layout, tracks=tracks, skipped=skipped, empty_classes=empty)

@@ -1,0 +1,132 @@
+"""``python -m genre train --model NAME (--dataset DIR | --features CSV) --split KIND``.
+
+Every run is recorded in the run registry (live progress, metrics, files). With ``--json`` the
+last line of stdout is one JSON object with the run's results. Exit codes: 0 finished,
+1 crashed (a bug; traceback in the run log), 2 bad input, 130 cancelled (SIGTERM or Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+from types import FrameType
+
+from genre.errors import GenreError
+from genre.splits import SPLIT_KINDS
+
+NAME = "train"
+HELP = "Train and evaluate one model; the run is recorded in the run registry."
+DEFAULTS = {
+    "epochs": 20, "folds": 5, "seed": 0, "frontend": "mel", "sample_rate": 22050,
+    "n_fft": 2048, "hop": 512, "n_mels": 128, "window_s": 3.0, "hop_s": 1.5,
+    "batch_size": 32, "lr": 1e-3, "weight_decay": 1e-4, "crops_per_track": 8, "mixup": 0.0,
+    "patience": 0, "threads": 0,
+}  # fmt: skip
+
+
+class RunCancelled(BaseException):
+    """Raised in the main thread by SIGTERM; BaseException so no ``except Exception`` eats it."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model", required=True, help="model name (see `python -m genre runs --models`)"
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", type=Path, help="folder of class folders of audio files")
+    source.add_argument("--features", type=Path, help="per-track feature table (CSV)")
+    parser.add_argument("--split", choices=SPLIT_KINDS, default="filtered")
+    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    parser.add_argument("--folds", type=int, default=DEFAULTS["folds"], help="for --split kfold")
+    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    parser.add_argument("--frontend", choices=("mel", "stft"), default=DEFAULTS["frontend"])
+    for name in ("sample_rate", "n_fft", "hop", "n_mels", "batch_size", "crops_per_track",
+                 "patience", "threads"):  # fmt: skip
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=DEFAULTS[name])
+    for name in ("window_s", "hop_s", "lr", "weight_decay", "mixup"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=DEFAULTS[name])
+    parser.add_argument(
+        "--augment", action=argparse.BooleanOptionalAction, default=True,
+        help="random-crop windows each epoch (default) or the fixed window grid",
+    )  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="last stdout line: JSON results")
+    parser.add_argument("--run-id", help=argparse.SUPPRESS)  # set by the page's job launcher
+    parser.set_defaults(run=run)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one cancel is enough; let cleanup finish
+    raise RunCancelled()
+
+
+def run(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    from genre.runs import RunRegistry
+    from genre.training.config import RunConfig
+    from genre.training.experiment import run_training, summary_line
+    from genre.training.reporting import RegistryReporter
+
+    fields = {k: getattr(args, k) for k in DEFAULTS}
+    config = RunConfig(
+        model=args.model,
+        split=args.split,
+        dataset=str(args.dataset) if args.dataset else None,
+        features=str(args.features) if args.features else None,
+        augment=args.augment,
+        **fields,
+    )
+    registry = RunRegistry()
+    if args.run_id:
+        run_id = args.run_id
+        log_file = None  # the launcher already sends our output to the run's log
+    else:
+        from genre.models import get_model_spec
+
+        get_model_spec(config.model)  # unknown model: a usage error, no run recorded
+        run_id = registry.create(
+            model=config.model, split=config.split, dataset=config.data_source,
+            config=config.to_dict(),
+        ).id  # fmt: skip
+        log_file = registry.folder(run_id) / "log.txt"
+    folder = registry.folder(run_id)
+    reporter = RegistryReporter(registry, run_id, log_file=log_file)
+    try:
+        registry.start(run_id, pid=os.getpid())
+        reporter.log(f"run {run_id}: {config.model} on {config.data_source}, split {config.split}")
+        metrics = run_training(config, reporter, folder)
+        registry.finish(run_id, metrics)
+    except (RunCancelled, KeyboardInterrupt):
+        registry.mark_cancelled(run_id)
+        reporter.log("cancelled")
+        print(f"run {run_id} cancelled", file=sys.stderr)
+        return 130
+    except GenreError as err:
+        registry.fail(run_id, str(err))
+        reporter.log(f"failed: {err}")
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # a bug: the traceback goes to the log, a sentence to the registry
+        reporter.log("crashed:\n" + traceback.format_exc())
+        registry.fail(run_id, f"Unexpected error: {type(err).__name__}: {err}")
+        print(f"error: training crashed ({type(err).__name__}: {err}); see {folder}/log.txt",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    accuracy = metrics["test_accuracy"]
+    extra = (
+        f" (k-fold {metrics['kfold_mean']:.1%} ± {metrics['kfold_std']:.1%})"
+        if "kfold_mean" in metrics else ""
+    )  # fmt: skip
+    reporter.log(
+        f"finished: test accuracy {accuracy:.1%}{extra}, macro F1 {metrics['macro_f1']:.3f} "
+        f"on {metrics['n_test']} tracks"
+    )
+    if args.json:
+        print(summary_line(run_id, config, metrics), flush=True)
+    else:
+        print(f"run {run_id}: {config.model} test accuracy {accuracy:.1%}{extra}, "
+              f"macro F1 {metrics['macro_f1']:.3f}; files in {folder}")  # fmt: skip
+    return 0

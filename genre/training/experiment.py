@@ -1,0 +1,333 @@
+"""One training run from config to saved results: data, splits, training, metrics, files.
+
+The run folder receives ``checkpoint`` files (``model.safetensors`` + ``model.json`` for torch,
+``model.pkl`` for scikit-learn), ``metrics.json``, ``confusion.csv``, ``predictions.csv`` and,
+for torch models on the log-mel front-end, a ``bundle/`` the Classify page can use.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import pickle
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+from genre.bundle import save_bundle
+from genre.errors import DatasetError, GenreError
+from genre.models import ModelSpec, get_model_spec
+from genre.runs import write_json
+from genre.splits import Split, make_splits
+from genre.training.config import RunConfig
+from genre.training.data import TrackData, load_audio_dataset, load_feature_table
+from genre.training.frontend import Frontend, make_frontend
+from genre.training.metrics import classification_report, summarise_folds
+from genre.training.reporting import Reporter
+from genre.training.sklearn_loop import train_sklearn
+from genre.training.torch_loop import (
+    count_weights,
+    evaluate_tracks,
+    fit_length,
+    train_torch,
+)
+
+SPECTROGRAM_INPUTS = ("mel", "stft", "mfcc")
+
+
+def frontend_of(config: RunConfig) -> Frontend:
+    return make_frontend(
+        config.frontend, config.sample_rate, config.n_fft, config.hop, config.n_mels
+    )
+
+
+def check_compatible(spec: ModelSpec, config: RunConfig) -> None:
+    if spec.input == "features" and config.features is None:
+        raise GenreError(
+            f"Model '{spec.name}' reads a per-track feature table; give --features CSV."
+        )
+    if spec.input in SPECTROGRAM_INPUTS and config.dataset is None:
+        raise GenreError(f"Model '{spec.name}' reads spectrograms of audio; give --dataset FOLDER.")
+    if spec.input == "embedding":
+        raise GenreError(
+            f"Model '{spec.name}' is a head for a pretrained backbone; not trainable here."
+        )
+
+
+def load_data(config: RunConfig, reporter: Reporter) -> TrackData:
+    if config.features is not None:
+        reporter.phase("reading the feature table")
+        return load_feature_table(config.features)
+    frontend = frontend_of(config)
+    reporter.phase(f"computing {config.frontend} spectrograms (cached)")
+
+    def progress(done: int, total: int) -> None:
+        reporter.record_step(0, done, total, None)
+        if done % 50 == 0 or done == total:
+            reporter.log(f"spectrograms {done}/{total}")
+
+    return load_audio_dataset(config.dataset or "", frontend, progress)
+
+
+def plan_splits(spec: ModelSpec, config: RunConfig, data: TrackData) -> list[Split]:
+    # Feature models need no validation set; in k-fold a validation fold costs training
+    # tracks, so it is held out only when early stopping asks for it.
+    with_valid = spec.family == "torch" and (config.split != "kfold" or config.patience > 0)
+    splits = make_splits(
+        config.split,  # type: ignore[arg-type]
+        keys=data.keys,
+        labels=data.track_labels,
+        numbers=data.numbers.tolist(),
+        folds=config.folds,
+        with_valid=with_valid,
+        seed=config.seed,
+    )
+    for split in splits:
+        if not len(split.train) or not len(split.test):
+            raise DatasetError(
+                f"The {config.split} split leaves no training or no test tracks in this data."
+            )
+    return splits
+
+
+def run_training(config: RunConfig, reporter: Reporter, folder: Path) -> dict[str, Any]:
+    """Train and evaluate; writes the run's files into ``folder``; returns its metrics."""
+    started = time.monotonic()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    spec = get_model_spec(config.model)
+    check_compatible(spec, config)
+    data = load_data(config, reporter)
+    if data.skipped:
+        reporter.log(f"skipped {len(data.skipped)} file(s): " + "; ".join(
+            f"{Path(p).name} ({why})" for p, why in data.skipped[:10]
+        ))  # fmt: skip
+    splits = plan_splits(spec, config, data)
+    reporter.plan(len(splits), config.epochs if spec.family == "torch" else 1)
+    reporter.log(
+        f"{data.n_tracks} tracks in {len(data.labels)} classes; split {config.split}: "
+        + ", ".join(f"{k} {v}" for k, v in splits[0].sizes.items())
+        + (f" (fold 1 of {len(splits)})" if len(splits) > 1 else "")
+    )
+    if spec.family == "torch":
+        outcome = _run_torch(spec, config, data, splits, reporter, folder)
+    else:
+        outcome = _run_sklearn(spec, config, data, splits, reporter, folder)
+    y_true, y_pred, tested = outcome.pop("y_true"), outcome.pop("y_pred"), outcome.pop("tested")
+    metrics = classification_report(y_true, y_pred, data.labels)
+    fold_acc = outcome.pop("fold_accuracies")
+    if len(fold_acc) > 1:
+        metrics.update(summarise_folds(fold_acc))
+    metrics.update(outcome)
+    metrics.update(
+        fold_accuracies=fold_acc,
+        split=config.split,
+        n_tracks=data.n_tracks,
+        n_train=len(splits[0].train),
+        n_valid=len(splits[0].valid),
+        skipped=[[p, why] for p, why in data.skipped],
+        cache_hits=data.cache_hits,
+        wall_seconds=time.monotonic() - started,
+    )
+    _write_tables(folder, data, tested, y_true, y_pred, metrics)
+    return metrics
+
+
+def _run_torch(
+    spec: ModelSpec,
+    config: RunConfig,
+    data: TrackData,
+    splits: list[Split],
+    reporter: Reporter,
+    folder: Path,
+) -> dict[str, Any]:
+    frontend = frontend_of(config)
+    frames = frontend.frames_for(config.window_s)
+    hop = frontend.hop_frames(config.hop_s)
+    if frames < 8:
+        raise GenreError("The window is too short: it must span at least 8 spectrogram frames.")
+    specs = [fit_length(s, frames) for s in data.spectrograms or []]
+    params = {"n_mels": frontend.bins, "n_classes": len(data.labels)}
+    y_true, y_pred, tested, fold_acc = [], [], [], []
+    train_seconds = windows = 0.0
+    inference_ms: list[float] = []
+    model = None
+    for k, split in enumerate(splits, 1):
+        reporter.fold_started(k)
+        model = spec.build(**params)
+        result = train_torch(
+            model, specs, data.y, split.train, split.valid, config, frames, hop, reporter, k
+        )
+        train_seconds += result.train_seconds
+        windows += result.windows_seen
+        t0 = time.monotonic()
+        probs, _ = evaluate_tracks(model, specs, split.test, None, frames, hop)
+        inference_ms.append(1000 * (time.monotonic() - t0) / len(split.test))
+        predicted = probs.argmax(axis=1)
+        fold_acc.append(float(np.mean(predicted == data.y[split.test])))
+        if len(splits) > 1:
+            reporter.log(f"fold {k}: test accuracy {fold_acc[-1]:.1%}")
+        y_true += data.y[split.test].tolist()
+        y_pred += predicted.tolist()
+        tested += split.test.tolist()
+    assert model is not None
+    _save_torch(folder, model, spec, params)
+    outcome: dict[str, Any] = {
+        "y_true": np.asarray(y_true), "y_pred": np.asarray(y_pred), "tested": tested,
+        "fold_accuracies": fold_acc, "family": "torch", "input": config.frontend,
+        "weights": count_weights(model), "train_seconds": train_seconds,
+        "inference_ms_per_track": float(np.mean(inference_ms)),
+        "windows_per_second": windows / train_seconds if train_seconds else 0.0,
+        "best_epoch": result.best_epoch, "epochs_run": len(result.history),
+        "checkpoint_from": f"fold {len(splits)}" if len(splits) > 1 else "the single split",
+    }  # fmt: skip
+    if frontend.servable:
+        bundle_dir = folder / "bundle"
+        accuracy = float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+        save_bundle(
+            bundle_dir,
+            model=model,
+            meta=_bundle_meta(folder.name, spec, config, frontend, params, data, splits, accuracy),
+            model_card=_model_card(spec, config, data, accuracy, splits),
+        )
+        outcome["bundle"] = str(bundle_dir)
+    return outcome
+
+
+def _run_sklearn(
+    spec: ModelSpec,
+    config: RunConfig,
+    data: TrackData,
+    splits: list[Split],
+    reporter: Reporter,
+    folder: Path,
+) -> dict[str, Any]:
+    y_true, y_pred, tested, fold_acc = [], [], [], []
+    train_seconds, inference_ms, rows_per_s = 0.0, [], []
+    model = None
+    for k, split in enumerate(splits, 1):
+        reporter.fold_started(k)
+        reporter.phase(
+            f"fitting {spec.name}" + (f" (fold {k}/{len(splits)})" if len(splits) > 1 else "")
+        )
+        train = np.concatenate([split.train, split.valid])
+        result = train_sklearn(spec.build(), data, train, split.test)
+        model = result.model
+        predicted = result.test_probs.argmax(axis=1)
+        fold_acc.append(float(np.mean(predicted == data.y[split.test])))
+        train_seconds += result.train_seconds
+        inference_ms.append(result.inference_ms_per_track)
+        rows_per_s.append(result.rows_per_second)
+        y_true += data.y[split.test].tolist()
+        y_pred += predicted.tolist()
+        tested += split.test.tolist()
+        reporter.step(1, 1, 1, force=True)
+    with open(folder / "model.pkl", "wb") as out:
+        pickle.dump(model, out)
+    best = getattr(model, "best_params_", None)
+    return {
+        "y_true": np.asarray(y_true), "y_pred": np.asarray(y_pred), "tested": tested,
+        "fold_accuracies": fold_acc, "family": "sklearn", "input": "features",
+        "weights": None, "train_seconds": train_seconds,
+        "inference_ms_per_track": float(np.mean(inference_ms)),
+        "rows_per_second": float(np.mean(rows_per_s)),
+        "tuned_params": {k: _plain(v) for k, v in best.items()} if best else None,
+        "n_features": len(data.feature_names),
+    }  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
+
+
+def _save_torch(folder: Path, model: torch.nn.Module, spec: ModelSpec, params: dict) -> None:
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(folder / "model.safetensors"))
+    write_json(folder / "model.json", {"kind": spec.name, "params": params})
+
+
+def _bundle_meta(
+    run_id: str,
+    spec: ModelSpec,
+    config: RunConfig,
+    frontend: Frontend,
+    params: dict,
+    data: TrackData,
+    splits: list[Split],
+    accuracy: float,
+) -> dict[str, Any]:
+    last = splits[-1]
+    return {
+        "name": f"{spec.name}-{run_id}",
+        "title": f"{spec.name} (training run {run_id})",
+        "description": spec.description,
+        "kind": spec.name,
+        "params": params,
+        "labels": data.labels,
+        "sample_rate": frontend.spec.sample_rate,
+        "frontend": frontend.spec.to_dict(),
+        "window_s": config.window_s,
+        "hop_s": config.hop_s,
+        "trained_on": {
+            "dataset": data.source,
+            "files": [data.keys[i] for i in last.train],
+            "split": config.split,
+        },
+        "metrics": {
+            "test_accuracy": {
+                "value": round(accuracy, 4),
+                "how": f"track-level, {config.split} split, tracks never seen in training",
+            }
+        },
+        "training": config.to_dict(),
+        "licence": "Weights: trained by the user in Genre Studio on their own data.",
+    }
+
+
+def _model_card(
+    spec: ModelSpec, config: RunConfig, data: TrackData, accuracy: float, splits: list[Split]
+) -> str:
+    return (
+        f"# {spec.name}, trained in Genre Studio\n\n{spec.description}\n\n"
+        f"Trained on {len(splits[-1].train)} tracks of {data.source} ({len(data.labels)} classes: "
+        f"{', '.join(data.labels)}), {config.epochs} epochs at most, {config.split} split.\n"
+        f"Track-level accuracy on held-out tracks: **{accuracy:.1%}**. Small datasets give "
+        "optimistic numbers for music by artists not in the training data.\n"
+    )
+
+
+def _write_tables(
+    folder: Path,
+    data: TrackData,
+    tested: list[int],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    metrics: dict[str, Any],
+) -> None:
+    with open(folder / "confusion.csv", "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["true \\ predicted", *data.labels])
+        for label, row in zip(data.labels, metrics["confusion"], strict=True):
+            writer.writerow([label, *row])
+    with open(folder / "predictions.csv", "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["track", "true", "predicted"])
+        for t, truth, guess in zip(tested, y_true, y_pred, strict=True):
+            writer.writerow([data.names[t], data.labels[truth], data.labels[guess]])
+    write_json(folder / "metrics.json", metrics)
+
+
+def summary_line(run_id: str, config: RunConfig, metrics: dict[str, Any]) -> str:
+    """The JSON object the CLI prints last with ``--json``."""
+    keys = (
+        "test_accuracy", "macro_precision", "macro_recall", "macro_f1", "kfold_mean",
+        "kfold_std", "n_test", "weights", "train_seconds", "inference_ms_per_track",
+        "windows_per_second", "bundle",
+    )  # fmt: skip
+    out = {"run_id": run_id, "model": config.model, "split": config.split}
+    out.update({k: metrics[k] for k in keys if k in metrics})
+    return json.dumps(out)

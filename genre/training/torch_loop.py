@@ -1,0 +1,187 @@
+"""The training loop for spectrogram models: windows in, track-level votes out.
+
+Training sees fixed-length windows (random crops as augmentation, or the fixed grid), with
+optional mixup. Validation and test score whole tracks: the mean of the window probabilities
+over the same window grid the Classifier uses, so reported accuracy is what serving gives.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from genre.classifier import window_starts
+from genre.training.config import RunConfig
+from genre.training.reporting import EpochStats, Reporter
+
+EVAL_BATCH = 128
+
+
+@dataclass
+class TorchResult:
+    model: nn.Module
+    history: list[EpochStats] = field(default_factory=list)
+    best_epoch: int = 0
+    train_seconds: float = 0.0
+    windows_seen: int = 0
+
+    @property
+    def windows_per_second(self) -> float:
+        return self.windows_seen / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+def fit_length(spec: np.ndarray, frames: int) -> np.ndarray:
+    """Loop a track shorter than one window up to a full window, as the Classifier does."""
+    if spec.shape[1] >= frames:
+        return spec
+    repeats = -(-frames // spec.shape[1])
+    return np.tile(spec, (1, repeats))[:, :frames]
+
+
+def grid_windows(n_frames: int, frames: int, hop: int) -> list[int]:
+    return window_starts(n_frames, frames, hop)
+
+
+def _batch(
+    specs: Sequence[np.ndarray], items: Sequence[tuple[int, int]], frames: int
+) -> torch.Tensor:
+    return torch.from_numpy(
+        np.stack([specs[t][:, s : s + frames] for t, s in items]).astype(np.float32)
+    )
+
+
+def epoch_windows(
+    specs: Sequence[np.ndarray],
+    tracks: np.ndarray,
+    frames: int,
+    hop: int,
+    config: RunConfig,
+    rng: np.random.Generator,
+) -> list[tuple[int, int]]:
+    """(track, start frame) pairs for one epoch, shuffled."""
+    items: list[tuple[int, int]] = []
+    for t in tracks:
+        n = specs[t].shape[1]
+        if config.augment:
+            starts = rng.integers(0, n - frames + 1, size=config.crops_per_track)
+        else:
+            starts = grid_windows(n, frames, hop)
+        items += [(int(t), int(s)) for s in starts]
+    order = rng.permutation(len(items))
+    return [items[i] for i in order]
+
+
+def logits_of(out: torch.Tensor | dict) -> torch.Tensor:
+    return out["logits"] if isinstance(out, dict) else out
+
+
+@torch.inference_mode()
+def evaluate_tracks(
+    model: nn.Module,
+    specs: Sequence[np.ndarray],
+    tracks: np.ndarray,
+    y: np.ndarray | None,
+    frames: int,
+    hop: int,
+) -> tuple[np.ndarray, float | None]:
+    """Track probabilities [tracks, classes] (mean over grid windows) and the window loss."""
+    model.eval()
+    items = [(int(t), s) for t in tracks for s in grid_windows(specs[t].shape[1], frames, hop)]
+    owner = np.asarray([t for t, _ in items])
+    probs, losses = [], []
+    for start in range(0, len(items), EVAL_BATCH):
+        chunk = items[start : start + EVAL_BATCH]
+        logits = logits_of(model(_batch(specs, chunk, frames)))
+        probs.append(torch.softmax(logits, dim=1).numpy())
+        if y is not None:
+            target = torch.from_numpy(y[[t for t, _ in chunk]])
+            losses.append(nn.functional.cross_entropy(logits, target, reduction="sum").item())
+    window_probs = np.concatenate(probs) if probs else np.zeros((0, 0))
+    track_probs = np.stack([window_probs[owner == t].mean(axis=0) for t in tracks])
+    loss = sum(losses) / len(items) if y is not None and items else None
+    return track_probs, loss
+
+
+def train_torch(
+    model: nn.Module,
+    specs: Sequence[np.ndarray],
+    y: np.ndarray,
+    train: np.ndarray,
+    valid: np.ndarray,
+    config: RunConfig,
+    frames: int,
+    hop: int,
+    reporter: Reporter,
+    fold: int = 1,
+) -> TorchResult:
+    """Train ``model`` in place; with ``config.patience`` the best validation epoch is kept."""
+    torch.manual_seed(config.seed + fold)
+    rng = np.random.default_rng(config.seed + fold)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
+    result = TorchResult(model=model)
+    best_loss, best_state, bad_epochs = math.inf, None, 0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        items = epoch_windows(specs, train, frames, hop, config, rng)
+        steps = max(1, math.ceil(len(items) / config.batch_size))
+        total_loss, correct, seen = 0.0, 0, 0
+        started = time.monotonic()
+        for step in range(1, steps + 1):
+            chunk = items[(step - 1) * config.batch_size : step * config.batch_size]
+            x = _batch(specs, chunk, frames)
+            target = torch.from_numpy(y[[t for t, _ in chunk]])
+            optimiser.zero_grad()
+            if config.mixup > 0 and len(chunk) > 1:
+                lam = float(rng.beta(config.mixup, config.mixup))
+                perm = torch.from_numpy(rng.permutation(len(chunk)))
+                logits = logits_of(model(lam * x + (1 - lam) * x[perm]))
+                loss = lam * nn.functional.cross_entropy(logits, target) + (
+                    1 - lam
+                ) * nn.functional.cross_entropy(logits, target[perm])
+            else:
+                logits = logits_of(model(x))
+                loss = nn.functional.cross_entropy(logits, target)
+            loss.backward()
+            optimiser.step()
+            total_loss += loss.item() * len(chunk)
+            correct += int((logits.argmax(dim=1) == target).sum())
+            seen += len(chunk)
+            reporter.step(epoch, step, steps)
+        schedule.step()
+        result.train_seconds += time.monotonic() - started
+        result.windows_seen += seen
+        stats = EpochStats(fold, epoch, total_loss / seen, correct / seen)
+        if len(valid):
+            probs, stats.val_loss = evaluate_tracks(model, specs, valid, y, frames, hop)
+            stats.val_acc = float(np.mean(probs.argmax(axis=1) == y[valid]))
+        result.history.append(stats)
+        reporter.epoch_end(stats)
+        if config.patience and stats.val_loss is not None:
+            if stats.val_loss < best_loss - 1e-4:
+                best_loss, bad_epochs, result.best_epoch = stats.val_loss, 0, epoch
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                bad_epochs += 1
+                if bad_epochs >= config.patience:
+                    reporter.log(f"early stop: no validation improvement for {bad_epochs} epochs")
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    else:
+        result.best_epoch = len(result.history)
+    model.eval()
+    return result
+
+
+def count_weights(model: nn.Module) -> int:
+    return int(sum(p.numel() for p in model.parameters()))
