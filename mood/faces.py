@@ -162,3 +162,11 @@ def draw_faces(
                 (20, 20, 20), thickness, cv2.LINE_AA,
             )  # fmt: skip
     return out
+
+
+def live_detector() -> FaceDetector:
+    """Settings for live video: 320-px-wide detection, coarser scale steps, faces ≥ 60 px.
+
+    About 4× less CPU than fer's full-resolution settings for a webcam face at arm's length.
+    """
+    return FaceDetector(scale_factor=1.2, min_size=60, max_width=320)

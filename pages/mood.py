@@ -14,7 +14,7 @@ from genre.logs import get_logger
 from mood import EMOTIONS, MoodError
 from mood.analysis import NO_FACE_MESSAGE, Analysis, MoodAnalyzer, annotate
 from mood.emotion import BUILTIN, available_backends, recognizer_with_fallback
-from mood.faces import FaceDetector, read_image
+from mood.faces import FaceDetector, live_detector, read_image
 from mood.labels import EMOJI
 from mood.live import LiveMoodProcessor, ice_servers
 from mood.queries import DEFAULT_TABLE, LANGUAGES, build_queries, normalise_table
@@ -33,14 +33,15 @@ log = get_logger("genre.pages.mood")
 
 
 @st.cache_resource(show_spinner="Loading the emotion model…")
-def load_analyzer(backend: str, max_width: int | None) -> tuple[MoodAnalyzer, str | None]:
+def load_analyzer(backend: str, live: bool) -> tuple[MoodAnalyzer, str | None]:
     recognizer, why_not = recognizer_with_fallback(backend)
-    return MoodAnalyzer(recognizer, FaceDetector(max_width=max_width)), why_not
+    detector = live_detector() if live else FaceDetector(max_width=1280)
+    return MoodAnalyzer(recognizer, detector), why_not
 
 
-def analyzer_for(backend: str, max_width: int | None) -> MoodAnalyzer | None:
+def analyzer_for(backend: str, live: bool) -> MoodAnalyzer | None:
     try:
-        analyzer, why_not = load_analyzer(backend, max_width)
+        analyzer, why_not = load_analyzer(backend, live)
     except MoodError as err:
         st.error(f"The emotion model cannot be loaded. {err}")
         return None
@@ -222,7 +223,7 @@ def show_probabilities(probabilities: dict[str, float]) -> None:
 # ------------------------------------------------------------------ snapshot mode
 def snapshot_mode(cfg: dict) -> str | None:
     """Photo (camera or upload) → the mood of the largest face, or None."""
-    analyzer = analyzer_for(cfg["backend"], 1280)
+    analyzer = analyzer_for(cfg["backend"], live=False)
     if analyzer is None:
         return None
     left, right = st.columns([3, 2], gap="large")
@@ -267,7 +268,7 @@ def live_processor(backend: str) -> LiveMoodProcessor | None:
     held = st.session_state.get("mood_live_processor")
     if held is not None and held[0] == backend:
         return held[1]
-    analyzer = analyzer_for(backend, 320)  # detect on ≤320 px wide frames: fast enough for live
+    analyzer = analyzer_for(backend, live=True)  # lighter detection settings for video
     if analyzer is None:
         return None
     processor = LiveMoodProcessor(analyzer)

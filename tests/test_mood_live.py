@@ -11,7 +11,7 @@ import skimage.data
 
 from mood import MoodError
 from mood.analysis import MoodAnalyzer
-from mood.faces import FaceDetector
+from mood.faces import live_detector
 from mood.live import LiveMoodProcessor, ice_servers
 from mood.smoothing import EmotionSmoother, StableMood
 
@@ -26,7 +26,7 @@ class Clock:
 
 @pytest.fixture(scope="module")
 def analyzer() -> MoodAnalyzer:
-    analyzer = MoodAnalyzer(detector=FaceDetector(max_width=320))
+    analyzer = MoodAnalyzer(detector=live_detector())
     analyzer.analyze(np.zeros((64, 64, 3), np.uint8))  # warm up torch outside the timed loop
     return analyzer
 
