@@ -85,9 +85,10 @@ class _FreqPooledConv(nn.Module):
         return torch.where(scale < 0, -1.0, 1.0)
 
     def gemm_weight(self, sign: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        """Sign-flipped kernel as a [time·freq, C] matrix for an im2col GEMM."""
+        """Sign-flipped kernel as a [time·freq, C] matrix (a transposed view: oneDNN is
+        fastest with the [C, time·freq] rows contiguous)."""
         weight = self.conv.weight * sign[:, None, None, None]
-        return weight.reshape(weight.shape[0], -1).t().to(dtype).contiguous()
+        return weight.reshape(weight.shape[0], -1).to(dtype).contiguous().t()
 
     def finish(self, extreme: torch.Tensor, sign: torch.Tensor) -> torch.Tensor:
         """[B, C, T] max of the sign-flipped conv → bias, ReLU, batch norm."""
@@ -173,29 +174,34 @@ class Musicnn(nn.Module):
         return self
 
     def _frontend_low_precision(self, x: torch.Tensor) -> torch.Tensor:
-        """[B, T, F] → [B, 561, T] with bfloat16 GEMMs over im2col patches."""
+        """[B, T, F] → [B, 561, T] with bfloat16 GEMMs over im2col patches.
+
+        Patch rows are ordered (frequency position, batch, time), so the max over frequency
+        is an element-wise max of contiguous slabs, the cheapest reduction there is.
+        """
         bf16 = torch.bfloat16
         b, t, _ = x.shape
         outputs = []
         for block in self.timbral:
             time, freq = block.conv.kernel_size
             sign = block.signs()
-            cols = F.pad(x, (0, 0, *block.pad)).to(bf16).unfold(1, time, 1).unfold(2, freq, 1)
-            y = cols.reshape(-1, time * freq) @ block.gemm_weight(sign, bf16)  # [B·T·F', C]
-            outputs.append(block.finish(y.view(b, t, -1, y.shape[1]).amax(2).float().mT, sign))
+            padded = F.pad(x, (0, 0, *block.pad)).to(bf16)
+            cols = padded.unfold(1, time, 1).unfold(2, freq, 1).permute(2, 0, 1, 3, 4)
+            y = cols.reshape(-1, time * freq) @ block.gemm_weight(sign, bf16)  # [F'·B·T, C]
+            extreme = y.view(-1, b, t, y.shape[1]).amax(0).float().mT  # [B, C, T]
+            outputs.append(block.finish(extreme, sign))
         # The three temporal kernels are centred windows of the longest one: one im2col, three
         # GEMMs on column slices.
         longest = max(blk.conv.kernel_size[0] for blk in self.temporal)
-        first = self.temporal[0].pad if self.temporal[0].conv.kernel_size[0] == longest else None
-        before, after = first or ((longest - 1) // 2, longest // 2)
-        bands = F.pad(x.transpose(1, 2), (before, after)).to(bf16)  # [B, F, T + longest - 1]
-        cols = bands.unfold(2, longest, 1).reshape(-1, longest)  # [B·F·T, longest]
+        before, after = (longest - 1) // 2, longest // 2
+        bands = F.pad(x.permute(2, 0, 1), (before, after)).to(bf16)  # [F, B, T + longest - 1]
+        cols = bands.unfold(2, longest, 1).reshape(-1, longest)  # [F·B·T, longest]
         for block in self.temporal:
             length = block.conv.kernel_size[0]
             offset = before - block.pad[0]
             sign = block.signs()
             y = cols[:, offset : offset + length] @ block.gemm_weight(sign, bf16)
-            extreme = y.view(b, -1, t, y.shape[1]).amax(1).float().mT  # max over bands
+            extreme = y.view(-1, b, t, y.shape[1]).amax(0).float().mT  # max over bands
             outputs.append(block.finish(extreme, sign))
         return torch.cat(outputs, dim=1)
 

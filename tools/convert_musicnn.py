@@ -66,13 +66,17 @@ def download_wheel(workdir: Path) -> Path:
 
 
 def ensure_tf_env() -> Path:
+    """The throwaway venv with TensorFlow, librosa and the musicnn wheel itself (no deps):
+    ``bench/bench_musicnn.py`` finds the original checkpoints there."""
     python = TF_ENV / "bin" / "python"
-    probe = [str(python), "-c", "import tensorflow, librosa"]
+    probe = [str(python), "-c", "import tensorflow, librosa; import musicnn.configuration"]
     if python.is_file() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python
     log(f"creating the throwaway TensorFlow environment {TF_ENV} (a few minutes)")
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(TF_ENV)], check=True)
+    if not python.is_file():
+        subprocess.run([sys.executable, "-m", "venv", str(TF_ENV)], check=True)
     subprocess.run([str(python), "-m", "pip", "install", "-q", *TF_PACKAGES], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", PACKAGE], check=True)
     return python
 
 

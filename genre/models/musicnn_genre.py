@@ -1,0 +1,105 @@
+"""Pretrained musicnn backbone + a small genre head, in one module the Classifier can serve.
+
+forward(log-mel windows [B, 96, 187]) → {"logits": genre logits, "tags": the 50 MSD tag
+probabilities, "embedding": the head's input}. The backbone is frozen and pretrained on the
+Million Song Dataset; only the head is trained (``genre/train_musicnn.py``), on features that
+are robust to the few artists of the 100 shared GTZAN clips.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from genre.models import ModelSpec, register
+from genre.musicnn import Musicnn
+
+# Backbone outputs the head may read, and their widths.
+FEATURE_SIZES = {"penultimate": 200, "mean_pool": 753, "max_pool": 753, "tags": 50}
+
+
+class GenreHead(nn.Module):
+    """Standardise the chosen backbone features, then a linear layer or a one-hidden-layer MLP.
+
+    The standardisation statistics are buffers fitted on the training set, so the shipped
+    weights file holds everything needed at inference.
+    """
+
+    def __init__(
+        self, in_features: int, n_classes: int, hidden: int = 0, dropout: float = 0.0
+    ) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(in_features))
+        self.register_buffer("std", torch.ones(in_features))
+        if hidden > 0:
+            self.net: nn.Module = nn.Sequential(
+                nn.Dropout(dropout),
+                nn.Linear(in_features, hidden),
+                nn.ReLU(),
+                nn.Dropout(dropout),
+                nn.Linear(hidden, n_classes),
+            )
+        else:
+            self.net = nn.Sequential(nn.Dropout(dropout), nn.Linear(in_features, n_classes))
+        # Temperature fitted on held-out folds (probability calibration); 1 = none.
+        self.register_buffer("temperature", torch.ones(()))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.net((features - self.mean) / self.std) / self.temperature
+
+
+def bf16_is_native() -> bool:
+    """True when torch routes bfloat16 GEMMs to oneDNN on this CPU (AVX-512 and newer)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # private API: absent in some builds
+        return False
+
+
+def head_features(outputs: dict[str, torch.Tensor], names: tuple[str, ...]) -> torch.Tensor:
+    return torch.cat([outputs[name] for name in names], dim=1)
+
+
+class MusicnnGenre(nn.Module):
+    def __init__(
+        self,
+        n_classes: int = 10,
+        features: tuple[str, ...] | list[str] = ("penultimate",),
+        hidden: int = 0,
+        dropout: float = 0.0,
+        low_precision: bool = False,
+    ) -> None:
+        super().__init__()
+        unknown = set(features) - set(FEATURE_SIZES)
+        if unknown or not features:
+            raise ValueError(f"unknown backbone features: {sorted(unknown)}")
+        self.features = tuple(features)
+        # bfloat16 only where oneDNN has bf16 kernels (AVX-512 or newer); elsewhere torch falls
+        # back to a slow generic GEMM, so float32 is used.
+        self.backbone = Musicnn().set_low_precision(low_precision and bf16_is_native())
+        self.backbone.requires_grad_(False)
+        width = sum(FEATURE_SIZES[name] for name in self.features)
+        self.head = GenreHead(width, n_classes, hidden=hidden, dropout=dropout)
+
+    def train(self, mode: bool = True) -> MusicnnGenre:
+        super().train(mode)
+        self.backbone.eval()  # frozen: its batch norms always use the pretrained statistics
+        return self
+
+    def forward(self, mel: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = self.backbone(mel)
+        embedding = head_features(out, self.features)
+        return {"logits": self.head(embedding), "tags": out["tags"], "embedding": embedding}
+
+
+register(
+    ModelSpec(
+        name="musicnn_genre",
+        input="mel",
+        build=MusicnnGenre,
+        description=(
+            "musicnn (pretrained on the Million Song Dataset, 50 tags) + a genre head trained "
+            "on its embeddings; also returns the MSD tags."
+        ),
+    )
+)
