@@ -2,25 +2,40 @@
 
 librosa's ``mel_to_audio`` spends most of its time in an NNLS mel inversion; a projected
 pseudo-inverse plus a few multiplicative refinements is far faster and close enough to hear.
+The filterbank and its pseudo-inverse are computed once per front-end and cached.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import torch
 
 from audio.spectrogram import MelSpec, mel_filterbank
 
 
+@lru_cache(maxsize=8)
+def _filterbank_and_pinv(
+    sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    fb = torch.from_numpy(mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax))
+    return fb, torch.linalg.pinv(fb)
+
+
+@lru_cache(maxsize=8)
+def _hann(n_fft: int) -> torch.Tensor:
+    return torch.hann_window(n_fft)
+
+
 def mel_to_linear(mel_power: torch.Tensor, spec: MelSpec, n_iter: int = 10) -> torch.Tensor:
     """Non-negative linear power spectrogram [.., 1 + n_fft//2, T] whose mel projection ≈ input."""
-    fb = torch.from_numpy(
-        mel_filterbank(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin, spec.fmax)
-    ).to(mel_power.dtype)
-    linear = torch.clamp(torch.linalg.pinv(fb) @ mel_power, min=0.0) + 1e-10
+    fb, pinv = _filterbank_and_pinv(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin, spec.fmax)
+    fb, pinv = fb.to(mel_power.dtype), pinv.to(mel_power.dtype)
+    linear = torch.clamp(pinv @ mel_power, min=0.0) + 1e-10
     # Multiplicative NMF-style updates keep the estimate non-negative and reduce ||fb·x − mel||.
+    numerator = fb.T @ mel_power  # constant across iterations
     for _ in range(n_iter):
-        ratio = (fb.T @ mel_power) / (fb.T @ (fb @ linear) + 1e-10)
-        linear = linear * ratio
+        linear = linear * numerator / (fb.T @ (fb @ linear) + 1e-10)
     return linear
 
 
@@ -34,20 +49,20 @@ def griffin_lim(
     seed: int = 0,
 ) -> torch.Tensor:
     """Fast Griffin-Lim (Perraudin et al. 2013): magnitude [.., F, T] → waveform [.., N]."""
-    window = torch.hann_window(n_fft, dtype=magnitude.dtype)
+    window = _hann(n_fft).to(magnitude.dtype)
     generator = torch.Generator().manual_seed(seed)
     phase = torch.rand(magnitude.shape, generator=generator, dtype=magnitude.dtype) * 2 * torch.pi
     angles = torch.polar(torch.ones_like(magnitude), phase)
     previous = torch.zeros_like(angles)
-    wave = torch.zeros(0)
+    alpha = momentum / (1 + momentum)
     for _ in range(max(1, n_iter)):
         wave = torch.istft(magnitude * angles, n_fft, hop, window=window, length=length)
         rebuilt = torch.stft(
             wave, n_fft, hop, window=window, return_complex=True, pad_mode="constant"
         )
-        accelerated = rebuilt - (momentum / (1 + momentum)) * previous
+        # sgn(z) = z/|z| in one pass; the accelerated estimate re-uses the previous rebuild.
+        angles = torch.sgn(rebuilt - alpha * previous)
         previous = rebuilt
-        angles = accelerated / (accelerated.abs() + 1e-16)
     return torch.istft(magnitude * angles, n_fft, hop, window=window, length=length)
 
 

@@ -1,0 +1,10 @@
+"""A genre-conditioned GAN on log-mel spectrograms that you can hear.
+
+``gan.data`` cuts normalised log-mel patches from the shared GTZAN clips, ``gan.model`` holds the
+conditional DCGAN, ``gan.train`` trains it, ``gan.sample`` turns generated spectrograms into
+audio, and ``gan.metrics`` measures how convincing they are.
+"""
+
+from gan.errors import GanError
+
+__all__ = ["GanError"]

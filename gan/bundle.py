@@ -1,0 +1,180 @@
+"""The shipped generator: ``generator.safetensors`` + ``gan.json`` + ``MODEL_CARD.md`` + curves.
+
+The metadata file is called ``gan.json`` (not ``bundle.json``) so tools that list genre
+classifier bundles never mistake a generator for a classifier.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from audio import MelSpec
+from gan.data import DB_CEIL, DB_FLOOR, PATCH_FRAMES, PATCH_SPEC
+from gan.errors import GanError
+from gan.model import GanConfig, Generator, count_parameters, recalibrate_batch_norm
+from gan.train import load_checkpoint, read_losses
+from genre.paths import ASSETS_DIR
+
+META_FILE = "gan.json"
+WEIGHTS_FILE = "generator.safetensors"
+LOG_FILE = "training_log.csv"
+CARD_FILE = "MODEL_CARD.md"
+DEFAULT_GAN_NAME = "gan-cgan"
+REQUIRED_KEYS = ("name", "kind", "labels", "frontend", "normalisation", "model", "weights")
+
+
+def default_gan_dir() -> Path:
+    return ASSETS_DIR / DEFAULT_GAN_NAME
+
+
+@dataclass
+class GanBundle:
+    path: Path
+    meta: dict[str, Any]
+    labels: tuple[str, ...]
+    spec: MelSpec
+    config: GanConfig
+    generator: Generator
+    db_floor: float
+    db_ceil: float
+
+    @property
+    def name(self) -> str:
+        return str(self.meta["name"])
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict(self.meta.get("metrics", {}))
+
+    @property
+    def model_card(self) -> str:
+        card = self.path / CARD_FILE
+        return card.read_text(encoding="utf-8") if card.is_file() else ""
+
+    @property
+    def training_log(self) -> Path | None:
+        log = self.path / LOG_FILE
+        return log if log.is_file() else None
+
+    def genre_index(self, genre: str) -> int:
+        if genre not in self.labels:
+            raise GanError(
+                f"Unknown genre '{genre}'. The generator knows: {', '.join(self.labels)}."
+            )
+        return self.labels.index(genre)
+
+
+def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
+    """Read and check a generator bundle; raises :class:`GanError` with the exact problem."""
+    folder = Path(path) if path is not None else default_gan_dir()
+    meta_path = folder / META_FILE
+    if not meta_path.is_file():
+        raise GanError(
+            f"No trained generator at {folder} ({META_FILE} is missing). "
+            "Train one with: python -m gan train --export " + str(folder)
+        )
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise GanError(f"The generator at {folder} has unreadable metadata ({err}).") from err
+    missing = [k for k in REQUIRED_KEYS if k not in meta]
+    if missing:
+        raise GanError(f"The generator at {folder} lacks {', '.join(missing)} in {META_FILE}.")
+    try:
+        config = GanConfig.from_dict(meta["model"])
+    except (TypeError, ValueError) as err:
+        raise GanError(f"The generator at {folder} has an invalid model description.") from err
+    labels = tuple(meta["labels"])
+    if len(labels) != config.n_classes:
+        raise GanError(f"The generator at {folder} has {len(labels)} labels for "
+                       f"{config.n_classes} classes.")  # fmt: skip
+    generator = Generator(config)
+    try:
+        generator.load_state_dict(load_file(str(folder / str(meta["weights"]))), strict=True)
+    except Exception as err:  # safetensors raises several types for damaged or missing files
+        raise GanError(f"The generator weights at {folder} cannot be loaded: {err}") from err
+    return GanBundle(
+        path=folder,
+        meta=meta,
+        labels=labels,
+        spec=MelSpec.from_dict(meta["frontend"]),
+        config=config,
+        generator=generator.eval(),
+        db_floor=float(meta["normalisation"]["db_floor"]),
+        db_ceil=float(meta["normalisation"]["db_ceil"]),
+    )
+
+
+def _loss_summary(losses: list[dict[str, float]], last: int = 200) -> dict[str, float]:
+    tail = losses[-last:]
+    if not tail:
+        return {}
+    return {
+        f"{key}_last{len(tail)}": round(sum(row[key] for row in tail) / len(tail), 4)
+        for key in ("d_loss", "g_loss", "d_real", "d_fake")
+    }
+
+
+def export_run(
+    run_dir: Path, out_dir: Path, command: str = "", recalibrate_batches: int = 32
+) -> Path:
+    """Turn a run's checkpoint into a shipped bundle (EMA weights, re-measured batch norm)."""
+    checkpoint = run_dir / "checkpoint.pt"
+    if not checkpoint.is_file():
+        raise GanError(f"There is no checkpoint in {run_dir} to export.")
+    state = load_checkpoint(checkpoint)
+    generator = state.ema.model
+    recalibrate_batch_norm(generator, batches=recalibrate_batches, seed=state.config.seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().contiguous() for k, v in generator.state_dict().items()}
+    save_file(tensors, str(out_dir / WEIGHTS_FILE))
+    losses = read_losses(run_dir / "losses.csv") if (run_dir / "losses.csv").is_file() else []
+    if losses:
+        shutil.copyfile(run_dir / "losses.csv", out_dir / LOG_FILE)
+    run_info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    meta = {
+        "name": out_dir.name,
+        "kind": "cgan-dcgan",
+        "title": "Genre-conditioned DCGAN on log-mel spectrograms",
+        "labels": list(state.labels),
+        "frontend": PATCH_SPEC.to_dict(),
+        "patch_frames": PATCH_FRAMES,
+        "normalisation": {"db_floor": DB_FLOOR, "db_ceil": DB_CEIL},
+        "model": state.config.model.to_dict(),
+        "parameters": count_parameters(generator),
+        "weights": WEIGHTS_FILE,
+        "training": {
+            "config": state.config.to_dict(),
+            "steps": state.step,
+            "seconds": round(state.elapsed_s, 1),
+            "clips": run_info.get("clips"),
+            "command": command,
+            "threads": torch.get_num_threads(),
+            "losses": _loss_summary(losses),
+        },
+        "trained_on": {
+            "dataset": "GTZAN clips 00000-00009 of every genre (the 100 shared clips)",
+            "files": run_info.get("clips"),
+        },
+        "metrics": {},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "licence": "MIT (weights trained by this project; GTZAN audio is for research use)",
+    }
+    write_meta(out_dir, meta)
+    load_gan_bundle(out_dir)  # prove the bundle loads before anyone relies on it
+    return out_dir
+
+
+def write_meta(folder: Path, meta: dict[str, Any]) -> None:
+    (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    from gan.card import render_card
+
+    (folder / CARD_FILE).write_text(render_card(meta), encoding="utf-8")

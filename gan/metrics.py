@@ -1,0 +1,242 @@
+"""How convincing are the generated clips? Three measures, all on what you would hear.
+
+1. Classifier agreement: the share of sonified clips the genre classifier assigns to the genre
+   that was asked for (chance: 1 in 10).
+2. Fréchet distance between the classifier's embeddings of real and generated clips, next to
+   the distance between two halves of the real clips (the floor it could reach).
+3. Round-trip spectral convergence: how closely the mel of the sonified audio matches the mel
+   the generator drew (Griffin-Lim's own loss).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from audio import LogMel, resample
+from gan.bundle import GanBundle
+from gan.data import ClipMel
+from gan.errors import GanError
+from genre.classifier import BATCH_WINDOWS, Classifier
+from genre.errors import GenreError
+from genre.paths import active_bundle_dir, default_bundle_dir
+
+
+def load_default_classifier() -> Classifier:
+    """The promoted classifier if it loads, else the shipped default."""
+    for folder in dict.fromkeys([active_bundle_dir(), default_bundle_dir()]):
+        try:
+            return Classifier(folder)
+        except GenreError:
+            continue
+    raise GanError(
+        "No genre classifier is available to judge the samples "
+        f"(expected one at {default_bundle_dir()})."
+    )
+
+
+def spectral_convergence(target_db: torch.Tensor, estimate_db: torch.Tensor) -> torch.Tensor:
+    """‖A − Â‖_F / ‖A‖_F on mel magnitudes (from dB power), one value per item of the batch."""
+    a = torch.pow(10.0, target_db / 20.0)
+    b = torch.pow(10.0, estimate_db / 20.0)
+    dims = (-2, -1)
+    return torch.linalg.vector_norm(a - b, dim=dims) / torch.linalg.vector_norm(a, dim=dims)
+
+
+def round_trip_convergence(
+    mel_db: torch.Tensor, waves: np.ndarray, bundle: GanBundle
+) -> np.ndarray:
+    """Spectral convergence between drawn mels [B, n_mels, T] and the mels of their audio."""
+    with torch.inference_mode():
+        rebuilt = LogMel(bundle.spec)(torch.from_numpy(np.ascontiguousarray(waves)))
+    frames = min(rebuilt.shape[-1], mel_db.shape[-1])
+    return spectral_convergence(mel_db[..., :frames], rebuilt[..., :frames]).numpy()
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two sets of embeddings [n, d]."""
+    if len(a) < 2 or len(b) < 2:
+        raise GanError("The Fréchet distance needs at least two embeddings on each side.")
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a = np.atleast_2d(np.cov(a, rowvar=False))
+    cov_b = np.atleast_2d(np.cov(b, rowvar=False))
+    # tr√(Σa Σb) = Σ √eig(√Σa Σb √Σa), a symmetric PSD product: stable without scipy's sqrtm.
+    vals, vecs = np.linalg.eigh(cov_a)
+    sqrt_a = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+    middle = np.linalg.eigvalsh(sqrt_a @ cov_b @ sqrt_a)
+    trace_sqrt = float(np.sum(np.sqrt(np.clip(middle, 0, None))))
+    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt)
+
+
+class ClassifierProbe:
+    """Clip-level probabilities and embeddings from a genre classifier.
+
+    The embedding is the model's own ``"embedding"`` output when it has one, else the input of
+    its last linear layer (the penultimate features), read with a forward hook.
+    """
+
+    def __init__(self, classifier: Classifier) -> None:
+        self.classifier = classifier
+        linears = [m for m in classifier.model.modules() if isinstance(m, nn.Linear)]
+        self._last_linear = linears[-1] if linears else None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.classifier.labels
+
+    def _run_windows(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        captured: list[torch.Tensor] = []
+        handle = None
+        if self._last_linear is not None:
+            handle = self._last_linear.register_forward_hook(
+                lambda _m, inputs, _out: captured.append(inputs[0].detach().flatten(1))
+            )
+        try:
+            out = self.classifier.model(batch)
+        finally:
+            if handle is not None:
+                handle.remove()
+        if isinstance(out, dict):
+            logits = out["logits"]
+            if "embedding" in out:
+                return logits, out["embedding"].flatten(1)
+        else:
+            logits = out
+        return logits, (captured[-1] if captured else None)
+
+    def clips(self, waves: list[np.ndarray], sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per clip: mean window probabilities [n, labels] and mean embedding [n, d]."""
+        probs, embeddings = [], []
+        rate = self.classifier.bundle.sample_rate
+        with torch.inference_mode():
+            for wave in waves:
+                samples = resample(np.asarray(wave, dtype=np.float32), sample_rate, rate)
+                mel = self.classifier.frontend(torch.from_numpy(np.ascontiguousarray(samples)))
+                batch, _, _ = self.classifier.embed_windows(mel)
+                logits, emb = [], []
+                for chunk in torch.split(batch, BATCH_WINDOWS):
+                    lg, em = self._run_windows(chunk)
+                    logits.append(lg)
+                    if em is not None:
+                        emb.append(em)
+                probs.append(torch.softmax(torch.cat(logits), dim=1).mean(0).double().numpy())
+                embeddings.append(torch.cat(emb).mean(0).double().numpy() if emb else np.zeros(0))
+        return np.stack(probs), np.stack(embeddings)
+
+    def agreement(self, probs: np.ndarray, genres: list[str]) -> float:
+        chosen = [self.labels[i] for i in np.argmax(probs, axis=1)]
+        return float(np.mean([c == g for c, g in zip(chosen, genres, strict=True)]))
+
+
+def real_segments(
+    clips: list[ClipMel], length: int, sample_rate: int
+) -> list[tuple[str, int, np.ndarray]]:
+    """Non-overlapping ``length``-sample segments of every clip's audio: (genre, clip, samples)."""
+    from audio import load_audio
+
+    out = []
+    for clip in clips:
+        samples = load_audio(clip.path, sample_rate=sample_rate).samples
+        for start in range(0, len(samples) - length + 1, length):
+            out.append((clip.genre, clip.number, samples[start : start + length]))
+    return out
+
+
+@dataclass
+class Timing:
+    seconds: float
+    clips: int
+    clip_seconds: float
+
+
+def time_sampling(
+    bundle: GanBundle, repeats: int = 5, clips: int = 4, seconds: float = 3.0
+) -> Timing:
+    """Median warm wall time to sample and sonify ``clips`` clips of ``seconds``."""
+    from gan.sample import generate
+
+    generate(bundle, [bundle.labels[0]], clips, seed=0, seconds=seconds)  # warm-up
+    times = []
+    for r in range(repeats):
+        started = time.perf_counter()
+        result = generate(bundle, [bundle.labels[r % len(bundle.labels)]], clips, seed=r + 1,
+                          seconds=seconds)  # fmt: skip
+        times.append(time.perf_counter() - started)
+    return Timing(float(np.median(times)), clips, result[0].duration_s)
+
+
+def evaluate(
+    bundle: GanBundle,
+    classifier: Classifier,
+    clips: list[ClipMel],
+    per_genre: int = 50,
+    seed: int = 1234,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Agreement, Fréchet distances and round-trip convergence for ``bundle``."""
+    from gan.sample import clip_samples, generate_mels, normalise_loudness, patches_for, sonify
+
+    probe = ClassifierProbe(classifier)
+    rate = bundle.spec.sample_rate
+    patches = patches_for(3.0, bundle)
+    length = clip_samples(3.0, bundle)
+
+    gen_genres: list[str] = []
+    gen_waves: list[np.ndarray] = []
+    sc_values: list[np.ndarray] = []
+    for gid, genre in enumerate(bundle.labels):
+        rng = torch.Generator().manual_seed(seed * 1009 + gid)
+        for chunk in range(0, per_genre, 10):
+            n = min(10, per_genre - chunk)
+            mel_db = generate_mels(bundle, [gid] * n, patches, rng)
+            waves = sonify(mel_db, bundle)
+            sc_values.append(round_trip_convergence(mel_db, waves, bundle))
+            gen_waves += [normalise_loudness(w, rate) for w in waves]
+            gen_genres += [genre] * n
+        if progress:
+            progress(f"generated {genre}")
+    gen_probs, gen_emb = probe.clips(gen_waves, rate)
+
+    segments = real_segments(clips, length, rate)
+    half_a = [s for s in segments if s[1] % 2 == 0]
+    half_b = [s for s in segments if s[1] % 2 == 1]
+    if progress:
+        progress(f"{len(segments)} real segments")
+    _, a_emb = probe.clips([s[2] for s in half_a], rate)
+    b_probs, b_emb = probe.clips([s[2] for s in half_b], rate)
+
+    # The same real segments after a trip through mel → Griffin-Lim: the sonification's own cost.
+    frontend = LogMel(bundle.spec)
+    resynth = []
+    for start in range(0, len(half_b), 16):
+        batch = torch.from_numpy(np.stack([s[2] for s in half_b[start : start + 16]]))
+        with torch.inference_mode():
+            mel = frontend(batch)
+        resynth += [normalise_loudness(w, rate) for w in sonify(mel, bundle)]
+    r_probs, r_emb = probe.clips(resynth, rate)
+
+    per_genre_agreement = {
+        g: probe.agreement(gen_probs[[x == g for x in gen_genres]], [g] * gen_genres.count(g))
+        for g in bundle.labels
+    }
+    sc = np.concatenate(sc_values)
+    return {
+        "classifier": classifier.bundle.name,
+        "generated_clips": len(gen_waves),
+        "clip_seconds": round(length / rate, 2),
+        "agreement": round(probe.agreement(gen_probs, gen_genres), 4),
+        "agreement_per_genre": {g: round(v, 3) for g, v in per_genre_agreement.items()},
+        "agreement_real_half_b": round(probe.agreement(b_probs, [s[0] for s in half_b]), 4),
+        "agreement_real_resynthesised": round(probe.agreement(r_probs, [s[0] for s in half_b]), 4),
+        "fd_generated_vs_real_a": round(frechet_distance(gen_emb, a_emb), 3),
+        "fd_real_b_vs_real_a": round(frechet_distance(b_emb, a_emb), 3),
+        "fd_resynthesised_b_vs_real_a": round(frechet_distance(r_emb, a_emb), 3),
+        "real_segments": {"a": len(half_a), "b": len(half_b)},
+        "round_trip_sc_mean": round(float(sc.mean()), 4),
+        "round_trip_sc_median": round(float(np.median(sc)), 4),
+    }

@@ -1,0 +1,181 @@
+"""A conditional DCGAN for 128 × 128 log-mel patches, small enough to train on two CPU cores.
+
+Generator: noise ⊕ genre embedding → 4 × 4 map → five stride-2 transposed convolutions, each
+followed by class-conditional batch norm (the genre sets every layer's gain and bias) → tanh.
+Discriminator: spectral-normalised stride-2 convolutions → global sum pooling → an unconditional
+score plus a projection on the genre embedding (Miyato & Koyama 2018). Trained with the hinge
+loss; an exponential moving average (EMA) of the generator's weights is what gets shipped.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import spectral_norm
+
+
+@dataclass(frozen=True)
+class GanConfig:
+    n_classes: int = 10
+    z_dim: int = 96
+    embed_dim: int = 32
+    n_mels: int = 128
+    frames: int = 128
+    g_channels: tuple[int, ...] = (256, 128, 64, 32, 16)  # at 4, 8, 16, 32, 64 px
+    d_channels: tuple[int, ...] = (16, 32, 64, 128, 256)  # at 64, 32, 16, 8, 4 px
+
+    def __post_init__(self) -> None:
+        steps = len(self.g_channels)
+        if self.n_mels != 4 * 2**steps or self.frames != 4 * 2**steps:
+            raise ValueError("n_mels and frames must equal 4 · 2^len(g_channels)")
+        if len(self.d_channels) != steps:
+            raise ValueError("g_channels and d_channels must have the same length")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GanConfig:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        for key in ("g_channels", "d_channels"):
+            if key in known:
+                known[key] = tuple(known[key])
+        return cls(**known)
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """Batch norm whose gain and bias are looked up per genre."""
+
+    def __init__(self, channels: int, n_classes: int) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.gain = nn.Embedding(n_classes, channels)
+        self.bias = nn.Embedding(n_classes, channels)
+        nn.init.ones_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        gain = self.gain(y)[:, :, None, None]
+        bias = self.bias(y)[:, :, None, None]
+        return self.norm(x) * gain + bias
+
+
+class Generator(nn.Module):
+    """(z [B, z_dim], genre [B]) → normalised log-mel [B, 1, n_mels, frames] in [-1, 1]."""
+
+    def __init__(self, config: GanConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config.g_channels
+        self.embed = nn.Embedding(config.n_classes, config.embed_dim)
+        self.project = nn.Linear(config.z_dim + config.embed_dim, c[0] * 16)
+        self.norms = nn.ModuleList(ConditionalBatchNorm2d(w, config.n_classes) for w in c)
+        outs = (*c[1:], 1)
+        self.ups = nn.ModuleList(
+            nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=cout == 1)
+            for cin, cout in zip(c, outs, strict=True)
+        )
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        x = self.project(torch.cat([z, self.embed(y)], dim=1))
+        x = x.view(-1, self.config.g_channels[0], 4, 4)
+        for norm, up in zip(self.norms, self.ups, strict=True):
+            x = up(F.relu(norm(x, y)))
+        return torch.tanh(x)
+
+
+class Discriminator(nn.Module):
+    """(log-mel [B, 1, n_mels, frames], genre [B]) → realness score [B]."""
+
+    def __init__(self, config: GanConfig) -> None:
+        super().__init__()
+        self.config = config
+        layers: list[nn.Module] = []
+        # A second input channel tells every filter its mel position: unlike a photo, a
+        # spectrogram is not shift-invariant along the frequency axis.
+        previous = 2
+        for width in config.d_channels:
+            layers += [
+                spectral_norm(nn.Conv2d(previous, width, 4, stride=2, padding=1)),
+                nn.LeakyReLU(0.2),
+            ]
+            previous = width
+        self.features = nn.Sequential(*layers)
+        self.score = spectral_norm(nn.Linear(previous, 1))
+        self.embed = spectral_norm(nn.Embedding(config.n_classes, previous))
+        ramp = torch.linspace(-1.0, 1.0, config.n_mels)[:, None].expand(-1, config.frames)
+        self.register_buffer("mel_position", ramp.clone(), persistent=False)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        position = self.mel_position.expand(x.shape[0], 1, -1, -1)
+        h = self.features(torch.cat([x, position], dim=1)).sum(dim=(2, 3))
+        return self.score(h).squeeze(1) + (self.embed(y) * h).sum(dim=1)
+
+
+def hinge_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    return F.relu(1.0 - real_scores).mean() + F.relu(1.0 + fake_scores).mean()
+
+
+def hinge_g_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    return -fake_scores.mean()
+
+
+@dataclass
+class Ema:
+    """Exponential moving average of the generator's weights (buffers are copied as they are)."""
+
+    model: nn.Module
+    decay: float = 0.999
+    warmup: int = 100  # early on the average follows closely, so it is not stuck at init
+    updates: int = 0
+
+    @classmethod
+    def of(cls, generator: nn.Module, decay: float = 0.999) -> Ema:
+        shadow = copy.deepcopy(generator).eval()
+        for p in shadow.parameters():
+            p.requires_grad_(False)
+        return cls(model=shadow, decay=decay)
+
+    @torch.no_grad()
+    def update(self, generator: nn.Module) -> None:
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (self.warmup + self.updates))
+        for shadow, live in zip(self.model.parameters(), generator.parameters(), strict=True):
+            shadow.lerp_(live.detach(), 1.0 - decay)
+        for shadow, live in zip(self.model.buffers(), generator.buffers(), strict=True):
+            shadow.copy_(live)
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(
+    generator: Generator, batches: int = 32, batch_size: int = 64, seed: int = 0
+) -> None:
+    """Re-estimate batch-norm statistics for the (EMA) weights ("standing statistics").
+
+    The running statistics were gathered with the live weights; the averaged weights produce
+    slightly different activations, so they are measured again on fresh genre-balanced noise.
+    """
+    rng = torch.Generator().manual_seed(seed)
+    norms = [m for m in generator.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over all batches
+    generator.train()
+    n_classes = generator.config.n_classes
+    for _ in range(batches):
+        z = torch.randn(batch_size, generator.config.z_dim, generator=rng)
+        y = torch.arange(batch_size) % n_classes
+        generator(z, y)
+    for m, momentum in zip(norms, saved, strict=True):
+        m.momentum = momentum
+    generator.eval()
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

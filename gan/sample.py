@@ -1,0 +1,245 @@
+"""Sampling and sonification: genre → new log-mel spectrograms → audio you can play.
+
+Longer clips are made of consecutive patches whose noise vectors take small steps on a sphere
+(so neighbouring patches sound alike) and which overlap and cross-fade in the power domain;
+the joined spectrogram is then inverted in one Griffin-Lim pass, so there is no phase seam.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+from PIL import Image
+
+from audio import mel_to_audio
+from gan.bundle import GanBundle
+from gan.data import denormalise
+from gan.errors import GanError
+
+OVERLAP_FRAMES = 32  # ≈ 0.74 s cross-fade between consecutive patches
+WALK_ANGLE = 0.6  # radians between consecutive patches' noise vectors
+TARGET_DBFS = -20.0  # RMS loudness every sample is brought to
+PEAK_LIMIT = 0.95  # never above this, so the WAV never clips
+FADE_S = 0.01  # short fade in/out so a clip never starts or ends with a click
+MAX_SECONDS = 30.0
+GRIFFIN_LIM_ITERS = 24  # measured: 16 → 32 iterations improve spectral convergence by only ~3 %
+
+
+@dataclass
+class Sample:
+    genre: str
+    seed: int
+    index: int
+    mel_db: np.ndarray  # generated log-mel [n_mels, frames] in dB
+    audio: np.ndarray  # float32 mono, loudness-normalised, |x| <= PEAK_LIMIT
+    sample_rate: int
+    hop_s: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.genre}-seed{self.seed}-{self.index + 1:02d}"
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    def wav_bytes(self) -> bytes:
+        return wav_bytes(self.audio, self.sample_rate)
+
+    def png_bytes(self) -> bytes:
+        return spectrogram_png(self.mel_db)
+
+
+def clip_frames(seconds: float, bundle: GanBundle) -> int:
+    """Frames of a clip of ``seconds``; up to a patch and a bit (≈ 3.1 s), exactly one patch."""
+    frames = round(seconds * bundle.spec.sample_rate / bundle.spec.hop) + 1
+    return bundle.config.frames if frames <= bundle.config.frames + 8 else frames
+
+
+def patches_for(seconds: float, bundle: GanBundle) -> int:
+    """How many overlapping patches cover ``seconds`` of audio (at least one)."""
+    frames = bundle.config.frames
+    needed = clip_frames(seconds, bundle)
+    return max(1, math.ceil((needed - OVERLAP_FRAMES) / (frames - OVERLAP_FRAMES)))
+
+
+def frames_for(patches: int, frames: int) -> int:
+    return frames + (patches - 1) * (frames - OVERLAP_FRAMES)
+
+
+def clip_samples(seconds: float, bundle: GanBundle) -> int:
+    """Audio length of a clip (Griffin-Lim of T frames gives (T - 1)·hop samples)."""
+    return (clip_frames(seconds, bundle) - 1) * bundle.spec.hop
+
+
+def noise_walk(
+    n: int, patches: int, z_dim: int, generator: torch.Generator, angle: float = WALK_ANGLE
+) -> torch.Tensor:
+    """[n, patches, z_dim] noise; each patch's vector is a small rotation of the previous one."""
+    z = torch.randn(n, z_dim, generator=generator)
+    walk = [z]
+    for _ in range(patches - 1):
+        step = torch.randn(n, z_dim, generator=generator)
+        z = z * math.cos(angle) + step * math.sin(angle)
+        walk.append(z)
+    return torch.stack(walk, dim=1)
+
+
+def join_patches(mel_db: torch.Tensor, overlap: int = OVERLAP_FRAMES) -> torch.Tensor:
+    """[B, patches, n_mels, F] dB → [B, n_mels, T] dB, linear cross-fades in the power domain."""
+    batch, patches, n_mels, frames = mel_db.shape
+    power = torch.pow(10.0, mel_db / 10.0)
+    total = frames_for(patches, frames)
+    out = torch.zeros(batch, n_mels, total, dtype=power.dtype)
+    weight = torch.zeros(total, dtype=power.dtype)
+    ramp = torch.ones(frames, dtype=power.dtype)
+    if patches > 1:
+        fade = torch.linspace(0.0, 1.0, overlap + 2, dtype=power.dtype)[1:-1]
+        ramp[:overlap] = fade
+        ramp[-overlap:] = fade.flip(0)
+    for k in range(patches):
+        w = ramp.clone()
+        if k == 0:
+            w[:overlap] = 1.0
+        if k == patches - 1:
+            w[-overlap:] = 1.0
+        start = k * (frames - overlap)
+        out[:, :, start : start + frames] += power[:, k] * w
+        weight[start : start + frames] += w
+    return 10.0 * torch.log10(torch.clamp(out / weight, min=1e-10))
+
+
+@torch.inference_mode()
+def generate_mels(
+    bundle: GanBundle, genre_ids: list[int], patches: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Log-mels in dB [len(genre_ids), n_mels, frames_for(patches)]."""
+    n = len(genre_ids)
+    z = noise_walk(n, patches, bundle.config.z_dim, generator)
+    y = torch.tensor(genre_ids).repeat_interleave(patches)
+    out = bundle.generator(z.reshape(n * patches, -1), y)  # [n·patches, 1, n_mels, frames]
+    mel_db = denormalise(out.squeeze(1), bundle.db_floor, bundle.db_ceil)
+    return join_patches(mel_db.reshape(n, patches, *mel_db.shape[1:]))
+
+
+def normalise_loudness(
+    wave: np.ndarray,
+    sample_rate: int,
+    target_dbfs: float = TARGET_DBFS,
+    peak_limit: float = PEAK_LIMIT,
+) -> np.ndarray:
+    """Bring the RMS to ``target_dbfs``, then lower the gain if a peak would pass the limit."""
+    wave = np.nan_to_num(wave.astype(np.float64))
+    fade = min(len(wave) // 4, int(FADE_S * sample_rate))
+    if fade > 0:
+        ramp = np.linspace(0.0, 1.0, fade)
+        wave[:fade] *= ramp
+        wave[-fade:] *= ramp[::-1]
+    rms = float(np.sqrt(np.mean(wave**2)))
+    if rms < 1e-9:
+        return wave.astype(np.float32)
+    gain = 10 ** (target_dbfs / 20) / rms
+    peak = float(np.max(np.abs(wave))) * gain
+    if peak > peak_limit:
+        gain *= peak_limit / peak
+    return (wave * gain).astype(np.float32)
+
+
+def sonify(mel_db: torch.Tensor, bundle: GanBundle, n_iter: int = GRIFFIN_LIM_ITERS) -> np.ndarray:
+    """dB log-mels [B, n_mels, T] → raw waveforms [B, (T-1)·hop] with torch Griffin-Lim."""
+    spec = bundle.spec
+    length = (mel_db.shape[-1] - 1) * spec.hop
+    with torch.inference_mode():
+        wave = mel_to_audio(mel_db, spec, n_iter=n_iter, length=length)
+    return wave.numpy()
+
+
+def generate(
+    bundle: GanBundle,
+    genres: list[str],
+    n: int,
+    seed: int,
+    seconds: float = 3.0,
+    n_iter: int = GRIFFIN_LIM_ITERS,
+) -> list[Sample]:
+    """``n`` samples of each genre in ``genres``; the same (genre, seed, index) → same sample."""
+    if n < 1:
+        raise GanError("Ask for at least one sample.")
+    if not genres:
+        raise GanError("Pick at least one genre.")
+    if not 0 < seconds <= MAX_SECONDS:
+        raise GanError(f"Clips can be between 1 and {MAX_SECONDS:g} seconds long.")
+    patches = patches_for(seconds, bundle)
+    frames = clip_frames(seconds, bundle)
+    mels, ids = [], []
+    for genre in genres:
+        gid = bundle.genre_index(genre)
+        # One noise stream per (seed, genre): a sample does not change when others are added.
+        rng = torch.Generator().manual_seed(int(seed) * 1009 + gid)
+        mels.append(generate_mels(bundle, [gid] * n, patches, rng)[..., :frames])
+        ids += [(genre, i) for i in range(n)]
+    mel_db = torch.cat(mels)
+    waves = sonify(mel_db, bundle, n_iter=n_iter)
+    rate = bundle.spec.sample_rate
+    hop_s = bundle.spec.hop / rate
+    return [
+        Sample(
+            genre=genre,
+            seed=int(seed),
+            index=i,
+            mel_db=mel.numpy(),
+            audio=normalise_loudness(wave, rate),
+            sample_rate=rate,
+            hop_s=hop_s,
+        )
+        for (genre, i), mel, wave in zip(ids, mel_db, waves, strict=True)
+    ]
+
+
+def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, audio, sample_rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+# Anchor colours of matplotlib's "magma" map, interpolated to a 256-entry table.
+_MAGMA = np.array(
+    [[0, 0, 4], [28, 16, 68], [79, 18, 123], [129, 37, 129], [181, 54, 122],
+     [229, 80, 100], [251, 135, 97], [254, 194, 135], [252, 253, 191]], dtype=np.float64,
+)  # fmt: skip
+_STOPS = np.linspace(0, 1, len(_MAGMA))
+_LUT = np.stack(
+    [np.interp(np.linspace(0, 1, 256), _STOPS, _MAGMA[:, c]) for c in range(3)], axis=1
+).astype(np.uint8)
+
+
+def spectrogram_png(mel_db: np.ndarray, top_db: float = 80.0, scale: int = 2) -> bytes:
+    """A log-mel [n_mels, frames] as a PNG: low pitches at the bottom, louder is brighter."""
+    mel = np.asarray(mel_db, dtype=np.float64)
+    top = float(np.max(mel)) if mel.size else 0.0
+    level = np.clip((mel - (top - top_db)) / top_db, 0.0, 1.0)
+    pixels = _LUT[(level[::-1] * 255).astype(np.uint8)]
+    image = Image.fromarray(pixels, mode="RGB")
+    image = image.resize((mel.shape[1] * scale, mel.shape[0] * scale), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def write_samples(samples: list[Sample], out_dir: Path) -> list[Path]:
+    """Write ``<name>.wav`` and ``<name>.png`` for every sample; returns the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for sample in samples:
+        wav = out_dir / f"{sample.name}.wav"
+        png = out_dir / f"{sample.name}.png"
+        sf.write(wav, sample.audio, sample.sample_rate, subtype="PCM_16")
+        png.write_bytes(sample.png_bytes())
+        written += [wav, png]
+    return written

@@ -1,0 +1,282 @@
+"""Training loop: hinge-loss conditional GAN with checkpoints, resume and a per-step loss log.
+
+A run lives in one folder: ``checkpoint.pt`` (everything needed to continue, written atomically
+every ``checkpoint_every`` steps and at the end), ``losses.csv`` (one row per step) and
+``run.json`` (the configuration and a summary). Running the same command again resumes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from gan.data import PatchSampler
+from gan.errors import GanError
+from gan.model import (
+    Discriminator,
+    Ema,
+    GanConfig,
+    Generator,
+    hinge_d_loss,
+    hinge_g_loss,
+)
+from genre.labels import GTZAN_GENRES
+
+CHECKPOINT_FORMAT = "gan-checkpoint/1"
+LOSS_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "elapsed_s")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 3000
+    batch_size: int = 32
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.0
+    beta2: float = 0.9
+    ema_decay: float = 0.999
+    checkpoint_every: int = 200
+    seed: int = 0
+    model: GanConfig = field(default_factory=GanConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["model"] = self.model.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "model"}
+        return cls(**known, model=GanConfig.from_dict(data.get("model", {})))
+
+
+@dataclass
+class GanState:
+    """Everything that changes during training."""
+
+    config: TrainConfig
+    generator: Generator
+    discriminator: Discriminator
+    ema: Ema
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    data_rng: torch.Generator
+    noise_rng: torch.Generator
+    labels: tuple[str, ...] = GTZAN_GENRES
+    step: int = 0
+    elapsed_s: float = 0.0
+
+    @classmethod
+    def fresh(cls, config: TrainConfig, labels: tuple[str, ...] = GTZAN_GENRES) -> GanState:
+        if config.model.n_classes != len(labels):
+            raise GanError(
+                f"The model has {config.model.n_classes} classes but {len(labels)} labels."
+            )
+        torch.manual_seed(config.seed)  # weight initialisation
+        generator = Generator(config.model)
+        discriminator = Discriminator(config.model)
+        betas = (config.beta1, config.beta2)
+        return cls(
+            config=config,
+            generator=generator,
+            discriminator=discriminator,
+            ema=Ema.of(generator, decay=config.ema_decay),
+            opt_g=torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=betas),
+            opt_d=torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=betas),
+            data_rng=torch.Generator().manual_seed(config.seed + 1),
+            noise_rng=torch.Generator().manual_seed(config.seed + 2),
+            labels=tuple(labels),
+        )
+
+    def to_checkpoint(self) -> dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.config.to_dict(),
+            "labels": list(self.labels),
+            "step": self.step,
+            "elapsed_s": self.elapsed_s,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "ema": self.ema.model.state_dict(),
+            "ema_updates": self.ema.updates,
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "data_rng": self.data_rng.get_state(),
+            "noise_rng": self.noise_rng.get_state(),
+        }
+
+    @classmethod
+    def from_checkpoint(cls, data: dict[str, Any]) -> GanState:
+        if data.get("format") != CHECKPOINT_FORMAT:
+            raise GanError("This file is not a GAN checkpoint of a known format.")
+        state = cls.fresh(TrainConfig.from_dict(data["config"]), tuple(data["labels"]))
+        state.generator.load_state_dict(data["generator"])
+        state.discriminator.load_state_dict(data["discriminator"])
+        state.ema.model.load_state_dict(data["ema"])
+        state.ema.updates = int(data["ema_updates"])
+        state.opt_g.load_state_dict(data["opt_g"])
+        state.opt_d.load_state_dict(data["opt_d"])
+        state.data_rng.set_state(data["data_rng"])
+        state.noise_rng.set_state(data["noise_rng"])
+        state.step = int(data["step"])
+        state.elapsed_s = float(data["elapsed_s"])
+        return state
+
+
+def save_checkpoint(state: GanState, path: Path) -> None:
+    """Atomic write: a crash mid-save leaves the previous checkpoint intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state.to_checkpoint(), tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: Path) -> GanState:
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except (OSError, RuntimeError, EOFError) as err:
+        raise GanError(f"The checkpoint {path} cannot be read: {err}") from err
+    return GanState.from_checkpoint(data)
+
+
+def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dict[str, float]:
+    """One discriminator and one generator update on a batch of real patches."""
+    g, d = state.generator, state.discriminator
+    g.train()
+    d.train()
+    z = torch.randn(real.shape[0], state.config.model.z_dim, generator=state.noise_rng)
+    fake = g(z, genres)
+
+    d.requires_grad_(True)
+    real_scores = d(real, genres)
+    fake_scores = d(fake.detach(), genres)
+    loss_d = hinge_d_loss(real_scores, fake_scores)
+    state.opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    state.opt_d.step()
+
+    d.requires_grad_(False)  # the generator's update needs no discriminator gradients
+    loss_g = hinge_g_loss(d(fake, genres))
+    state.opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    state.opt_g.step()
+    d.requires_grad_(True)
+
+    state.ema.update(g)
+    state.step += 1
+    return {
+        "d_loss": float(loss_d.detach()),
+        "g_loss": float(loss_g.detach()),
+        "d_real": float(real_scores.detach().mean()),
+        "d_fake": float(fake_scores.detach().mean()),
+    }
+
+
+def _truncate_log(log_path: Path, last_step: int) -> None:
+    """Drop rows written after the checkpoint we resume from (they will be redone)."""
+    if not log_path.is_file():
+        return
+    with log_path.open(newline="", encoding="utf-8") as f:
+        rows = [row for row in csv.DictReader(f) if int(row["step"]) <= last_step]
+    with log_path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=LOSS_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_losses(log_path: Path) -> list[dict[str, float]]:
+    with log_path.open(newline="", encoding="utf-8") as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    state: GanState
+    resumed_from: int
+    stopped_early: bool
+
+
+def train(
+    sampler: PatchSampler,
+    run_dir: Path,
+    config: TrainConfig,
+    *,
+    resume: bool = True,
+    max_minutes: float | None = None,
+    progress: bool = True,
+    on_step: Callable[[int, dict[str, float]], None] | None = None,
+) -> RunResult:
+    """Train until ``config.steps`` (or ``max_minutes`` of this call), resuming if possible."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = run_dir / "checkpoint.pt"
+    log_path = run_dir / "losses.csv"
+    if resume and checkpoint.is_file():
+        state = load_checkpoint(checkpoint)
+        if state.config.model != config.model:
+            raise GanError(
+                f"The run in {run_dir} was started with a different model; "
+                "choose another run folder or start afresh with --no-resume."
+            )
+        # The step budget and checkpoint cadence may change between calls; the rest may not.
+        changeable = {"steps": config.steps, "checkpoint_every": config.checkpoint_every}
+        state.config = TrainConfig.from_dict({**state.config.to_dict(), **changeable})
+        _truncate_log(log_path, state.step)
+    else:
+        state = GanState.fresh(config, sampler.labels)
+        log_path.unlink(missing_ok=True)
+    if state.labels != sampler.labels:
+        raise GanError("The checkpoint's genres differ from the training data's genres.")
+    resumed_from = state.step
+    (run_dir / "run.json").write_text(
+        json.dumps({"config": state.config.to_dict(), "labels": list(state.labels),
+                    "clips": sampler.n_clips}, indent=2) + "\n", encoding="utf-8",
+    )  # fmt: skip
+
+    new_log = not log_path.is_file()
+    started = time.monotonic()
+    base_elapsed = state.elapsed_s
+    stopped_early = False
+    with (
+        log_path.open("a", newline="", encoding="utf-8") as log_file,
+        tqdm(
+            total=state.config.steps,
+            initial=state.step,
+            disable=not progress,
+            desc="GAN",
+            unit="step",
+            dynamic_ncols=True,
+        ) as bar,
+    ):
+        writer = csv.DictWriter(log_file, fieldnames=LOSS_COLUMNS)
+        if new_log:
+            writer.writeheader()
+        while state.step < state.config.steps:
+            real, genres = sampler.sample(state.config.batch_size, state.data_rng)
+            losses = train_step(state, real, genres)
+            state.elapsed_s = base_elapsed + time.monotonic() - started
+            if not all(torch.isfinite(torch.tensor(list(losses.values())))):
+                save_checkpoint(state, run_dir / "diverged.pt")
+                raise GanError(f"Training diverged at step {state.step} (non-finite loss).")
+            writer.writerow({"step": state.step, **{k: round(v, 5) for k, v in losses.items()},
+                             "elapsed_s": round(state.elapsed_s, 2)})  # fmt: skip
+            log_file.flush()
+            bar.update(1)
+            bar.set_postfix(d=f"{losses['d_loss']:.3f}", g=f"{losses['g_loss']:.3f}")
+            if on_step is not None:
+                on_step(state.step, losses)
+            if state.step % state.config.checkpoint_every == 0:
+                save_checkpoint(state, checkpoint)
+            if max_minutes is not None and time.monotonic() - started > 60 * max_minutes:
+                stopped_early = state.step < state.config.steps
+                break
+    save_checkpoint(state, checkpoint)
+    return RunResult(run_dir, state, resumed_from, stopped_early)

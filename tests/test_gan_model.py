@@ -1,0 +1,154 @@
+"""The conditional GAN: shapes per genre, a training step, checkpoints, resume and export."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+
+from gan.bundle import export_run, load_gan_bundle
+from gan.data import ClipMel, PatchSampler
+from gan.errors import GanError
+from gan.model import Discriminator, GanConfig, Generator, recalibrate_batch_norm
+from gan.sample import generate
+from gan.train import GanState, TrainConfig, load_checkpoint, train, train_step
+from genre.labels import GTZAN_GENRES
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Behaviour, not speed, is tested here: one thread avoids oversubscribing shared cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+TINY = GanConfig(z_dim=8, embed_dim=4, g_channels=(16, 8, 8, 4, 4), d_channels=(4, 4, 8, 8, 16))
+
+
+def synthetic_clips(frames: int = 150) -> list[ClipMel]:
+    """One 'clip' per genre: a genre-specific bright band over noise, already in [-1, 1]."""
+    rng = torch.Generator().manual_seed(0)
+    clips = []
+    for g, genre in enumerate(GTZAN_GENRES):
+        mel = torch.rand(128, frames, generator=rng) * 0.4 - 0.8
+        mel[10 * g : 10 * g + 8] = 0.7
+        clips.append(ClipMel(genre, 0, Path(f"{genre}.wav"), mel))
+    return clips
+
+
+def tiny_config(**kw) -> TrainConfig:
+    return TrainConfig(batch_size=4, model=TINY, **kw)
+
+
+def parameters(module: torch.nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def changed(before: list[torch.Tensor], module: torch.nn.Module) -> bool:
+    return any(not torch.equal(b, p) for b, p in zip(before, module.parameters(), strict=True))
+
+
+def test_generator_and_discriminator_shapes_for_every_genre() -> None:
+    config = GanConfig()
+    generator, discriminator = Generator(config).eval(), Discriminator(config).eval()
+    genres = torch.arange(len(GTZAN_GENRES))
+    with torch.no_grad():
+        out = generator(torch.randn(len(genres), config.z_dim), genres)
+        scores = discriminator(out, genres)
+    assert out.shape == (len(GTZAN_GENRES), 1, 128, 128)
+    assert float(out.abs().max()) <= 1.0
+    assert scores.shape == (len(GTZAN_GENRES),)
+    assert torch.isfinite(scores).all()
+    # The genre must change the output: the same noise drawn as two genres differs.
+    with torch.no_grad():
+        z = torch.randn(1, config.z_dim).expand(2, -1)
+        pair = generator(z, torch.tensor([0, 6]))
+    assert not torch.allclose(pair[0], pair[1])
+
+
+def test_config_rejects_mismatched_sizes() -> None:
+    with pytest.raises(ValueError):
+        GanConfig(g_channels=(8, 8, 8, 8))  # 4 layers make 64 px, not 128
+
+
+def test_one_training_step_changes_weights_and_keeps_losses_finite() -> None:
+    state = GanState.fresh(tiny_config())
+    sampler = PatchSampler(synthetic_clips())
+    real, genres = sampler.sample(4, state.data_rng)
+    assert real.shape == (4, 1, 128, 128)
+    g_before, d_before = parameters(state.generator), parameters(state.discriminator)
+    ema_before = parameters(state.ema.model)
+    losses = train_step(state, real, genres)
+    assert set(losses) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    assert changed(g_before, state.generator)
+    assert changed(d_before, state.discriminator)
+    assert changed(ema_before, state.ema.model)
+    assert state.step == 1
+
+
+def test_checkpoint_resume_continues_exactly(tmp_path: Path) -> None:
+    sampler = PatchSampler(synthetic_clips())
+    straight = train(sampler, tmp_path / "straight", tiny_config(steps=4), progress=False)
+
+    first = train(sampler, tmp_path / "split", tiny_config(steps=2, checkpoint_every=1),
+                  progress=False)  # fmt: skip
+    assert first.state.step == 2
+    assert (tmp_path / "split" / "checkpoint.pt").is_file()
+    resumed = train(sampler, tmp_path / "split", tiny_config(steps=4), progress=False)
+    assert resumed.resumed_from == 2
+    assert resumed.state.step == 4
+    # Same data order, same noise, same optimiser state: identical weights to the straight run.
+    for a, b in zip(straight.state.generator.parameters(),
+                    resumed.state.generator.parameters(), strict=True):  # fmt: skip
+        assert torch.equal(a, b)
+    with (tmp_path / "split" / "losses.csv").open() as f:
+        steps = [int(row["step"]) for row in csv.DictReader(f)]
+    assert steps == [1, 2, 3, 4]
+    assert load_checkpoint(tmp_path / "split" / "checkpoint.pt").step == 4
+
+
+def test_resume_refuses_a_different_model(tmp_path: Path) -> None:
+    sampler = PatchSampler(synthetic_clips())
+    train(sampler, tmp_path, tiny_config(steps=1), progress=False)
+    other = TrainConfig(steps=2, batch_size=4, model=GanConfig(z_dim=16, embed_dim=4,
+                        g_channels=TINY.g_channels, d_channels=TINY.d_channels))  # fmt: skip
+    with pytest.raises(GanError, match="different model"):
+        train(sampler, tmp_path, other, progress=False)
+
+
+def test_export_writes_a_loadable_bundle(tmp_path: Path) -> None:
+    sampler = PatchSampler(synthetic_clips())
+    train(sampler, tmp_path / "run", tiny_config(steps=2), progress=False)
+    bundle_dir = export_run(
+        tmp_path / "run", tmp_path / "bundle", command="python -m gan train", recalibrate_batches=2
+    )
+    for name in ("gan.json", "generator.safetensors", "MODEL_CARD.md", "training_log.csv"):
+        assert (bundle_dir / name).is_file(), name
+    bundle = load_gan_bundle(bundle_dir)
+    assert bundle.labels == GTZAN_GENRES
+    assert bundle.meta["training"]["steps"] == 2
+    assert "python -m gan train" in bundle.model_card
+    samples = generate(bundle, ["jazz"], 1, seed=0)
+    assert samples[0].mel_db.shape == (128, 128)
+
+
+def test_loading_a_missing_or_broken_bundle_says_why(tmp_path: Path) -> None:
+    with pytest.raises(GanError, match=r"gan\.json is missing"):
+        load_gan_bundle(tmp_path)
+    (tmp_path / "gan.json").write_text("{not json")
+    with pytest.raises(GanError, match="unreadable metadata"):
+        load_gan_bundle(tmp_path)
+
+
+def test_batch_norm_recalibration_keeps_outputs_finite() -> None:
+    generator = Generator(TINY)
+    recalibrate_batch_norm(generator, batches=2, batch_size=10)
+    assert not generator.training
+    with torch.no_grad():
+        out = generator(torch.randn(3, TINY.z_dim), torch.tensor([1, 2, 3]))
+    assert torch.isfinite(out).all()

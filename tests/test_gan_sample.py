@@ -1,0 +1,147 @@
+"""Sonification and sampling with the shipped generator: real audio, real lengths, real files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from PIL import Image
+
+from audio import LogMel, load_audio, mel_to_audio
+from gan.bundle import GanBundle, load_gan_bundle
+from gan.data import PATCH_SPEC
+from gan.errors import GanError
+from gan.metrics import frechet_distance, spectral_convergence
+from gan.sample import (
+    PEAK_LIMIT,
+    TARGET_DBFS,
+    clip_samples,
+    generate,
+    join_patches,
+    normalise_loudness,
+    spectrogram_png,
+    write_samples,
+)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Behaviour, not speed, is tested here: one thread avoids oversubscribing shared cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# Measured on GTZAN patches: 24 iterations reach 0.14-0.22; a random-phase start is ~0.27.
+SC_THRESHOLD = 0.25
+
+
+@pytest.fixture(scope="module")
+def bundle() -> GanBundle:
+    return load_gan_bundle()
+
+
+def test_griffin_lim_on_a_real_clip_reaches_spectral_convergence(gtzan_clip: Path) -> None:
+    audio = load_audio(gtzan_clip, sample_rate=PATCH_SPEC.sample_rate)
+    segment = torch.from_numpy(audio.samples[5 * 22050 : 5 * 22050 + 127 * 512])
+    frontend = LogMel(PATCH_SPEC)
+    with torch.inference_mode():
+        mel = frontend(segment)
+        wave = mel_to_audio(mel, PATCH_SPEC, n_iter=24, length=len(segment))
+        rebuilt = frontend(wave)
+        one_pass = frontend(mel_to_audio(mel, PATCH_SPEC, n_iter=1, length=len(segment)))
+    assert wave.shape == segment.shape
+    converged = float(spectral_convergence(mel, rebuilt))
+    assert converged < SC_THRESHOLD
+    assert converged < float(spectral_convergence(mel, one_pass))  # iterating helps
+
+
+def test_sampled_audio_is_finite_of_the_right_length_and_not_silent(bundle: GanBundle) -> None:
+    samples = generate(bundle, ["rock", "classical"], 1, seed=11, seconds=6.0)
+    assert [s.genre for s in samples] == ["rock", "classical"]
+    for sample in samples:
+        assert sample.audio.dtype == np.float32
+        assert len(sample.audio) == clip_samples(6.0, bundle)
+        assert abs(sample.duration_s - 6.0) < 0.05
+        assert np.isfinite(sample.audio).all()
+        rms_db = 20 * np.log10(np.sqrt(np.mean(sample.audio.astype(np.float64) ** 2)))
+        assert rms_db > TARGET_DBFS - 6  # loud enough to hear (peak limiting may lower it)
+        assert np.max(np.abs(sample.audio)) <= PEAK_LIMIT + 1e-6
+        assert sample.mel_db.shape[0] == 128
+        assert np.isfinite(sample.mel_db).all()
+
+
+def test_one_patch_clip_and_seed_reproducibility(bundle: GanBundle) -> None:
+    first = generate(bundle, ["jazz"], 2, seed=5, seconds=3.0)
+    again = generate(bundle, ["metal", "jazz"], 2, seed=5, seconds=3.0)
+    assert first[0].mel_db.shape == (128, 128)
+    assert len(first[0].audio) == 127 * 512
+    # Same (genre, seed, index) → same sample, whatever else is generated alongside.
+    np.testing.assert_allclose(first[1].mel_db, again[3].mel_db, atol=1e-4)
+    assert not np.allclose(first[0].mel_db, first[1].mel_db)
+    other_seed = generate(bundle, ["jazz"], 1, seed=6, seconds=3.0)
+    assert not np.allclose(first[0].mel_db, other_seed[0].mel_db)
+
+
+def test_unknown_genre_and_bad_requests_are_refused(bundle: GanBundle) -> None:
+    with pytest.raises(GanError, match="Unknown genre 'polka'"):
+        generate(bundle, ["polka"], 1, seed=0)
+    with pytest.raises(GanError):
+        generate(bundle, ["rock"], 0, seed=0)
+    with pytest.raises(GanError):
+        generate(bundle, ["rock"], 1, seed=0, seconds=600)
+
+
+def test_write_samples_makes_wav_and_png(bundle: GanBundle, tmp_path: Path) -> None:
+    samples = generate(bundle, ["disco"], 2, seed=3)
+    paths = write_samples(samples, tmp_path)
+    assert sorted(p.name for p in paths) == [
+        "disco-seed3-01.png", "disco-seed3-01.wav", "disco-seed3-02.png", "disco-seed3-02.wav",
+    ]  # fmt: skip
+    data, rate = sf.read(tmp_path / "disco-seed3-01.wav")
+    assert rate == 22050 and len(data) == len(samples[0].audio)
+    image = Image.open(tmp_path / "disco-seed3-01.png")
+    assert image.size == (2 * 128, 2 * 128)
+
+
+def test_cross_fade_of_equal_patches_is_seamless() -> None:
+    patch = torch.full((1, 3, 4, 128), -12.0)
+    joined = join_patches(patch)
+    assert joined.shape == (1, 4, 128 + 2 * 96)
+    torch.testing.assert_close(joined, torch.full_like(joined, -12.0), atol=1e-4, rtol=0)
+
+
+def test_loudness_normalisation_never_clips() -> None:
+    rate = 22050
+    t = np.arange(rate) / rate
+    spiky = 0.01 * np.sin(2 * np.pi * 220 * t)
+    spiky[rate // 2] = 5.0  # one huge click: the RMS target would push it far past 1
+    out = normalise_loudness(spiky.astype(np.float32), rate)
+    assert np.max(np.abs(out)) <= PEAK_LIMIT + 1e-6
+    quiet = normalise_loudness((0.001 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
+    rms_db = 20 * np.log10(np.sqrt(np.mean(quiet.astype(np.float64) ** 2)))
+    assert abs(rms_db - TARGET_DBFS) < 0.5
+    assert not normalise_loudness(np.zeros(rate, dtype=np.float32), rate).any()
+
+
+def test_spectrogram_png_puts_low_pitches_at_the_bottom() -> None:
+    mel = np.full((128, 64), -80.0)
+    mel[:10] = 0.0  # loud bass
+    image = np.asarray(Image.open(io.BytesIO(spectrogram_png(mel, scale=1))))
+    assert image.shape == (128, 64, 3)
+    assert image[-1].mean() > image[0].mean() + 100
+
+
+def test_frechet_distance_and_spectral_convergence_basics() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4000, 3))
+    b = rng.standard_normal((4000, 3)) + np.array([2.0, 0.0, 0.0])
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert frechet_distance(a, b) == pytest.approx(4.0, abs=0.3)
+    x = torch.randn(2, 8, 8)
+    assert torch.allclose(spectral_convergence(x, x), torch.zeros(2))
