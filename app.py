@@ -8,6 +8,7 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/classify.py", title="Classify", icon="🎧", url_path="classify"),
     st.Page("pages/mood.py", title="Mood", icon="🙂", url_path="mood"),
+    st.Page("pages/generate.py", title="Generate", icon="🎹", url_path="generate"),
 ]
 
 st.navigation(PAGES).run()

@@ -1,0 +1,210 @@
+"""Generate: new genre music drawn by a GAN, as spectrogram pictures and sound."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from gan.bundle import GanBundle, load_gan_bundle
+from gan.errors import GanError
+from gan.sample import Sample, generate
+from genre.classifier import Classifier
+from genre.errors import GenreError
+from genre.logs import get_logger
+from genre.paths import active_bundle_dir, default_bundle_dir
+from pages import charts
+from pages.navigation import ensure_app_navigation
+
+LENGTHS_S = (3, 6, 12)
+MAX_PER_GENRE = 4
+
+
+@dataclass
+class Verdict:
+    genre: str | None  # what the classifier hears; None when no classifier could be loaded
+    confidence: float = 0.0
+
+
+@st.cache_resource(show_spinner="Loading the generator…")
+def load_generator() -> GanBundle:
+    return load_gan_bundle()
+
+
+@st.cache_resource(show_spinner="Loading the genre model…")
+def load_judge(bundle_dir: str) -> Classifier:
+    return Classifier(bundle_dir)
+
+
+def judge() -> Classifier | None:
+    """The classifier the Classify page uses (the promoted one, else the shipped default)."""
+    for folder in dict.fromkeys([active_bundle_dir(), default_bundle_dir()]):
+        try:
+            return load_judge(str(folder))
+        except GenreError:
+            continue
+    return None
+
+
+def verdict(classifier: Classifier | None, sample: Sample) -> Verdict:
+    if classifier is None:
+        return Verdict(None)
+    from audio import resample
+
+    samples = resample(sample.audio, sample.sample_rate, classifier.bundle.sample_rate)
+    prediction = classifier.predict_samples(samples)
+    return Verdict(prediction.genre, prediction.confidence)
+
+
+def show_badge(sample: Sample, seen: Verdict) -> None:
+    if seen.genre is None:
+        st.badge("No classifier to check with", icon="❔", color="gray")
+    elif seen.genre == sample.genre:
+        st.badge(f"Classifier agrees: {charts.display_name(seen.genre)} ({seen.confidence:.0%})",
+                 icon="✅", color="green")  # fmt: skip
+    else:
+        st.badge(f"Classifier hears {charts.display_name(seen.genre)} ({seen.confidence:.0%})",
+                 icon="⚠️", color="orange")  # fmt: skip
+
+
+def show_sample(sample: Sample, seen: Verdict) -> None:
+    st.markdown(f"**{charts.display_name(sample.genre).capitalize()} #{sample.index + 1}**")
+    st.image(sample.png_bytes(), width="stretch")
+    st.audio(sample.wav_bytes(), format="audio/wav")
+    show_badge(sample, seen)
+    st.download_button(
+        "Download WAV",
+        sample.wav_bytes(),
+        file_name=f"{sample.name}.wav",
+        mime="audio/wav",
+        key=f"download-{sample.name}",
+        icon="⬇️",
+    )
+
+
+def training_curves(bundle: GanBundle) -> go.Figure | None:
+    log = bundle.training_log
+    if log is None:
+        return None
+    table = pd.read_csv(log)
+    window = max(1, len(table) // 100)  # smooth: a GAN's per-step losses are very noisy
+    figure = go.Figure()
+    for column, name in (("d_loss", "discriminator loss"), ("g_loss", "generator loss")):
+        figure.add_trace(
+            go.Scatter(x=table["step"], y=table[column].rolling(window, min_periods=1).mean(),
+                       mode="lines", name=name)
+        )  # fmt: skip
+    figure.update_layout(
+        xaxis_title="training step",
+        yaxis_title=f"hinge loss (mean of {window} steps)",
+        height=320,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "y": 1.12},
+    )
+    return figure
+
+
+def controls(labels: tuple[str, ...]) -> tuple[list[str], int, int, bool, int]:
+    left, middle, right = st.columns([3, 2, 2], gap="medium")
+    with left:
+        genres = st.multiselect(
+            "Genres",
+            labels,
+            default=[labels[0]],
+            format_func=lambda g: charts.display_name(g).capitalize(),
+            key="gan_genres",
+        )
+        count = st.slider("Samples per genre", 1, MAX_PER_GENRE, 2, key="gan_count")
+    with middle:
+        seconds = st.select_slider(
+            "Length (seconds)", options=LENGTHS_S, value=LENGTHS_S[0], key="gan_seconds"
+        )
+        surprise = st.toggle("Surprise me", value=False, key="gan_surprise",
+                             help="A new random seed every time you press Generate.")  # fmt: skip
+    with right:
+        seed = st.number_input(
+            "Seed", min_value=0, max_value=999_999, value=7, step=1, key="gan_seed",
+            disabled=surprise, help="The same seed gives the same samples.",
+        )  # fmt: skip
+    return genres, count, int(seconds), surprise, int(seed)
+
+
+def run_generation(bundle: GanBundle, genres: list[str], count: int, seconds: int,
+                   seed: int) -> None:  # fmt: skip
+    classifier = judge()
+    try:
+        with st.spinner("Drawing spectrograms and turning them into sound…"):
+            samples = generate(bundle, genres, count, seed, seconds=float(seconds))
+            verdicts = [verdict(classifier, s) for s in samples]
+    except GanError as err:
+        st.error(str(err))
+        return
+    except Exception:  # a bug: log the traceback, tell the user plainly
+        get_logger("genre.pages").exception("generating %s failed", genres)
+        st.error("Something went wrong while generating; the details are in the log.")
+        return
+    st.session_state["gan_results"] = {"seed": seed, "samples": samples, "verdicts": verdicts}
+
+
+ensure_app_navigation()
+st.title("🎹 Generate")
+st.markdown(
+    "A neural network that has listened to ten clips of each genre draws **new** "
+    "spectrograms — pictures of sound — and the app turns them into audio you can play."
+)
+try:
+    bundle = load_generator()
+except GanError as err:
+    st.error(str(err))
+    st.stop()
+
+genres, count, seconds, surprise, seed = controls(bundle.labels)
+# The click is recorded by a callback, which runs before the script: a rerun early in the
+# script (see pages.navigation) would otherwise swallow the button's one-shot value.
+st.button("🎲 Generate", type="primary", disabled=not genres, key="gan_go",
+          on_click=lambda: st.session_state.update(gan_pending=True))  # fmt: skip
+if st.session_state.pop("gan_pending", False) and genres:
+    chosen_seed = random.randrange(1_000_000) if surprise else seed
+    run_generation(bundle, genres, count, seconds, chosen_seed)
+if not genres:
+    st.caption("Pick at least one genre.")
+
+results = st.session_state.get("gan_results")
+if results:
+    samples, verdicts = results["samples"], results["verdicts"]
+    agreed = sum(v.genre == s.genre for s, v in zip(samples, verdicts, strict=True))
+    st.subheader(f"Seed {results['seed']}: {len(samples)} samples")
+    if verdicts and verdicts[0].genre is not None:
+        st.caption(f"The genre classifier agrees with {agreed} of {len(samples)}.")
+    columns = st.columns(min(len(samples), 4), gap="medium")
+    for i, (sample, seen) in enumerate(zip(samples, verdicts, strict=True)):
+        with columns[i % len(columns)]:
+            show_sample(sample, seen)
+
+with st.expander("What am I looking at, and why does it sound like that?", expanded=not results):
+    st.markdown(
+        "- **A spectrogram** is a picture of sound: time runs left to right, pitch from low "
+        "(bottom) to high (top), and brighter means louder. A drum hit is a bright vertical "
+        "stripe, a held note a horizontal line.\n"
+        "- **The generator** is a *GAN*: two networks trained against each other. One draws "
+        "spectrograms from random numbers and the genre you pick; the other tries to tell them "
+        "from real ones. Each learns from the other's mistakes.\n"
+        "- **Why it sounds metallic and blurry:** a spectrogram keeps how loud each pitch is "
+        "but throws away the *phase* — how the sound waves line up. The app has to guess it "
+        "(the Griffin-Lim method), which gives a watery, robotic shimmer. The network is also "
+        "small, trained for minutes on a laptop-class CPU from only 100 clips, so it learns "
+        "the texture of a genre (drums, bass, brightness) rather than melodies or songs."
+    )
+
+with st.expander("How the shipped generator was trained"):
+    figure = training_curves(bundle)
+    if figure is not None:
+        st.plotly_chart(figure, key="gan-curves")
+        st.caption(
+            "The two networks' losses while training. They are meant to stay balanced: if one "
+            "won outright, the generator would stop learning."
+        )
+    st.markdown(bundle.model_card)

@@ -1,0 +1,75 @@
+"""AppTest of the Generate page: sample, see spectrograms, hear and download them."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO_ROOT
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/generate.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def badges(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if "-badge[" in m.value]
+
+
+def test_page_explains_and_shows_training_curves() -> None:
+    at = open_page()
+    assert at.title[0].value == "🎹 Generate"
+    assert not at.error
+    text = "\n".join(m.value for m in at.markdown)
+    assert "spectrogram" in text.lower() and "phase" in text
+    assert len(at.get("plotly_chart")) == 1  # the shipped model's training curves
+    assert not at.get("audio")
+
+
+def test_generate_two_genres_shows_players_downloads_and_badges() -> None:
+    at = open_page()
+    at.multiselect(key="gan_genres").set_value(["metal", "classical"])
+    at.slider(key="gan_count").set_value(1)
+    at.number_input(key="gan_seed").set_value(42)
+    at.button(key="gan_go").click()
+    at.run()
+    assert not at.exception
+    assert not at.error
+    assert at.subheader[0].value == "Seed 42: 2 samples"
+    assert len(at.get("image")) == 2
+    assert len(at.get("audio")) == 2
+    downloads = at.get("download_button")
+    assert len(downloads) == 2
+    shown = badges(at)
+    assert len(shown) == 2
+    assert all("Classifier agrees" in b or "Classifier hears" in b for b in shown)
+    assert any("genre classifier agrees with" in c.value for c in at.caption)
+
+
+def test_surprise_me_picks_a_seed_and_no_genre_disables_the_button() -> None:
+    at = open_page()
+    at.toggle(key="gan_surprise").set_value(True)
+    at.slider(key="gan_count").set_value(1)
+    at.button(key="gan_go").click()
+    at.run()
+    assert not at.exception
+    assert at.subheader[0].value.startswith("Seed ")
+    assert len(at.get("audio")) == 1
+    at.multiselect(key="gan_genres").set_value([])
+    at.run()
+    assert at.button(key="gan_go").disabled
+    assert any("Pick at least one genre" in c.value for c in at.caption)
