@@ -42,22 +42,28 @@ def run(args: argparse.Namespace) -> int:
 
     chosen = set(args.models or [])
     features: list[dict] = []
-    deep: list[dict] | None = None
     if not args.only_deep:
         names = [m for m in bench.feature_models() if not chosen or m in chosen]
         features = bench.feature_benchmark(args.features or bench.FEATURE_TABLE, names, log)
-    if args.deep or args.only_deep:
-        names = [m for m in bench.deep_models() if not chosen or m in chosen]
-        overrides = {k: v for k, v in (("epochs", args.epochs), ("folds", args.folds)) if v}
-        deep = bench.deep_benchmark(args.audio, names, log, **overrides)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
     result = {
         "features": features or previous.get("features", []),
-        "deep": deep if deep is not None else previous.get("deep"),
+        "deep": previous.get("deep"),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    def save(rows: list[dict] | None) -> None:
+        if rows is not None:
+            result["deep"] = rows
+        args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    save(None)
+    if args.deep or args.only_deep:
+        names = [m for m in bench.deep_models() if not chosen or m in chosen]
+        overrides = {k: v for k, v in (("epochs", args.epochs), ("folds", args.folds)) if v}
+        deep = bench.deep_benchmark(args.audio, names, log, on_result=save, **overrides)
+        save(deep)
     print(bench.markdown(result["features"], result["deep"]))
     log(f"results in {args.out}")
     return 0

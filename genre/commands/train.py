@@ -24,7 +24,7 @@ DEFAULTS = {
     "epochs": 20, "folds": 5, "seed": 0, "frontend": "mel", "sample_rate": 22050,
     "n_fft": 2048, "hop": 512, "n_mels": 128, "window_s": 3.0, "hop_s": 1.5,
     "batch_size": 32, "lr": 1e-3, "weight_decay": 1e-4, "crops_per_track": 8, "mixup": 0.0,
-    "patience": 0, "threads": 0,
+    "patience": 0, "threads": 1,
 }  # fmt: skip
 
 

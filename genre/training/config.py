@@ -35,7 +35,9 @@ class RunConfig:
     augment: bool = True  # random-crop windows (else the fixed window grid)
     mixup: float = 0.0  # Beta(α, α) mixup of window pairs; 0 turns it off
     patience: int = 0  # early stopping on validation loss after this many bad epochs; 0: off
-    threads: int = 0  # torch CPU threads; 0 = torch's default
+    # torch CPU threads; 0 = torch's default (all cores). One thread is fastest when several
+    # runs or apps share the CPU, where extra threads only spin; raise it on an idle machine.
+    threads: int = 1
 
     def __post_init__(self) -> None:
         if (self.dataset is None) == (self.features is None):
