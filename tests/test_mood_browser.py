@@ -5,6 +5,7 @@ frames and the no-face message. To keep WebRTC traffic hermetic, the journey run
 network namespace (``unshare -n``) that has only loopback plus a veth pair of its own, so
 aiortc (which never offers 127.0.0.1) and Chromium find host candidates there with
 ``iceServers: []``. Without permission to create a namespace it runs on this host directly.
+A namespace with loopback only blocks WebRTC: the page must then suggest the snapshot mode.
 """
 
 from __future__ import annotations
@@ -66,6 +67,24 @@ def journey(artifacts: Path) -> dict:
     return result
 
 
+def blocked_journey(artifacts: Path) -> dict:
+    """No usable network path for WebRTC: the page must suggest the snapshot mode."""
+    sys.path.insert(0, str(REPO))
+    from tests.browser import chromium_page, streamlit_server
+
+    result: dict = {"suggested": False}
+    with streamlit_server() as url, chromium_page() as page:
+        page.goto(f"{url}/mood")
+        page.get_by_text("Privacy:").wait_for(timeout=90_000)
+        page.frame_locator("iframe").first.get_by_role("button", name="START").click(timeout=60_000)
+        suggestion = page.get_by_text("The live video could not connect")
+        suggestion.wait_for(timeout=60_000)
+        result["suggested"] = suggestion.is_visible()
+        result["frames"] = "frames analysed" in page.inner_text("body")
+        page.screenshot(path=str(artifacts / "mood-live-blocked.png"), full_page=True)
+    return result
+
+
 def _can_unshare() -> bool:
     if not shutil.which("unshare") or not shutil.which("ip"):
         return False
@@ -98,5 +117,24 @@ def test_live_webcam_through_webrtc(artifacts_dir):
     assert result["no_face"] or result["mood_label"], result
 
 
+@pytest.mark.browser
+@pytest.mark.timeout(400)
+def test_blocked_webrtc_suggests_snapshot(artifacts_dir):
+    from tests.browser import chromium_available
+
+    if not chromium_available():
+        pytest.skip("Debian chromium is not installed (make chromium)")
+    if not _can_unshare():
+        pytest.skip("needs a private network namespace (unshare -n) to block WebRTC")
+    # Only loopback in the namespace: aiortc offers no candidate, ICE can never connect.
+    cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
+           sys.executable, __file__, str(artifacts_dir), "blocked"]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=380)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result == {"suggested": True, "frames": False}, result
+
+
 if __name__ == "__main__":
-    print(json.dumps(journey(Path(sys.argv[1]))))
+    run = blocked_journey if sys.argv[2:] == ["blocked"] else journey
+    print(json.dumps(run(Path(sys.argv[1]))))
