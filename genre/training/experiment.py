@@ -331,3 +331,41 @@ def summary_line(run_id: str, config: RunConfig, metrics: dict[str, Any]) -> str
     out = {"run_id": run_id, "model": config.model, "split": config.split}
     out.update({k: metrics[k] for k in keys if k in metrics})
     return json.dumps(out)
+
+
+def preflight(config: RunConfig) -> str:
+    """Check data source, model and split before launching; one line about the data.
+
+    Raises :class:`GenreError` (with a message for the user) when the run could not work.
+    """
+    from genre.datasets import discover
+
+    spec = get_model_spec(config.model)
+    check_compatible(spec, config)
+    if config.features is not None:
+        data = load_feature_table(config.features)
+        keys, labels, numbers = data.keys, data.track_labels, data.numbers.tolist()
+        note = f"{data.n_tracks} tracks in {len(data.labels)} classes"
+    else:
+        dataset = discover(config.dataset or "")
+        if len(dataset.genres) < 2:
+            raise DatasetError(f"{dataset.root} has only one class; training needs at least two.")
+        keys = [t.gtzan_key for t in dataset.tracks]
+        labels = [t.genre for t in dataset.tracks]
+        numbers = [t.number for t in dataset.tracks]
+        note = f"{len(dataset.tracks)} tracks in {len(dataset.genres)} classes ({dataset.layout})"
+        if dataset.skipped:
+            note += f"; {len(dataset.skipped)} file(s) will be skipped"
+        if dataset.empty_classes:
+            note += "; empty class folder(s): " + ", ".join(dataset.empty_classes)
+    splits = make_splits(
+        config.split,  # type: ignore[arg-type]
+        keys=keys, labels=labels, numbers=numbers, folds=config.folds, seed=config.seed,
+        with_valid=spec.family == "torch" and (config.split != "kfold" or config.patience > 0),
+    )  # fmt: skip
+    sizes = splits[0].sizes
+    if spec.family == "sklearn":  # feature models train on train + valid
+        sizes = {"train": sizes["train"] + sizes["valid"], "test": sizes["test"]}
+    parts = ", ".join(f"{k} {v}" for k, v in sizes.items() if v)
+    folds = f" (fold 1 of {len(splits)})" if len(splits) > 1 else ""
+    return f"{note}; split: {parts}{folds}"
