@@ -1,15 +1,17 @@
 """Real browser: Chromium's fake camera → streamlit-webrtc → the Mood page's live analysis.
 
-Chromium's fake camera shows a test pattern (no face), so the page must report real analysed
-frames and the no-face message. To keep WebRTC traffic hermetic, the journey runs in a fresh
-network namespace (``unshare -n``) that has only loopback plus a veth pair of its own, so
-aiortc (which never offers 127.0.0.1) and Chromium find host candidates there with
-``iceServers: []``. Without permission to create a namespace it runs on this host directly.
-A namespace with loopback only blocks WebRTC: the page must then suggest the snapshot mode.
+Chromium's fake camera plays a Y4M clip of a smiling face (skimage's astronaut), so the page
+must report real analysed frames, "happy", and music for it. To keep WebRTC traffic
+hermetic, the journey runs in a fresh network namespace (``unshare -n``) that has only
+loopback plus a veth pair of its own, so aiortc (which never offers 127.0.0.1) and Chromium
+find host candidates there with ``iceServers: []``. Without permission to create a
+namespace it runs on this host directly. A namespace with loopback only blocks WebRTC: the
+page must then suggest the snapshot mode.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -29,16 +31,38 @@ NETNS_SETUP = (
 )
 
 
+def face_video(path: Path, seconds: float = 2.0) -> Path:
+    """A Y4M clip of skimage's astronaut (a smiling face) for Chromium's fake camera."""
+    import cv2
+    import numpy as np
+    import skimage.data
+
+    frame = np.full((480, 640, 3), 110, np.uint8)
+    frame[:, 64:576] = skimage.data.astronaut()[16:496, :, ::-1]
+    yuv = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes()
+    with open(path, "wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F30:1 Ip A1:1 C420jpeg\n")
+        for _ in range(int(seconds * 30)):
+            out.write(b"FRAME\n" + yuv)
+    return path
+
+
 def journey(artifacts: Path) -> dict:
-    """Open the page, press START, wait for analysed frames; return what the page said."""
+    """Open the page, press START, wait for analysed frames; return what the page said.
+
+    The fake camera plays a smiling face, so the page should show "happy" and then music
+    for it (search links here, where YouTube cannot be reached).
+    """
     sys.path.insert(0, str(REPO))
     import ifaddr  # installed with aiortc
 
     from tests.browser import chromium_page, streamlit_server
 
+    camera = [f"--use-file-for-fake-video-capture={face_video(artifacts / 'mood-face.y4m')}"]
+
     addresses = sorted(str(ip.ip) for a in ifaddr.get_adapters() for ip in a.ips if ip.is_IPv4)
     result: dict = {"frames_analysed": 0, "ipv4": addresses}
-    with streamlit_server() as url, chromium_page() as page:
+    with streamlit_server() as url, chromium_page(camera) as page:
         page.goto(f"{url}/mood")
         page.get_by_text("Privacy:").wait_for(timeout=90_000)
         frame = page.frame_locator("iframe").first
@@ -52,10 +76,14 @@ def journey(artifacts: Path) -> dict:
                 result["frames_seen"] = int(match.group(2))
                 break
             time.sleep(1)
-        page.wait_for_timeout(1500)
+        with contextlib.suppress(Exception):  # judged below from the page text
+            page.get_by_text("Music for a happy mood").wait_for(timeout=30_000)
         text = page.inner_text("body")
         result["no_face"] = "No face found" in text
-        result["mood_label"] = bool(re.search(r"You look \w+", text))
+        label = re.search(r"You look (\w+)", text)
+        result["mood_label"] = label.group(1) if label else None
+        result["music"] = "Music for a happy mood" in text
+        result["links_or_videos"] = "upbeat happy English songs" in text
         video_ok = page.evaluate(
             "() => [...document.querySelectorAll('iframe')].some(f => {"
             " const v = f.contentDocument && f.contentDocument.querySelector('video');"
@@ -114,7 +142,8 @@ def test_live_webcam_through_webrtc(artifacts_dir):
     assert result["frames_analysed"] >= 3, result
     assert result["frames_seen"] >= result["frames_analysed"]
     assert result["video_playing"], result  # the processed video comes back to the browser
-    assert result["no_face"] or result["mood_label"], result
+    assert result["mood_label"] == "happy" and not result["no_face"], result
+    assert result["music"] and result["links_or_videos"], result  # the playlist followed
 
 
 @pytest.mark.browser
