@@ -19,6 +19,9 @@ from mood.labels import EMOJI
 from mood.live import LiveMoodProcessor, ice_servers
 from mood.queries import DEFAULT_TABLE, LANGUAGES, build_queries, normalise_table
 from mood.youtube import Recommendations, recommend, to_csv, to_m3u
+from pages.navigation import ensure_app_navigation
+
+ensure_app_navigation()
 
 PRIVACY_NOTE = (
     "🔒 **Privacy:** camera frames are analysed in memory on this computer and are never "
