@@ -64,7 +64,14 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _train(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)  # matters when called in-process (tests)
+
+
+def _train(args: argparse.Namespace) -> int:
     from genre.runs import RunRegistry
     from genre.training.config import RunConfig
     from genre.training.experiment import run_training, summary_line
@@ -85,8 +92,10 @@ def run(args: argparse.Namespace) -> int:
         log_file = None  # the launcher already sends our output to the run's log
     else:
         from genre.models import get_model_spec
+        from genre.training.experiment import check_compatible
 
-        get_model_spec(config.model)  # unknown model: a usage error, no run recorded
+        # usage errors (unknown model, wrong kind of data) are refused before a run exists
+        check_compatible(get_model_spec(config.model), config)
         run_id = registry.create(
             model=config.model, split=config.split, dataset=config.data_source,
             config=config.to_dict(),

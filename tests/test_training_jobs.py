@@ -1,0 +1,178 @@
+"""Run lifecycle with real ``python -m genre train`` processes and a real SQLite registry."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from genre.classifier import Classifier
+from genre.cli import main
+from genre.paths import REPO_ROOT, active_bundle_dir, default_bundle_dir, set_active_bundle_dir
+from genre.runs import Run, RunError, RunRegistry, process_alive
+from genre.training import jobs
+from genre.training.config import RunConfig
+from tests.conftest import tone
+from tests.test_training_datasets import write_tiny_dataset
+
+TINY = {"n_mels": 32, "window_s": 1.0, "hop_s": 0.5, "batch_size": 8, "crops_per_track": 4}
+
+
+def wait_for(check: Callable[[], object], timeout: float = 120.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def finished(registry: RunRegistry, run_id: str) -> Run | None:
+    jobs.refresh(registry)
+    run = registry.get(run_id)
+    return run if not run.active else None
+
+
+def tiny_features(path: Path, tracks_per_class: int = 12) -> Path:
+    rng = np.random.default_rng(0)
+    lines = ["filename,length,f1,f2,f3,label"]
+    for c, genre in enumerate(("blues", "metal", "pop")):
+        for i in range(tracks_per_class):
+            f = rng.normal(size=3) + np.array([2 * c, 0, -c])
+            lines.append(f"{genre}.{i:05d}.au,661794,{f[0]},{f[1]},{f[2]},{genre}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "genre", *args],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ},
+    )  # fmt: skip
+
+
+def test_cli_json_contract_and_run_files(tmp_path: Path, capsys) -> None:
+    table = tiny_features(tmp_path / "features.csv")
+    done = cli("train", "--model", "logreg", "--features", str(table), "--split", "holdout",
+               "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"run_id", "model", "split", "test_accuracy", "macro_f1"} <= set(result)
+    assert result["model"] == "logreg" and result["split"] == "holdout"
+    assert 0.5 < result["test_accuracy"] <= 1.0  # separable classes
+    run = RunRegistry().get(result["run_id"])
+    assert run.status == "finished" and run.pid and run.started and run.ended
+    files = {p.name for p in run.folder.iterdir()}
+    assert {"config.json", "log.txt", "metrics.json", "confusion.csv", "model.pkl"} <= files
+    assert "finished: test accuracy" in (run.folder / "log.txt").read_text()
+    assert main(["runs"]) == 0
+    listing = capsys.readouterr().out
+    assert result["run_id"] in listing and "finished" in listing
+
+
+def test_cli_rejects_bad_input_with_a_message(tmp_path: Path, capsys) -> None:
+    assert main(["train", "--model", "nope", "--features", str(tmp_path / "x.csv")]) == 2
+    assert "Unknown model 'nope'" in capsys.readouterr().err
+    assert main(["train", "--model", "simple_cnn", "--features", str(tmp_path / "x.csv")]) == 2
+    assert "reads spectrograms" in capsys.readouterr().err
+    assert RunRegistry().list() == []  # usage errors leave no run behind
+    missing = tmp_path / "missing"
+    assert main(["train", "--model", "simple_cnn", "--dataset", str(missing)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    failed = RunRegistry().list(status="failed")
+    assert len(failed) == 1 and "does not exist" in (failed[0].error or "")
+
+
+def test_background_run_streams_progress_then_finishes_with_a_bundle(tmp_path: Path) -> None:
+    data = write_tiny_dataset(tmp_path / "clips")
+    registry = RunRegistry()
+    config = RunConfig(model="simple_cnn", dataset=str(data), split="holdout", epochs=3, **TINY)
+    run = jobs.launch(config, registry)
+    assert run.status == "queued" and run.pid
+    rows = wait_for(lambda: registry.epochs(run.id), what="the first epoch row")
+    assert rows[0]["epoch"] == 1 and rows[0]["train_loss"] > 0
+    done = wait_for(lambda: finished(registry, run.id), what="the run to finish")
+    assert done.status == "finished", done.error
+    assert [r["epoch"] for r in registry.epochs(run.id)] == [1, 2, 3]
+    assert all(r["val_acc"] is not None for r in registry.epochs(run.id))
+    metrics = done.metrics
+    assert metrics["n_test"] == 3 and len(metrics["confusion"]) == 3
+    assert metrics["weights"] > 10_000 and metrics["windows_per_second"] > 0
+    # promotion: the bundle serves the Classifier, and the default can be restored
+    set_active_bundle_dir(Path(metrics["bundle"]))
+    assert active_bundle_dir() == Path(metrics["bundle"])
+    prediction = Classifier(active_bundle_dir()).predict_samples(tone(2.0)[:, 0])
+    assert prediction.labels == ("blues", "classical", "country")
+    set_active_bundle_dir(None)
+    assert active_bundle_dir() == default_bundle_dir()
+
+
+def test_cancel_and_kill(tmp_path: Path) -> None:
+    """Two runs at once: one cancelled from the page's side, one killed outright."""
+    data = write_tiny_dataset(tmp_path / "clips")
+    registry = RunRegistry()
+    config = RunConfig(model="linear_mel", dataset=str(data), split="holdout", epochs=5000, **TINY)
+    cancelled, killed = jobs.launch(config, registry), jobs.launch(config, registry)
+    for run in (cancelled, killed):
+        wait_for(lambda run=run: registry.epochs(run.id), what="training to start")
+
+    assert "Stopping" in jobs.cancel(cancelled.id, registry)
+    os.killpg(killed.pid, signal.SIGKILL)  # no chance to clean up: like a crash or the OOM killer
+
+    done = wait_for(lambda: finished(registry, cancelled.id), what="the cancel")
+    assert done.status == "cancelled"
+    wait_for(lambda: not process_alive(cancelled.pid, cancelled.id), timeout=30, what="exit")
+    count = len(registry.epochs(cancelled.id))
+    assert "already cancelled" in jobs.cancel(cancelled.id, registry)
+
+    dead = wait_for(lambda: finished(registry, killed.id), what="the reconcile")
+    assert dead.status == "failed"
+    assert "ended unexpectedly" in (dead.error or "")
+    with pytest.raises(RunError):
+        registry.start(killed.id, pid=1)  # a final run never moves again
+    assert not registry.fail(killed.id, "again")
+    assert len(registry.epochs(cancelled.id)) == count  # nothing was written after the end
+    registry.delete(killed.id)
+    assert not killed.folder.exists()
+    with pytest.raises(RunError):
+        registry.get(killed.id)
+
+
+def test_a_run_that_errors_is_failed_with_its_message(tmp_path: Path) -> None:
+    table = tmp_path / "broken.csv"
+    table.write_text("filename,f1,label\nblues.00000.au,1,blues\n")  # one class only
+    registry = RunRegistry()
+    run = jobs.launch(RunConfig(model="logreg", features=str(table), split="holdout"), registry)
+    done = wait_for(lambda: finished(registry, run.id), what="the failure")
+    assert done.status == "failed"
+    assert "only one class" in (done.error or "")
+
+
+def test_registry_state_machine(tmp_path: Path) -> None:
+    registry = RunRegistry(tmp_path / "home")
+    run = registry.create(model="m", split="holdout", dataset="d", config={"epochs": 2})
+    assert run.status == "queued" and run.folder.is_dir()
+    registry.add_epoch(run.id, fold=1, epoch=1, train_loss=1.0, train_acc=0.5,
+                       val_loss=None, val_acc=None)  # fmt: skip
+    assert registry.epochs(run.id) == []  # not running yet: no rows
+    registry.start(run.id, pid=os.getpid())
+    registry.progress(run.id, epoch=1, step=3, steps=10, eta_s=5.0)
+    registry.add_epoch(run.id, fold=1, epoch=1, train_loss=1.0, train_acc=0.5,
+                       val_loss=1.2, val_acc=0.4)  # fmt: skip
+    assert registry.get(run.id).step == 3
+    registry.finish(run.id, {"test_accuracy": 0.5})
+    assert registry.get(run.id).metrics == {"test_accuracy": 0.5}
+    assert json.loads((run.folder / "metrics.json").read_text()) == {"test_accuracy": 0.5}
+    assert not registry.mark_cancelled(run.id)
+    assert registry.get(run.id).status == "finished"
+    with pytest.raises(RunError, match="no run"):
+        registry.get("nope")
