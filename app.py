@@ -9,6 +9,7 @@ PAGES = [
     st.Page("pages/classify.py", title="Classify", icon="🎧", url_path="classify"),
     st.Page("pages/mood.py", title="Mood", icon="🙂", url_path="mood"),
     st.Page("pages/generate.py", title="Generate", icon="🎹", url_path="generate"),
+    st.Page("pages/training.py", title="Training", icon="📈", url_path="training"),
 ]
 
 st.navigation(PAGES).run()

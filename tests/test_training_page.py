@@ -1,0 +1,109 @@
+"""AppTest of the Training page: launch a tiny run, see it finish, chart it, promote it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from genre.paths import REPO_ROOT, active_bundle_dir, default_bundle_dir
+from genre.runs import RunRegistry
+from genre.training import jobs
+from tests.test_training_datasets import write_tiny_dataset
+
+
+def open_page() -> AppTest:
+    # the page file itself: AppTest does not deliver form submits after switch_page()
+    at = AppTest.from_file(str(REPO_ROOT / "pages" / "training.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def frame_with(at: AppTest, column: str):
+    """The first table showing ``column`` (AppTest does not expose dataframe keys)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def run_until(at: AppTest, done, timeout: float = 150.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception
+        if done():
+            return
+        time.sleep(1.0)
+    raise AssertionError("the page never showed the expected state")
+
+
+def test_page_explains_why_splits_matter_and_validates_paths(tmp_path: Path) -> None:
+    at = open_page()
+    assert at.title[0].value == "📈 Training"
+    assert "artist" in at.markdown[0].value and "both training and test" in at.markdown[0].value
+    at.radio(key="source").set_value("audio")
+    at.run()
+    at.text_input(key="path-audio").set_value(str(tmp_path / "nowhere"))
+    at.button(key="launch-button").click()
+    at.run()
+    assert [e.value for e in at.error] == [f"The folder {tmp_path / 'nowhere'} does not exist."]
+    data = write_tiny_dataset(tmp_path / "clips", classes=2, per_class=2)
+    at.text_input(key="path-audio").set_value(str(data))
+    at.selectbox(key="split").set_value("filtered")
+    at.button(key="launch-button").click()
+    at.run()
+    assert "only for GTZAN" in at.error[0].value  # 2 × 2 tones are not GTZAN's listed tracks
+    assert RunRegistry().list() == []
+
+
+def test_launch_a_tiny_run_watch_it_finish_and_promote_it(tmp_path: Path) -> None:
+    data = write_tiny_dataset(tmp_path / "clips")
+    at = open_page()
+    at.radio(key="source").set_value("audio")
+    at.run()
+    at.text_input(key="path-audio").set_value(str(data))
+    at.multiselect(key="models-audio").set_value(["linear_mel"])
+    at.selectbox(key="split").set_value("holdout")
+    at.number_input(key="epochs").set_value(3)
+    at.number_input(key="n_mels").set_value(32)
+    at.number_input(key="window_s").set_value(1.0)
+    at.button(key="launch-button").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert "Started 1 run" in at.success[0].value
+    registry = RunRegistry()
+    (run,) = registry.list()
+
+    def finished() -> bool:
+        jobs.refresh(registry)
+        return registry.get(run.id).status == "finished"
+
+    run_until(at, finished)
+    at.run()
+    table = frame_with(at, "accuracy %")
+    assert list(table["model"]) == ["linear_mel"] and list(table["split"]) == ["holdout"]
+    assert 0 <= table["accuracy %"][0] <= 100
+    charts = {c.proto.id for c in at.get("plotly_chart")}
+    assert len(charts) >= 3  # bars, confusion matrix, training curves
+    report = frame_with(at, "recall %")
+    assert list(report["genre"]) == ["blues", "classical", "country"]
+    at.button(key=f"promote-{run.id}").click()
+    at.run()
+    assert active_bundle_dir() == run.folder / "bundle"
+    assert any("in use on the Classify page" in s.value for s in at.success)
+    at.button(key="restore-default").click()
+    at.run()
+    assert active_bundle_dir() == default_bundle_dir()
+
+
+def test_feature_runs_say_why_they_cannot_be_promoted(tmp_path: Path) -> None:
+    at = open_page()
+    at.multiselect(key="models-features").set_value(["knn_10"])
+    at.button(key="launch-button").click()
+    at.run()
+    assert "train 640, test 290" in at.success[0].value
+    registry = RunRegistry()
+    (run,) = registry.list()
+    run_until(at, lambda: jobs.refresh(registry) or registry.get(run.id).status == "finished")
+    assert any("Only neural networks trained on log-mel" in c.value for c in at.caption)
+    assert f"promote-{run.id}" not in [b.key for b in at.button]
