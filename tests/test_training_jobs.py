@@ -176,3 +176,24 @@ def test_registry_state_machine(tmp_path: Path) -> None:
     assert registry.get(run.id).status == "finished"
     with pytest.raises(RunError, match="no run"):
         registry.get("nope")
+
+
+def test_stft_kfold_with_early_stopping_in_process(tmp_path: Path) -> None:
+    """STFT input trains but is not bundled (the Classify page computes log-mels)."""
+    from genre.training.experiment import run_training
+    from genre.training.reporting import Reporter
+
+    data = write_tiny_dataset(tmp_path / "clips", per_class=6)
+    config = RunConfig(
+        model="linear_mel", dataset=str(data), split="kfold", folds=3, epochs=4, patience=1,
+        frontend="stft", **TINY,
+    )  # fmt: skip
+    folder = tmp_path / "run"
+    folder.mkdir()
+    metrics = run_training(config, Reporter(), folder)
+    assert metrics["n_test"] == 18  # every track tested once across the folds
+    assert len(metrics["fold_accuracies"]) == 3 and "kfold_std" in metrics
+    assert metrics["n_valid"] > 0  # early stopping holds out the next fold
+    assert metrics["input"] == "stft" and "bundle" not in metrics
+    assert not (folder / "bundle").exists() and (folder / "model.safetensors").is_file()
+    assert metrics["weights"] == 2 * 256 * 3 + 3  # 256 STFT bins, 3 classes
