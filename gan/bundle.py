@@ -119,7 +119,8 @@ def _loss_summary(losses: list[dict[str, float]], last: int = 200) -> dict[str, 
         return {}
     return {
         f"{key}_last{len(tail)}": round(sum(row[key] for row in tail) / len(tail), 4)
-        for key in ("d_loss", "g_loss", "d_real", "d_fake")
+        for key in ("d_loss", "g_loss", "d_real", "d_fake", "aux_real", "aux_fake")
+        if key in tail[0]
     }
 
 

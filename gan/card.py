@@ -31,7 +31,8 @@ def render_card(meta: dict[str, Any]) -> str:
         f"- Conditional DCGAN: generator {model.get('g_channels')} channels with genre-conditioned "
         f"batch norm and a {model.get('embed_dim')}-d genre embedding joined to "
         f"{model.get('z_dim')}-d noise; discriminator {model.get('d_channels')} channels, "
-        "spectral norm, projection on the genre, a mel-position input channel.",
+        "spectral norm, projection on the genre, a mel-position input channel and an auxiliary "
+        f"genre classifier head (AC-GAN loss, weight {config.get('aux_weight')}).",
         "- Hinge loss, Adam "
         f"(lr G {config.get('lr_g')}, lr D {config.get('lr_d')}, betas "
         f"{config.get('beta1')}/{config.get('beta2')}), one D step per G step; the shipped "
@@ -53,7 +54,7 @@ def render_card(meta: dict[str, Any]) -> str:
         "`nice -n 10`).",
         f"- Mean losses over the last steps: {_losses(losses)}. "
         "Per-step losses: `training_log.csv` (columns step, d_loss, g_loss, d_real, d_fake, "
-        "elapsed_s).",
+        "aux_real, aux_fake, elapsed_s).",
         "- Reproduce (resumes if interrupted):",
         "",
         "```",

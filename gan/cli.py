@@ -41,6 +41,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         lr_g=args.lr_g,
         lr_d=args.lr_d,
         ema_decay=args.ema_decay,
+        aux_weight=args.aux_weight,
         checkpoint_every=args.checkpoint_every,
         seed=args.seed,
         model=GanConfig(
@@ -79,11 +80,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, help="folder of genre sub-folders (default: shared GTZAN)")
     p.add_argument("--run", type=Path, default=default_run_dir(), help="run folder (resumable)")
-    p.add_argument("--steps", type=int, default=2400)
-    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--steps", type=int, default=4000)
+    p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr-g", type=float, default=2e-4)
-    p.add_argument("--lr-d", type=float, default=2e-4)
+    p.add_argument("--lr-d", type=float, default=4e-4)
     p.add_argument("--ema-decay", type=float, default=0.995)
+    p.add_argument("--aux-weight", type=float, default=1.0, help="AC-GAN genre loss weight")
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--z-dim", type=int, default=96)

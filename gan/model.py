@@ -92,7 +92,7 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """(log-mel [B, 1, n_mels, frames], genre [B]) → realness score [B]."""
 
-    def __init__(self, config: GanConfig) -> None:
+    def __init__(self, config: GanConfig, auxiliary: bool = True) -> None:
         super().__init__()
         self.config = config
         layers: list[nn.Module] = []
@@ -108,13 +108,23 @@ class Discriminator(nn.Module):
         self.features = nn.Sequential(*layers)
         self.score = spectral_norm(nn.Linear(previous, 1))
         self.embed = spectral_norm(nn.Embedding(config.n_classes, previous))
+        # AC-GAN head: names the genre of a patch. Trained on real patches only, it gives the
+        # generator a direct "sound more like <genre>" signal early in training.
+        self.classify = nn.Linear(previous, config.n_classes) if auxiliary else None
         ramp = torch.linspace(-1.0, 1.0, config.n_mels)[:, None].expand(-1, config.frames)
         self.register_buffer("mel_position", ramp.clone(), persistent=False)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.score_and_classify(x, y)[0]
+
+    def score_and_classify(
+        self, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Realness score [B] and, with the auxiliary head, genre logits [B, n_classes]."""
         position = self.mel_position.expand(x.shape[0], 1, -1, -1)
         h = self.features(torch.cat([x, position], dim=1)).sum(dim=(2, 3))
-        return self.score(h).squeeze(1) + (self.embed(y) * h).sum(dim=1)
+        score = self.score(h).squeeze(1) + (self.embed(y) * h).sum(dim=1)
+        return score, (self.classify(h) if self.classify is not None else None)
 
 
 def hinge_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:

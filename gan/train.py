@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from tqdm import tqdm
 
 from gan.data import PatchSampler
@@ -31,18 +32,19 @@ from gan.model import (
 from genre.labels import GTZAN_GENRES
 
 CHECKPOINT_FORMAT = "gan-checkpoint/1"
-LOSS_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "elapsed_s")
+LOSS_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "aux_real", "aux_fake", "elapsed_s")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 3000
-    batch_size: int = 32
+    steps: int = 4000
+    batch_size: int = 16
     lr_g: float = 2e-4
-    lr_d: float = 2e-4
+    lr_d: float = 4e-4  # two time-scale update rule: the discriminator learns faster
     beta1: float = 0.0
     beta2: float = 0.9
-    ema_decay: float = 0.999
+    ema_decay: float = 0.995
+    aux_weight: float = 1.0  # AC-GAN genre loss (0 turns the discriminator's genre head off)
     checkpoint_every: int = 200
     seed: int = 0
     model: GanConfig = field(default_factory=GanConfig)
@@ -82,7 +84,7 @@ class GanState:
             )
         torch.manual_seed(config.seed)  # weight initialisation
         generator = Generator(config.model)
-        discriminator = Discriminator(config.model)
+        discriminator = Discriminator(config.model, auxiliary=config.aux_weight > 0)
         betas = (config.beta1, config.beta2)
         return cls(
             config=config,
@@ -155,18 +157,27 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
     z = torch.randn(real.shape[0], state.config.model.z_dim, generator=state.noise_rng)
     fake = g(z, genres)
 
+    aux = state.config.aux_weight
     d.requires_grad_(True)
-    real_scores = d(real, genres)
-    fake_scores = d(fake.detach(), genres)
+    # Real and fake patches in one batch: one pass through the network instead of two.
+    scores, logits = d.score_and_classify(torch.cat([real, fake.detach()]), genres.repeat(2))
+    real_scores, fake_scores = scores.split(real.shape[0])
     loss_d = hinge_d_loss(real_scores, fake_scores)
+    aux_d = torch.zeros(())
+    if logits is not None and aux > 0:
+        aux_d = F.cross_entropy(logits[: real.shape[0]], genres)  # real patches only
     state.opt_d.zero_grad(set_to_none=True)
-    loss_d.backward()
+    (loss_d + aux * aux_d).backward()
     state.opt_d.step()
 
     d.requires_grad_(False)  # the generator's update needs no discriminator gradients
-    loss_g = hinge_g_loss(d(fake, genres))
+    fake_scores_g, fake_logits = d.score_and_classify(fake, genres)
+    loss_g = hinge_g_loss(fake_scores_g)
+    aux_g = torch.zeros(())
+    if fake_logits is not None and aux > 0:
+        aux_g = F.cross_entropy(fake_logits, genres)
     state.opt_g.zero_grad(set_to_none=True)
-    loss_g.backward()
+    (loss_g + aux * aux_g).backward()
     state.opt_g.step()
     d.requires_grad_(True)
 
@@ -177,6 +188,8 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
         "g_loss": float(loss_g.detach()),
         "d_real": float(real_scores.detach().mean()),
         "d_fake": float(fake_scores.detach().mean()),
+        "aux_real": float(aux_d.detach()),
+        "aux_fake": float(aux_g.detach()),
     }
 
 

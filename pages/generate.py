@@ -92,14 +92,18 @@ def training_curves(bundle: GanBundle) -> go.Figure | None:
     table = pd.read_csv(log)
     window = max(1, len(table) // 100)  # smooth: a GAN's per-step losses are very noisy
     figure = go.Figure()
-    for column, name in (("d_loss", "discriminator loss"), ("g_loss", "generator loss")):
+    traces = (("d_loss", "discriminator loss"), ("g_loss", "generator loss"),
+              ("aux_fake", "genre loss of generated patches"))  # fmt: skip
+    for column, name in traces:
+        if column not in table:
+            continue
         figure.add_trace(
             go.Scatter(x=table["step"], y=table[column].rolling(window, min_periods=1).mean(),
                        mode="lines", name=name)
         )  # fmt: skip
     figure.update_layout(
         xaxis_title="training step",
-        yaxis_title=f"hinge loss (mean of {window} steps)",
+        yaxis_title=f"loss (mean of {window} steps)",
         height=320,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "y": 1.12},
@@ -205,6 +209,7 @@ with st.expander("How the shipped generator was trained"):
         st.plotly_chart(figure, key="gan-curves")
         st.caption(
             "The two networks' losses while training. They are meant to stay balanced: if one "
-            "won outright, the generator would stop learning."
+            "won outright, the generator would stop learning. The genre loss falls as the "
+            "generated patches become easier to recognise as their genre."
         )
     st.markdown(bundle.model_card)

@@ -59,6 +59,8 @@ def test_generator_and_discriminator_shapes_for_every_genre() -> None:
     with torch.no_grad():
         out = generator(torch.randn(len(genres), config.z_dim), genres)
         scores = discriminator(out, genres)
+        _, logits = discriminator.score_and_classify(out, genres)
+    assert logits is not None and logits.shape == (len(GTZAN_GENRES), len(GTZAN_GENRES))
     assert out.shape == (len(GTZAN_GENRES), 1, 128, 128)
     assert float(out.abs().max()) <= 1.0
     assert scores.shape == (len(GTZAN_GENRES),)
@@ -83,7 +85,8 @@ def test_one_training_step_changes_weights_and_keeps_losses_finite() -> None:
     g_before, d_before = parameters(state.generator), parameters(state.discriminator)
     ema_before = parameters(state.ema.model)
     losses = train_step(state, real, genres)
-    assert set(losses) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert set(losses) == {"d_loss", "g_loss", "d_real", "d_fake", "aux_real", "aux_fake"}
+    assert losses["aux_real"] > 0  # the genre head is trained
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
     assert changed(g_before, state.generator)
     assert changed(d_before, state.discriminator)
