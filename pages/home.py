@@ -12,7 +12,23 @@ st.markdown(
     "moment. You can also train and compare your own genre models, generate new genre music "
     "with a neural network, and get a YouTube playlist matched to the mood on your face."
 )
-st.page_link("pages/classify.py", label="Start: classify a song", icon="🎧")
+
+left, right = st.columns(2)
+with left:
+    with st.container(border=True):
+        st.page_link("pages/classify.py", label="**Classify** a song", icon="🎧")
+        st.caption("Record ~30 s near your microphone or upload tracks.")
+    with st.container(border=True):
+        st.page_link("pages/training.py", label="**Train** and compare models", icon="📈")
+        st.caption("Launch training runs, watch them learn, promote the best one.")
+with right:
+    with st.container(border=True):
+        st.page_link("pages/generate.py", label="**Generate** genre music", icon="🎹")
+        st.caption("A neural network invents a few seconds of music you can hear.")
+    with st.container(border=True):
+        st.page_link("pages/mood.py", label="**Mood** playlist", icon="🙂")
+        st.caption("Your webcam reads your mood; get matching songs on YouTube.")
+
 st.caption(
     "Everything runs on this computer with the models that ship with the app; no internet "
     "connection is needed except for YouTube recommendations."
