@@ -191,6 +191,24 @@ def filtered_split(keys: Sequence[str], splits_dir: Path | None = None) -> Split
     )
 
 
+def coverage_warnings(splits: Sequence[Split], labels: Sequence[str]) -> list[str]:
+    """Classes that a split leaves without training tracks, or without test tracks."""
+    y = np.asarray(labels)
+    classes = sorted(set(y.tolist()))
+    warnings = []
+    for split in splits:
+        untrained = [c for c in classes if c not in set(y[split.train].tolist())]
+        untested = [c for c in classes if c not in set(y[split.test].tolist())]
+        where = f" in {split.name}" if split.name.startswith("fold") else ""
+        if untrained:
+            warnings.append(
+                f"No training tracks of {', '.join(untrained)}{where}: the model cannot learn them."
+            )
+        if untested:
+            warnings.append(f"No test tracks of {', '.join(untested)}{where}.")
+    return list(dict.fromkeys(warnings))
+
+
 def make_splits(
     kind: SplitKind,
     *,

@@ -118,12 +118,14 @@ def start_runs(source: str, path: str, models: list[str], settings: dict) -> Non
         return
     try:
         configs = [compare.build_config(source, path, m, **settings) for m in models]
-        note = preflight(configs[0])
+        note, warnings = preflight(configs[0])
         for config in configs[1:]:
             preflight(config)
     except GenreError as err:
         st.error(str(err))
         return
+    for warning in warnings:
+        st.warning(warning)
     started = [jobs.launch(config, registry()) for config in configs]
     failed = [r for r in started if r.status == "failed"]
     for run in failed:
@@ -162,7 +164,7 @@ def curves_figure(run_id: str, epochs: list[dict]) -> go.Figure | None:
                 col=col,
             )
     fig.update_yaxes(tickformat=".0%", row=1, col=2, range=[0, 1])
-    fig.update_xaxes(title_text="epoch")
+    fig.update_xaxes(title_text="epoch", dtick=1 if frame.epoch.max() <= 20 else None)
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10))
     return fig
 

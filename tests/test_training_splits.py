@@ -13,6 +13,7 @@ from genre.errors import DatasetError
 from genre.paths import REPO_ROOT
 from genre.splits import (
     SPLITS_DIR,
+    coverage_warnings,
     filtered_lists,
     filtered_split,
     grouped_kfold,
@@ -52,9 +53,15 @@ def test_filtered_split_on_the_full_feature_table() -> None:
     assert_disjoint(split)
 
 
-def test_filtered_split_on_the_shared_clips(gtzan_dir: Path) -> None:
-    keys = [f"{p.parent.name}/{p.stem}" for p in sorted((gtzan_dir / "audio").glob("*/*.ogg"))]
-    assert filtered_split(keys).sizes == {"train": 40, "valid": 49, "test": 4}
+def test_filtered_split_on_the_shared_clips_warns_about_missing_genres(gtzan_dir: Path) -> None:
+    clips = sorted((gtzan_dir / "audio").glob("*/*.ogg"))
+    keys = [f"{p.parent.name}/{p.stem}" for p in clips]
+    split = filtered_split(keys)
+    assert split.sizes == {"train": 40, "valid": 49, "test": 4}
+    warnings = coverage_warnings([split], [p.parent.name for p in clips])
+    assert warnings[0].startswith("No training tracks of blues, classical, country")
+    full = load_feature_table(REPO_ROOT / "data" / "gtzan" / "features_30_sec.csv")
+    assert coverage_warnings([filtered_split(full.keys)], full.track_labels) == []
 
 
 def test_filtered_split_refuses_non_gtzan_data() -> None:

@@ -22,7 +22,7 @@ from genre.bundle import save_bundle
 from genre.errors import DatasetError, GenreError
 from genre.models import ModelSpec, get_model_spec
 from genre.runs import write_json
-from genre.splits import Split, make_splits
+from genre.splits import Split, coverage_warnings, make_splits
 from genre.training.config import RunConfig
 from genre.training.data import TrackData, load_audio_dataset, load_feature_table
 from genre.training.frontend import Frontend, make_frontend
@@ -107,6 +107,8 @@ def run_training(config: RunConfig, reporter: Reporter, folder: Path) -> dict[st
             f"{Path(p).name} ({why})" for p, why in data.skipped[:10]
         ))  # fmt: skip
     splits = plan_splits(spec, config, data)
+    for warning in coverage_warnings(splits, data.track_labels):
+        reporter.log(f"warning: {warning}")
     reporter.plan(len(splits), config.epochs if spec.family == "torch" else 1)
     reporter.log(
         f"{data.n_tracks} tracks in {len(data.labels)} classes; split {config.split}: "
@@ -333,8 +335,8 @@ def summary_line(run_id: str, config: RunConfig, metrics: dict[str, Any]) -> str
     return json.dumps(out)
 
 
-def preflight(config: RunConfig) -> str:
-    """Check data source, model and split before launching; one line about the data.
+def preflight(config: RunConfig) -> tuple[str, list[str]]:
+    """Check data source, model and split before launching: a line about the data, warnings.
 
     Raises :class:`GenreError` (with a message for the user) when the run could not work.
     """
@@ -368,4 +370,4 @@ def preflight(config: RunConfig) -> str:
         sizes = {"train": sizes["train"] + sizes["valid"], "test": sizes["test"]}
     parts = ", ".join(f"{k} {v}" for k, v in sizes.items() if v)
     folds = f" (fold 1 of {len(splits)})" if len(splits) > 1 else ""
-    return f"{note}; split: {parts}{folds}"
+    return f"{note}; split: {parts}{folds}", coverage_warnings(splits, labels)

@@ -109,7 +109,7 @@ class RegistryReporter(Reporter):
 
     def fold_started(self, fold: int) -> None:
         super().fold_started(fold)
-        self.registry.progress(self.run_id, fold=fold, epoch=0, step=0)
+        self.registry.progress(self.run_id, phase="training", fold=fold, epoch=0, step=0)
 
     def record_step(self, epoch: int, step: int, steps: int, eta_s: float | None) -> None:
         self.registry.progress(
