@@ -107,6 +107,12 @@ def launch_form() -> None:
                 settings["crops_per_track"] = int(
                     c.number_input("Crops per track and epoch", 1, 64, 8, key="crops")
                 )
+        if source == compare.AUDIO_SOURCE:
+            st.caption(
+                "Each run trains on 3-s windows and scores whole tracks by averaging them. The "
+                "pretrained musicnn genre head is trained separately with "
+                "`python -m genre train-musicnn`."
+            )
         submitted = st.form_submit_button("Launch training", type="primary", key="launch-button")
     if submitted:
         start_runs(source, path.strip(), models, settings)
