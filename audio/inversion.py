@@ -48,22 +48,66 @@ def griffin_lim(
     length: int | None = None,
     seed: int = 0,
 ) -> torch.Tensor:
-    """Fast Griffin-Lim (Perraudin et al. 2013): magnitude [.., F, T] → waveform [.., N]."""
+    """Fast Griffin-Lim (Perraudin et al. 2013): magnitude [.., F, T] → waveform [.., N].
+
+    Matches ``torch.istft``/``torch.stft`` with a centred Hann window and zero padding. When
+    ``hop`` divides ``n_fft`` the loop stays in the padded frame domain (one rfft, one irfft and
+    an overlap-add of ``n_fft / hop`` shifted copies per iteration, no re-padding or trimming),
+    which is about a quarter faster than calling ``torch.istft`` and ``torch.stft``.
+    """
+    shape = magnitude.shape
+    frames_, bins = shape[-1], shape[-2]
+    length = length if length is not None else (frames_ - 1) * hop
     window = _hann(n_fft).to(magnitude.dtype)
     generator = torch.Generator().manual_seed(seed)
-    phase = torch.rand(magnitude.shape, generator=generator, dtype=magnitude.dtype) * 2 * torch.pi
+    phase = torch.rand(shape, generator=generator, dtype=magnitude.dtype) * 2 * torch.pi
     angles = torch.polar(torch.ones_like(magnitude), phase)
-    previous = torch.zeros_like(angles)
     alpha = momentum / (1 + momentum)
+    if n_fft % hop != 0 or length > (frames_ - 1) * hop + n_fft // 2:  # torch's transforms
+        previous = torch.zeros_like(angles)
+        for _ in range(max(1, n_iter)):
+            wave = torch.istft(magnitude * angles, n_fft, hop, window=window, length=length)
+            rebuilt = torch.stft(
+                wave, n_fft, hop, window=window, return_complex=True, pad_mode="constant"
+            )
+            angles = torch.sgn(torch.add(rebuilt, previous, alpha=-alpha))
+            previous = rebuilt
+        return torch.istft(magnitude * angles, n_fft, hop, window=window, length=length)
+
+    # Frame-domain layout [batch, frames, bins]: rfft/irfft work on the last, contiguous axis.
+    mag = magnitude.reshape(-1, bins, frames_).transpose(1, 2).contiguous()
+    angles = angles.reshape(-1, bins, frames_).transpose(1, 2).contiguous()
+    batch, ratio, pad = mag.shape[0], n_fft // hop, n_fft // 2
+    n_padded = (frames_ - 1) * hop + n_fft
+    envelope = _overlap_add((window**2).expand(1, frames_, n_fft), ratio, hop)[0, :n_padded]
+    inside = torch.zeros(n_padded, dtype=mag.dtype)
+    inside[pad : pad + length] = 1.0  # outside the signal the true STFT input is zero padding
+    scale = inside / envelope.clamp(min=1e-11)
+
+    def to_wave(spec: torch.Tensor) -> torch.Tensor:
+        frames = torch.fft.irfft(spec, n=n_fft, dim=-1) * window
+        return _overlap_add(frames, ratio, hop)[:, :n_padded] * scale
+
+    def to_spec(wave: torch.Tensor) -> torch.Tensor:
+        return torch.fft.rfft(wave.unfold(-1, n_fft, hop) * window, dim=-1)
+
+    previous = torch.zeros_like(angles)
     for _ in range(max(1, n_iter)):
-        wave = torch.istft(magnitude * angles, n_fft, hop, window=window, length=length)
-        rebuilt = torch.stft(
-            wave, n_fft, hop, window=window, return_complex=True, pad_mode="constant"
-        )
-        # sgn(z) = z/|z| in one pass; the accelerated estimate re-uses the previous rebuild.
-        angles = torch.sgn(rebuilt - alpha * previous)
+        rebuilt = to_spec(to_wave(mag * angles))
+        angles = torch.sgn(torch.add(rebuilt, previous, alpha=-alpha))
         previous = rebuilt
-    return torch.istft(magnitude * angles, n_fft, hop, window=window, length=length)
+    wave = to_wave(mag * angles)[:, pad : pad + length]
+    return wave.reshape(*shape[:-2], length).contiguous() if batch else wave
+
+
+def _overlap_add(frames: torch.Tensor, ratio: int, hop: int) -> torch.Tensor:
+    """Sum frames [B, T, ratio·hop] placed ``hop`` apart → [B, (T + ratio - 1)·hop]."""
+    batch, count = frames.shape[0], frames.shape[1]
+    chunks = frames.reshape(batch, count, ratio, hop)
+    out = torch.zeros(batch, count + ratio - 1, hop, dtype=frames.dtype)
+    for j in range(ratio):
+        out[:, j : j + count] += chunks[:, :, j]
+    return out.reshape(batch, -1)
 
 
 def mel_to_audio(
