@@ -32,7 +32,7 @@ from audio import MelSpec
 # The front-end every musicnn checkpoint was trained on (its config.json).
 MUSICNN_FRONTEND = MelSpec(sample_rate=16000, n_fft=512, hop=256, n_mels=96, log="log10_1p")
 PATCH_FRAMES = 187  # 3 s
-FRONTEND_CHUNK = 4  # patches per front-end pass: bounds the im2col / conv buffers (~25 MB)
+FRONTEND_CHUNK = 5  # patches per front-end pass: bounds im2col / conv buffers (~30 MB)
 TF_BN_EPS = 1e-3  # tf.compat.v1.layers.batch_normalization's default
 
 MSD_TAGS = (

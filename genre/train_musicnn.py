@@ -22,7 +22,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,9 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class HeadConfig:
-    features: tuple[str, ...] = ("penultimate", "mean_pool", "max_pool")
+    # Chosen among 12 settings by the grouped CV below (so its figure is slightly optimistic):
+    # adding the pooled mid-end features, an MLP or more/less L2 changed it by ≤ 2 clips.
+    features: tuple[str, ...] = ("penultimate",)
     hidden: int = 0  # 0: a linear (multinomial logistic) head
     dropout: float = 0.3
     weight_decay: float = 3e-3
@@ -58,7 +60,9 @@ class HeadConfig:
     folds: int = 5
     block: int = 2  # neighbouring IDs held out together
     seed: int = 0
-    low_precision: bool = False  # backbone front-end in bfloat16 (see Musicnn.set_low_precision)
+    # Serving: bfloat16 front-end where the CPU has it (~3x faster, tags move ~1e-3; see
+    # Musicnn.set_low_precision). Training features are always computed in float32.
+    low_precision: bool = True
 
 
 @dataclass
@@ -165,6 +169,18 @@ def fit_head(
     x: np.ndarray, y: np.ndarray, config: HeadConfig, n_classes: int, seed: int
 ) -> nn.Module:
     """Full-batch training of the head on window features (standardised inside the head)."""
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny ops: thread hand-offs would cost more than they save
+    try:
+        return _fit_head(x, y, config, n_classes, seed)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_head(
+    x: np.ndarray, y: np.ndarray, config: HeadConfig, n_classes: int, seed: int
+) -> nn.Module:
     from genre.models.musicnn_genre import GenreHead
 
     torch.manual_seed(seed)
@@ -236,6 +252,11 @@ def cross_validate(
 ) -> CrossValidation:
     n_classes = len(GTZAN_GENRES)
     folds = grouped_kfold([t.number for t in tracks], config.folds, config.block)
+    if len(folds) < 2:
+        raise DatasetError(
+            f"Cross-validation needs tracks in at least two blocks of {config.block} "
+            "neighbouring IDs; add clips with more varied numbers."
+        )
     x_all = feats.select(config.features)
     confusion = np.zeros((n_classes, n_classes), dtype=int)
     accuracies = []
@@ -267,6 +288,52 @@ def cross_validate(
     return CrossValidation(
         accuracies, confusion, oof_probs, temperature, before, after, fold_of=fold_of
     )
+
+
+def stricter_metrics(
+    tracks: list[Track], labels: np.ndarray, feats: WindowFeatures, config: HeadConfig
+) -> dict[str, dict]:
+    """Two reference figures for the model card (when the data allows them)."""
+    out: dict[str, dict] = {}
+    try:  # halves of every genre's IDs (0–4 vs 5–9): fewer artists shared across the split
+        halves = cross_validate(
+            tracks, labels, feats, replace(config, folds=2, block=5), lambda _: None
+        )
+        out["halves_cv_accuracy_mean"] = {
+            "value": round(halves.mean, 4),
+            "how": "2-fold grouped CV, IDs 0–4 vs 5–9 of every genre",
+        }
+        out["halves_cv_accuracy_std"] = {"value": round(halves.std, 4), "how": "2 folds"}
+    except DatasetError:
+        pass
+    plain = plain_logreg_cv(tracks, labels, feats, config)
+    out["plain_logreg_cv_accuracy_mean"] = {
+        "value": round(float(np.mean(plain)), 4),
+        "how": "same grouped CV, plain logistic regression on track-mean embeddings",
+    }
+    out["plain_logreg_cv_accuracy_std"] = {"value": round(float(np.std(plain)), 4), "how": "folds"}
+    return out
+
+
+def plain_logreg_cv(
+    tracks: list[Track], labels: np.ndarray, feats: WindowFeatures, config: HeadConfig
+) -> list[float]:
+    """The reference point the issue names: scikit-learn logistic regression on each track's
+    mean embedding, same folds."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = feats.select(config.features)
+    means = np.stack([x[(feats.track == i) & feats.serving].mean(0) for i in range(len(tracks))])
+    accuracies = []
+    for train_idx, test_idx in grouped_kfold(
+        [t.number for t in tracks], config.folds, config.block
+    ):
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=3000))
+        model.fit(means[train_idx], labels[train_idx])
+        accuracies.append(float(np.mean(model.predict(means[test_idx]) == labels[test_idx])))
+    return accuracies
 
 
 def build_model(
@@ -303,11 +370,9 @@ def train_musicnn(
     started = time.monotonic()
     tracks, labels = load_tracks(data_root)
     progress(f"{len(tracks)} clips in {len(set(labels.tolist()))} genres from {data_root}")
-    feats = extract_features(
-        tracks, low_precision=config.low_precision, shifted=config.shifted_windows,
-        progress=progress,
-    )  # fmt: skip
+    feats = extract_features(tracks, shifted=config.shifted_windows, progress=progress)
     cv = cross_validate(tracks, labels, feats, config, progress)
+    extras = stricter_metrics(tracks, labels, feats, config)
     progress(
         f"grouped CV accuracy {cv.mean:.1%} ± {cv.std:.1%}; temperature {cv.temperature:.2f} "
         f"(held-out NLL {cv.nll_before:.3f} → {cv.nll_after:.3f})"
@@ -315,7 +380,9 @@ def train_musicnn(
     model = build_model(feats, labels, config, cv.temperature)
     minutes = (time.monotonic() - started) / 60
     meta = bundle_meta(out_dir, tracks, config, cv, minutes)
+    meta["metrics"].update(extras)
     bundle = save_bundle(out_dir, model=model, meta=meta, model_card=model_card(meta, cv))
+    bundle.weights.chmod(0o644)  # safetensors writes 0600; a shipped file must be readable
     licence = (ASSETS_DIR / "musicnn-msd" / "LICENSE").read_text(encoding="utf-8")
     (out_dir / "LICENSE").write_text(
         "The backbone weights in weights.safetensors are musicnn's (MSD_musicnn), under:\n\n"
@@ -387,6 +454,13 @@ def model_card(meta: dict, cv: CrossValidation) -> str:
         for g, row in zip(GTZAN_GENRES, cv.confusion, strict=True)
     ]
     config = meta["training"]["config"]
+    m = meta["metrics"]
+    halves = (
+        " A stricter split into halves of every genre's IDs (0–4 vs 5–9): "
+        f"{m['halves_cv_accuracy_mean']['value']:.0%} ± {m['halves_cv_accuracy_std']['value']:.0%}."
+        if "halves_cv_accuracy_mean" in m
+        else ""
+    )
     head = f"an MLP ({config['hidden']} hidden units)" if config["hidden"] else "a linear layer"
     per_fold = ", ".join(f"{a:.0%}" for a in cv.accuracies)
     return f"""# Model card: {meta["title"]}
@@ -405,15 +479,27 @@ same forward pass gives the 50 MSD tags shown as "sounds like".
 L2 {config["weight_decay"]}, full-batch AdamW for {config["epochs"]} epochs. One softmax
 temperature ({cv.temperature:.2f}) fitted on the held-out folds calibrates the probabilities
 (held-out track NLL {cv.nll_before:.3f} → {cv.nll_after:.3f}). Reproduce with
-`python -m genre train-musicnn` ({meta["training"]["minutes"]:.1f} min on 2 CPU cores).
+`python -m genre train-musicnn`: the float32 backbone pass over the clips takes minutes on
+2 CPU cores and is cached in the data folder; the head then trains in seconds.
+Serving runs the backbone's front-end convolutions in bfloat16 where the CPU supports it
+(float32 sums; tag probabilities move by ~1e-3), float32 elsewhere.
 
 **How good it is — honestly.** Accuracy only on clips the head did not train on: grouped
 {config["folds"]}-fold cross-validation, each fold holding out blocks of {config["block"]}
 neighbouring IDs of every genre (GTZAN is ordered by artist, so neighbours often share one).
 Track-level accuracy: **{cv.mean:.0%} ± {cv.std:.0%}** (mean ± standard deviation over folds;
-per fold {per_fold}). Chance is 10 %. Held-out folds may still share artists with training
-folds, so music by other artists will score lower; the pretrained backbone is what makes it
-transfer far better than a model trained from scratch on these clips.
+per fold {per_fold}). Chance is 10 %.{halves} For reference, a plain logistic regression on
+each track's mean embedding scores {m["plain_logreg_cv_accuracy_mean"]["value"]:.0%} ± \
+{m["plain_logreg_cv_accuracy_std"]["value"]:.0%} in the same folds: with 100 clips, one clip
+is 1 %, so the heads are indistinguishable in accuracy; this one is kept because it is
+trained and scored on windows exactly as it is served, and its probabilities are calibrated.
+The head's settings were picked among 12 candidates by the same cross-validation, so these
+figures are slightly optimistic.
+
+Held-out folds may still share artists with training folds, so music by other artists will
+score lower (the artist-filtered GTZAN split cannot be used here: among the 100 shared clips
+its training side lacks blues, classical and country). The pretrained backbone is what makes
+the model transfer far better than one trained from scratch on these clips.
 
 Confusion matrix summed over the held-out folds (rows: true genre, columns: predicted):
 
@@ -451,7 +537,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
-        "--low-precision", action="store_true", help="bfloat16 backbone front-end (faster)"
+        "--float32", action="store_true", help="serve in float32 even where bfloat16 is fast"
     )
     parser.add_argument("--json", action="store_true", help="last stdout line: JSON metrics")
     parser.set_defaults(run=run)
@@ -462,7 +548,7 @@ def run(args: argparse.Namespace) -> int:
     if not data.is_dir():
         raise DatasetError(f"No clips folder at {data}.")
     config = HeadConfig(
-        hidden=args.hidden, epochs=args.epochs, seed=args.seed, low_precision=args.low_precision
+        hidden=args.hidden, epochs=args.epochs, seed=args.seed, low_precision=not args.float32
     )
     _, cv = train_musicnn(
         data, args.out, config, progress=lambda m: print(m, file=sys.stderr, flush=True)

@@ -95,11 +95,14 @@ class MusicnnGenre(nn.Module):
 register(
     ModelSpec(
         name="musicnn_genre",
-        input="mel",
+        # Serving feeds log-mel windows, but the trainable part is a head on the frozen
+        # backbone's embeddings: the generic trainer refuses it and points elsewhere.
+        input="embedding",
         build=MusicnnGenre,
         description=(
             "musicnn (pretrained on the Million Song Dataset, 50 tags) + a genre head trained "
-            "on its embeddings; also returns the MSD tags."
+            "on its embeddings (train with `python -m genre train-musicnn`); also returns the "
+            "50 MSD tags."
         ),
     )
 )
