@@ -11,7 +11,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSETS_DIR = REPO_ROOT / "assets"
-DEFAULT_BUNDLE_NAME = "gtzan-cnn-baseline"
+DEFAULT_BUNDLE_NAME = "musicnn-genre"
 
 
 def data_dir() -> Path:
