@@ -10,8 +10,14 @@ batched and one patch per call (as the wheel runs it). Skipped with a message wh
 
 from __future__ import annotations
 
-import json
 import os
+
+# OpenMP's default spin-waiting makes every torch op wait for a descheduled sibling thread when
+# any other process is busy on a 2-core machine (measured: 8x slower). Passive waiting is what
+# the app should run with too; it must be set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import json
 import subprocess
 import tempfile
 from pathlib import Path
@@ -65,6 +71,7 @@ def ours(paths: list[Path]) -> dict:
         bundle=BUNDLE.name,
         low_precision=low and backbone.low_precision,
         torch_threads=torch.get_num_threads(),
+        omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
         repeats=REPEATS,
     )
     return results

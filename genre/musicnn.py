@@ -58,6 +58,17 @@ def _bn(channels: int) -> nn.BatchNorm1d:
     return nn.BatchNorm1d(channels, eps=TF_BN_EPS)
 
 
+def _max_over_first(slabs: torch.Tensor) -> torch.Tensor:
+    """max over dim 0 by pairwise element-wise maxima: ~5x faster than ``amax(0)`` on bf16."""
+    while slabs.shape[0] > 1:
+        half = slabs.shape[0] // 2
+        merged = torch.maximum(slabs[:half], slabs[half : 2 * half])
+        if slabs.shape[0] % 2:
+            merged[0] = torch.maximum(merged[0], slabs[-1])
+        slabs = merged
+    return slabs[0]
+
+
 def _bn_affine(bn: nn.BatchNorm1d | nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
     """Inference batch norm as ``x * scale + shift``."""
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
@@ -188,7 +199,7 @@ class Musicnn(nn.Module):
             padded = F.pad(x, (0, 0, *block.pad)).to(bf16)
             cols = padded.unfold(1, time, 1).unfold(2, freq, 1).permute(2, 0, 1, 3, 4)
             y = cols.reshape(-1, time * freq) @ block.gemm_weight(sign, bf16)  # [F'·B·T, C]
-            extreme = y.view(-1, b, t, y.shape[1]).amax(0).float().mT  # [B, C, T]
+            extreme = _max_over_first(y.view(-1, b, t, y.shape[1])).float().mT  # [B, C, T]
             outputs.append(block.finish(extreme, sign))
         # The three temporal kernels are centred windows of the longest one: one im2col, three
         # GEMMs on column slices.
@@ -201,7 +212,7 @@ class Musicnn(nn.Module):
             offset = before - block.pad[0]
             sign = block.signs()
             y = cols[:, offset : offset + length] @ block.gemm_weight(sign, bf16)
-            extreme = y.view(-1, b, t, y.shape[1]).amax(0).float().mT  # max over bands
+            extreme = _max_over_first(y.view(-1, b, t, y.shape[1])).float().mT  # over bands
             outputs.append(block.finish(extreme, sign))
         return torch.cat(outputs, dim=1)
 
