@@ -1,5 +1,11 @@
 """Genre Studio: the Streamlit entry point. Lists only pages that work."""
 
+import os
+
+# OpenMP threads busy-wait by default; with 2 cores shared with anything else that makes torch
+# several times slower. Must be set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import streamlit as st
 
 st.set_page_config(page_title="Genre Studio", page_icon="🎵", layout="wide")

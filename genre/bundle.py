@@ -183,6 +183,7 @@ def save_bundle(
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(folder / weights_name))
+    (folder / weights_name).chmod(0o644)  # safetensors writes 0600; bundles are shared files
     full = {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **meta}
     full["weights"] = weights_name
     (folder / "bundle.json").write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")

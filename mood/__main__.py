@@ -6,6 +6,12 @@ user-facing error (unreadable image, bad option value), 2 wrong usage.
 
 from __future__ import annotations
 
+import os
+
+# OpenMP threads busy-wait by default; with 2 cores shared with anything else that makes torch
+# several times slower. Must be set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import argparse
 import json
 import sys
