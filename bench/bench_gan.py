@@ -15,7 +15,7 @@ from common import write_results
 
 from gan.bundle import load_gan_bundle, write_meta
 from gan.data import load_clips
-from gan.metrics import evaluate, load_default_classifier, time_sampling
+from gan.metrics import evaluate, load_default_classifier, other_classifiers, time_sampling
 
 
 def main() -> None:
@@ -30,18 +30,18 @@ def main() -> None:
     classifier = load_default_classifier()
     timing = time_sampling(bundle)  # first, before the long evaluation heats anything up
     report = evaluate(bundle, classifier, load_clips(), per_genre=args.per_genre,
-                      progress=lambda msg: print(msg, flush=True))  # fmt: skip
+                      progress=lambda msg: print(msg, flush=True),
+                      other_judges=other_classifiers(classifier))  # fmt: skip
     report["speed_4x3s_s"] = round(timing.seconds, 3)
     report["speed_threads"] = torch.get_num_threads()
+    report["speed_load_average"] = round(os.getloadavg()[0], 1)
     if args.write_card:
         write_meta(bundle.path, {**bundle.meta, "metrics": report})
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     write_results(
         "gan",
         {
             "bundle": bundle.name,
             **report,
-            "load_average_1min": round(load, 2) if load is not None else None,
             "targets": {"agreement": 0.6, "speed_4x3s_s": 1.0},
         },
     )

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from safetensors.torch import load_file, save_file
 
 from audio import MelSpec
@@ -158,7 +157,7 @@ def export_run(
             "seconds": round(state.elapsed_s, 1),
             "clips": run_info.get("clips"),
             "command": command,
-            "threads": torch.get_num_threads(),
+            "threads": run_info.get("threads"),
             "losses": _loss_summary(losses),
         },
         "trained_on": {

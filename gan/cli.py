@@ -150,7 +150,7 @@ def _configure_sample(p: argparse.ArgumentParser) -> None:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from gan.bundle import load_gan_bundle, write_meta
     from gan.data import load_clips
-    from gan.metrics import evaluate, load_default_classifier, time_sampling
+    from gan.metrics import evaluate, load_default_classifier, other_classifiers, time_sampling
 
     bundle = load_gan_bundle(args.bundle)
     classifier = load_default_classifier()
@@ -159,10 +159,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     report = evaluate(
         bundle, classifier, clips, per_genre=args.per_genre,
         progress=lambda msg: print(msg, file=sys.stderr),
+        other_judges=other_classifiers(classifier),
     )  # fmt: skip
     timing = time_sampling(bundle)
     report["speed_4x3s_s"] = round(timing.seconds, 3)
     report["speed_threads"] = torch.get_num_threads()
+    report["speed_load_average"] = round(os.getloadavg()[0], 1)
     if args.write:
         meta = dict(bundle.meta)
         meta["metrics"] = report

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,23 @@ from gan.errors import GanError
 from genre.classifier import BATCH_WINDOWS, Classifier
 from genre.errors import GenreError
 from genre.paths import active_bundle_dir, default_bundle_dir
+
+
+def other_classifiers(main: Classifier) -> list[Classifier]:
+    """Every other shipped genre classifier that loads (their agreement is reported too)."""
+    from genre.paths import ASSETS_DIR
+
+    found = []
+    for meta in sorted(ASSETS_DIR.glob("*/bundle.json")):
+        if meta.parent.resolve() == Path(main.bundle.path).resolve():
+            continue
+        try:
+            judge = Classifier(meta.parent)
+        except GenreError:
+            continue
+        if set(judge.labels) == set(main.labels):
+            found.append(judge)
+    return found
 
 
 def load_default_classifier() -> Classifier:
@@ -177,8 +195,13 @@ def evaluate(
     per_genre: int = 50,
     seed: int = 1234,
     progress: Any = None,
+    other_judges: list[Classifier] | None = None,
 ) -> dict[str, Any]:
-    """Agreement, Fréchet distances and round-trip convergence for ``bundle``."""
+    """Agreement, Fréchet distances and round-trip convergence for ``bundle``.
+
+    ``other_judges``: further classifiers whose agreement (on the same generated clips and
+    the same real and resynthesised segments) is reported beside the main one's.
+    """
     from gan.sample import clip_samples, generate_mels, normalise_loudness, patches_for, sonify
 
     probe = ClassifierProbe(classifier)
@@ -225,18 +248,31 @@ def evaluate(
         for g in bundle.labels
     }
     sc = np.concatenate(sc_values)
+    b_genres = [s[0] for s in half_b]
+    others = {}
+    for judge in other_judges or []:
+        other = ClassifierProbe(judge)
+        g_p, _ = other.clips(gen_waves, rate)
+        b_p, _ = other.clips([s[2] for s in half_b], rate)
+        r_p, _ = other.clips(resynth, rate)
+        others[judge.bundle.name] = {
+            "agreement": round(other.agreement(g_p, gen_genres), 4),
+            "agreement_real_half_b": round(other.agreement(b_p, b_genres), 4),
+            "agreement_real_resynthesised": round(other.agreement(r_p, b_genres), 4),
+        }
     return {
         "classifier": classifier.bundle.name,
         "generated_clips": len(gen_waves),
         "clip_seconds": round(length / rate, 2),
         "agreement": round(probe.agreement(gen_probs, gen_genres), 4),
         "agreement_per_genre": {g: round(v, 3) for g, v in per_genre_agreement.items()},
-        "agreement_real_half_b": round(probe.agreement(b_probs, [s[0] for s in half_b]), 4),
-        "agreement_real_resynthesised": round(probe.agreement(r_probs, [s[0] for s in half_b]), 4),
+        "agreement_real_half_b": round(probe.agreement(b_probs, b_genres), 4),
+        "agreement_real_resynthesised": round(probe.agreement(r_probs, b_genres), 4),
         "fd_generated_vs_real_a": round(frechet_distance(gen_emb, a_emb), 3),
         "fd_real_b_vs_real_a": round(frechet_distance(b_emb, a_emb), 3),
         "fd_resynthesised_b_vs_real_a": round(frechet_distance(r_emb, a_emb), 3),
         "real_segments": {"a": len(half_a), "b": len(half_b)},
         "round_trip_sc_mean": round(float(sc.mean()), 4),
         "round_trip_sc_median": round(float(np.median(sc)), 4),
+        "other_classifiers": others,
     }

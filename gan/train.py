@@ -251,7 +251,8 @@ def train(
     resumed_from = state.step
     (run_dir / "run.json").write_text(
         json.dumps({"config": state.config.to_dict(), "labels": list(state.labels),
-                    "clips": sampler.n_clips}, indent=2) + "\n", encoding="utf-8",
+                    "clips": sampler.n_clips, "threads": torch.get_num_threads()},
+                   indent=2) + "\n", encoding="utf-8",
     )  # fmt: skip
 
     new_log = not log_path.is_file()

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from audio import resample
 from gan.bundle import GanBundle, load_gan_bundle
 from gan.errors import GanError
 from gan.sample import Sample, generate
@@ -52,8 +53,6 @@ def judge() -> Classifier | None:
 def verdict(classifier: Classifier | None, sample: Sample) -> Verdict:
     if classifier is None:
         return Verdict(None)
-    from audio import resample
-
     samples = resample(sample.audio, sample.sample_rate, classifier.bundle.sample_rate)
     prediction = classifier.predict_samples(samples)
     return Verdict(prediction.genre, prediction.confidence)
