@@ -22,6 +22,7 @@ from pages.navigation import ensure_app_navigation
 
 LENGTHS_S = (3, 6, 12)
 MAX_PER_GENRE = 4
+MAX_CLIPS = 12  # one click stays within a few seconds of work
 
 
 @dataclass
@@ -167,13 +168,16 @@ except GanError as err:
 genres, count, seconds, surprise, seed = controls(bundle.labels)
 # The click is recorded by a callback, which runs before the script: a rerun early in the
 # script (see pages.navigation) would otherwise swallow the button's one-shot value.
-st.button("🎲 Generate", type="primary", disabled=not genres, key="gan_go",
+too_many = len(genres) * count > MAX_CLIPS
+st.button("🎲 Generate", type="primary", disabled=not genres or too_many, key="gan_go",
           on_click=lambda: st.session_state.update(gan_pending=True))  # fmt: skip
-if st.session_state.pop("gan_pending", False) and genres:
+if st.session_state.pop("gan_pending", False) and genres and not too_many:
     chosen_seed = random.randrange(1_000_000) if surprise else seed
     run_generation(bundle, genres, count, seconds, chosen_seed)
 if not genres:
     st.caption("Pick at least one genre.")
+elif too_many:
+    st.caption(f"At most {MAX_CLIPS} clips at a time: pick fewer genres or fewer samples.")
 
 results = st.session_state.get("gan_results")
 if results:

@@ -73,3 +73,8 @@ def test_surprise_me_picks_a_seed_and_no_genre_disables_the_button() -> None:
     at.run()
     assert at.button(key="gan_go").disabled
     assert any("Pick at least one genre" in c.value for c in at.caption)
+    at.multiselect(key="gan_genres").set_value(["rock", "pop", "jazz", "metal"])
+    at.slider(key="gan_count").set_value(4)
+    at.run()
+    assert at.button(key="gan_go").disabled
+    assert any("At most 12 clips" in c.value for c in at.caption)

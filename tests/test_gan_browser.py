@@ -1,0 +1,40 @@
+"""Real-browser journey on the Generate page: generate, see, hear and download a sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser import chromium_available, chromium_page, streamlit_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not chromium_available(), reason="Debian chromium is not installed"),
+]
+
+RESULT_TIMEOUT_MS = 120_000
+
+
+def test_generate_a_sample_and_download_it(
+    tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path
+) -> None:
+    home = tmp_path_factory.mktemp("browser-home")
+    env = {"GENRE_STUDIO_HOME": str(home), "OMP_NUM_THREADS": "1"}
+    with streamlit_server(env=env) as url, chromium_page() as page:
+        page.goto(f"{url}/generate", wait_until="networkidle")
+        page.get_by_role("button", name="🎲 Generate").click(timeout=60_000)
+        page.get_by_text("Seed 7:").wait_for(timeout=RESULT_TIMEOUT_MS)
+        audio = page.locator("audio")
+        audio.first.wait_for(state="attached", timeout=RESULT_TIMEOUT_MS)
+        assert audio.count() == 2  # default: one genre, two samples
+        assert page.locator('[data-testid="stImage"]').count() == 2
+        with page.expect_download(timeout=60_000) as download_info:
+            page.get_by_role("button", name="Download WAV").first.click()
+        download = download_info.value
+        saved = artifacts_dir / download.suggested_filename
+        download.save_as(str(saved))
+        assert saved.name == "blues-seed7-01.wav"
+        assert saved.read_bytes()[:4] == b"RIFF"
+        assert "Traceback" not in page.content()
+        page.screenshot(path=str(artifacts_dir / "generate.png"), full_page=True)
