@@ -108,9 +108,10 @@ def render_card(meta: dict[str, Any]) -> str:
             ]
         lines += [
             "Halves A and B are the even- and odd-numbered clips, cut into non-overlapping "
-            "segments as long as a generated clip. Embeddings are the classifier's penultimate "
-            "features averaged over its windows. The classifier was trained on these same "
-            "100 clips, so its agreement on real segments is an upper bound, not a test score.",
+            "segments as long as a generated clip. Embeddings are the classifier's own "
+            "embedding output (else the input of its last linear layer), averaged over its "
+            "windows. The classifiers were trained on these same 100 clips, so their agreement "
+            "on real segments is an upper bound, not a test score.",
         ]
     else:
         lines.append("Not measured yet: run `python -m gan evaluate --write`.")
