@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from audio import AudioError, LogMel, MelSpec, load_audio
@@ -125,17 +124,3 @@ class PatchSampler:
             start = int(torch.randint(mel.shape[1] - self.frames + 1, (1,), generator=generator))
             patches.append(mel[:, start : start + self.frames])
         return torch.stack(patches).unsqueeze(1), genres
-
-
-def real_patches(
-    clips: list[ClipMel], frames: int = PATCH_FRAMES, hop: int | None = None
-) -> tuple[np.ndarray, list[str], list[int]]:
-    """Non-overlapping (by default) normalised patches of every clip, with genre and clip number."""
-    hop = hop or frames
-    patches, genres, numbers = [], [], []
-    for clip in clips:
-        for start in range(0, clip.mel.shape[1] - frames + 1, hop):
-            patches.append(clip.mel[:, start : start + frames].numpy())
-            genres.append(clip.genre)
-            numbers.append(clip.number)
-    return np.stack(patches), genres, numbers

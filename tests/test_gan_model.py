@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from gan.bundle import export_run, load_gan_bundle
-from gan.data import ClipMel, PatchSampler
+from gan.data import ClipMel, PatchSampler, denormalise, load_clips, normalise
 from gan.errors import GanError
 from gan.model import Discriminator, GanConfig, Generator, recalibrate_batch_norm
 from gan.sample import generate
@@ -155,3 +155,25 @@ def test_batch_norm_recalibration_keeps_outputs_finite() -> None:
     with torch.no_grad():
         out = generator(torch.randn(3, TINY.z_dim), torch.tensor([1, 2, 3]))
     assert torch.isfinite(out).all()
+
+
+def test_real_clips_give_normalised_genre_balanced_patches(gtzan_dir: Path) -> None:
+    clips = load_clips(gtzan_dir / "audio", limit_per_genre=1)
+    assert sorted(c.genre for c in clips) == sorted(GTZAN_GENRES)
+    for clip in clips:
+        assert clip.mel.shape[0] == 128 and clip.mel.shape[1] > 1000  # ~30 s at hop 512
+        assert float(clip.mel.min()) >= -1.0 and float(clip.mel.max()) <= 1.0
+        assert float(clip.mel.std()) > 0.05  # real music, not a clamped constant
+    # dB → [-1, 1] → dB is exact inside the range.
+    db = torch.tensor([-80.0, -20.0, 0.0, 40.0])
+    torch.testing.assert_close(denormalise(normalise(db)), db)
+    sampler = PatchSampler(clips)
+    patches, genres = sampler.sample(20, torch.Generator().manual_seed(0))
+    assert patches.shape == (20, 1, 128, 128)
+    assert set(genres.tolist()) <= set(range(10)) and len(set(genres.tolist())) > 3
+
+
+def test_a_folder_missing_a_genre_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "rock").mkdir()
+    with pytest.raises(GanError):
+        load_clips(tmp_path)
