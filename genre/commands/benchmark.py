@@ -22,6 +22,11 @@ HELP = "Reproduce the README table: feature models (fast) and, with --deep, spec
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deep", action="store_true", help="also the spectrogram models (slow)")
     parser.add_argument("--only-deep", action="store_true", help="skip the feature models")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="print the table from the saved results; train nothing",
+    )
     parser.add_argument("--models", nargs="+", help="only these models")
     parser.add_argument("--features", type=Path, help="feature table (default: shipped GTZAN)")
     parser.add_argument("--audio", type=Path, help="clips folder (default: the shared clips)")
@@ -40,6 +45,15 @@ def run(args: argparse.Namespace) -> int:
     def log(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
+    if args.report:
+        if not args.out.is_file():
+            print(
+                f"error: no saved results at {args.out}; run the benchmark first", file=sys.stderr
+            )
+            return 2
+        saved = json.loads(args.out.read_text(encoding="utf-8"))
+        print(bench.markdown(saved.get("features", []), saved.get("deep")))
+        return 0
     chosen = set(args.models or [])
     features: list[dict] = []
     if not args.only_deep:
