@@ -136,6 +136,9 @@ def export_run(
     out_dir.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().contiguous() for k, v in generator.state_dict().items()}
     save_file(tensors, str(out_dir / WEIGHTS_FILE))
+    (out_dir / WEIGHTS_FILE).chmod(
+        0o644
+    )  # safetensors writes 0600; the app may run as another user
     losses = read_losses(run_dir / "losses.csv") if (run_dir / "losses.csv").is_file() else []
     if losses:
         shutil.copyfile(run_dir / "losses.csv", out_dir / LOG_FILE)
