@@ -79,9 +79,11 @@ def show_prediction(outcome: Outcome, classifier: Classifier, key: str) -> None:
         genre = charts.display_name(prediction.genre).capitalize()
         st.markdown(f"<h2 style='margin-bottom:0'>{genre}</h2>", unsafe_allow_html=True)
         st.progress(prediction.confidence, text=f"{prediction.confidence:.0%} confident")
+        bundle = classifier.bundle
+        overlapping = "overlapping " if bundle.hop_s < bundle.window_s else ""
         st.caption(
             "Confidence is the model's probability for this genre, averaged over "
-            f"{len(prediction.window_probs)} overlapping {classifier.bundle.window_s:g}-second "
+            f"{len(prediction.window_probs)} {overlapping}{bundle.window_s:.0f}-second "
             "windows of the track."
         )
         if prediction.tags:
