@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import chromium_available, chromium_page, streamlit_server
 
@@ -25,10 +26,9 @@ def test_generate_a_sample_and_download_it(
         page.goto(f"{url}/generate", wait_until="networkidle")
         page.get_by_role("button", name="🎲 Generate").click(timeout=60_000)
         page.get_by_text("Seed 7:").wait_for(timeout=RESULT_TIMEOUT_MS)
-        audio = page.locator("audio")
-        audio.first.wait_for(state="attached", timeout=RESULT_TIMEOUT_MS)
-        assert audio.count() == 2  # default: one genre, two samples
-        assert page.locator('[data-testid="stImage"]').count() == 2
+        # Streamlit streams elements in one by one: poll until both samples are there.
+        expect(page.locator("audio")).to_have_count(2, timeout=RESULT_TIMEOUT_MS)
+        expect(page.locator('[data-testid="stImage"]')).to_have_count(2, timeout=RESULT_TIMEOUT_MS)
         with page.expect_download(timeout=60_000) as download_info:
             page.get_by_role("button", name="Download WAV").first.click()
         download = download_info.value

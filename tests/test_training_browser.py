@@ -32,7 +32,9 @@ def test_launch_watch_and_compare_in_a_real_browser(tmp_path: Path, artifacts_di
         page.locator(".js-plotly-plot").nth(1).wait_for(timeout=TIMEOUT_MS)
         table = page.locator('[data-testid="stDataFrame"]').first
         table.wait_for(timeout=TIMEOUT_MS)
-        assert page.get_by_text("Only neural networks trained on log-mel").count() >= 1
+        page.get_by_text("Only neural networks trained on log-mel").first.wait_for(
+            timeout=TIMEOUT_MS
+        )
         assert "Traceback" not in page.content()
         page.screenshot(path=str(artifacts_dir / "training-page.png"), full_page=True)
     runs = list((home / "runs").iterdir())
