@@ -24,6 +24,7 @@ from genre.musicnn import (
     load_musicnn,
     tf_to_torch,
 )
+from genre.musicnn_fast import FastFrontend
 from genre.paths import ASSETS_DIR
 
 FIXTURE = Path(__file__).parent / "fixtures" / "musicnn"
@@ -49,14 +50,14 @@ def patches_of(path: Path) -> torch.Tensor:
     return torch.stack([mel[:, s : s + PATCH_FRAMES] for s in starts])
 
 
-def test_port_matches_tensorflow_on_five_real_clips(gtzan_dir, reference, ported) -> None:
+def assert_matches_tensorflow(model: Musicnn, gtzan_dir: Path, reference) -> None:
     meta, ref = reference
     assert len(meta["clips"]) == 5
     for clip, info in meta["clips"].items():
         path = gtzan_dir / info["file"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == info["sha256"], clip
         with torch.inference_mode():
-            out = ported(patches_of(path))
+            out = model(patches_of(path))
         taggram = ref[f"{clip}/taggram"]
         assert out["tags"].shape == taggram.shape == (10, 50)
         np.testing.assert_allclose(out["tags"].numpy(), taggram, atol=1e-4, rtol=0, err_msg=clip)
@@ -71,6 +72,49 @@ def test_port_matches_tensorflow_on_five_real_clips(gtzan_dir, reference, ported
             np.testing.assert_allclose(
                 out["max_pool"].numpy(), ref[f"{clip}/max_pool"], atol=1e-4, rtol=1e-5
             )
+
+
+def test_port_matches_tensorflow_on_five_real_clips(gtzan_dir, reference, ported) -> None:
+    assert ported.fast_dtype is None  # the reference path
+    assert_matches_tensorflow(ported, gtzan_dir, reference)
+
+
+def test_fast_path_computed_in_float32_matches_tensorflow_too(gtzan_dir, reference) -> None:
+    """The serving path's restructuring (running max, skipped channels, banded GEMM) is exact:
+    in float32 it meets the same 1e-4 bound, so bfloat16 rounding is its only approximation."""
+    fast = load_musicnn(WEIGHTS).use_fast_frontend(torch.float32)
+    assert_matches_tensorflow(fast, gtzan_dir, reference)
+    # The switched-off channels it skips, as the module documents them.
+    alive = FastFrontend(fast, torch.float32).alive
+    assert [int((~a).sum()) for a in alive] == [17, 7, 22, 29, 24]
+
+
+def test_fast_path_in_bfloat16_stays_close_to_tensorflow(gtzan_dir, reference) -> None:
+    meta, ref = reference
+    fast = load_musicnn(WEIGHTS).set_low_precision(True)
+    for clip in ("blues.00000", "metal.00003"):
+        with torch.inference_mode():
+            out = fast(patches_of(gtzan_dir / meta["clips"][clip]["file"]))
+        gap = np.abs(out["tags"].numpy() - ref[f"{clip}/taggram"])
+        assert gap.max() < 0.02 and gap.mean() < 1e-3, (clip, gap.max(), gap.mean())
+        top = np.argsort(-ref[f"{clip}/taggram"].mean(axis=0))[:3]
+        assert list(np.argsort(-out["tags"].numpy().mean(axis=0))[:3]) == list(top)
+
+
+def test_fast_path_follows_new_weights() -> None:
+    """Loading other weights drops the fast path's derived copy of the old ones."""
+    model = Musicnn().eval().use_fast_frontend(torch.float32)
+    mel = torch.rand(2, 96, PATCH_FRAMES) * 3
+    with torch.inference_mode():
+        before = model(mel)["penultimate"]
+        other = Musicnn()
+        for parameter in other.parameters():
+            torch.nn.init.normal_(parameter, std=0.1)
+        model.load_state_dict(other.state_dict())
+        after = model(mel)["penultimate"]
+        expected = other.eval()(mel)["penultimate"]
+    assert not torch.allclose(before, after)
+    torch.testing.assert_close(after, expected, atol=1e-4, rtol=1e-4)
 
 
 def test_reference_tags_are_musically_sensible(reference) -> None:

@@ -6,7 +6,9 @@ Sub-commands (called by ``tools/convert_musicnn.py`` and ``bench/bench_musicnn.p
   dropped), read with TensorFlow's own checkpoint reader;
 * ``reference CKPT_DIR WAVES.npz OUT.npz`` — the original graph (imported from the checkpoint's
   ``.meta`` and restored) on 16-kHz waveforms: taggram, penultimate, mean/max pool per patch;
-* ``bench CKPT_DIR WAVES.npz OUT.json`` — warm latency of the original graph per clip.
+* ``bench CKPT_DIR WAVES.npz OUT.json [AUDIO...]`` — warm latency of the original graph per clip,
+  and, given the audio files, of the wheel's own way from file to tags (``librosa.load`` at
+  16 kHz, log-mel, one patch per ``sess.run``).
 
 The front-end is musicnn's (librosa mel, ``log10(1 + 10000·x)``) but kept in float32: the wheel
 casts to float16 first, which overflows to ``inf`` on ordinary music under NumPy 2.
@@ -110,9 +112,10 @@ def reference(ckpt_dir: str, waves_path: str, out: str) -> None:
     np.savez_compressed(out, **result)
 
 
-def bench(ckpt_dir: str, waves_path: str, out: str, repeats: int = 20) -> None:
+def bench(ckpt_dir: str, waves_path: str, out: str, *files: str, repeats: int = 20) -> None:
     """Warm latency: front-end + graph per 30-s clip, both as the wheel runs it (one patch per
-    ``sess.run``) and batched (all patches in one call)."""
+    ``sess.run``) and batched (all patches in one call); with ``files``, also file → tags as the
+    wheel's ``extractor`` does it (decoding and resampling with librosa included)."""
     waves = np.load(waves_path)
     sess, _ = load_graph(ckpt_dir)
     clips = [waves[n] for n in sorted(waves.files)]
@@ -135,8 +138,19 @@ def bench(ckpt_dir: str, waves_path: str, out: str, repeats: int = 20) -> None:
         for p in range(len(patches)):
             run_graph(sess, patches[p : p + 1])
         rows["per_patch"].append(time.perf_counter() - t3)
+    if files:
+        rows["wheel_end_to_end"] = []
+        librosa.load(files[0], sr=SR)  # warm-up: librosa's lazy imports and resampler
+        for i in range(repeats):
+            t0 = time.perf_counter()
+            wave, _ = librosa.load(files[i % len(files)], sr=SR)
+            patches = log_mel_patches(wave)
+            for p in range(len(patches)):
+                run_graph(sess, patches[p : p + 1])
+            rows["wheel_end_to_end"].append(time.perf_counter() - t0)
     summary = {k: {"median_ms": 1000 * float(np.median(v)), "n": len(v)} for k, v in rows.items()}
     summary["tensorflow"] = tf.__version__
+    summary["librosa"] = librosa.__version__
     summary["threads"] = {
         "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
         "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
