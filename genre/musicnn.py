@@ -28,7 +28,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from audio import MelSpec
-from genre.musicnn_fast import FastFrontend
+from genre.musicnn_fast import FastFrontend, Precision, int8_available
 
 # The front-end every musicnn checkpoint was trained on (its config.json).
 MUSICNN_FRONTEND = MelSpec(sample_rate=16000, n_fft=512, hop=256, n_mels=96, log="log10_1p")
@@ -163,7 +163,7 @@ class Musicnn(nn.Module):
         self.dense_bn = _bn(backend_units)
         self.output = nn.Linear(backend_units, n_tags)
         self.embedding_size = backend_units
-        self.fast_dtype: torch.dtype | None = None
+        self.fast_precision: Precision | None = None
         self._fast: FastFrontend | None = None
         # The fast path's weights are derived from these: drop them whenever these change.
         self.register_load_state_dict_post_hook(lambda module, _keys: module._drop_fast())
@@ -171,33 +171,35 @@ class Musicnn(nn.Module):
     def _drop_fast(self) -> None:
         self._fast = None
 
-    def use_fast_frontend(self, dtype: torch.dtype | None) -> Musicnn:
-        """Route the front-end through :mod:`genre.musicnn_fast` computing in ``dtype``.
+    def use_fast_frontend(self, precision: Precision | None) -> Musicnn:
+        """Route the front-end through :mod:`genre.musicnn_fast` in ``precision``.
 
         ``None`` (the default) is the reference path, the one proven equal to the original graph.
-        ``torch.bfloat16`` is the serving path: ~2.5x faster on CPUs with AVX512-BF16 or AMX;
-        tag probabilities move by ~2e-4 on average (measured in the tests). ``torch.float32``
-        runs the same restructured computation exactly; the tests use it to show that only
-        the bfloat16 rounding differs.
+        ``"int8"`` is the serving path (int8 timbral GEMMs, bfloat16 temporal ones): ~2.7x faster
+        on CPUs with AVX512 VNNI/BF16 or AMX, tag probabilities moving by ~5e-4 on average.
+        ``"bfloat16"`` sits between the two. ``"float32"`` runs the same restructured
+        computation exactly; the tests use it to show that only the rounding differs.
         """
-        self.fast_dtype = dtype
+        self.fast_precision = precision
         self._fast = None
         return self
 
     @property
     def low_precision(self) -> bool:
-        return self.fast_dtype == torch.bfloat16
+        return self.fast_precision in ("bfloat16", "int8")
 
     def set_low_precision(self, enabled: bool) -> Musicnn:
-        """bfloat16 fast front-end on or off (see :meth:`use_fast_frontend`)."""
-        return self.use_fast_frontend(torch.bfloat16 if enabled else None)
+        """The serving path on or off: int8 where torch has CPU int8 GEMMs, else bfloat16."""
+        if not enabled:
+            return self.use_fast_frontend(None)
+        return self.use_fast_frontend("int8" if int8_available() else "bfloat16")
 
     def frontend(self, x: torch.Tensor) -> torch.Tensor:
         """Batch-normalised spectrogram [B, T, F] → timbral + temporal features [B, 561, T]."""
-        if self.fast_dtype is not None:
+        if self.fast_precision is not None:
             fast = self._fast
             if fast is None:  # built once; a racing thread builds an identical copy
-                fast = self._fast = FastFrontend(self, self.fast_dtype)
+                fast = self._fast = FastFrontend(self, self.fast_precision)
             return fast(x)
         parts = []
         for chunk in torch.split(x, FRONTEND_CHUNK):

@@ -1,9 +1,18 @@
 """The fast serving path of musicnn's front-end: the same convolutions, computed more cheaply.
 
 The front-end is ~95 % of musicnn's work (1.3 GMAC per 3-s patch). The float32 reference path
-(:meth:`Musicnn.frontend`) is the one proven equal to the original graph; this one trades
-bfloat16 products (float32 sums) for speed and is checked against it in the tests. Three exact
-savings, each measured on a 2-core AVX512-BF16 CPU for a 30-s clip (ten patches):
+(:meth:`Musicnn.frontend`) is the one proven equal to the original graph. This one computes the
+same convolutions in one of three precisions:
+
+* ``float32`` — exact (the tests hold it to the same 1e-4 bound against TensorFlow), used to show
+  that the restructuring below changes nothing;
+* ``bfloat16`` — bfloat16 products, float32 sums;
+* ``int8`` (serving) — the two timbral convolutions (85 % of the work) as int8 × int8 GEMMs with
+  exact int32 sums (input scaled per patch, weights per channel), the temporal ones in bfloat16;
+  twice the multiply rate of bfloat16 on CPUs with AVX512-VNNI. Measured on five real clips, tag
+  probabilities move by 5e-4 on average (bfloat16: 2e-4), < 0.03 at most; the tests bound both.
+
+Three exact savings, each measured on a 2-core AVX512 CPU for a 30-s clip (ten patches):
 
 * **max-pool as you go** — each filter's output is max-pooled over every frequency position.
   Computing all positions and then reducing writes and re-reads a ~45 MB tensor; running the
@@ -20,7 +29,7 @@ savings, each measured on a 2-core AVX512-BF16 CPU for a 30-s clip (ten patches)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +38,10 @@ if TYPE_CHECKING:
     from genre.musicnn import Musicnn
 
 BF16 = torch.bfloat16
+Precision = Literal["float32", "bfloat16", "int8"]
+INT8_LEVELS = 127  # symmetric: zero padding stays exactly 0
+# GEMM outputs padded to a multiple of this many columns: int8 GEMMs run ~20 % faster (measured).
+COLUMN_MULTIPLE = 16
 # A batch-norm scale below this marks a channel training switched off (see the module doc).
 DEAD_CHANNEL_SCALE = 1e-4
 TIMBRAL_POSITIONS_PER_GEMM = 8  # frequency positions per GEMM before the running max
@@ -51,41 +64,77 @@ def max_over_first(slabs: torch.Tensor) -> torch.Tensor:
 def _running_max_gemm(slabs: torch.Tensor, weight: torch.Tensor, per_gemm: int) -> torch.Tensor:
     """max over dim 0 of ``slabs[i].reshape(-1, K) @ weight``, a few slabs per GEMM.
 
-    ``slabs`` is a strided view [S, ..., K] (im2col without the copy); returns [rows, N].
+    ``slabs`` is a strided view [S, ..., K] (im2col without the copy); returns [rows, N]. int8
+    operands multiply with int32 sums (``torch._int_mm``: a private API, pinned torch).
     """
+    multiply = torch._int_mm if weight.dtype == torch.int8 else torch.matmul
     running: torch.Tensor | None = None
     for start in range(0, slabs.shape[0], per_gemm):
         group = slabs[start : start + per_gemm]
-        y = group.reshape(-1, weight.shape[0]) @ weight
+        y = multiply(group.reshape(-1, weight.shape[0]), weight)
         group_max = max_over_first(y.view(group.shape[0], -1, weight.shape[1]))
         running = group_max if running is None else torch.maximum(running, group_max, out=running)
     assert running is not None
     return running
 
 
+def _quantize_columns(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """[K, N] float → int8 and the per-column (per-channel) scale."""
+    scale = weight.abs().amax(dim=0).clamp_min(1e-12) / INT8_LEVELS  # padding columns: any
+    return (weight / scale).round().to(torch.int8).contiguous(), scale
+
+
+def _quantize_patches(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """[B, ...] float → int8 and the per-patch scale (symmetric: zero stays exactly zero)."""
+    scale = x.abs().flatten(1).amax(dim=1).clamp_min(1e-12) / INT8_LEVELS
+    quantized = (x / scale.view(-1, *[1] * (x.dim() - 1))).round().to(torch.int8)
+    return quantized, scale
+
+
+def _pad_columns(weight: torch.Tensor) -> torch.Tensor:
+    """Zero columns up to a multiple of COLUMN_MULTIPLE (their outputs are dropped)."""
+    missing = -weight.shape[1] % COLUMN_MULTIPLE
+    return F.pad(weight, (0, missing))
+
+
+def int8_available() -> bool:
+    """Whether this torch build multiplies int8 matrices on the CPU."""
+    try:
+        ones = torch.ones(32, 32, dtype=torch.int8)
+        return bool(torch._int_mm(ones, ones)[0, 0] == 32)
+    except (AttributeError, RuntimeError, NotImplementedError):
+        return False
+
+
 class FastFrontend:
-    """A :class:`Musicnn`'s front-end weights laid out for the fast path, in one dtype.
+    """A :class:`Musicnn`'s front-end weights laid out for the fast path, in one precision.
 
     Built from the model's current weights; rebuild it when they change.
     """
 
-    def __init__(self, model: Musicnn, dtype: torch.dtype = BF16) -> None:
-        self.dtype = dtype  # float32 here is exact: the tests use it to isolate the bf16 error
+    def __init__(self, model: Musicnn, precision: Precision = "bfloat16") -> None:
+        self.precision = precision
+        # Everything but the int8 timbral GEMMs runs in this dtype.
+        self.dtype = torch.float32 if precision == "float32" else BF16
         with torch.no_grad():
             self.blocks = (*model.timbral, *model.temporal)
             self.signs = [block.signs() for block in self.blocks]
             self.alive = [block.bn_affine()[0].abs() >= DEAD_CHANNEL_SCALE for block in self.blocks]
-            self.timbral_weights = [
-                self._live_columns(block.gemm_weight(sign), alive)
-                for block, sign, alive in zip(
-                    self.blocks[:2], self.signs[:2], self.alive[:2], strict=True
-                )
-            ]
+            self.timbral_weights: list[torch.Tensor] = []
+            self.timbral_scales: list[torch.Tensor | None] = []
+            for block, sign, alive in zip(
+                self.blocks[:2], self.signs[:2], self.alive[:2], strict=True
+            ):
+                weight = _pad_columns(block.gemm_weight(sign)[:, alive])  # [time·freq, ≥ live]
+                if precision == "int8":
+                    quantized, scale = _quantize_columns(weight)
+                    self.timbral_weights.append(quantized)
+                    self.timbral_scales.append(scale)
+                else:
+                    self.timbral_weights.append(weight.to(self.dtype).contiguous())
+                    self.timbral_scales.append(None)
             self._build_temporal(model)
             self._build_finish()
-
-    def _live_columns(self, weight: torch.Tensor, alive: torch.Tensor) -> torch.Tensor:
-        return weight[:, alive].to(self.dtype).contiguous()
 
     def _build_temporal(self, model: Musicnn) -> None:
         """One [frames + longest - 1, frames · live] banded matrix for the three temporal convs."""
@@ -108,19 +157,30 @@ class FastFrontend:
             banded[frame : frame + self.longest, frame] = merged
         self.temporal_weight = banded.reshape(banded.shape[0], -1).to(self.dtype).contiguous()
 
-    def _timbral(self, x: torch.Tensor, index: int) -> torch.Tensor:
-        """[B, T, F] → running max over frequency of the live channels, [B, T, live]."""
+    def _timbral(
+        self, x: torch.Tensor, index: int, input_scale: torch.Tensor | None
+    ) -> torch.Tensor:
+        """[B, T, F] (int8 with its per-patch scale, or float) → running max over frequency of
+        the live channels, [B, T, live] float32."""
         block = self.blocks[index]
         time, freq = block.conv.kernel_size
         b, t, _ = x.shape
-        padded = F.pad(x, (0, 0, *block.pad)).to(self.dtype)
+        weight = self.timbral_weights[index]
+        padded = F.pad(x, (0, 0, *block.pad)).to(weight.dtype)
         # [positions, B, T, time, freq]: a view; each group of positions is copied once.
         cols = padded.unfold(1, time, 1).unfold(2, freq, 1).permute(2, 0, 1, 3, 4)
-        extreme = _running_max_gemm(cols, self.timbral_weights[index], TIMBRAL_POSITIONS_PER_GEMM)
-        return extreme.view(b, t, -1)
+        live = int(self.alive[index].sum())
+        extreme = _running_max_gemm(cols, weight, TIMBRAL_POSITIONS_PER_GEMM)[:, :live]
+        extreme = extreme.reshape(b, t, live).to(torch.float32)
+        weight_scale = self.timbral_scales[index]
+        if input_scale is not None and weight_scale is not None:
+            # Scales are positive, so the max of the scaled products is the scaled max.
+            return extreme * (input_scale[:, None, None] * weight_scale[:live])
+        return extreme
 
     def _temporal(self, x: torch.Tensor) -> torch.Tensor:
-        """[B, T, F] → running max over bands of the live temporal channels, [B, T, live]."""
+        """[B, T, F] → running max over bands of the live temporal channels, [B, T, live]
+        float32. Never int8: measured, it would save 3 ms and double the tags' error."""
         b, t, _ = x.shape
         frames = TOEPLITZ_FRAMES
         rows = -(-t // frames)
@@ -129,7 +189,7 @@ class FastFrontend:
         bands = F.pad(x.permute(2, 0, 1), (self.before, total - t - self.before)).to(self.dtype)
         cols = bands.unfold(2, width, frames)  # [F, B, rows, width] view
         extreme = _running_max_gemm(cols, self.temporal_weight, TEMPORAL_BANDS_PER_GEMM)
-        return extreme.view(b, rows * frames, self.temporal_live)[:, :t]
+        return extreme.view(b, rows * frames, self.temporal_live)[:, :t].to(torch.float32)
 
     def _build_finish(self) -> None:
         """Per-channel bias, ReLU and batch norm of the live channels, in the order their
@@ -153,9 +213,9 @@ class FastFrontend:
         self.constant = torch.cat(constant)  # [561]
 
     def _finish(self, extremes: torch.Tensor) -> torch.Tensor:
-        """Live extremes [B, T, live] → front-end features [B, 561, T]."""
+        """Live extremes [B, T, live] float32 → front-end features [B, 561, T]."""
         b, t, _ = extremes.shape
-        live = torch.relu(extremes.float() * self.live_sign + self.live_bias)
+        live = torch.relu(extremes * self.live_sign + self.live_bias)
         live = live * self.live_scale + self.live_shift
         out = self.constant[None, :, None].expand(b, -1, t).contiguous()
         # A switched-off channel keeps its constant: off by at most scale·|x| < 1e-4·|x|.
@@ -165,6 +225,10 @@ class FastFrontend:
         """Batch-normalised spectrogram [B, T, F] → front-end features [B, 561, T]."""
         parts = []
         for chunk in torch.split(x, PATCHES_PER_PASS):
-            live = [self._timbral(chunk, 0), self._timbral(chunk, 1), self._temporal(chunk)]
+            timbral_input, scale = chunk, None
+            if self.precision == "int8":
+                timbral_input, scale = _quantize_patches(chunk)
+            live = [self._timbral(timbral_input, index, scale) for index in (0, 1)]
+            live.append(self._temporal(chunk))
             parts.append(self._finish(torch.cat(live, dim=2)))
         return torch.cat(parts)

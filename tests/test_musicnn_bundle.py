@@ -77,23 +77,32 @@ def test_classifies_real_clips_with_tags(classifier: Classifier, gtzan_dir: Path
     assert next(iter(hiphop.tags)) == "Hip-Hop"
 
 
-def test_low_precision_stays_close_to_float32(classifier: Classifier, gtzan_dir: Path) -> None:
-    """The bfloat16 fast path (when this CPU has it) barely moves tags and genre probabilities."""
-    samples = load_audio(clip(gtzan_dir, "reggae.00004"), sample_rate=16000).samples
+@pytest.mark.parametrize(
+    "name", ["reggae.00004", "blues.00000", "classical.00001", "jazz.00011", "country.00003"]
+)
+def test_serving_precision_stays_close_to_float32(
+    classifier: Classifier, gtzan_dir: Path, name: str
+) -> None:
+    """The int8/bfloat16 serving path (when this CPU has it) barely moves genres and tags."""
+    samples = load_audio(clip(gtzan_dir, name), sample_rate=16000).samples
     backbone = classifier.model.backbone
-    was = backbone.low_precision
+    was = backbone.fast_precision
     try:
         backbone.set_low_precision(False)
         exact = classifier.predict_samples(samples)
         backbone.set_low_precision(True)
         fast = classifier.predict_samples(samples)
     finally:
-        backbone.set_low_precision(was)
+        backbone.use_fast_frontend(was)
     assert exact.genre == fast.genre
     assert np.abs(exact.probs - fast.probs).max() < 0.03
+    assert np.abs(exact.window_probs - fast.window_probs).max() < 0.05
     tag_gap = max(abs(exact.tags[k] - fast.tags[k]) for k in exact.tags)
     assert tag_gap < 0.02
-    assert list(exact.tags)[:3] == list(fast.tags)[:3]
+    # The top three "sounds like" tags agree, up to near-ties (< 0.01 apart) swapping places.
+    third = list(exact.tags.values())[2]
+    for tag in set(list(fast.tags)[:3]) - set(list(exact.tags)[:3]):
+        assert exact.tags[tag] > third - 0.01, (tag, exact.tags[tag], third)
 
 
 def test_short_clip_is_looped_to_one_patch(
