@@ -21,6 +21,7 @@ import numpy as np
 from mood.analysis import Analysis, MoodAnalyzer, annotate
 from mood.errors import MoodError
 from mood.labels import EMOTIONS
+from mood.pacing import DEFAULT_MAX_BUSY, DEFAULT_MAX_FPS, FramePacer
 from mood.smoothing import EmotionSmoother, StableMood
 
 ICE_ENV = "MOOD_ICE_SERVERS"
@@ -41,45 +42,41 @@ class LiveSnapshot:
 
 
 class LiveMoodProcessor:
-    """Analyse frames as fast as the CPU sustains (capped), draw boxes, smooth the mood.
+    """Analyse as many frames as the CPU budget allows, draw boxes, smooth the mood.
 
-    Throttling: a frame is analysed only if at least ``max(1/max_fps, 1.5 × recent analysis
-    time)`` has passed since the last one; other frames get the last boxes redrawn. That keeps
-    the video fluid and leaves CPU for the rest of the app.
+    Which frames are analysed is decided by a :class:`FramePacer` (a time budget: up to
+    ``max_fps`` per second, never more than ``max_busy`` of the wall time); the other frames get
+    the last boxes redrawn, so the video stays fluid.
     """
 
     def __init__(
         self,
         analyzer: MoodAnalyzer,
-        max_fps: float = 15.0,
+        max_fps: float = DEFAULT_MAX_FPS,
         window: int = 8,
         hold_s: float = 2.0,
         forget_s: float = 1.5,
         clock=time.monotonic,
+        max_busy: float = DEFAULT_MAX_BUSY,
     ) -> None:
         self.analyzer = analyzer
-        self.max_fps = max_fps
         self.forget_s = forget_s  # no face for this long: the smoothed emotion is dropped
         self._last_face_at = -1e9
+        # One clock for scheduling and cost, so the budget is in the units frames arrive in.
         self._clock = clock
         self._lock = threading.Lock()
+        self._pacer = FramePacer(max_fps, max_busy)
         self._smoother = EmotionSmoother(window)
         self._stable = StableMood(hold_s)
         self._last: Analysis | None = None
-        self._last_at = -1e9
-        self._cost_s = 0.0
         self._analysed_times: deque[float] = deque(maxlen=60)
         self._state = LiveSnapshot()
-
-    def _due(self, now: float) -> bool:
-        interval = max(1.0 / self.max_fps, 1.5 * self._cost_s)
-        return now - self._last_at >= interval
 
     def process(self, bgr: np.ndarray) -> np.ndarray:
         """Called per video frame (BGR); returns the frame to show."""
         now = self._clock()
         with self._lock:
-            due = self._due(now)
+            due = self._pacer.due(now)
             seen = self._state.frames_seen + 1
             if not due:
                 self._state = _replace(self._state, frames_seen=seen, last_frame_at=now)
@@ -87,13 +84,12 @@ class LiveMoodProcessor:
         if not due:
             return annotate(bgr, last) if last else bgr
 
-        started = time.perf_counter()
         analysis = self.analyzer.analyze(bgr)
-        cost = time.perf_counter() - started
+        cost = self._clock() - now
         primary = analysis.primary
         with self._lock:
-            self._last, self._last_at = analysis, now
-            self._cost_s = cost if self._cost_s == 0 else 0.8 * self._cost_s + 0.2 * cost
+            self._last = analysis
+            self._pacer.spent(cost)
             self._analysed_times.append(now)
             row = None
             if primary is not None:
@@ -121,7 +117,7 @@ class LiveMoodProcessor:
                 frames_seen=seen,
                 frames_analysed=self._state.frames_analysed + 1,
                 analysed_fps=fps,
-                analysis_ms=self._cost_s * 1000,
+                analysis_ms=self._pacer.cost_s * 1000,
                 last_frame_at=now,
             )
         return annotate(bgr, analysis)
@@ -135,6 +131,7 @@ class LiveMoodProcessor:
             self._smoother.reset()
             self._stable = StableMood(self._stable.hold_s)
             self._last = None
+            self._pacer.reset()
             self._analysed_times.clear()
             self._state = LiveSnapshot()
 

@@ -13,6 +13,7 @@ from mood import MoodError
 from mood.analysis import MoodAnalyzer
 from mood.faces import live_detector
 from mood.live import LiveMoodProcessor, ice_servers
+from mood.pacing import FramePacer
 from mood.smoothing import EmotionSmoother, StableMood
 
 
@@ -45,16 +46,18 @@ def empty_frame() -> np.ndarray:
     return frame
 
 
-def test_frames_are_analysed_throttled_and_smoothed(analyzer, face_frame, empty_frame):
+def test_frames_are_analysed_paced_and_smoothed(analyzer, face_frame, empty_frame):
+    # The fake clock stands still during analysis: to the pacer every analysis is free, so
+    # exactly the frame cap applies (the CPU-time cap is tested on the pacer below).
     clock = Clock()
-    live = LiveMoodProcessor(analyzer, max_fps=10, window=4, hold_s=1.0, clock=clock)
+    live = LiveMoodProcessor(analyzer, max_fps=20, window=4, hold_s=1.0, clock=clock)
     for _ in range(30):  # one second of 30 fps video
         out = live.process(face_frame)
         assert out.shape == face_frame.shape and not np.array_equal(out, face_frame)  # boxes
         clock.now += 1 / 30
     state = live.snapshot()
     assert state.frames_seen == 30
-    assert 1 <= state.frames_analysed <= 10  # at most max_fps, fewer if analysis is slow
+    assert 19 <= state.frames_analysed <= 21  # 20 of 30 frames: the cap, not a frame skip
     assert state.faces == 1 and state.current == "happy" and state.mood == "happy"
     assert state.probabilities["happy"] > 0.9
 
@@ -65,6 +68,46 @@ def test_frames_are_analysed_throttled_and_smoothed(analyzer, face_frame, empty_
     assert state.faces == 0 and state.current is None and state.mood == "happy"
     live.reset()
     assert live.snapshot().mood is None and live.snapshot().frames_seen == 0
+
+
+def frames_due(pacer: FramePacer, seconds: float, fps_in: float = 30.0, cost_s: float = 0.0):
+    due = 0
+    for i in range(round(seconds * fps_in)):
+        if pacer.due(i / fps_in):
+            due += 1
+            pacer.spent(cost_s)
+    return due
+
+
+def test_pacer_keeps_the_target_rate_on_a_30_fps_camera():
+    # A plain "at least 1/15 s apart" throttle gives ~11 fps here (15 needs every other frame,
+    # and a frame that is a hair early waits for the next one); the budget gives 15.
+    assert frames_due(FramePacer(max_fps=15), 10.0) in (150, 151)
+    assert frames_due(FramePacer(max_fps=20), 10.0) in (200, 201)
+    assert frames_due(FramePacer(max_fps=20), 10.0, fps_in=15.0) == 150  # never above input
+
+
+def test_pacer_limits_the_busy_share_of_the_cpu():
+    # 50 ms per analysis with at most 60 % busy: 12 frames/s, not 20.
+    pacer = FramePacer(max_fps=20, max_busy=0.6)
+    assert frames_due(pacer, 10.0, cost_s=0.05) in range(118, 124)
+    assert pacer.rate == pytest.approx(12.0)
+    # 20 ms per analysis: the 20 fps cap applies, at 40 % busy.
+    assert frames_due(FramePacer(max_fps=20, max_busy=0.6), 10.0, cost_s=0.02) in (200, 201)
+
+
+def test_pacer_follows_jittery_frames_without_bursts():
+    pacer = FramePacer(max_fps=20)
+    now, due = 0.0, 0
+    for i in range(300):  # 10 s of frames alternately 20 ms and 46.7 ms apart
+        due += pacer.due(now)
+        now += 0.02 if i % 2 else 0.0467
+    assert 195 <= due <= 202
+    # after a pause, at most two frames in a row are analysed (caught-up credit is capped)
+    row = [pacer.due(now + 60.0 + i * 1e-3) for i in range(5)]
+    assert row == [True, True, False, False, False]
+    with pytest.raises(MoodError):
+        FramePacer(max_fps=0)
 
 
 def test_snapshot_is_safe_from_another_thread(analyzer, face_frame):
