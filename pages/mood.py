@@ -18,7 +18,8 @@ from mood.faces import FaceDetector, live_detector, read_image
 from mood.labels import EMOJI
 from mood.live import LiveMoodProcessor, ice_servers
 from mood.queries import DEFAULT_TABLE, LANGUAGES, build_queries, normalise_table
-from mood.youtube import Recommendations, recommend, to_csv, to_m3u
+from mood.youtube import Recommendations, recommend
+from pages.mood_playlist import show_results
 from pages.navigation import ensure_app_navigation
 
 ensure_app_navigation()
@@ -152,56 +153,8 @@ def get_recommendations(emotion: str, cfg: dict) -> Recommendations | None:
 
 def show_recommendations(emotion: str, cfg: dict, key: str) -> None:
     result = get_recommendations(emotion, cfg)
-    if result is None:
-        return
-    st.subheader(f"{EMOJI.get(emotion, '')} Music for a {emotion} mood")
-    st.caption("Searches: " + " · ".join(f"“{q.text}”" for q in result.queries))
-    if not result.online:
-        if result.status == "links":
-            st.info(result.message)
-        else:
-            st.warning(f"{result.message} Open these YouTube searches in your browser instead:")
-        st.markdown("\n".join(f"- [{link.query}]({link.url})" for link in result.links))
-        return
-    videos = result.videos
-    st.success(result.message)
-    frame = pd.DataFrame(
-        {
-            "thumbnail": [v.thumbnail for v in videos],
-            "title": [v.title for v in videos],
-            "channel": [v.channel for v in videos],
-            "length": [v.duration_text for v in videos],
-            "link": [v.url for v in videos],
-        }
-    )
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "thumbnail": st.column_config.ImageColumn("", width="small"),
-            "link": st.column_config.LinkColumn("link", display_text="open ↗"),
-        },
-        key=f"mood_playlist_{key}",
-    )
-    titles = [f"{v.title} — {v.channel}" for v in videos]
-    chosen = st.selectbox(
-        "Play", range(len(videos)), format_func=titles.__getitem__, key=f"mood_play_{key}"
-    )
-    st.video(videos[chosen].url)
-    left, right = st.columns(2)
-    left.download_button(
-        "Playlist as CSV", to_csv(videos), f"mood-{emotion}.csv", "text/csv", key=f"mood_csv_{key}"
-    )
-    right.download_button(
-        "Playlist as M3U",
-        to_m3u(videos),
-        f"mood-{emotion}.m3u",
-        "audio/x-mpegurl",
-        key=f"mood_m3u_{key}",
-    )
-    with st.expander("Search links"):
-        st.markdown("\n".join(f"- [{link.query}]({link.url})" for link in result.links))
+    if result is not None:
+        show_results(result, emotion, key)
 
 
 def show_probabilities(probabilities: dict[str, float]) -> None:

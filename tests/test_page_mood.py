@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import cv2
 import numpy as np
 import skimage.data
@@ -97,3 +100,95 @@ def test_broken_upload_is_an_error_not_a_crash():
     at.run()
     assert not at.exception
     assert at.error and "not a readable image" in at.error[0].value
+
+
+FLAT_FIXTURE = REPO_ROOT / "tests" / "fixtures" / "mood" / "ytsearch_flat.json"
+
+
+def playlist_script(fixture: str) -> None:
+    """Render the Mood page's results view from a recorded yt-dlp flat search."""
+    import json
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit import runtime
+
+    from mood.queries import build_queries
+    from mood.youtube import Recommendations, fallback_links, parse_flat_results, rank
+    from pages.mood_playlist import show_results
+
+    queries = build_queries("happy", "English", ["Maya Rivers"])
+    flat = json.loads(Path(fixture).read_text())
+    videos = rank([parse_flat_results(flat, queries[0].text)], ["Maya Rivers"])
+    result = Recommendations(
+        queries, videos, fallback_links(queries), "ok", f"{len(videos)} videos found."
+    )
+    show_results(result, "happy", key="test")
+    # The download buttons' files live in this run's media store: keep it for the test.
+    st.session_state["media_files"] = runtime.get_instance().media_file_mgr
+
+
+def downloaded(at: AppTest, label: str):
+    button = next(b for b in at.get("download_button") if b.proto.label == label)
+    stored = at.session_state["media_files"].read_file(button.proto.url.rsplit("/", 1)[-1])
+    assert stored is not None, f"{label}: nothing to download"
+    return stored
+
+
+def test_playlist_view_from_recorded_search_results():
+    at = AppTest.from_function(playlist_script, args=(str(FLAT_FIXTURE),), default_timeout=60)
+    at.run()
+    assert not at.exception and not at.error and not at.warning
+    assert at.subheader[0].value.endswith("Music for a happy mood")
+    assert at.success[0].value == "6 videos found."
+    assert "“Maya Rivers upbeat happy songs”" in at.caption[0].value
+
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["thumbnail", "title", "channel", "length", "link"]
+    # the chosen artist first, the duplicate, the channel and the premiere gone
+    assert table["title"].tolist() == [
+        "Maya Rivers - Golden Hour (Official Video)",
+        "Sunny Side Up - Happy Upbeat Pop Playlist 2026 🌞",
+        "Upbeat Happy Songs 🎶 Morning Energy Mix",
+        "happy songs to dance to #shorts",
+        "Feel Good Friday LIVE 🔴 24/7 happy music radio",
+        "Walking On Sunshine-style 80s Happy Hits Remastered",
+    ]
+    assert table["link"][0] == "https://www.youtube.com/watch?v=Xb7pQ2nV8sE"
+    assert table["link"][3] == "https://www.youtube.com/shorts/Lw3Ng8Hs2Kd"
+    assert table["channel"][0] == "Maya Rivers" and table["length"][0] == "3:34"
+    assert table["length"].tolist()[4] == "–"  # a live stream has no duration
+    assert table["thumbnail"][4] == "https://i.ytimg.com/vi/Vt5Yu7Io9Pa/hqdefault.jpg"
+
+    # the embedded player: the first video, then the one picked (a Short plays embedded too)
+    player = at.get("video")[0].proto
+    assert player.url == "https://www.youtube.com/embed/Xb7pQ2nV8sE"
+    assert player.type == player.YOUTUBE_IFRAME
+    at.selectbox(key="mood_play_test").set_value(3)
+    at.run()
+    player = at.get("video")[0].proto
+    assert player.url == "https://www.youtube.com/embed/Lw3Ng8Hs2Kd"
+    assert player.type == player.YOUTUBE_IFRAME
+
+    csv_file = downloaded(at, "Playlist as CSV")
+    assert csv_file.filename == "mood-happy.csv" and csv_file.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(csv_file.content.decode())))
+    assert [r["title"] for r in rows] == table["title"].tolist()
+    assert rows[0]["url"] == "https://www.youtube.com/watch?v=Xb7pQ2nV8sE"
+    assert rows[0]["duration_s"] == "214" and rows[4]["duration_s"] == ""
+    assert rows[0]["query"] == "Maya Rivers upbeat happy songs"
+
+    m3u_file = downloaded(at, "Playlist as M3U")
+    assert m3u_file.filename == "mood-happy.m3u" and m3u_file.mimetype == "audio/x-mpegurl"
+    m3u = m3u_file.content.decode().splitlines()
+    assert m3u[0] == "#EXTM3U" and len(m3u) == 1 + 2 * 6
+    assert m3u[1:3] == [
+        "#EXTINF:214,Maya Rivers - Golden Hour (Official Video)",
+        "https://www.youtube.com/watch?v=Xb7pQ2nV8sE",
+    ]
+    assert m3u[-2:] == [
+        "#EXTINF:245,Retro Gold - Walking On Sunshine-style 80s Happy Hits Remastered",
+        "https://www.youtube.com/watch?v=Jk8Hg6Fd4Sa",
+    ]
+    # the search links stay at hand below the playlist
+    assert any("search_query=Maya+Rivers+upbeat+happy+songs" in m.value for m in at.markdown)
