@@ -11,6 +11,7 @@ import cv2
 import skimage.data
 
 REPO = Path(__file__).resolve().parents[1]
+SEARCH_URL = "https://www.youtube.com/results?search_query="
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -65,8 +66,18 @@ def test_recommend_without_network_falls_back(tmp_path):
     proc = run("recommend", "--emotion", "sad", "--timeout", "4", "--json", timeout=60)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    if out["status"] != "ok":  # the normal case here: no route to YouTube
-        assert out["message"] and len(out["links"]) == len(out["queries"]) == 2
+    assert out["queries"] == ["soothing comforting English songs", "uplifting English songs"]
+    # the search links come with every answer, one per query
+    assert [link["query"] for link in out["links"]] == out["queries"]
+    assert all(link["url"].startswith(SEARCH_URL) for link in out["links"])
+    if out["status"] == "ok":  # a machine with a route to YouTube
+        assert out["videos"] and out["message"].startswith(f"{len(out['videos'])} videos found")
+        assert all(
+            v["title"] and v["url"].startswith("https://www.youtube.com/") for v in out["videos"]
+        )
+    else:  # the normal case here and in CI: no route to YouTube, said at once
+        assert out["status"] in ("offline", "timeout", "error", "empty")
+        assert "YouTube" in out["message"] and out["videos"] == []
 
 
 def test_usage_errors():
