@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench chromium install install-dev clean-venv train-default
+.PHONY: run test lint bench system-deps chromium ffmpeg install install-dev clean-venv train-default
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,20 +27,27 @@ install-dev: $(VENV)/.dev-installed
 run: install
 	$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
 
-## Debian's Chromium for the real-browser tests (never a downloaded browser).
-chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		echo "Installing Debian chromium for browser tests"; \
+## Debian packages the tests need, installed only when missing: Chromium for the real-browser
+## tests (never a downloaded browser) and ffmpeg, so decoding through ffmpeg is tested for real.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core fonts-noto-color-emoji"; \
+	command -v ffmpeg >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages for the tests:$$missing"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-color-emoji >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+## Kept for muscle memory: the same as system-deps.
+chromium ffmpeg: system-deps
 
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
 ## Every test: unit, package integration on the real clips, AppTest pages, browser journeys.
-test: install-dev chromium
+test: install-dev system-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -73,9 +75,103 @@ def test_empty_file_is_rejected() -> None:
         load_audio(b"", name="empty.wav")
 
 
-def test_non_audio_bytes_are_rejected_clearly() -> None:
-    with pytest.raises(AudioError, match="not a recognised audio file"):
-        load_audio(b"%PDF-1.7 this is a document, not music" * 20, name="doc.pdf")
+@pytest.fixture
+def ffmpeg() -> str:
+    """ffmpeg on PATH (``make test`` installs Debian's); CI must not skip what needs it."""
+    found = shutil.which("ffmpeg")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("ffmpeg is missing in CI: `make test` installs it (make system-deps)")
+        pytest.skip("ffmpeg is not installed (make system-deps)")
+    return found
+
+
+@pytest.fixture
+def without_ffmpeg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PATH with no ffmpeg on it, as on a machine where it was never installed."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("ffmpeg") is None
+
+
+def encode_with_ffmpeg(
+    ffmpeg: str, folder: Path, suffix: str, codec: list[str], seconds: float = 3.0
+) -> Path:
+    source, target = folder / "source.wav", folder / f"tone{suffix}"
+    source.write_bytes(wav_bytes(seconds=seconds, rate=22050, channels=2))
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(source), *codec, str(target)],
+                   check=True, timeout=120)  # fmt: skip
+    return target
+
+
+FFMPEG_ONLY = {
+    ".m4a": (["-c:a", "aac", "-b:a", "32k"], "MP4/M4A/AAC"),
+    ".webm": (["-c:a", "libopus", "-b:a", "24k"], "WebM/Matroska"),
+    ".wma": (["-c:a", "wmav2", "-b:a", "32k"], "WMA/ASF"),
+}
+NON_AUDIO = [b"%PDF-1.7 this is a document, not music" * 20, b"hello, this is text" * 100]
+
+
+@pytest.mark.parametrize("data", NON_AUDIO, ids=["pdf", "text"])
+def test_non_audio_bytes_are_rejected_clearly_with_ffmpeg(ffmpeg: str, data: bytes) -> None:
+    with pytest.raises(AudioError, match="doc is not a recognised audio file") as caught:
+        load_audio(data, name="doc")
+    assert "ffmpeg" not in str(caught.value).split("(")[0]
+    assert "Invalid data" in (caught.value.detail or "")  # ffmpeg's reason, for the log only
+
+
+@pytest.mark.parametrize("data", NON_AUDIO, ids=["pdf", "text"])
+def test_non_audio_bytes_are_rejected_clearly_without_ffmpeg(
+    without_ffmpeg: None, data: bytes
+) -> None:
+    with pytest.raises(AudioError, match="doc is not a recognised audio file"):
+        load_audio(data, name="doc")
+
+
+@pytest.mark.parametrize("suffix", FFMPEG_ONLY)
+def test_formats_soundfile_cannot_read_are_decoded_by_ffmpeg(
+    ffmpeg: str, tmp_path: Path, suffix: str
+) -> None:
+    codec, kind = FFMPEG_ONLY[suffix]
+    path = encode_with_ffmpeg(ffmpeg, tmp_path, suffix, codec)
+    with pytest.raises(sf.LibsndfileError):
+        sf.info(str(path))  # really a format libsndfile does not read
+    audio = load_audio(path, sample_rate=22050)
+    assert audio.format == kind
+    assert audio.channels == 2
+    assert audio.duration_s == pytest.approx(3.0, abs=0.1)
+    assert not audio.warnings
+    spectrum = np.abs(np.fft.rfft(audio.samples))
+    assert np.argmax(spectrum) * 22050 / len(audio.samples) == pytest.approx(440, abs=2)
+
+
+@pytest.mark.parametrize("suffix", FFMPEG_ONLY)
+def test_format_that_needs_ffmpeg_names_it_when_ffmpeg_is_missing(
+    ffmpeg: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    codec, kind = FFMPEG_ONLY[suffix]
+    data = encode_with_ffmpeg(ffmpeg, tmp_path, suffix, codec).read_bytes()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no ffmpeg there
+    message = rf"The format of song{suffix} \({kind}\) is not supported; install ffmpeg"
+    with pytest.raises(AudioError, match=message):
+        load_audio(data, name=f"song{suffix}")
+
+
+def test_long_file_decoded_by_ffmpeg_is_cut_and_says_so(ffmpeg: str, tmp_path: Path) -> None:
+    path = encode_with_ffmpeg(ffmpeg, tmp_path, ".m4a", ["-c:a", "aac", "-b:a", "16k"], 20.0)
+    audio = load_audio(path, sample_rate=16000, max_minutes=0.1)  # 6 s of 20 s
+    assert audio.duration_s == pytest.approx(6.0, abs=0.01)
+    assert audio.source_duration_s == pytest.approx(20.0, abs=0.2)
+    assert audio.was_cut
+    assert audio.warnings == ["Only the first 0.1 min of 0.3 min were analysed."]
+
+
+def test_damaged_ffmpeg_only_file_is_reported_as_damaged(ffmpeg: str, tmp_path: Path) -> None:
+    codec, _ = FFMPEG_ONLY[".m4a"]
+    data = encode_with_ffmpeg(ffmpeg, tmp_path, ".m4a", codec).read_bytes()
+    with pytest.raises(AudioError, match="looks like an MP4/M4A/AAC file but is damaged"):
+        load_audio(data[: len(data) // 3], name="cut.m4a")
 
 
 def test_damaged_header_is_reported_as_damaged() -> None:
@@ -97,6 +193,35 @@ def test_truncated_data_is_decoded_with_a_warning() -> None:
     assert any("truncated" in w for w in audio.warnings)
 
 
+def cut(data: bytes, fraction: float) -> bytes:
+    return data[: int(len(data) * fraction)]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype"), [("FLAC", "PCM_16"), ("OGG", "VORBIS"), ("MP3", "MPEG_LAYER_III")]
+)
+def test_compressed_file_cut_in_half_is_decoded_with_a_warning(fmt: str, subtype: str) -> None:
+    audio = load_audio(cut(encode(fmt, subtype, seconds=6.0), 0.5), name=f"half.{fmt}")
+    assert 1.5 < audio.duration_s < 4.5
+    assert any("truncated" in w for w in audio.warnings), audio.warnings
+    assert audio.source_duration_s == pytest.approx(audio.duration_s, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype"), [("FLAC", "PCM_16"), ("OGG", "VORBIS"), ("MP3", "MPEG_LAYER_III")]
+)
+def test_compressed_file_cut_early_is_rejected_as_truncated(fmt: str, subtype: str) -> None:
+    with pytest.raises(AudioError, match="truncated"):
+        load_audio(cut(encode(fmt, subtype, seconds=6.0), 0.1), name=f"cut.{fmt}")
+    with pytest.raises(AudioError, match="damaged or truncated"):
+        load_audio(cut(encode(fmt, subtype, seconds=6.0), 0.02), name=f"cut.{fmt}")
+
+
+def test_whole_compressed_files_carry_no_truncation_warning() -> None:
+    for fmt, subtype in [("FLAC", "PCM_16"), ("OGG", "VORBIS"), ("MP3", "MPEG_LAYER_III")]:
+        assert not load_audio(encode(fmt, subtype, seconds=6.0)).warnings
+
+
 def test_too_short_is_rejected_with_its_length() -> None:
     with pytest.raises(AudioError, match=r"too short: 0\.50 s"):
         load_audio(wav_bytes(seconds=0.5), name="blip.wav")
@@ -109,9 +234,10 @@ def test_silence_is_rejected() -> None:
         load_audio(buffer.getvalue(), name="quiet.wav")
 
 
-def test_non_finite_samples_are_rejected() -> None:
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "+inf", "-inf"])
+def test_non_finite_samples_are_rejected(bad: float) -> None:
     samples = tone(2.0)[:, 0].copy()
-    samples[1000] = np.nan
+    samples[1000] = bad
     buffer = io.BytesIO()
     sf.write(buffer, samples, 22050, format="WAV", subtype="FLOAT")
     with pytest.raises(AudioError, match="NaN or infinity"):
@@ -125,10 +251,9 @@ def test_long_files_are_cut_and_say_so() -> None:
     assert any("first 0.1 min" in w for w in audio.warnings)
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is not None, reason="ffmpeg would decode it")
-def test_container_that_needs_ffmpeg_names_it() -> None:
+def test_container_that_needs_ffmpeg_names_it(without_ffmpeg: None) -> None:
     fake_m4a = b"\x00\x00\x00\x20ftypM4A " + bytes(2000)
-    with pytest.raises(AudioError, match="install ffmpeg"):
+    with pytest.raises(AudioError, match=r"\(MP4/M4A/AAC\) is not supported; install ffmpeg"):
         load_audio(fake_m4a, name="song.m4a")
 
 
