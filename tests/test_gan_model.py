@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import csv
+import json
 from pathlib import Path
 
 import pytest
 import torch
 
 from gan.bundle import export_run, load_gan_bundle
+from gan.card import AGREEMENT_AIM, render_card
 from gan.data import ClipMel, PatchSampler, denormalise, load_clips, normalise
 from gan.errors import GanError
 from gan.model import Discriminator, GanConfig, Generator, recalibrate_batch_norm
@@ -177,3 +180,17 @@ def test_a_folder_missing_a_genre_is_refused(tmp_path: Path) -> None:
     (tmp_path / "rock").mkdir()
     with pytest.raises(GanError):
         load_clips(tmp_path)
+
+
+def test_model_card_says_plainly_when_the_agreement_aim_is_missed() -> None:
+    """The shipped card is rendered from its gan.json; a missed aim is stated, not implied."""
+    meta = json.loads((Path(__file__).resolve().parents[1] / "assets/gan-cgan/gan.json")).read_text())
+    card = render_card(meta)
+    assert (Path(__file__).resolve().parents[1] / "assets/gan-cgan/MODEL_CARD.md")).read_text() == card  # the shipped card is current
+    assert meta["metrics"]["agreement"] < AGREEMENT_AIM
+    assert "aim of ≥ 60 % agreement is not met" in card
+    assert "classical" in card.split("is not met")[1].split("\n")[0]  # names the missed genres
+    better = copy.deepcopy(meta)
+    better["metrics"]["agreement"] = 0.75
+    better["metrics"]["agreement_per_genre"] = {g: 0.75 for g in meta["labels"]}
+    assert "is not met" not in render_card(better)
