@@ -128,6 +128,11 @@ def _sniff(data: bytes, table: tuple[tuple[int, bytes, str], ...]) -> str | None
     return None
 
 
+def sniff_format(head: bytes) -> str | None:
+    """The audio container named by a file's first bytes (a few dozen suffice), or None."""
+    return _sniff(head, _SOUNDFILE_MAGIC) or _sniff(head, _FFMPEG_ONLY_MAGIC)
+
+
 def _a(name: str) -> str:
     """'a FLAC', 'an OGG', 'an MP3': the article as the format's name is spoken."""
     return ("an " if name.startswith(("A", "E", "I", "O", "U", "MP")) else "a ") + name

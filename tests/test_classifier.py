@@ -72,8 +72,16 @@ def test_short_clip_is_looped_to_one_window(classifier: Classifier) -> None:
     assert prediction.window_probs.shape == (1, len(GTZAN_GENRES))
 
 
-def test_bad_audio_raises_audio_error(classifier: Classifier) -> None:
-    with pytest.raises(AudioError, match="not a recognised audio file"):
+@pytest.mark.parametrize("ffmpeg_on_path", [True, False], ids=["with-ffmpeg", "without-ffmpeg"])
+def test_bad_audio_raises_audio_error(
+    classifier: Classifier,
+    ffmpeg_on_path: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not ffmpeg_on_path:
+        monkeypatch.setenv("PATH", str(tmp_path))  # a folder with no ffmpeg in it
+    with pytest.raises(AudioError, match=r"notes\.txt is not a recognised audio file"):
         classifier.predict(b"hello, this is text" * 100, name="notes.txt")
 
 

@@ -50,13 +50,39 @@ def test_folder_with_a_corrupt_file_completes_and_exits_1(
     (folder / "jazz.00054.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(100))
     (folder / "tone.wav").write_bytes(wav_bytes(seconds=2))
     (folder / "notes.txt").write_text("not audio, not picked up from a folder")
+    (folder / "LICENSE").write_text("no extension and not audio either")
+    (folder / "recording").write_bytes(wav_bytes(seconds=2))  # audio with no extension
     done = run_cli("classify", "--json", str(tmp_path / "music"), env_home=private_data_dir)
     assert done.returncode == 1
     lines = {Path(x["file"]).name: x for x in map(json.loads, done.stdout.strip().splitlines())}
-    assert set(lines) == {"good.ogg", "jazz.00054.wav", "tone.wav"}
+    assert set(lines) == {"good.ogg", "jazz.00054.wav", "tone.wav", "recording"}
     assert "damaged or truncated" in lines["jazz.00054.wav"]["error"]
     assert lines["good.ogg"]["genre"] in GTZAN_GENRES
+    assert lines["recording"]["genre"] in GTZAN_GENRES
+    # The files left out are named, never dropped silently.
+    skipped = next(line for line in done.stderr.splitlines() if line.startswith("skipped"))
+    assert skipped.startswith("skipped 2 file(s)")
+    assert str(folder / "LICENSE") in skipped and str(folder / "notes.txt") in skipped
     assert "Traceback" not in done.stderr
+
+
+def test_non_audio_file_named_explicitly_is_an_error_row(
+    tmp_path: Path, private_data_dir: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a shopping list, not music\n" * 40)
+    good = tmp_path / "tone.wav"
+    good.write_bytes(wav_bytes(seconds=3))
+    done = run_cli("classify", "--json", str(notes), str(good), env_home=private_data_dir)
+    assert done.returncode == 1
+    first, second = map(json.loads, done.stdout.strip().splitlines())
+    assert set(first) == {"file", "error"} and first["file"] == str(notes)
+    assert first["error"].startswith("notes.txt is not a recognised audio file")
+    assert second["genre"] in GTZAN_GENRES
+    human = run_cli("classify", str(notes), env_home=private_data_dir)
+    assert human.returncode == 1
+    assert human.stdout.startswith(f"{notes}: error: notes.txt is not a recognised audio file")
+    assert "Traceback" not in done.stderr + human.stderr
 
 
 def test_missing_file_is_a_failure_not_a_crash(tmp_path: Path, private_data_dir: Path) -> None:
@@ -76,6 +102,13 @@ def test_human_output(gtzan_dir: Path, private_data_dir: Path) -> None:
 def test_usage_errors_exit_2(tmp_path: Path, private_data_dir: Path) -> None:
     assert run_cli("classify", env_home=private_data_dir).returncode == 2
     assert run_cli("no-such-command", env_home=private_data_dir).returncode == 2
+    clip = tmp_path / "tone.wav"
+    clip.write_bytes(wav_bytes(seconds=2))
+    for minutes in ["0", "-1", "nan"]:
+        done = run_cli("classify", "--max-minutes", minutes, str(clip), env_home=private_data_dir)
+        assert done.returncode == 2, minutes
+        assert "--max-minutes must be a positive number" in done.stderr
+        assert done.stdout == ""
     broken = tmp_path / "bundle"
     broken.mkdir()
     done = run_cli("classify", "--bundle", str(broken), "x.wav", env_home=private_data_dir)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm import tqdm
 
 from audio import DEFAULT_MAX_MINUTES, AudioError
+from audio.decode import sniff_format
 from genre.classifier import Classifier
 from genre.datasets import AUDIO_EXTENSIONS
 from genre.logs import get_logger
@@ -19,6 +20,8 @@ from genre.paths import active_bundle_dir
 NAME = "classify"
 HELP = "Classify audio files or folders by genre."
 PROGRESS_FROM = 4  # files; fewer finish before a bar is worth drawing
+SNIFF_BYTES = 64  # enough for every container signature the decoder knows
+SKIPPED_SHOWN = 10  # skipped files named on stderr; the rest are counted
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -32,28 +35,62 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run)
 
 
-def expand(paths: list[Path]) -> Iterator[tuple[Path, str | None]]:
-    """Yield (file, None) to classify, or (path, error) for paths that cannot be."""
+def looks_like_audio(path: Path) -> bool:
+    """For a file with no extension: do its first bytes name an audio container?"""
+    try:
+        with path.open("rb") as f:
+            return sniff_format(f.read(SNIFF_BYTES)) is not None
+    except OSError:
+        return False
+
+
+def expand(paths: list[Path]) -> tuple[list[tuple[Path, str | None]], list[Path]]:
+    """(file, None) to classify or (path, error) for paths that cannot be; and skipped files.
+
+    Files named explicitly are always tried. In folders, files are picked by extension; a file
+    with no extension is tried when its first bytes are audio, and every other file is skipped
+    and reported, so nothing is left out silently.
+    """
+    items: list[tuple[Path, str | None]] = []
+    skipped: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
-            )
+            found = []
+            for candidate in sorted(p for p in path.rglob("*") if p.is_file()):
+                suffix = candidate.suffix.lower()
+                if suffix in AUDIO_EXTENSIONS or (not suffix and looks_like_audio(candidate)):
+                    found.append(candidate)
+                else:
+                    skipped.append(candidate)
             if not found:
-                yield path, f"No audio files found in folder {path}."
-            yield from ((p, None) for p in found)
+                items.append((path, f"No audio files found in folder {path}."))
+            items.extend((p, None) for p in found)
         elif path.exists():
-            yield path, None
+            items.append((path, None))
         else:
-            yield path, f"File not found: {path}"
+            items.append((path, f"File not found: {path}"))
+    return items, skipped
+
+
+def report_skipped(skipped: list[Path]) -> None:
+    if not skipped:
+        return
+    shown = ", ".join(str(p) for p in skipped[:SKIPPED_SHOWN])
+    more = f" and {len(skipped) - SKIPPED_SHOWN} more" if len(skipped) > SKIPPED_SHOWN else ""
+    print(
+        f"skipped {len(skipped)} file(s) that are not audio by name or content: {shown}{more} "
+        "(name a file on the command line to try it anyway)",
+        file=sys.stderr,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.max_minutes <= 0:
-        print("error: --max-minutes must be positive", file=sys.stderr)
+    if not (math.isfinite(args.max_minutes) and args.max_minutes > 0):
+        print("error: --max-minutes must be a positive number of minutes", file=sys.stderr)
         return 2
     classifier = Classifier(args.bundle or active_bundle_dir())
-    items = list(expand(args.paths))
+    items, skipped = expand(args.paths)
+    report_skipped(skipped)
     failures = 0
     bar = tqdm(items, desc="classifying", unit="file", file=sys.stderr,
                disable=len(items) < PROGRESS_FROM)  # fmt: skip
@@ -63,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
                 prediction = classifier.predict(path, max_minutes=args.max_minutes)
             except AudioError as err:
                 error = str(err)
+                if err.detail:  # the technical reason, for whoever reads the log
+                    get_logger("genre.cli").info("%s: %s (%s)", path, error, err.detail)
             except Exception as err:  # one bad file never stops a batch
                 get_logger("genre.cli").exception("classifying %s failed", path)
                 error = f"Unexpected error ({type(err).__name__}); details in the log."
