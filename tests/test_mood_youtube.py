@@ -25,6 +25,7 @@ from mood.youtube import (
     to_csv,
     to_m3u,
 )
+from tests.mood_helpers import SilentProxy
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mood" / "ytsearch_flat.json"
 
@@ -135,42 +136,12 @@ def test_real_network_falls_back_to_links_quickly():
         assert len(result.links) == len(queries) == 3
 
 
-class _SilentProxy:
-    """A loopback 'proxy' that accepts connections and never answers (a blocked network)."""
-
-    def __init__(self) -> None:
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(16)
-        self.server.settimeout(0.2)
-        self.port = self.server.getsockname()[1]
-        self.clients: list[socket.socket] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.server.accept()
-                self.clients.append(conn)
-            except OSError:
-                continue
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(2)
-        for conn in self.clients:
-            conn.close()
-        self.server.close()
-
-
 @pytest.mark.timeout(60)
 def test_unanswered_search_times_out_with_links():
-    proxy = _SilentProxy()
+    proxy = SilentProxy()
     try:
         queries = [Query("calm relaxing English songs"), Query("chill English songs")]
-        result = recommend(queries, timeout=2.0, proxy=f"http://127.0.0.1:{proxy.port}")
+        result = recommend(queries, timeout=2.0, proxy=proxy.url)
     finally:
         proxy.close()
     assert proxy.clients, "yt-dlp never tried the proxy"

@@ -8,9 +8,15 @@ import io
 import cv2
 import numpy as np
 import skimage.data
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO_ROOT
+from tests.mood_helpers import (
+    install_deepface_standin,
+    refusing_proxy_url,
+    remove_deepface_standin,
+)
 
 
 def start() -> AppTest:
@@ -100,6 +106,34 @@ def test_broken_upload_is_an_error_not_a_crash():
     at.run()
     assert not at.exception
     assert at.error and "not a readable image" in at.error[0].value
+
+
+def test_deepface_that_cannot_fetch_its_weights_warns_and_uses_the_builtin_model(
+    monkeypatch, tmp_path
+):
+    # deepface "installed" (a stand-in with its download behaviour), its weights not on disk,
+    # and a proxy that refuses: the page must say why and carry on with the built-in model.
+    install_deepface_standin(monkeypatch, tmp_path / "deepface-home")
+    monkeypatch.setenv("HTTPS_PROXY", refusing_proxy_url())
+    try:
+        at = open_page("Snapshot")
+        backend = at.selectbox(key="mood_backend")
+        assert backend.options == ["built-in", "deepface"]
+        backend.set_value("deepface")
+        at.toggle(key="mood_offline").set_value(True)
+        at.camera_input(key="mood_snapshot").set_value(
+            ("shot.jpg", jpeg(skimage.data.astronaut()), "image/jpeg")
+        )
+        at.run()
+        assert not at.exception and not at.error
+        why = at.warning[0].value
+        assert why.startswith("deepface could not load its emotion weights")
+        assert "An exception occurred while downloading facial_expression_model_weights" in why
+        assert "Using the built-in model instead." in why
+        assert "You look **happy**" in text_of(at)
+    finally:
+        st.cache_resource.clear()  # the page keeps the fallback analyzer per backend
+        remove_deepface_standin()
 
 
 FLAT_FIXTURE = REPO_ROOT / "tests" / "fixtures" / "mood" / "ytsearch_flat.json"
