@@ -8,25 +8,46 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from audio import AudioError
+from audio import DEFAULT_MAX_MINUTES, AudioError
 from genre.classifier import Classifier, Prediction
 from genre.errors import GenreError
 from genre.logs import get_logger
 from genre.paths import active_bundle_dir, default_bundle_dir
 from pages import charts
 from pages.navigation import ensure_app_navigation
+from pages.results_memory import ResultsMemory
 
 ensure_app_navigation()
 
-MAX_REMEMBERED = 64  # results kept per browser session, so reruns do not re-analyse
+# Results kept per browser session, so reruns do not re-analyse. Bounded by count and by size:
+# a 10-minute track's spectrogram alone is several MB. The uploads themselves are not kept here.
+MAX_REMEMBERED = 64
+MAX_REMEMBERED_BYTES = 128 * 1024 * 1024
+MAX_MINUTES_LIMIT = 30.0  # the most the Settings allow: time and memory grow with it
 
 
 @dataclass
 class Outcome:
     name: str
-    data: bytes
     prediction: Prediction | None = None
     error: str | None = None
+
+    @property
+    def size_bytes(self) -> int:
+        """Roughly what keeping this result costs in memory."""
+        p = self.prediction
+        if p is None:
+            return len(self.error or "") + 100
+        arrays = (p.mel, p.window_probs, p.window_starts_s, p.probs)
+        return sum(a.nbytes for a in arrays) + 1000
+
+
+def session_results() -> ResultsMemory[Outcome]:
+    memory = st.session_state.get("classify_results")
+    if not isinstance(memory, ResultsMemory):  # first visit, or state from an older version
+        memory = ResultsMemory(MAX_REMEMBERED, MAX_REMEMBERED_BYTES, lambda o: o.size_bytes)
+        st.session_state["classify_results"] = memory
+    return memory
 
 
 @st.cache_resource(show_spinner="Loading the genre model…")
@@ -50,32 +71,33 @@ def current_classifier() -> Classifier | None:
         return None
 
 
-def analyse(classifier: Classifier, name: str, data: bytes) -> Outcome:
+def analyse(classifier: Classifier, name: str, data: bytes, max_minutes: float) -> Outcome:
     """Classify one file; results live in this session only (never shared between users)."""
-    key = (str(classifier.bundle.path), hashlib.sha1(data).hexdigest(), name)
-    memory: dict = st.session_state.setdefault("classify_results", {})
-    if key in memory:
-        return memory[key]
-    outcome = Outcome(name=name, data=data)
+    key = (str(classifier.bundle.path), hashlib.sha1(data).hexdigest(), name, max_minutes)
+    memory = session_results()
+    remembered = memory.get(key)
+    if remembered is not None:
+        return remembered
+    outcome = Outcome(name=name)
     try:
-        outcome.prediction = classifier.predict(data, name=name)
+        outcome.prediction = classifier.predict(data, name=name, max_minutes=max_minutes)
     except AudioError as err:
         outcome.error = str(err)
+        if err.detail:  # the technical reason (e.g. ffmpeg's), for the log only
+            get_logger("genre.pages").info("%s: %s (%s)", name, outcome.error, err.detail)
     except Exception:  # a bug: log the traceback, tell the user plainly
         get_logger("genre.pages").exception("classifying %s failed", name)
         outcome.error = f"Something went wrong while analysing {name}; the details are in the log."
-    if len(memory) >= MAX_REMEMBERED:
-        memory.pop(next(iter(memory)))
-    memory[key] = outcome
+    memory.put(key, outcome)
     return outcome
 
 
-def show_prediction(outcome: Outcome, classifier: Classifier, key: str) -> None:
+def show_prediction(outcome: Outcome, data: bytes, classifier: Classifier, key: str) -> None:
     prediction = outcome.prediction
     assert prediction is not None
     left, right = st.columns([2, 3], gap="large")
     with left:
-        st.audio(outcome.data)
+        st.audio(data)
         genre = charts.display_name(prediction.genre).capitalize()
         st.markdown(f"<h2 style='margin-bottom:0'>{genre}</h2>", unsafe_allow_html=True)
         st.progress(prediction.confidence, text=f"{prediction.confidence:.0%} confident")
@@ -113,11 +135,11 @@ def show_prediction(outcome: Outcome, classifier: Classifier, key: str) -> None:
         st.plotly_chart(charts.spectrogram(prediction.mel, prediction.mel_hop_s), key=f"mel-{key}")
 
 
-def show_outcome(outcome: Outcome, classifier: Classifier, key: str) -> None:
+def show_outcome(outcome: Outcome, data: bytes, classifier: Classifier, key: str) -> None:
     if outcome.error:
         st.error(f"**{outcome.name}**: {outcome.error}")
     else:
-        show_prediction(outcome, classifier, key)
+        show_prediction(outcome, data, classifier, key)
 
 
 def results_table(outcomes: list[Outcome]) -> pd.DataFrame:
@@ -141,7 +163,24 @@ def results_table(outcomes: list[Outcome]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def record_tab(classifier: Classifier) -> None:
+def analysis_settings() -> float:
+    """The user's cap on how much of each track is analysed, in minutes."""
+    with st.expander("⚙️ Settings"):
+        return float(
+            st.number_input(
+                "Analyse at most this many minutes of each track",
+                min_value=0.5,
+                max_value=MAX_MINUTES_LIMIT,
+                value=DEFAULT_MAX_MINUTES,
+                step=0.5,
+                key="max_minutes",
+                help="Only the beginning of a longer track is analysed, and the result says so. "
+                "A higher limit covers more of long tracks but takes longer and uses more memory.",
+            )
+        )
+
+
+def record_tab(classifier: Classifier, max_minutes: float) -> None:
     recording = st.audio_input(
         "Play ~30 s of music near your microphone",
         sample_rate=44100,
@@ -152,30 +191,33 @@ def record_tab(classifier: Classifier) -> None:
     if recording is None:
         st.caption("Tip: hold the phone or speaker close to the microphone and avoid talking.")
         return
-    outcome = analyse(classifier, "recording.wav", recording.getvalue())
-    show_outcome(outcome, classifier, key="recording")
+    data = recording.getvalue()
+    outcome = analyse(classifier, "recording.wav", data, max_minutes)
+    show_outcome(outcome, data, classifier, key="recording")
 
 
-def upload_tab(classifier: Classifier) -> None:
+def upload_tab(classifier: Classifier, max_minutes: float) -> None:
     files = st.file_uploader(
         "Upload one or more tracks",
         accept_multiple_files=True,
-        help="WAV, FLAC, OGG, MP3 or AU. Long tracks are analysed up to their first 10 minutes.",
+        help="WAV, FLAC, OGG, MP3 or AU (other formats when ffmpeg is installed). Long tracks "
+        f"are analysed up to their first {max_minutes:g} minutes; change that in Settings.",
         key="uploads",
     )
     if not files:
         st.caption("Drop files here to see their genres side by side.")
         return
     progress = st.progress(0.0, text="Analysing…") if len(files) > 1 else None
-    outcomes = []
+    tracks: list[tuple[Outcome, bytes]] = []
     for i, file in enumerate(files, 1):
-        outcomes.append(analyse(classifier, file.name, file.getvalue()))
+        data = file.getvalue()
+        tracks.append((analyse(classifier, file.name, data, max_minutes), data))
         if progress:
             progress.progress(i / len(files), text=f"Analysed {i} of {len(files)}")
     if progress:
         progress.empty()
-    if len(outcomes) > 1:
-        table = results_table(outcomes)
+    if len(tracks) > 1:
+        table = results_table([outcome for outcome, _ in tracks])
         st.dataframe(table, hide_index=True, width="stretch")
         st.download_button(
             "Download results (CSV)",
@@ -183,12 +225,13 @@ def upload_tab(classifier: Classifier) -> None:
             file_name="genre-results.csv",
             mime="text/csv",
         )
-        for i, outcome in enumerate(outcomes):
+        for i, (outcome, data) in enumerate(tracks):
             label = outcome.name if outcome.error is None else f"⚠️ {outcome.name}"
             with st.expander(label, expanded=i == 0):
-                show_outcome(outcome, classifier, key=f"upload-{i}")
+                show_outcome(outcome, data, classifier, key=f"upload-{i}")
     else:
-        show_outcome(outcomes[0], classifier, key="upload-0")
+        outcome, data = tracks[0]
+        show_outcome(outcome, data, classifier, key="upload-0")
 
 
 st.title("🎧 Classify")
@@ -202,8 +245,9 @@ if classifier is not None:
     bundle = classifier.bundle
     with st.expander(f"About the model: {bundle.title}"):
         st.markdown(bundle.model_card or bundle.description)
+    max_minutes = analysis_settings()
     record, upload = st.tabs(["🎙️ Record", "📁 Upload"])
     with record:
-        record_tab(classifier)
+        record_tab(classifier, max_minutes)
     with upload:
-        upload_tab(classifier)
+        upload_tab(classifier, max_minutes)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import soundfile as sf
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from genre.labels import GTZAN_GENRES
+from pages.results_memory import ResultsMemory
 from tests.conftest import REPO_ROOT, wav_bytes
 
 CHART_COUNT_PER_TRACK = 3  # probability bars, genre timeline, spectrogram
@@ -30,6 +35,42 @@ def shown_text(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
+def genre_headings(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("<h2")]
+
+
+def as_wav(clip: Path, seconds: float | None = None) -> bytes:
+    """A real GTZAN clip re-encoded as a 16-bit WAV, as a user's own file would be."""
+    samples, rate = sf.read(clip, dtype="float32")
+    if seconds is not None:
+        samples = samples[: int(seconds * rate)]
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def served_files(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The bytes Streamlit serves for each media file id (downloads, audio players).
+
+    AppTest drops its media store after each run, so record what the page hands to it.
+    """
+    served: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def recording(self: MemoryMediaFileStorage, *args: object, **kwargs: object) -> str:
+        file_id = original(self, *args, **kwargs)  # the real store does the work
+        served[file_id] = self.get_file(file_id).content
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    return served
+
+
+def served(served_files: dict[str, bytes], url: str) -> bytes:
+    return served_files[Path(url).stem]
+
+
 def test_empty_state_is_friendly() -> None:
     at = open_page()
     assert at.title[0].value == "🎧 Classify"
@@ -37,18 +78,56 @@ def test_empty_state_is_friendly() -> None:
     assert not at.error
 
 
-def test_upload_a_wav_shows_genre_and_charts(gtzan_dir: Path) -> None:
+def test_upload_a_wav_shows_player_genre_and_charts(
+    gtzan_dir: Path, served_files: dict[str, bytes]
+) -> None:
+    at = open_page()
+    wav = as_wav(gtzan_dir / "audio" / "classical" / "classical.00003.ogg")
+    at.file_uploader(key="uploads").set_value(("classical.wav", wav, "audio/wav"))
+    at.run()
+    assert not at.exception
+    assert not at.error
+    headings = genre_headings(at)
+    assert len(headings) == 1
+    assert any(g.capitalize() in headings[0] for g in ["Hip-hop", *GTZAN_GENRES])
+    assert len(plotly_charts(at)) == CHART_COUNT_PER_TRACK
+    assert any("confident" in p.proto.text for p in at.get("progress"))
+    players = at.get("audio")
+    assert len(players) == 1
+    assert served(served_files, players[0].proto.url) == wav  # the player plays the upload
+
+
+def test_upload_an_ogg_shows_genre_and_charts(gtzan_dir: Path) -> None:
     at = open_page()
     clip = (gtzan_dir / "audio" / "classical" / "classical.00003.ogg").read_bytes()
     at.file_uploader(key="uploads").set_value(("classical.ogg", clip, "audio/ogg"))
     at.run()
     assert not at.exception
-    assert not at.error
-    headings = [m.value for m in at.markdown if m.value.startswith("<h2")]
-    assert len(headings) == 1
-    assert any(g.capitalize() in headings[0] for g in ["Hip-hop", *GTZAN_GENRES])
+    assert len(genre_headings(at)) == 1
     assert len(plotly_charts(at)) == CHART_COUNT_PER_TRACK
-    assert any("confident" in p.proto.text for p in at.get("progress"))
+
+
+def test_analysis_cap_is_a_setting(gtzan_dir: Path) -> None:
+    at = open_page()
+    uploader = at.file_uploader(key="uploads")
+    assert "first 10 minutes" in uploader.proto.help
+    cap = at.number_input(key="max_minutes")
+    assert cap.value == 10.0
+    assert "Only the beginning of a longer track is analysed" in cap.help
+    cap.set_value(0.5)
+    at.run()
+    assert "first 0.5 minutes" in at.file_uploader(key="uploads").proto.help
+    # 45 s of a real clip looped: longer than the 30-s cap just set.
+    clip = gtzan_dir / "audio" / "jazz" / "jazz.00002.ogg"
+    samples, rate = sf.read(clip, dtype="float32")
+    buffer = io.BytesIO()
+    sf.write(buffer, list(samples) + list(samples[: 15 * rate]), rate, format="WAV")
+    at.file_uploader(key="uploads").set_value(("long.wav", buffer.getvalue(), "audio/wav"))
+    at.run()
+    assert not at.exception
+    notes = [i.value for i in at.info]
+    assert "Only the first 0.5 min of 0.8 min were analysed." in notes
+    assert len(genre_headings(at)) == 1
 
 
 def test_corrupt_file_shows_an_error_not_an_exception() -> None:
@@ -61,7 +140,9 @@ def test_corrupt_file_shows_an_error_not_an_exception() -> None:
     assert "damaged or truncated" in at.error[0].value
 
 
-def test_two_files_and_a_bad_one_give_a_table(gtzan_dir: Path) -> None:
+def test_two_files_and_a_bad_one_give_a_table_and_a_csv(
+    gtzan_dir: Path, served_files: dict[str, bytes]
+) -> None:
     at = open_page()
     files = [
         ("metal.ogg", (gtzan_dir / "audio/metal/metal.00001.ogg").read_bytes(), "audio/ogg"),
@@ -75,9 +156,47 @@ def test_two_files_and_a_bad_one_give_a_table(gtzan_dir: Path) -> None:
     assert list(table["file"]) == ["metal.ogg", "tone.wav", "empty.wav"]
     assert list(table["status"][:2]) == ["ok", "ok"]
     assert "empty" in table["status"][2]
-    assert len(at.get("download_button")) == 1
+    downloads = at.get("download_button")
+    assert len(downloads) == 1
+    csv = pd.read_csv(io.BytesIO(served(served_files, downloads[0].proto.url)))
+    assert list(csv["file"]) == ["metal.ogg", "tone.wav", "empty.wav"]
+    assert list(csv["status"]) == [*table["status"]]
+    assert csv["status"][2] == "empty.wav is empty (0 bytes)."
+    shown_genres = {g.replace("hip-hop", "hiphop") for g in csv["genre"][:2]}
+    assert shown_genres <= set(GTZAN_GENRES)
+    assert list(csv["genre"][:2]) == list(table["genre"][:2])
+    assert pd.isna(csv["genre"][2]) and pd.isna(csv["confidence"][2])
+    assert all(0 < c <= 1 for c in csv["confidence"][:2])
     assert len(plotly_charts(at)) == 2 * CHART_COUNT_PER_TRACK
+    assert len(at.get("audio")) == 2
     assert len(at.error) == 1
+
+
+def test_results_are_remembered_within_bounds(gtzan_dir: Path) -> None:
+    at = open_page()
+    at.file_uploader(key="uploads").set_value(("tone.wav", wav_bytes(seconds=4), "audio/wav"))
+    at.run()
+    memory = at.session_state["classify_results"]
+    assert isinstance(memory, ResultsMemory)
+    assert len(memory) == 1
+    assert 0 < memory.total_bytes <= memory.max_bytes
+    at.run()  # a rerun reuses the result rather than analysing again
+    assert len(memory) == 1
+
+
+def test_results_memory_is_bounded_by_count_and_by_bytes() -> None:
+    memory: ResultsMemory[bytes] = ResultsMemory(max_items=3, max_bytes=100, size_of=len)
+    for key in "abc":
+        assert memory.put(key, b"x" * 10)
+    assert memory.put("d", b"x" * 10)  # the fourth pushes out the oldest
+    assert len(memory) == 3 and "a" not in memory
+    assert memory.get("b") == b"x" * 10  # b is now the most recently used
+    assert memory.put("big", b"x" * 85)  # needs room: c and d go, b (recently used) fits
+    assert "c" not in memory and "d" not in memory
+    assert "b" in memory and "big" in memory
+    assert memory.total_bytes == 95
+    assert not memory.put("huge", b"x" * 101)  # larger than the whole budget: not kept
+    assert "huge" not in memory and memory.total_bytes <= 100
 
 
 @pytest.mark.parametrize("seconds", [12])
