@@ -103,10 +103,11 @@ def show_prediction(outcome: Outcome, data: bytes, classifier: Classifier, key: 
         st.progress(prediction.confidence, text=f"{prediction.confidence:.0%} confident")
         bundle = classifier.bundle
         overlapping = "overlapping " if bundle.hop_s < bundle.window_s else ""
+        count = len(prediction.window_probs)
+        windows = f"{count} {overlapping}{bundle.window_s:.0f}-second window{'s' * (count != 1)}"
         st.caption(
-            "Confidence is the model's probability for this genre, averaged over "
-            f"{len(prediction.window_probs)} {overlapping}{bundle.window_s:.0f}-second "
-            "windows of the track."
+            f"Confidence is the model's probability for this genre, averaged over {windows} "
+            "of the track."
         )
         if prediction.tags:
             top = [tag for tag, _ in list(prediction.tags.items())[:5]]
