@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS runs (
     dataset TEXT NOT NULL,
     config TEXT NOT NULL,
     pid INTEGER,
+    pid_started INTEGER,
     phase TEXT NOT NULL DEFAULT '',
     fold INTEGER NOT NULL DEFAULT 0,
     folds INTEGER NOT NULL DEFAULT 1,
@@ -96,11 +97,19 @@ class Run:
     eta_s: float | None
     error: str | None
     metrics: dict[str, Any] = field(default_factory=dict)
+    # the process's start time (clock ticks after boot, /proc/<pid>/stat): with the pid, it
+    # identifies the process even after the pid is recycled
+    pid_started: int | None = None
     folder: Path = Path()
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def process_alive(self) -> bool:
+        """Is this run's training process still the live process behind ``pid``?"""
+        return process_alive(self.pid, started=self.pid_started, marker=self.id)
 
     @property
     def progress(self) -> float:
@@ -118,10 +127,26 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.localtime()) + "-" + secrets.token_hex(3)
 
 
-def process_alive(pid: int | None, marker: str | None = None) -> bool:
-    """Is ``pid`` a live (not zombie) process, whose command line holds ``marker`` if given?
+def process_start_time(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks after boot (Linux); None if unknown or gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        # fields after the command name (which may hold spaces and parentheses): state is
+        # field 3 of proc(5), starttime field 22
+        return int(stat.rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
-    The marker (the run id) guards against a recycled PID belonging to some other program.
+
+def process_alive(
+    pid: int | None, *, started: int | None = None, marker: str | None = None
+) -> bool:
+    """Is ``pid`` a live (not zombie) process, and the same process that was recorded?
+
+    A recycled PID must not pass for the run's process. ``started`` (from
+    :func:`process_start_time` when the pid was recorded) identifies the process whatever its
+    command line; ``marker`` (the run id, which the page's launcher puts on the command line)
+    is the fallback for rows recorded without a start time.
     """
     if not pid or pid <= 0:
         return False
@@ -129,15 +154,18 @@ def process_alive(pid: int | None, marker: str | None = None) -> bool:
     if proc.is_dir():
         try:
             stat = (proc / "stat").read_text()
-            if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[0] in ("Z", "X"):
                 return False
+            if started is not None:
+                return int(fields[19]) == started
             if marker is not None:
                 cmdline = (
                     (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
                 )
                 return marker in cmdline
             return True
-        except (OSError, IndexError):
+        except (OSError, IndexError, ValueError):
             return False
     if Path("/proc/self").is_dir():
         return False  # Linux: no /proc entry means no process
@@ -148,6 +176,27 @@ def process_alive(pid: int | None, marker: str | None = None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a registry made by an older version up to the current schema (idempotent).
+
+    Checked without a write lock, so opening the registry never waits for a busy writer.
+    """
+    if "pid_started" in _columns(db):
+        return
+    db.execute("BEGIN IMMEDIATE")  # one process migrates; the others then see the new column
+    try:
+        if "pid_started" not in _columns(db):
+            db.execute("ALTER TABLE runs ADD COLUMN pid_started INTEGER")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _columns(db: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in db.execute("PRAGMA table_info(runs)")}
 
 
 class RunRegistry:
@@ -163,6 +212,7 @@ class RunRegistry:
         try:
             db.execute("PRAGMA journal_mode=WAL")  # persistent: readers never block the writer
             db.executescript(SCHEMA)
+            _migrate(db)
         finally:
             db.close()
 
@@ -214,11 +264,12 @@ class RunRegistry:
         return self.get(run_id)
 
     def set_pid(self, run_id: str, pid: int) -> None:
+        """Record the run's process (by the launcher, right after starting it)."""
         with self._connect() as db:
             db.execute(
-                "UPDATE runs SET pid = ?, updated = ? "
+                "UPDATE runs SET pid = ?, pid_started = ?, updated = ? "
                 "WHERE id = ? AND status IN ('queued','running')",
-                (pid, time.time(), run_id),
+                (pid, process_start_time(pid), time.time(), run_id),
             )
 
     def start(self, run_id: str, pid: int) -> None:
@@ -226,9 +277,9 @@ class RunRegistry:
         now = time.time()
         with self._connect() as db:
             changed = db.execute(
-                "UPDATE runs SET status = 'running', pid = ?, started = ?, updated = ? "
-                "WHERE id = ? AND status = 'queued'",
-                (pid, now, now, run_id),
+                "UPDATE runs SET status = 'running', pid = ?, pid_started = ?, started = ?, "
+                "updated = ? WHERE id = ? AND status = 'queued'",
+                (pid, process_start_time(pid), now, now, run_id),
             ).rowcount
         if not changed:
             raise RunError(f"Run {run_id} cannot start: it is {self.get(run_id).status}.")
@@ -358,7 +409,7 @@ class RunRegistry:
         for run in self.list(status=None, limit=10_000):
             if not run.active:
                 continue
-            if process_alive(run.pid, run.id):
+            if run.process_alive:
                 continue
             if run.status == "queued" and run.pid is None and now - run.created < QUEUED_GRACE_S:
                 continue  # the launcher has not recorded the process yet
@@ -376,7 +427,7 @@ class RunRegistry:
 
     def delete(self, run_id: str) -> None:
         run = self.get(run_id)
-        if run.active and process_alive(run.pid, run.id):
+        if run.active and run.process_alive:
             raise RunError(f"Run {run_id} is still running; cancel it first.")
         with self._connect() as db:
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))

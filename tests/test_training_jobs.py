@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ import pytest
 from genre.classifier import Classifier
 from genre.cli import main
 from genre.paths import REPO_ROOT, active_bundle_dir, default_bundle_dir, set_active_bundle_dir
-from genre.runs import Run, RunError, RunRegistry, process_alive
+from genre.runs import Run, RunError, RunRegistry, process_start_time
 from genre.training import jobs
 from genre.training.config import RunConfig
 from tests.conftest import tone
@@ -130,7 +131,7 @@ def test_cancel_and_kill(tmp_path: Path) -> None:
 
     done = wait_for(lambda: finished(registry, cancelled.id), what="the cancel")
     assert done.status == "cancelled"
-    wait_for(lambda: not process_alive(cancelled.pid, cancelled.id), timeout=30, what="exit")
+    wait_for(lambda: not registry.get(cancelled.id).process_alive, timeout=30, what="exit")
     count = len(registry.epochs(cancelled.id))
     assert "already cancelled" in jobs.cancel(cancelled.id, registry)
 
@@ -145,6 +146,78 @@ def test_cancel_and_kill(tmp_path: Path) -> None:
     assert not killed.folder.exists()
     with pytest.raises(RunError):
         registry.get(killed.id)
+
+
+def pause_outside_sqlite(pid: int, registry: RunRegistry) -> None:
+    """SIGSTOP ``pid`` at a moment it holds no registry lock (a paused writer would block
+    everyone else, which is not what this test is about)."""
+    for _ in range(100):
+        os.kill(pid, signal.SIGSTOP)
+        db = sqlite3.connect(registry.db_path, timeout=0.2, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError:
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.05)
+        finally:
+            db.close()
+    raise AssertionError("the trainer never released the registry")
+
+
+def test_a_terminal_run_survives_reconcile_and_finishes(tmp_path: Path) -> None:
+    """`python -m genre train` typed in a terminal (no --run-id on its command line) while
+    `python -m genre runs` (or the page) reconciles the registry: the run stays running."""
+    data = write_tiny_dataset(tmp_path / "clips")
+    registry = RunRegistry()
+    args = ["--model", "linear_mel", "--dataset", str(data), "--split", "holdout", "--epochs",
+            "150", *[f"--{k.replace('_', '-')}={v}" for k, v in TINY.items()]]  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "genre", "train", *args, "--json"], cwd=REPO_ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        run = wait_for(
+            lambda: next((r for r in registry.list() if r.epoch >= 1), None), what="epoch 1"
+        )
+        assert run.pid == proc.pid and run.status == "running"
+        assert run.id not in " ".join(proc.args)  # the case the old cmdline check got wrong
+        pause_outside_sqlite(proc.pid, registry)  # hold it mid-training while others look
+        try:
+            listing = cli("runs")
+            assert listing.returncode == 0, listing.stderr
+            assert run.id in listing.stdout
+            assert registry.reconcile() == []
+            assert registry.get(run.id).status == "running", registry.get(run.id).error
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        out, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert json.loads(out.strip().splitlines()[-1])["run_id"] == run.id
+    done = registry.get(run.id)
+    assert done.status == "finished" and done.error is None
+    assert [r["epoch"] for r in registry.epochs(run.id)][-1] == 150
+
+
+def test_a_recycled_pid_is_not_the_runs_process(tmp_path: Path) -> None:
+    """A run whose recorded process is gone while another process now has its pid (here:
+    this test's own process, recorded with a different start time) is failed."""
+    registry = RunRegistry(tmp_path / "home")
+    run = registry.create(model="m", split="holdout", dataset="d", config={"epochs": 1})
+    registry.start(run.id, pid=os.getpid())
+    assert registry.get(run.id).pid_started == process_start_time(os.getpid())
+    assert registry.reconcile() == []  # alive: this very process
+    with registry._connect() as db:
+        db.execute("UPDATE runs SET pid_started = pid_started - 1 WHERE id = ?", (run.id,))
+    assert not registry.get(run.id).process_alive
+    assert registry.reconcile() == [run.id]
+    assert "ended unexpectedly" in (registry.get(run.id).error or "")
 
 
 def test_a_run_that_errors_is_failed_with_its_message(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ the browser tab, and a cancel signal reaches it (and only it) through its proces
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 from genre.paths import REPO_ROOT
-from genre.runs import CANCEL_MARKER, Run, RunRegistry, process_alive
+from genre.runs import CANCEL_MARKER, Run, RunRegistry
 from genre.training.config import RunConfig
 
 _CHILDREN: dict[str, subprocess.Popen] = {}  # launched here; polled so they never linger as zombies
@@ -77,14 +78,25 @@ def cancel(run_id: str, registry: RunRegistry | None = None) -> str:
     if not run.active:
         return f"Run {run_id} has already {run.status}."
     (run.folder / CANCEL_MARKER).touch()  # lets reconcile tell a cancel from a crash
-    if run.pid and process_alive(run.pid, run.id):
-        try:
-            os.killpg(run.pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            os.kill(run.pid, signal.SIGTERM)
+    if run.pid and run.process_alive:
+        _terminate(run.pid)
         return f"Stopping run {run_id}…"
     registry.mark_cancelled(run_id)
     return f"Run {run_id} cancelled."
+
+
+def _terminate(pid: int) -> None:
+    """SIGTERM to the run's process group when it leads its own session (started by
+    :func:`launch`), else to the process alone: a run started from a terminal shares its
+    group with the shell's other jobs, which must not be signalled."""
+    try:
+        if os.getsid(pid) == pid:
+            os.killpg(pid, signal.SIGTERM)
+            return
+    except (ProcessLookupError, PermissionError):
+        pass
+    with contextlib.suppress(ProcessLookupError):  # it ended meanwhile: reconcile records how
+        os.kill(pid, signal.SIGTERM)
 
 
 def log_path(run: Run) -> Path:
