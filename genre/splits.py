@@ -209,6 +209,43 @@ def coverage_warnings(splits: Sequence[Split], labels: Sequence[str]) -> list[st
     return list(dict.fromkeys(warnings))
 
 
+def recommended_split(
+    keys: Sequence[str], labels: Sequence[str], numbers: Sequence[int], folds: int = 5
+) -> tuple[SplitKind, str]:
+    """The split that suits these tracks, and one sentence saying why.
+
+    The artist-filtered split when it gives every class training and test tracks (GTZAN, the
+    full 1000 tracks or its feature table); else grouped k-fold (e.g. the 100 shared clips,
+    where the filtered lists keep only a few tracks per side); hold-out when even that fails.
+    """
+    try:
+        filtered = filtered_split(keys)
+    except DatasetError:
+        filtered = None
+    if filtered is not None and not coverage_warnings([filtered], labels):
+        sizes = "/".join(str(n) for n in filtered.sizes.values())
+        return "filtered", (
+            f"Suggested: the artist-filtered split ({sizes} train/valid/test tracks), since this "
+            "is GTZAN with every genre on both sides."
+        )
+    if filtered is not None:
+        sizes = "/".join(str(n) for n in filtered.sizes.values())
+        why = (
+            f"on these tracks the artist-filtered lists give only {sizes} train/valid/test "
+            "tracks and leave some genres out of training or test"
+        )
+    else:
+        why = "the artist-filtered split is defined only for GTZAN's listed tracks"
+    try:
+        kfold_splits(numbers, folds)
+    except DatasetError:
+        return "holdout", f"Suggested: stratified hold-out, since {why}."
+    return "kfold", (
+        f"Suggested: grouped k-fold (every track tested once, neighbouring IDs kept together), "
+        f"since {why}."
+    )
+
+
 def make_splits(
     kind: SplitKind,
     *,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -18,7 +20,7 @@ from genre.paths import (
 from genre.runs import Run, RunRegistry
 from genre.splits import SPLIT_KINDS, WHY_SPLITS_MATTER
 from genre.training import compare, jobs
-from genre.training.experiment import preflight
+from genre.training.experiment import preflight, suggest_split
 from pages import charts
 from pages.navigation import ensure_app_navigation
 
@@ -59,16 +61,22 @@ def launch_form() -> None:
         if source == compare.FEATURE_SOURCE
         else str(shared_gtzan_dir() / "audio")
     )
+    # data and split outside the form: the split suggestion follows the data at once
+    path = st.text_input(
+        "Feature table (CSV)" if source == compare.FEATURE_SOURCE else "Audio folder",
+        value=default_path,
+        key=f"path-{source}",
+        help="The GTZAN feature table of all 1000 tracks ships with the app"
+        if source == compare.FEATURE_SOURCE
+        else "Kaggle's genres_original/, the original genres/ tarball, or any folder of "
+        "class folders. The 100 shared GTZAN clips are the default.",
+    )
+    suggestion = suggested_split(source, path.strip())
+    apply_split_suggestion(suggestion)
+    split = st.selectbox("Split", SPLIT_KINDS, format_func=SPLIT_NAMES.get, key="split")
+    if suggestion is not None:
+        st.caption(suggestion[1])
     with st.form("launch"):
-        path = st.text_input(
-            "Feature table (CSV)" if source == compare.FEATURE_SOURCE else "Audio folder",
-            value=default_path,
-            key=f"path-{source}",
-            help="The GTZAN feature table of all 1000 tracks ships with the app"
-            if source == compare.FEATURE_SOURCE
-            else "Kaggle's genres_original/, the original genres/ tarball, or any folder of "
-            "class folders. The 100 shared GTZAN clips are the default.",
-        )
         names = compare.models_for(source)
         models = st.multiselect(
             "Models",
@@ -77,10 +85,9 @@ def launch_form() -> None:
             key=f"models-{source}",
             help="\n".join(compare.describe_model(n) for n in names),
         )
-        left, middle, right = st.columns(3)
-        split = left.selectbox("Split", SPLIT_KINDS, format_func=SPLIT_NAMES.get, key="split")
-        folds = middle.number_input("Folds (k-fold)", 2, 10, 5, key="folds")
-        epochs = right.number_input(
+        folds_column, epochs_column = st.columns(2)
+        folds = folds_column.number_input("Folds (k-fold)", 2, 10, 5, key="folds")
+        epochs = epochs_column.number_input(
             "Epochs", 1, 200, 10, key="epochs", disabled=source == compare.FEATURE_SOURCE
         )
         settings = {"split": split, "folds": int(folds), "epochs": int(epochs)}
@@ -116,6 +123,39 @@ def launch_form() -> None:
         submitted = st.form_submit_button("Launch training", type="primary", key="launch-button")
     if submitted:
         start_runs(source, path.strip(), models, settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _suggestion(source: str, path: str, modified_ns: int) -> tuple[str, str] | None:
+    data = {"features": path} if source == compare.FEATURE_SOURCE else {"dataset": path}
+    try:
+        return suggest_split(**data)
+    except GenreError:
+        return None  # the launch reports what is wrong with the path
+
+
+def suggested_split(source: str, path: str) -> tuple[str, str] | None:
+    """(split kind, why) for the data at ``path``; None when it cannot be read."""
+    try:
+        modified_ns = Path(path).expanduser().stat().st_mtime_ns
+    except OSError:
+        return None
+    return _suggestion(source, path, modified_ns)
+
+
+def apply_split_suggestion(suggestion: tuple[str, str] | None) -> None:
+    """Set the split box to the suggestion, unless the user picked a split by hand.
+
+    ``split-auto`` remembers the last value set here: a different value in the box is the
+    user's own choice, which is kept whatever data they pick next.
+    """
+    state = st.session_state
+    if "split" not in state:
+        state["split"] = suggestion[0] if suggestion else SPLIT_KINDS[0]
+        state["split-auto"] = state["split"]
+    chosen_by_hand = state["split"] != state.get("split-auto")
+    if suggestion is not None and not chosen_by_hand:
+        state["split"] = state["split-auto"] = suggestion[0]
 
 
 def start_runs(source: str, path: str, models: list[str], settings: dict) -> None:

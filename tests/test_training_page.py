@@ -56,6 +56,30 @@ def test_page_explains_why_splits_matter_and_validates_paths(tmp_path: Path) -> 
     assert RunRegistry().list() == []
 
 
+def test_the_split_follows_the_data_until_the_user_picks_one(tmp_path: Path, gtzan_dir) -> None:
+    at = open_page()  # the shipped table of all 1000 GTZAN tracks: every genre on each side
+    assert at.selectbox(key="split").value == "filtered"
+    assert any("443/197/290" in c.value for c in at.caption)
+    at.radio(key="source").set_value("audio")
+    at.run()  # the 100 shared clips: the filtered lists keep 40/49/4 of them
+    assert at.text_input(key="path-audio").value == str(gtzan_dir / "audio")
+    assert at.selectbox(key="split").value == "kfold"
+    assert any("40/49/4" in c.value for c in at.caption)
+    at.radio(key="source").set_value("features")
+    at.run()
+    assert at.selectbox(key="split").value == "filtered"
+    # a split picked by hand stays, whatever data comes next
+    at.selectbox(key="split").set_value("holdout")
+    at.radio(key="source").set_value("audio")
+    at.run()
+    assert at.selectbox(key="split").value == "holdout"
+    assert any("Suggested: grouped k-fold" in c.value for c in at.caption)
+    at.text_input(key="path-audio").set_value(str(write_tiny_dataset(tmp_path / "clips")))
+    at.run()
+    assert at.selectbox(key="split").value == "holdout"
+    assert not at.exception
+
+
 def test_launch_a_tiny_run_watch_it_finish_and_promote_it(tmp_path: Path) -> None:
     data = write_tiny_dataset(tmp_path / "clips")
     at = open_page()

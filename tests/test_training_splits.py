@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genre.errors import DatasetError
+from genre.labels import GTZAN_GENRES
 from genre.paths import REPO_ROOT
 from genre.splits import (
     SPLITS_DIR,
@@ -20,6 +21,7 @@ from genre.splits import (
     kfold_block_size,
     kfold_splits,
     make_splits,
+    recommended_split,
     stratified_holdout,
 )
 from genre.training.config import RunConfig
@@ -138,3 +140,24 @@ def test_grouped_kfold_keeps_its_original_behaviour() -> None:
     folds = grouped_kfold(list(range(10)) * 2, n_folds=5, block_size=2)
     assert len(folds) == 5
     assert sorted(folds[0][1].tolist()) == [0, 1, 10, 11]
+
+
+def test_the_suggested_split_follows_the_data(gtzan_dir: Path) -> None:
+    from genre.training.experiment import suggest_split
+
+    # all 1000 GTZAN tracks (the full copy): every genre on each side of the filtered split
+    keys = [f"{g}/{g}.{i:05d}" for g in GTZAN_GENRES for i in range(100)]
+    labels = [k.split("/")[0] for k in keys]
+    numbers = [int(k[-5:]) for k in keys]
+    kind, why = recommended_split(keys, labels, numbers)
+    assert kind == "filtered" and "443/197/290" in why
+    table = REPO_ROOT / "data" / "gtzan" / "features_30_sec.csv"
+    assert suggest_split(features=str(table))[0] == "filtered"
+    # the 100 shared clips: the lists keep 40/49/4 of them, so grouped k-fold
+    kind, why = suggest_split(dataset=str(gtzan_dir / "audio"))
+    assert kind == "kfold" and "40/49/4" in why
+    # not GTZAN: k-fold when the IDs give enough blocks, else hold-out
+    labels = ["rock", "jazz"] * 5
+    keys = [f"{g}/{g}-song-{i}" for i, g in enumerate(labels)]
+    assert recommended_split(keys, labels, list(range(10)))[0] == "kfold"
+    assert recommended_split(["a/x", "b/y"], ["a", "b"], [0, 0], folds=2)[0] == "holdout"

@@ -11,6 +11,7 @@ import csv
 import json
 import pickle
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from genre.bundle import save_bundle
 from genre.errors import DatasetError, GenreError
 from genre.models import ModelSpec, get_model_spec
 from genre.runs import write_json
-from genre.splits import Split, coverage_warnings, make_splits
+from genre.splits import Split, coverage_warnings, make_splits, recommended_split
 from genre.training.config import RunConfig
 from genre.training.data import TrackData, load_audio_dataset, load_feature_table
 from genre.training.frontend import Frontend, make_frontend
@@ -335,34 +336,60 @@ def summary_line(run_id: str, config: RunConfig, metrics: dict[str, Any]) -> str
     return json.dumps(out)
 
 
+@dataclass
+class SourceTracks:
+    """What a data source holds, track by track (cheap: no audio is decoded)."""
+
+    keys: list[str]
+    labels: list[str]
+    numbers: list[int]
+    note: str  # one line for the user
+
+
+def source_tracks(*, features: str | None = None, dataset: str | None = None) -> SourceTracks:
+    """List the tracks of a feature table or an audio folder; raises :class:`GenreError`."""
+    from genre.datasets import discover
+
+    if features is not None:
+        data = load_feature_table(features)
+        return SourceTracks(
+            data.keys, data.track_labels, data.numbers.tolist(),
+            f"{data.n_tracks} tracks in {len(data.labels)} classes",
+        )  # fmt: skip
+    found = discover(dataset or "")
+    if len(found.genres) < 2:
+        raise DatasetError(f"{found.root} has only one class; training needs at least two.")
+    note = f"{len(found.tracks)} tracks in {len(found.genres)} classes ({found.layout})"
+    if found.skipped:
+        note += f"; {len(found.skipped)} file(s) will be skipped"
+    if found.empty_classes:
+        note += "; empty class folder(s): " + ", ".join(found.empty_classes)
+    return SourceTracks(
+        [t.gtzan_key for t in found.tracks], [t.genre for t in found.tracks],
+        [t.number for t in found.tracks], note,
+    )  # fmt: skip
+
+
+def suggest_split(
+    *, features: str | None = None, dataset: str | None = None, folds: int = 5
+) -> tuple[str, str]:
+    """(split kind, why) for a data source; raises :class:`GenreError` if it cannot be read."""
+    tracks = source_tracks(features=features, dataset=dataset)
+    return recommended_split(tracks.keys, tracks.labels, tracks.numbers, folds)
+
+
 def preflight(config: RunConfig) -> tuple[str, list[str]]:
     """Check data source, model and split before launching: a line about the data, warnings.
 
     Raises :class:`GenreError` (with a message for the user) when the run could not work.
     """
-    from genre.datasets import discover
-
     spec = get_model_spec(config.model)
     check_compatible(spec, config)
-    if config.features is not None:
-        data = load_feature_table(config.features)
-        keys, labels, numbers = data.keys, data.track_labels, data.numbers.tolist()
-        note = f"{data.n_tracks} tracks in {len(data.labels)} classes"
-    else:
-        dataset = discover(config.dataset or "")
-        if len(dataset.genres) < 2:
-            raise DatasetError(f"{dataset.root} has only one class; training needs at least two.")
-        keys = [t.gtzan_key for t in dataset.tracks]
-        labels = [t.genre for t in dataset.tracks]
-        numbers = [t.number for t in dataset.tracks]
-        note = f"{len(dataset.tracks)} tracks in {len(dataset.genres)} classes ({dataset.layout})"
-        if dataset.skipped:
-            note += f"; {len(dataset.skipped)} file(s) will be skipped"
-        if dataset.empty_classes:
-            note += "; empty class folder(s): " + ", ".join(dataset.empty_classes)
+    tracks = source_tracks(features=config.features, dataset=config.dataset)
     splits = make_splits(
         config.split,  # type: ignore[arg-type]
-        keys=keys, labels=labels, numbers=numbers, folds=config.folds, seed=config.seed,
+        keys=tracks.keys, labels=tracks.labels, numbers=tracks.numbers, folds=config.folds,
+        seed=config.seed,
         with_valid=spec.family == "torch" and (config.split != "kfold" or config.patience > 0),
     )  # fmt: skip
     sizes = splits[0].sizes
@@ -370,4 +397,4 @@ def preflight(config: RunConfig) -> tuple[str, list[str]]:
         sizes = {"train": sizes["train"] + sizes["valid"], "test": sizes["test"]}
     parts = ", ".join(f"{k} {v}" for k, v in sizes.items() if v)
     folds = f" (fold 1 of {len(splits)})" if len(splits) > 1 else ""
-    return f"{note}; split: {parts}{folds}", coverage_warnings(splits, labels)
+    return f"{tracks.note}; split: {parts}{folds}", coverage_warnings(splits, tracks.labels)
