@@ -271,9 +271,7 @@ def confusion_figure(metrics: dict) -> go.Figure:
 
 def accuracy_bars(table: pd.DataFrame) -> go.Figure:
     shown = table.sort_values("accuracy %", ascending=False).head(20)
-    errors = [
-        float(k.split("±")[1]) if k else 0.0 for k in shown["k-fold % (mean ± std)"].fillna("")
-    ]
+    errors = shown["k-fold std %"].fillna(0.0).tolist()
     fig = go.Figure(
         go.Bar(
             x=[
@@ -352,6 +350,8 @@ def comparison() -> None:
                 "macro precision %": percent,
                 "macro recall %": percent,
                 "macro F1 %": percent,
+                "k-fold mean %": percent,
+                "k-fold std %": percent,
                 "training s": st.column_config.NumberColumn(format="%.1f"),
                 "ms per track": st.column_config.NumberColumn(format="%.1f"),
                 "windows/s": st.column_config.NumberColumn(format="%.0f"),

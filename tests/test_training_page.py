@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from genre.paths import REPO_ROOT, active_bundle_dir, default_bundle_dir
 from genre.runs import RunRegistry
 from genre.training import jobs
+from genre.training.metrics import classification_report, summarise_folds
 from tests.test_training_datasets import write_tiny_dataset
 
 
@@ -118,6 +123,27 @@ def test_launch_a_tiny_run_watch_it_finish_and_promote_it(tmp_path: Path) -> Non
     at.button(key="restore-default").click()
     at.run()
     assert active_bundle_dir() == default_bundle_dir()
+
+
+def test_the_k_fold_columns_sort_as_numbers() -> None:
+    """Means of 9.5 %, 55 % and 100 % sort in that order (as text, "100.0" < "55.0" < "9.5")."""
+    registry = RunRegistry()
+    labels = ["blues", "jazz"]
+    for folds in ([0.09, 0.1], [0.5, 0.6], [1.0, 1.0], None):
+        run = registry.create(model="linear_mel", split="kfold" if folds else "holdout",
+                              dataset="clips", config={"epochs": 1})  # fmt: skip
+        registry.start(run.id, pid=os.getpid())
+        metrics = classification_report(np.array([0, 1]), np.array([0, 0]), labels)
+        registry.finish(run.id, {**metrics, **(summarise_folds(folds) if folds else {})})
+    at = open_page()
+    table = frame_with(at, "k-fold mean %")
+    assert pd.api.types.is_float_dtype(table["k-fold mean %"])
+    assert pd.api.types.is_float_dtype(table["k-fold std %"])
+    ordered = table.sort_values("k-fold mean %")["k-fold mean %"].tolist()
+    assert ordered[:3] == pytest.approx([9.5, 55.0, 100.0]) and np.isnan(ordered[3])
+    assert table.sort_values("k-fold std %")["k-fold std %"].tolist()[:3] == pytest.approx(
+        [0.0, 0.5, 5.0]
+    )
 
 
 def test_feature_runs_say_why_they_cannot_be_promoted(tmp_path: Path) -> None:

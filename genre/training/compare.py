@@ -41,9 +41,6 @@ def comparison_table(runs: Sequence[Run]) -> pd.DataFrame:
             continue
         m = run.metrics
         config = run.config
-        kfold = (
-            f"{100 * m['kfold_mean']:.1f} ± {100 * m['kfold_std']:.1f}" if "kfold_mean" in m else ""
-        )
         rows.append(
             {
                 "run": run.id,
@@ -55,7 +52,9 @@ def comparison_table(runs: Sequence[Run]) -> pd.DataFrame:
                 "macro precision %": 100 * m.get("macro_precision", 0.0),
                 "macro recall %": 100 * m.get("macro_recall", 0.0),
                 "macro F1 %": 100 * m.get("macro_f1", 0.0),
-                "k-fold % (mean ± std)": kfold,
+                # numbers (NaN without k-fold), so the columns sort as numbers
+                "k-fold mean %": _percent(m.get("kfold_mean")),
+                "k-fold std %": _percent(m.get("kfold_std")),
                 "test tracks": m.get("n_test"),
                 "weights": m.get("weights"),
                 "training s": m.get("train_seconds"),
@@ -67,6 +66,10 @@ def comparison_table(runs: Sequence[Run]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _percent(fraction: float | None) -> float:
+    return float("nan") if fraction is None else 100 * fraction
 
 
 def run_label(run: Run) -> str:
