@@ -17,7 +17,13 @@ import pytest
 
 from genre.classifier import Classifier
 from genre.cli import main
-from genre.paths import REPO_ROOT, active_bundle_dir, default_bundle_dir, set_active_bundle_dir
+from genre.paths import (
+    REPO_ROOT,
+    active_bundle_dir,
+    data_dir,
+    default_bundle_dir,
+    set_active_bundle_dir,
+)
 from genre.runs import Run, RunError, RunRegistry, process_start_time
 from genre.training import jobs
 from genre.training.config import RunConfig
@@ -228,6 +234,27 @@ def test_a_run_that_errors_is_failed_with_its_message(tmp_path: Path) -> None:
     done = wait_for(lambda: finished(registry, run.id), what="the failure")
     assert done.status == "failed"
     assert "only one class" in (done.error or "")
+
+
+def test_a_crash_inside_training_fails_the_run_with_its_error(tmp_path: Path) -> None:
+    """An error nobody planned for (a file where the spectrogram cache folder should be, so
+    creating the cache raises NotADirectoryError) ends the run failed, exit status 1."""
+    data = write_tiny_dataset(tmp_path / "clips", classes=2, per_class=3)
+    cache = data_dir() / "cache" / "spectrograms"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text("not a folder")
+    done = cli("train", "--model", "linear_mel", "--dataset", str(data), "--split", "holdout",
+               "--epochs", "1", "--json")  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: training crashed (NotADirectoryError") and "log.txt" in last
+    assert done.stdout.strip() == ""  # no JSON result for a run that has none
+    (run,) = RunRegistry().list()
+    assert run.status == "failed" and run.ended
+    assert (run.error or "").startswith("Unexpected error: NotADirectoryError")
+    log = (run.folder / "log.txt").read_text()
+    assert "crashed:" in log and "Traceback" in log and "cache_dir" in log
+    assert not run.process_alive and RunRegistry().reconcile() == []
 
 
 def test_registry_state_machine(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from genre.paths import REPO_ROOT, active_bundle_dir, default_bundle_dir
 from genre.runs import RunRegistry
 from genre.training import jobs
+from genre.training.config import RunConfig
 from genre.training.metrics import classification_report, summarise_folds
 from tests.test_training_datasets import write_tiny_dataset
 
@@ -144,6 +146,29 @@ def test_the_k_fold_columns_sort_as_numbers() -> None:
     assert table.sort_values("k-fold std %")["k-fold std %"].tolist()[:3] == pytest.approx(
         [0.0, 0.5, 5.0]
     )
+
+
+def test_the_cancel_button_stops_a_run(tmp_path: Path) -> None:
+    data = write_tiny_dataset(tmp_path / "clips")
+    registry = RunRegistry()
+    config = RunConfig(model="linear_mel", dataset=str(data), split="holdout", epochs=5000,
+                       n_mels=32, window_s=1.0, hop_s=0.5, batch_size=8)  # fmt: skip
+    run = jobs.launch(config, registry)
+    try:
+        at = open_page()
+        run_until(at, lambda: registry.epochs(run.id))  # training, and shown as running
+        assert any(run.id in m.value for m in at.markdown)
+        at.button(key=f"cancel-{run.id}").click()
+        at.run()
+        assert not at.exception
+        run_until(at, lambda: jobs.refresh(registry) or not registry.get(run.id).active, 60)
+        done = registry.get(run.id)
+        assert done.status == "cancelled" and done.error == "Cancelled by the user."
+        assert any(f"**linear_mel** · cancelled · `{run.id}`" in m.value for m in at.markdown)
+        assert f"cancel-{run.id}" not in [b.key for b in at.button]
+    finally:
+        if registry.get(run.id).process_alive:
+            os.killpg(run.pid, signal.SIGKILL)
 
 
 def test_feature_runs_say_why_they_cannot_be_promoted(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ last line of stdout is one JSON object with the run's results. Exit codes: 0 fin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -119,8 +120,9 @@ def _train(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except Exception as err:  # a bug: the traceback goes to the log, a sentence to the registry
-        reporter.log("crashed:\n" + traceback.format_exc())
         registry.fail(run_id, f"Unexpected error: {type(err).__name__}: {err}")
+        with contextlib.suppress(OSError):  # the run is failed even if its log is unwritable
+            reporter.log("crashed:\n" + traceback.format_exc())
         print(f"error: training crashed ({type(err).__name__}: {err}); see {folder}/log.txt",
               file=sys.stderr)  # fmt: skip
         return 1
