@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,8 @@ from audio import MelSpec
 from gan.data import DB_CEIL, DB_FLOOR, PATCH_FRAMES, PATCH_SPEC
 from gan.errors import GanError
 from gan.model import GanConfig, Generator, count_parameters, recalibrate_batch_norm
-from gan.train import load_checkpoint, read_losses
-from genre.paths import ASSETS_DIR
+from gan.train import load_checkpoint, loss_summary, read_losses
+from genre.paths import ASSETS_DIR, data_dir
 
 META_FILE = "gan.json"
 WEIGHTS_FILE = "generator.safetensors"
@@ -32,6 +33,32 @@ REQUIRED_KEYS = ("name", "kind", "labels", "frontend", "normalisation", "model",
 
 def default_gan_dir() -> Path:
     return ASSETS_DIR / DEFAULT_GAN_NAME
+
+
+# The generator the Generate page uses, chosen on the Training page. Like the classifier's
+# ``active_bundle.txt`` (genre.paths) it lives in the data folder, so updates never reset it.
+def _active_gan_pointer() -> Path:
+    return data_dir() / "active_generator.txt"
+
+
+def promoted_gan_dir() -> Path | None:
+    """The generator the user promoted, whether or not it still loads; None for the shipped."""
+    pointer = _active_gan_pointer()
+    if not pointer.is_file():
+        return None
+    chosen = pointer.read_text(encoding="utf-8").strip()
+    return Path(chosen) if chosen else None
+
+
+def set_active_gan_dir(bundle_dir: Path | None) -> None:
+    """Promote ``bundle_dir`` for the Generate page; ``None`` restores the shipped generator."""
+    pointer = _active_gan_pointer()
+    if bundle_dir is None:
+        pointer.unlink(missing_ok=True)
+        return
+    tmp = pointer.with_suffix(".tmp")
+    tmp.write_text(str(Path(bundle_dir).resolve()), encoding="utf-8")
+    tmp.replace(pointer)  # atomic: a reader never sees half a path
 
 
 @dataclass
@@ -112,15 +139,26 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
     )
 
 
-def _loss_summary(losses: list[dict[str, float]], last: int = 200) -> dict[str, float]:
-    tail = losses[-last:]
-    if not tail:
-        return {}
-    return {
-        f"{key}_last{len(tail)}": round(sum(row[key] for row in tail) / len(tail), 4)
-        for key in ("d_loss", "g_loss", "d_real", "d_fake", "aux_real", "aux_fake")
-        if key in tail[0]
-    }
+def load_active_gan_bundle(
+    load: Callable[[Path], GanBundle] | None = None,
+) -> tuple[GanBundle, str | None]:
+    """The promoted generator, else the shipped one; plus a warning when the promoted one fails.
+
+    ``load`` lets a caller cache loading (the page does); a promoted generator that cannot be
+    loaded (its run deleted, its files damaged) must not take the page down with it.
+    """
+    load = load or load_gan_bundle
+    promoted = promoted_gan_dir()
+    if promoted is None:
+        return load(default_gan_dir()), None
+    try:
+        return load(promoted), None
+    except GanError as err:
+        warning = (
+            f"The generator chosen on the Training page ({promoted.parent.name}/{promoted.name}) "
+            f"cannot be loaded, so the shipped one is used instead. {err}"
+        )
+    return load(default_gan_dir()), warning
 
 
 def export_run(
@@ -161,7 +199,7 @@ def export_run(
             "clips": run_info.get("clips"),
             "command": command,
             "threads": run_info.get("threads"),
-            "losses": _loss_summary(losses),
+            "losses": loss_summary(losses),
         },
         "trained_on": {
             "dataset": "GTZAN clips 00000-00009 of every genre (the 100 shared clips)",

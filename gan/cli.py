@@ -1,6 +1,8 @@
 """``python -m gan``: train the conditional GAN, export it, sample from it, measure it.
 
-Exit codes: 0 ok, 2 usage or data/model problem (the message says which).
+Exit codes: 0 ok, 1 crashed (a bug), 2 usage or data/model problem (the message says which),
+130 cancelled (SIGTERM or Ctrl-C; the checkpoint is kept). Every ``train`` call is recorded in
+the run registry (:mod:`genre.runs`), so the Training page shows it live.
 """
 
 from __future__ import annotations
@@ -10,11 +12,17 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from gan.errors import GanError
+from genre.errors import GenreError
 from genre.paths import data_dir
+from genre.runs import RunRegistry
+
+if TYPE_CHECKING:
+    from gan.train import TrainConfig
 
 
 def default_threads(fallback: int) -> int:
@@ -27,59 +35,99 @@ def default_run_dir() -> Path:
     return data_dir() / "gan-runs" / "cgan"
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
-    from gan.data import PatchSampler, load_clips
+def _train_config(args: argparse.Namespace) -> TrainConfig:
     from gan.model import GanConfig
-    from gan.train import TrainConfig, train
+    from gan.train import TrainConfig
 
-    # One thread by default: on a shared 2-core machine, two OpenMP threads competing with other
-    # jobs were measured 5-14× slower per step than one.
-    torch.set_num_threads(args.threads)
-    config = TrainConfig(
-        steps=args.steps,
-        batch_size=args.batch,
-        lr_g=args.lr_g,
-        lr_d=args.lr_d,
-        ema_decay=args.ema_decay,
-        aux_weight=args.aux_weight,
-        checkpoint_every=args.checkpoint_every,
-        seed=args.seed,
-        model=GanConfig(
+    if args.run_id and args.run:
+        raise GanError("--run and --run-id cannot be combined: a registered run trains in its "
+                       "own folder.")  # fmt: skip
+    if args.steps < 1 or args.batch < 1 or args.checkpoint_every < 1:
+        raise GanError("--steps, --batch and --checkpoint-every must be at least 1.")
+    if args.data is not None and not args.data.is_dir():
+        raise GanError(f"The training folder {args.data} does not exist.")
+    try:
+        model = GanConfig(
             g_channels=tuple(args.g_channels), d_channels=tuple(args.d_channels), z_dim=args.z_dim
-        ),
-    )
-    print(f"Reading clips from {args.data or 'the shared GTZAN folder'}…", file=sys.stderr)
-    clips = load_clips(args.data, limit_per_genre=args.clips_per_genre)
-    sampler = PatchSampler(clips)
-    result = train(
-        sampler,
-        Path(args.run),
-        config,
-        resume=not args.no_resume,
-        max_minutes=args.max_minutes,
-        progress=not args.quiet,
-    )
-    summary = {
-        "run": str(result.run_dir),
-        "step": result.state.step,
-        "steps": result.state.config.steps,
-        "resumed_from": result.resumed_from,
-        "stopped_early": result.stopped_early,
-        "elapsed_s": round(result.state.elapsed_s, 1),
-        "clips": sampler.n_clips,
-    }
-    if args.export and not result.stopped_early:
-        from gan.bundle import export_run
+        )
+    except ValueError as err:
+        raise GanError(f"Invalid model shape: {err}.") from err
+    return TrainConfig(
+        steps=args.steps, batch_size=args.batch, lr_g=args.lr_g, lr_d=args.lr_d,
+        ema_decay=args.ema_decay, aux_weight=args.aux_weight,
+        checkpoint_every=args.checkpoint_every, seed=args.seed, model=model,
+    )  # fmt: skip
 
-        bundle_dir = export_run(Path(args.run), Path(args.export), command=" ".join(sys.argv))
-        summary["exported"] = str(bundle_dir)
+
+def _register(args: argparse.Namespace, registry: RunRegistry) -> tuple[str, Path]:
+    """The run's registry id and folder: the page's (``--run-id``), else a new terminal run."""
+    from gan.jobs import GAN_MODEL, NO_SPLIT, dataset_label
+
+    if args.run_id:  # launched by the Training page, which registered the run
+        return args.run_id, registry.get(args.run_id).folder
+    run_dir = Path(args.run or default_run_dir()).resolve()
+    run = registry.create(
+        model=GAN_MODEL, split=NO_SPLIT,
+        dataset=dataset_label(str(args.data) if args.data else None),
+        config={"steps": args.steps, "batch_size": args.batch, "seed": args.seed,
+                "checkpoint_every": args.checkpoint_every, "run_dir": str(run_dir)},
+    )  # fmt: skip
+    return run.id, run_dir
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from functools import partial
+
+    from gan.data import PatchSampler, load_clips
+    from gan.registry_run import EXIT_CANCELLED, RecordedTraining, StopRequest, TrainingCancelled
+    from gan.train import train
+
+    stop = StopRequest()
+    run_id = args.run_id
+    with stop.installed():  # first: a cancel may come while torch is still warming up
+        try:
+            config = _train_config(args)
+            # One thread by default: on a shared 2-core machine, two OpenMP threads competing
+            # with other jobs were measured 5-14× slower per step than one.
+            torch.set_num_threads(args.threads)
+            registry = RunRegistry()
+            run_id, run_dir = _register(args, registry)
+        except TrainingCancelled:
+            if run_id:
+                RunRegistry().mark_cancelled(run_id, "Cancelled by the user before it started.")
+            print("cancelled", file=sys.stderr)
+            return EXIT_CANCELLED
+
+        def load_sampler() -> PatchSampler:
+            print(f"Reading clips from {args.data or 'the shared GTZAN folder'}…", file=sys.stderr)
+            return PatchSampler(load_clips(args.data, limit_per_genre=args.clips_per_genre))
+
+        export = None
+        if args.export:
+            from gan.bundle import export_run
+
+            export = partial(export_run, run_dir, Path(args.export), command=" ".join(sys.argv))
+        recorded = RecordedTraining(
+            registry=registry,
+            run_id=run_id,
+            run_dir=run_dir,
+            config=config,
+            load_sampler=load_sampler,
+            train=partial(
+                train, run_dir=run_dir, config=config, resume=not args.no_resume,
+                max_minutes=args.max_minutes, progress=not args.quiet,
+            ),
+            export=export,
+            log_every=args.checkpoint_every if args.quiet else 0,
+        )  # fmt: skip
+        code, summary = recorded.run(stop)
     print(json.dumps(summary))
-    return 0
+    return code
 
 
 def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, help="folder of genre sub-folders (default: shared GTZAN)")
-    p.add_argument("--run", type=Path, default=default_run_dir(), help="run folder (resumable)")
+    p.add_argument("--run", type=Path, help=f"run folder, resumable (default: {default_run_dir()})")
     p.add_argument("--steps", type=int, default=4000)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr-g", type=float, default=2e-4)
@@ -97,6 +145,8 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-resume", action="store_true", help="start afresh even if a run exists")
     p.add_argument("--export", type=Path, help="write the finished generator bundle here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--run-id", help="report into this run of the run registry (set by the "
+                   "Training page; without it the run registers itself)")  # fmt: skip
     p.set_defaults(handler=_cmd_train)
 
 
@@ -199,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
-    except GanError as err:
+    except (GanError, GenreError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -210,12 +210,25 @@ def read_losses(log_path: Path) -> list[dict[str, float]]:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
+def loss_summary(losses: list[dict[str, float]], last: int = 200) -> dict[str, float]:
+    """Mean of each loss over the last ``last`` steps (one step's GAN losses are too noisy)."""
+    tail = losses[-last:]
+    if not tail:
+        return {}
+    return {
+        f"{key}_last{len(tail)}": round(sum(row[key] for row in tail) / len(tail), 4)
+        for key in ("d_loss", "g_loss", "d_real", "d_fake", "aux_real", "aux_fake")
+        if key in tail[0]
+    }
+
+
 @dataclass
 class RunResult:
     run_dir: Path
     state: GanState
     resumed_from: int
     stopped_early: bool
+    cancelled: bool = False  # ``should_stop`` asked to stop (a cancel); the checkpoint is saved
 
 
 def train(
@@ -227,8 +240,13 @@ def train(
     max_minutes: float | None = None,
     progress: bool = True,
     on_step: Callable[[int, dict[str, float]], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> RunResult:
-    """Train until ``config.steps`` (or ``max_minutes`` of this call), resuming if possible."""
+    """Train until ``config.steps`` (or ``max_minutes`` of this call), resuming if possible.
+
+    ``should_stop`` is asked before every step; when it says yes, training stops after
+    saving a checkpoint of the current step, so a cancelled run loses nothing.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = run_dir / "checkpoint.pt"
     log_path = run_dir / "losses.csv"
@@ -258,7 +276,7 @@ def train(
     new_log = not log_path.is_file()
     started = time.monotonic()
     base_elapsed = state.elapsed_s
-    stopped_early = False
+    stopped_early = cancelled = False
     with (
         log_path.open("a", newline="", encoding="utf-8") as log_file,
         tqdm(
@@ -274,6 +292,9 @@ def train(
         if new_log:
             writer.writeheader()
         while state.step < state.config.steps:
+            if should_stop is not None and should_stop():
+                cancelled = True
+                break
             real, genres = sampler.sample(state.config.batch_size, state.data_rng)
             losses = train_step(state, real, genres)
             state.elapsed_s = base_elapsed + time.monotonic() - started
@@ -293,4 +314,4 @@ def train(
                 stopped_early = state.step < state.config.steps
                 break
     save_checkpoint(state, checkpoint)
-    return RunResult(run_dir, state, resumed_from, stopped_early)
+    return RunResult(run_dir, state, resumed_from, stopped_early, cancelled)

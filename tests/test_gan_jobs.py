@@ -1,0 +1,118 @@
+"""GAN runs in the run registry: real ``python -m gan train`` processes, real SQLite, real clips."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from gan import jobs as gan_jobs
+from gan.bundle import META_FILE, WEIGHTS_FILE, load_gan_bundle
+from gan.jobs import GENERATOR_FOLDER, GanJob
+from gan.train import load_checkpoint, read_losses
+from genre.labels import GTZAN_GENRES
+from genre.runs import CANCEL_MARKER, Run, RunRegistry
+from tests.conftest import REPO_ROOT
+
+# one clip per genre of the shared GTZAN clips, a small batch, one thread: seconds, not minutes
+TINY = {"batch_size": 4, "clips_per_genre": 1, "threads": 1}
+
+
+def wait_for(check: Callable[[], object], timeout: float = 120.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def ended(registry: RunRegistry, run_id: str) -> Run | None:
+    gan_jobs.refresh(registry)
+    run = registry.get(run_id)
+    return None if run.active else run
+
+
+def gan_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GAN_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "gan", *args],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def test_a_launched_run_finishes_with_losses_metrics_and_an_exported_generator(
+    gtzan_dir: Path,
+) -> None:
+    registry = RunRegistry()
+    run = gan_jobs.launch(GanJob(steps=6, checkpoint_every=3, seed=3, **TINY), registry)
+    assert run.status == "queued" and run.pid and run.model == gan_jobs.GAN_MODEL
+    done = wait_for(lambda: ended(registry, run.id), what="the GAN run to end")
+    log = (done.folder / "log.txt").read_text()
+    assert done.status == "finished", f"{done.error}\n{log}"
+    assert (done.step, done.steps) == (6, 6) and done.started and done.ended
+    # per-step losses, the checkpoint and the exported bundle, all in the run's own folder
+    losses = read_losses(done.folder / "losses.csv")
+    assert [row["step"] for row in losses] == [1, 2, 3, 4, 5, 6]
+    assert load_checkpoint(done.folder / "checkpoint.pt").step == 6
+    bundle_dir = done.folder / GENERATOR_FOLDER
+    assert {META_FILE, WEIGHTS_FILE} <= {p.name for p in bundle_dir.iterdir()}
+    bundle = load_gan_bundle(bundle_dir)
+    assert bundle.labels == GTZAN_GENRES and bundle.meta["training"]["steps"] == 6
+    # the registry's final metrics: last-steps mean losses, the generator to promote
+    metrics = done.metrics
+    assert metrics["kind"] == "gan" and metrics["steps"] == 6 and metrics["clips"] == 10
+    expected_d = round(sum(r["d_loss"] for r in losses) / 6, 4)
+    assert metrics["losses"]["d_loss_last6"] == expected_d
+    assert metrics["generator"] == str(bundle_dir)
+    assert json.loads((done.folder / "metrics.json").read_text())["generator"] == str(bundle_dir)
+    assert "step 3/6" in log and "step 6/6" in log  # a line per checkpoint for the log
+
+
+def test_cancel_keeps_the_checkpoint_and_a_terminal_run_resumes_from_it(gtzan_dir: Path) -> None:
+    registry = RunRegistry()
+    run = gan_jobs.launch(GanJob(steps=5000, checkpoint_every=2, **TINY), registry)
+    training = wait_for(
+        lambda: (r := registry.get(run.id)).step >= 3 and r.eta_s is not None and r,
+        what="live progress with an ETA",
+    )
+    assert training.status == "running" and training.phase == "training"
+    assert training.steps == 5000 and 0 < training.progress < 0.01
+    assert gan_jobs.cancel(run.id, registry).startswith("Stopping run")
+    done = wait_for(lambda: ended(registry, run.id), what="the cancel to land")
+    assert done.status == "cancelled"
+    assert (done.folder / CANCEL_MARKER).exists()
+    # the process stopped after a step and saved it: checkpoint and loss log agree
+    checkpoint = load_checkpoint(done.folder / "checkpoint.pt")
+    rows = read_losses(done.folder / "losses.csv")
+    assert checkpoint.step >= 3 and rows[-1]["step"] == checkpoint.step
+    assert f"at step {checkpoint.step} is kept" in (done.error or "")
+    assert not (done.folder / GENERATOR_FOLDER).exists()
+
+    # the note's command continues it from a terminal, which registers a run of its own
+    resumed = gan_cli("train", "--run", str(done.folder), "--steps", str(checkpoint.step + 2),
+                      "--quiet", "--clips-per-genre", "1", "--batch", "4")  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout.splitlines()[-1])
+    assert summary["resumed_from"] == checkpoint.step and summary["status"] == "finished"
+    terminal = registry.get(summary["run_id"])
+    assert terminal.status == "finished" and terminal.model == gan_jobs.GAN_MODEL
+    assert gan_jobs.gan_run_dir(terminal) == done.folder.resolve()
+    assert terminal.metrics["steps"] == checkpoint.step + 2
+    assert terminal.metrics["generator"] is None  # no --export asked for
+
+
+def test_bad_train_input_is_refused_with_a_message(tmp_path: Path) -> None:
+    missing = gan_cli("train", "--data", str(tmp_path / "nowhere"), "--run", str(tmp_path / "r"))
+    assert missing.returncode == 2
+    assert f"The training folder {tmp_path / 'nowhere'} does not exist." in missing.stderr
+    unknown = gan_cli("train", "--run-id", "20000101-000000-abcdef")
+    assert unknown.returncode == 2 and "There is no run 20000101-000000-abcdef" in unknown.stderr
+    for result in (missing, unknown):
+        assert "Traceback" not in result.stderr
+    assert RunRegistry().list() == []  # nothing half-registered
