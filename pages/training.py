@@ -23,6 +23,7 @@ from genre.training import compare, jobs
 from genre.training.experiment import preflight, suggest_split
 from pages import charts
 from pages.navigation import ensure_app_navigation
+from pages.training_gan import gan_section, is_gan_run
 
 ensure_app_navigation()
 
@@ -37,9 +38,10 @@ SOURCE_NAMES = {
     compare.AUDIO_SOURCE: "Audio folder (one sub-folder per genre)",
 }
 NOT_PROMOTABLE = (
-    "Only neural networks trained on log-mel spectrograms can be used on the Classify page: it "
-    "computes log-mel windows from your audio. Feature-table models (scikit-learn) need the "
-    "table's librosa features and STFT models another front-end, so they stay here for comparison."
+    "Only neural networks trained on log-mel spectrograms (and the musicnn head) can be used on "
+    "the Classify page: it computes log-mel windows from your audio. Feature-table models "
+    "(scikit-learn) need the table's librosa features and STFT models another front-end, so "
+    "they stay here for comparison."
 )
 
 
@@ -116,9 +118,11 @@ def launch_form() -> None:
                 )
         if source == compare.AUDIO_SOURCE:
             st.caption(
-                "Each run trains on 3-s windows and scores whole tracks by averaging them. The "
-                "pretrained musicnn genre head is trained separately with "
-                "`python -m genre train-musicnn`."
+                "Each run trains on 3-s windows and scores whole tracks by averaging them. "
+                "musicnn_genre trains only a genre head on the pretrained musicnn backbone "
+                "(its embeddings are computed once per clip, about a second each, and cached) "
+                "with the shipped head's recipe: the epoch and spectrogram options do not "
+                "apply to it, and its model also gives the 50 MSD tags on the Classify page."
             )
         submitted = st.form_submit_button("Launch training", type="primary", key="launch-button")
     if submitted:
@@ -336,7 +340,8 @@ def run_details(run: Run, reg: RunRegistry) -> None:
 def comparison() -> None:
     reg = registry()
     runs = reg.list(limit=500)
-    finished = [r for r in runs if r.status == "finished"]
+    # GAN runs have no accuracy to compare: they have their own section
+    finished = [r for r in runs if r.status == "finished" and not is_gan_run(r)]
     table = compare.comparison_table(finished)
     if table.empty:
         st.info("Finished runs will be compared here.")
@@ -415,3 +420,5 @@ st.subheader("Running")
 live_runs()
 st.subheader("Compare")
 comparison()
+with st.expander("🎹 Train the music generator (GAN)"):
+    gan_section(registry())

@@ -297,3 +297,52 @@ def test_stft_kfold_with_early_stopping_in_process(tmp_path: Path) -> None:
     assert metrics["input"] == "stft" and "bundle" not in metrics
     assert not (folder / "bundle").exists() and (folder / "model.safetensors").is_file()
     assert metrics["weights"] == 2 * 256 * 3 + 3  # 256 STFT bins, 3 classes
+
+
+def few_real_clips(root: Path, gtzan_dir: Path, genres=("blues", "classical", "metal")) -> Path:
+    """Four real GTZAN clips per genre (IDs 0–3), plus one corrupt file that must be skipped."""
+    for genre in genres:
+        (root / genre).mkdir(parents=True)
+        for i in range(4):
+            name = f"{genre}.{i:05d}.ogg"
+            (root / genre / name).symlink_to(gtzan_dir / "audio" / genre / name)
+    (root / "blues" / "blues.00054.wav").write_bytes(b"RIFF\0\0\0\0WAVEjunk")
+    return root
+
+
+def test_the_musicnn_head_trains_as_a_run_and_serves_with_tags(
+    tmp_path: Path, gtzan_dir: Path, capsys
+) -> None:
+    data = few_real_clips(tmp_path / "clips", gtzan_dir)
+    done = cli("train", "--model", "musicnn_genre", "--dataset", str(data), "--split", "kfold",
+               "--folds", "2", "--json", timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["model"] == "musicnn_genre" and result["n_test"] == 12
+    run = RunRegistry().get(result["run_id"])
+    assert run.status == "finished"
+    metrics = run.metrics
+    assert metrics["cache_hits"] == 0 and len(metrics["fold_accuracies"]) == 2
+    assert [Path(p).name for p, _ in metrics["skipped"]] == ["blues.00054.wav"]
+    assert metrics["trainable_weights"] == 200 * 3 + 3  # a linear head on 200 features
+    rows = RunRegistry().epochs(run.id)
+    assert {r["fold"] for r in rows} == {1, 2} and max(r["epoch"] for r in rows) == 150
+    assert rows[-1]["train_loss"] < rows[0]["train_loss"]
+    # the same clips again: every embedding comes from the cache
+    assert main(["train", "--model", "musicnn_genre", "--dataset", str(data), "--split",
+                 "holdout", "--json"]) == 0  # fmt: skip
+    second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert RunRegistry().get(second["run_id"]).metrics["cache_hits"] == 12
+    # the bundle serves genres and the 50 MSD tags, on clips it never heard
+    bundle = Path(result["bundle"])
+    set_active_bundle_dir(bundle)
+    classifier = Classifier(active_bundle_dir())
+    assert classifier.labels == ("blues", "classical", "metal")
+    for genre in ("classical", "metal"):
+        prediction = classifier.predict(gtzan_dir / "audio" / genre / f"{genre}.00007.ogg")
+        assert prediction.genre == genre
+        assert prediction.tags is not None and len(prediction.tags) == 50
+        assert all(0.0 <= p <= 1.0 for p in prediction.tags.values())
+    set_active_bundle_dir(None)
+    assert main(["train", "--model", "musicnn_genre", "--features", str(data / "x.csv")]) == 2
+    assert "give --dataset FOLDER" in capsys.readouterr().err

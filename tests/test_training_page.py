@@ -18,6 +18,7 @@ from genre.training import jobs
 from genre.training.config import RunConfig
 from genre.training.metrics import classification_report, summarise_folds
 from tests.test_training_datasets import write_tiny_dataset
+from tests.test_training_jobs import few_real_clips
 
 
 def open_page() -> AppTest:
@@ -169,6 +170,35 @@ def test_the_cancel_button_stops_a_run(tmp_path: Path) -> None:
     finally:
         if registry.get(run.id).process_alive:
             os.killpg(run.pid, signal.SIGKILL)
+
+
+def test_the_musicnn_head_is_offered_launched_and_promoted(tmp_path: Path, gtzan_dir) -> None:
+    data = few_real_clips(tmp_path / "clips", gtzan_dir)
+    at = open_page()
+    at.radio(key="source").set_value("audio")
+    at.run()
+    assert "musicnn_genre" in at.multiselect(key="models-audio").options
+    at.text_input(key="path-audio").set_value(str(data))
+    at.multiselect(key="models-audio").set_value(["musicnn_genre"])
+    at.selectbox(key="split").set_value("holdout")
+    at.button(key="launch-button").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    assert "1 file(s) will be skipped" in at.success[0].value
+    registry = RunRegistry()
+    (run,) = registry.list()
+    run_until(at, lambda: jobs.refresh(registry) or not registry.get(run.id).active, 300)
+    assert registry.get(run.id).status == "finished", registry.get(run.id).error
+    at.run()
+    table = frame_with(at, "accuracy %")
+    assert list(table["model"]) == ["musicnn_genre"]
+    assert list(table["input"]) == ["musicnn embedding"]
+    at.button(key=f"promote-{run.id}").click()
+    at.run()
+    assert active_bundle_dir() == run.folder / "bundle"
+    at.button(key="restore-default").click()
+    at.run()
+    assert active_bundle_dir() == default_bundle_dir()
 
 
 def test_feature_runs_say_why_they_cannot_be_promoted(tmp_path: Path) -> None:

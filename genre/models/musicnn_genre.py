@@ -2,8 +2,9 @@
 
 forward(log-mel windows [B, 96, 187]) → {"logits": genre logits, "tags": the 50 MSD tag
 probabilities, "embedding": the head's input}. The backbone is frozen and pretrained on the
-Million Song Dataset; only the head is trained (``genre/train_musicnn.py``), on features that
-are robust to the few artists of the 100 shared GTZAN clips.
+Million Song Dataset; only the head is trained (the shipped one by ``genre/train_musicnn.py``;
+a user's on the Training page or by ``python -m genre train --model musicnn_genre``), on
+features that are robust to the few artists of the 100 shared GTZAN clips.
 """
 
 from __future__ import annotations
@@ -96,13 +97,13 @@ register(
     ModelSpec(
         name="musicnn_genre",
         # Serving feeds log-mel windows, but the trainable part is a head on the frozen
-        # backbone's embeddings: the generic trainer refuses it and points elsewhere.
+        # backbone's embeddings, which training computes once per window and caches
+        # (genre.training.head_loop); the spectrogram front-end settings do not apply.
         input="embedding",
         build=MusicnnGenre,
         description=(
-            "musicnn (pretrained on the Million Song Dataset, 50 tags) + a genre head trained "
-            "on its embeddings (train with `python -m genre train-musicnn`); also returns the "
-            "50 MSD tags."
+            "musicnn (pretrained on the Million Song Dataset, frozen) + a linear genre head "
+            "trained on its embeddings of 3-s windows; also returns the 50 MSD tags."
         ),
     )
 )

@@ -1,15 +1,20 @@
-"""Spectrograms cached on disk, keyed by the audio file and the front-end parameters.
+"""Spectrograms and backbone embeddings cached on disk, per track.
 
-A second run on the same dataset with the same front-end reads ``.npy`` files instead of
-decoding audio again. Entries are per track (path, size, modification time), so adding a few
-files to a dataset computes only those. Writes are atomic, so concurrent runs share safely.
+A second run on the same dataset with the same front-end (or the same pretrained backbone)
+reads ``.npy``/``.npz`` files instead of decoding audio again. Entries are per track (path,
+size, modification time) in a folder keyed by the front-end parameters (or the backbone's
+weights), so adding a few files to a dataset computes only those. Writes are atomic, so
+concurrent runs share safely.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +76,90 @@ def load_spectrograms(
             spec, hit = spectrogram(track, frontend, folder)
             hits += hit
             out.append(spec)
+        except AudioError as err:
+            skipped.append((track.path, str(err)))
+            out.append(None)
+        if progress:
+            progress(i, len(tracks))
+    return out, skipped, hits
+
+
+# -- embeddings of a frozen pretrained backbone (musicnn) ------------------------------------
+@dataclass
+class TrackEmbedding:
+    """Backbone features of one track's 3-s windows (serving grid plus half-shifted ones)."""
+
+    features: dict[str, np.ndarray]  # name → [windows, width] float32
+    serving: np.ndarray  # [windows] bool: a window the Classifier would cut
+    seconds: float  # the float32 backbone pass over this track, when it was computed
+
+
+@cache
+def _weights_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def embedding_cache_dir(features: Sequence[str], root: Path | None = None) -> Path:
+    """One folder per backbone (hash of its weights), window layout and feature set."""
+    from genre.musicnn import PATCH_FRAMES
+    from genre.train_musicnn import BACKBONE_WEIGHTS
+
+    ident = (
+        f"{_weights_digest(BACKBONE_WEIGHTS)}|{PATCH_FRAMES}|shifted|float32|{','.join(features)}"
+    )
+    key = "musicnn-" + hashlib.sha1(ident.encode()).hexdigest()[:16]
+    folder = (root or data_dir() / "cache" / "embeddings") / key
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def embedding(track: Track, features: Sequence[str], folder: Path) -> tuple[TrackEmbedding, bool]:
+    """(the track's window embeddings, came from the cache?); raises AudioError."""
+    from genre.train_musicnn import extract_features
+
+    try:
+        entry = folder / f"{track_key(track.path)}.npz"
+    except OSError as err:
+        raise AudioError(f"{track.path.name} cannot be read ({err.strerror}).") from err
+    if entry.is_file():
+        try:
+            with np.load(entry) as stored:
+                return TrackEmbedding(
+                    {n: stored[n] for n in features}, stored["serving"], float(stored["seconds"])
+                ), True
+        except (OSError, ValueError, KeyError):
+            entry.unlink(missing_ok=True)  # damaged entry: recompute
+    started = time.monotonic()
+    # the shipped head's own extraction, one track at a time so one bad file is skipped alone
+    windows = extract_features(
+        [track], low_precision=False, shifted=True, progress=lambda _: None, cache=False
+    )
+    result = TrackEmbedding(
+        {n: windows.features[n] for n in features}, windows.serving, time.monotonic() - started
+    )
+    tmp = entry.with_name(f"{entry.stem}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, serving=result.serving, seconds=result.seconds, **result.features)
+    tmp.replace(entry)
+    return result, False
+
+
+def load_embeddings(
+    tracks: Sequence[Track],
+    features: Sequence[str],
+    *,
+    progress: Progress | None = None,
+    root: Path | None = None,
+) -> tuple[list[TrackEmbedding | None], list[tuple[Path, str]], int]:
+    """Embeddings of ``tracks`` (None where unreadable), the skipped files, cache hits."""
+    folder = embedding_cache_dir(features, root)
+    out: list[TrackEmbedding | None] = []
+    skipped: list[tuple[Path, str]] = []
+    hits = 0
+    for i, track in enumerate(tracks, 1):
+        try:
+            found, hit = embedding(track, features, folder)
+            hits += hit
+            out.append(found)
         except AudioError as err:
             skipped.append((track.path, str(err)))
             out.append(None)

@@ -18,8 +18,9 @@ DEFAULT_MODELS = {FEATURE_SOURCE: ["logreg"], AUDIO_SOURCE: ["simple_cnn"]}  # q
 
 
 def models_for(source: str) -> list[str]:
-    """Trainable models: feature models for tables, spectrogram models for audio."""
-    wanted = ("features",) if source == FEATURE_SOURCE else ("mel", "stft")
+    """Trainable models: feature models for tables; spectrogram and backbone-head models for
+    audio."""
+    wanted = ("features",) if source == FEATURE_SOURCE else ("mel", "stft", "embedding")
     return [n for n in model_names() if get_model_spec(n).input in wanted]
 
 

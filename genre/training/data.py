@@ -10,14 +10,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from genre.datasets import discover
 from genre.errors import DatasetError
-from genre.training.cache import load_spectrograms
+from genre.training.cache import load_embeddings, load_spectrograms
 from genre.training.frontend import Frontend
+
+if TYPE_CHECKING:
+    from genre.train_musicnn import WindowFeatures
 
 _GTZAN_STEM = re.compile(r"^([a-z]+)\.(\d{5})")
 _TRAILING_NUMBER = re.compile(r"(\d+)(?!.*\d)")
@@ -38,6 +42,8 @@ class TrackData:
     features: np.ndarray | None = None  # [rows, features] float64
     row_track: np.ndarray | None = None  # [rows] track index of each feature row
     feature_names: list[str] = field(default_factory=list)
+    embeddings: WindowFeatures | None = None  # per 3-s window, of a frozen pretrained backbone
+    backbone_seconds: np.ndarray | None = None  # [tracks] backbone pass per track
     skipped: list[tuple[str, str]] = field(default_factory=list)
     cache_hits: int = 0
 
@@ -75,6 +81,39 @@ def load_audio_dataset(
         numbers=np.asarray([t.number for t, _ in kept], dtype=np.int64),
         names=[t.track_id for t, _ in kept],
         spectrograms=[s for _, s in kept],
+        skipped=skipped,
+        cache_hits=hits,
+    )
+
+
+def load_embedding_dataset(
+    folder: str | Path, features: tuple[str, ...], progress: Progress | None = None
+) -> TrackData:
+    """Discover labelled tracks and their musicnn window embeddings (cached), skipping bad files."""
+    from genre.train_musicnn import WindowFeatures
+
+    dataset = discover(folder)
+    found, unreadable, hits = load_embeddings(dataset.tracks, features, progress=progress)
+    kept = [(t, e) for t, e in zip(dataset.tracks, found, strict=True) if e is not None]
+    skipped = [(str(p), reason) for p, reason in [*dataset.skipped, *unreadable]]
+    if not kept:
+        raise DatasetError(f"None of the audio files in {folder} could be decoded.")
+    labels = sorted({t.genre for t, _ in kept})
+    _check_classes(labels, str(folder))
+    windows = WindowFeatures(
+        track=np.concatenate([np.full(len(e.serving), i) for i, (_, e) in enumerate(kept)]),
+        serving=np.concatenate([e.serving for _, e in kept]),
+        features={n: np.concatenate([e.features[n] for _, e in kept]) for n in features},
+    )
+    return TrackData(
+        source=str(dataset.root),
+        labels=labels,
+        y=np.asarray([labels.index(t.genre) for t, _ in kept], dtype=np.int64),
+        keys=[t.gtzan_key for t, _ in kept],
+        numbers=np.asarray([t.number for t, _ in kept], dtype=np.int64),
+        names=[t.track_id for t, _ in kept],
+        embeddings=windows,
+        backbone_seconds=np.asarray([e.seconds for _, e in kept]),
         skipped=skipped,
         cache_hits=hits,
     )

@@ -2,7 +2,8 @@
 
 The run folder receives ``checkpoint`` files (``model.safetensors`` + ``model.json`` for torch,
 ``model.pkl`` for scikit-learn), ``metrics.json``, ``confusion.csv``, ``predictions.csv`` and,
-for torch models on the log-mel front-end, a ``bundle/`` the Classify page can use.
+for torch models on the log-mel front-end and the musicnn head (:mod:`head_loop`), a
+``bundle/`` the Classify page can use.
 """
 
 from __future__ import annotations
@@ -25,8 +26,15 @@ from genre.models import ModelSpec, get_model_spec
 from genre.runs import write_json
 from genre.splits import Split, coverage_warnings, make_splits, recommended_split
 from genre.training.config import RunConfig
-from genre.training.data import TrackData, load_audio_dataset, load_feature_table
+from genre.training.data import (
+    TrackData,
+    load_audio_dataset,
+    load_embedding_dataset,
+    load_feature_table,
+)
 from genre.training.frontend import Frontend, make_frontend
+from genre.training.head_loop import recipe as head_recipe
+from genre.training.head_loop import run_head
 from genre.training.metrics import classification_report, summarise_folds
 from genre.training.reporting import Reporter
 from genre.training.sklearn_loop import train_sklearn
@@ -53,9 +61,10 @@ def check_compatible(spec: ModelSpec, config: RunConfig) -> None:
         )
     if spec.input in SPECTROGRAM_INPUTS and config.dataset is None:
         raise GenreError(f"Model '{spec.name}' reads spectrograms of audio; give --dataset FOLDER.")
-    if spec.input == "embedding":
+    if spec.input == "embedding" and config.dataset is None:
         raise GenreError(
-            f"Model '{spec.name}' is a head for a pretrained backbone; not trainable here."
+            f"Model '{spec.name}' listens to audio through a pretrained backbone; "
+            "give --dataset FOLDER."
         )
 
 
@@ -63,15 +72,18 @@ def load_data(config: RunConfig, reporter: Reporter) -> TrackData:
     if config.features is not None:
         reporter.phase("reading the feature table")
         return load_feature_table(config.features)
-    frontend = frontend_of(config)
-    reporter.phase(f"computing {config.frontend} spectrograms (cached)")
+    embedded = get_model_spec(config.model).input == "embedding"
+    what = "musicnn embeddings" if embedded else f"{config.frontend} spectrograms"
+    reporter.phase(f"computing {what} (cached)")
 
     def progress(done: int, total: int) -> None:
         reporter.record_step(0, done, total, None)
         if done % 50 == 0 or done == total:
-            reporter.log(f"spectrograms {done}/{total}")
+            reporter.log(f"{what} {done}/{total}")
 
-    return load_audio_dataset(config.dataset or "", frontend, progress)
+    if embedded:
+        return load_embedding_dataset(config.dataset or "", head_recipe(config).features, progress)
+    return load_audio_dataset(config.dataset or "", frontend_of(config), progress)
 
 
 def plan_splits(spec: ModelSpec, config: RunConfig, data: TrackData) -> list[Split]:
@@ -110,13 +122,15 @@ def run_training(config: RunConfig, reporter: Reporter, folder: Path) -> dict[st
     splits = plan_splits(spec, config, data)
     for warning in coverage_warnings(splits, data.track_labels):
         reporter.log(f"warning: {warning}")
-    reporter.plan(len(splits), config.epochs if spec.family == "torch" else 1)
+    reporter.plan(len(splits), _epochs(spec, config))
     reporter.log(
         f"{data.n_tracks} tracks in {len(data.labels)} classes; split {config.split}: "
         + ", ".join(f"{k} {v}" for k, v in splits[0].sizes.items())
         + (f" (fold 1 of {len(splits)})" if len(splits) > 1 else "")
     )
-    if spec.family == "torch":
+    if spec.input == "embedding":
+        outcome = run_head(spec, config, data, splits, reporter, folder)
+    elif spec.family == "torch":
         outcome = _run_torch(spec, config, data, splits, reporter, folder)
     else:
         outcome = _run_sklearn(spec, config, data, splits, reporter, folder)
@@ -138,6 +152,12 @@ def run_training(config: RunConfig, reporter: Reporter, folder: Path) -> dict[st
     )
     _write_tables(folder, data, tested, y_true, y_pred, metrics)
     return metrics
+
+
+def _epochs(spec: ModelSpec, config: RunConfig) -> int:
+    if spec.input == "embedding":
+        return head_recipe(config).epochs
+    return config.epochs if spec.family == "torch" else 1
 
 
 def _run_torch(
