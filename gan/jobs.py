@@ -21,7 +21,7 @@ from genre.training import jobs as genre_jobs
 
 GAN_MODEL = "gan"  # the ``model`` of every GAN run in the registry
 GENERATOR_FOLDER = "generator"  # the exported bundle, inside the run folder
-NO_SPLIT = "none"  # a GAN has no train/test split; the registry wants a value
+NO_SPLIT = "—"  # a GAN has no train/test split; the registry wants a value
 
 # Reused as they are: a GAN run is cancelled and reconciled like any other run.
 cancel = genre_jobs.cancel

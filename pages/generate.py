@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from audio import resample
-from gan.bundle import GanBundle, load_gan_bundle
+from gan.bundle import (
+    WEIGHTS_FILE,
+    GanBundle,
+    default_gan_dir,
+    load_active_gan_bundle,
+    load_gan_bundle,
+)
 from gan.errors import GanError
 from gan.sample import Sample, generate
 from genre.classifier import Classifier
@@ -18,6 +24,7 @@ from genre.errors import GenreError
 from genre.logs import get_logger
 from genre.paths import active_bundle_dir, default_bundle_dir
 from pages import charts
+from pages.gan_charts import loss_figure
 from pages.navigation import ensure_app_navigation
 
 LENGTHS_S = (3, 6, 12)
@@ -31,9 +38,18 @@ class Verdict:
     confidence: float = 0.0
 
 
-@st.cache_resource(show_spinner="Loading the generator…")
-def load_generator() -> GanBundle:
-    return load_gan_bundle()
+@st.cache_resource(show_spinner="Loading the generator…", max_entries=4)
+def load_generator(folder: str, modified_ns: int) -> GanBundle:
+    return load_gan_bundle(folder)
+
+
+def load_cached(folder: Path) -> GanBundle:
+    """Cached per folder and weights file version, so a re-exported generator is reloaded."""
+    try:
+        modified_ns = (folder / WEIGHTS_FILE).stat().st_mtime_ns
+    except OSError:
+        modified_ns = 0  # loading then says what is missing
+    return load_generator(str(folder), modified_ns)
 
 
 @st.cache_resource(show_spinner="Loading the genre model…")
@@ -87,28 +103,7 @@ def show_sample(sample: Sample, seen: Verdict) -> None:
 
 def training_curves(bundle: GanBundle) -> go.Figure | None:
     log = bundle.training_log
-    if log is None:
-        return None
-    table = pd.read_csv(log)
-    window = max(1, len(table) // 100)  # smooth: a GAN's per-step losses are very noisy
-    figure = go.Figure()
-    traces = (("d_loss", "discriminator loss"), ("g_loss", "generator loss"),
-              ("aux_fake", "genre loss of generated patches"))  # fmt: skip
-    for column, name in traces:
-        if column not in table:
-            continue
-        figure.add_trace(
-            go.Scatter(x=table["step"], y=table[column].rolling(window, min_periods=1).mean(),
-                       mode="lines", name=name)
-        )  # fmt: skip
-    figure.update_layout(
-        xaxis_title="training step",
-        yaxis_title=f"loss (mean of {window} steps)",
-        height=320,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"orientation": "h", "y": 1.12},
-    )
-    return figure
+    return loss_figure(log) if log is not None else None
 
 
 def controls(labels: tuple[str, ...]) -> tuple[list[str], int, int, bool, int]:
@@ -160,10 +155,19 @@ st.markdown(
     "spectrograms — pictures of sound — and the app turns them into audio you can play."
 )
 try:
-    bundle = load_generator()
+    bundle, load_warning = load_active_gan_bundle(load=load_cached)
 except GanError as err:
     st.error(str(err))
     st.stop()
+if load_warning:
+    st.warning(load_warning)
+trained_here = bundle.path.resolve() != default_gan_dir().resolve()
+if trained_here:
+    st.info(
+        f"Using the generator you trained ({bundle.path.parent.name}, "
+        f"{bundle.meta.get('training', {}).get('steps', '?')} steps). The shipped one can be "
+        "restored on the Training page."
+    )
 
 genres, count, seconds, surprise, seed = controls(bundle.labels)
 # The click is recorded by a callback, which runs before the script: a rerun early in the
@@ -206,7 +210,7 @@ with st.expander("What am I looking at, and why does it sound like that?", expan
         "the texture of a genre (drums, bass, brightness) rather than melodies or songs."
     )
 
-with st.expander("How the shipped generator was trained"):
+with st.expander(f"How the {'chosen' if trained_here else 'shipped'} generator was trained"):
     figure = training_curves(bundle)
     if figure is not None:
         st.plotly_chart(figure, key="gan-curves")

@@ -1,0 +1,185 @@
+"""The Training page's GAN section: train the music generator, watch it, use it on Generate."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import streamlit as st
+
+from gan import jobs as gan_jobs
+from gan.bundle import META_FILE, default_gan_dir, promoted_gan_dir, set_active_gan_dir
+from gan.jobs import GanJob, gan_run_dir, generator_dir, is_gan_run
+from genre.runs import Run, RunRegistry
+from genre.training.compare import progress_text
+from pages.gan_charts import loss_figure
+
+POLL_S = 2.0
+DEFAULT_STEPS = 300
+
+
+def shipped_training_note() -> str:
+    """How long the shipped generator trained, read from its card (not written down here)."""
+    try:
+        meta = json.loads((default_gan_dir() / META_FILE).read_text(encoding="utf-8"))
+        training = meta["training"]
+        steps, minutes = int(training["steps"]), float(training["seconds"]) / 60
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    return (
+        f"The shipped generator trained for {steps} steps (about {minutes:.0f} min on one CPU "
+        f"core). A few hundred steps give a rougher, noisier generator, but show the two "
+        "networks learning against each other in a few minutes."
+    )
+
+
+def launch_form(registry: RunRegistry) -> None:
+    with st.form("gantrain-form"):
+        steps_col, batch_col, seed_col = st.columns(3)
+        steps = steps_col.number_input(
+            "Training steps", 1, 20_000, DEFAULT_STEPS, step=100, key="gantrain-steps"
+        )
+        batch = batch_col.number_input(
+            "Batch size", 2, 64, 16, key="gantrain-batch",
+            help="Patches per step: larger is steadier but slower per step.",
+        )  # fmt: skip
+        seed = seed_col.number_input("Seed", 0, 999_999, 0, key="gantrain-seed")
+        st.caption(shipped_training_note())
+        submitted = st.form_submit_button("Launch GAN training", key="gantrain-launch")
+    if submitted:
+        start_gan_run(registry, GanJob(steps=int(steps), batch_size=int(batch), seed=int(seed)))
+
+
+def start_gan_run(registry: RunRegistry, job: GanJob) -> None:
+    busy = [r for r in registry.list(limit=200) if r.active and is_gan_run(r)]
+    if busy:
+        # two GANs at once would each crawl on a small machine
+        st.warning(f"A GAN is already training (run {busy[0].id}); wait for it or cancel it.")
+        return
+    run = gan_jobs.launch(job, registry)
+    if run.status == "failed":
+        st.error(run.error or "The training process could not start.")
+    else:
+        st.success(
+            f"GAN training started in the background (run {run.id}). It keeps running if you "
+            "leave this page."
+        )
+
+
+def show_live(run: Run, registry: RunRegistry) -> None:
+    with st.container(border=True):
+        head, button = st.columns([5, 1])
+        head.markdown(f"**GAN** · {run_settings(run)} · `{run.id}`")
+        if button.button("Cancel", key=f"gantrain-cancel-{run.id}"):
+            st.toast(gan_jobs.cancel(run.id, registry))
+        st.progress(run.progress, text=progress_text(run))
+        figure = loss_figure(gan_run_dir(run) / "losses.csv", height=260)
+        if figure is not None:
+            st.plotly_chart(figure, key=f"gantrain-live-{run.id}")
+
+
+@st.fragment(run_every=POLL_S)
+def live_gan_runs(registry: RunRegistry) -> None:
+    gan_jobs.refresh(registry)
+    active = [r for r in registry.list(limit=200) if r.active and is_gan_run(r)]
+    before = st.session_state.get("gantrain-active", set())
+    now = {r.id for r in active}
+    st.session_state["gantrain-active"] = now
+    if before - now:
+        st.rerun(scope="app")  # a run ended: show it below, ready to use
+    if not active:
+        st.caption("No GAN is training.")
+    for run in active:
+        show_live(run, registry)
+
+
+def run_settings(run: Run) -> str:
+    steps, batch, seed = (run.config.get(k) for k in ("steps", "batch_size", "seed"))
+    return f"{steps} steps · batch {batch} · seed {seed}"
+
+
+def run_label(run: Run) -> str:
+    when = time.strftime("%m-%d %H:%M", time.localtime(run.ended or run.created))
+    return f"{when} · {run.status} · {run_settings(run)} · {run.id[-6:]}"
+
+
+def promotion_status() -> None:
+    promoted = promoted_gan_dir()
+    if promoted is None:
+        st.caption("The Generate page uses the shipped generator.")
+        return
+    left, right = st.columns([4, 1])
+    left.info(f"The Generate page uses a generator you trained ({promoted.parent.name}).")
+    if right.button("Restore the shipped generator", key="gantrain-restore"):
+        set_active_gan_dir(None)
+        st.rerun()
+
+
+def promote_controls(run: Run) -> None:
+    bundle = generator_dir(run)
+    if bundle is None or not (bundle / META_FILE).is_file():
+        st.caption(
+            "This run has no exported generator. Export its checkpoint with "
+            f"`python -m gan export --run {gan_run_dir(run)} --out FOLDER`."
+        )
+        return
+    promoted = promoted_gan_dir()
+    if promoted is not None and promoted == bundle.resolve():
+        st.success("This generator is in use on the Generate page.")
+    elif st.button("Use this generator on the Generate page", key=f"gantrain-promote-{run.id}"):
+        try:
+            set_active_gan_dir(bundle)
+        except OSError as err:
+            st.error(f"The generator could not be chosen: {err}")
+            return
+        st.toast(f"The Generate page now uses the generator of run {run.id}.")
+        st.rerun()
+
+
+def show_ended(run: Run) -> None:
+    if run.status == "finished":
+        metrics = run.metrics
+        losses = metrics.get("losses", {})
+        cells = st.columns(4)
+        cells[0].metric("Steps", metrics.get("steps"))
+        cells[1].metric("Training time", f"{metrics.get('train_seconds', 0) / 60:.1f} min")
+        for cell, key, name in ((cells[2], "d_loss", "Discriminator loss"),
+                                (cells[3], "g_loss", "Generator loss")):  # fmt: skip
+            value = next((v for k, v in losses.items() if k.startswith(f"{key}_last")), None)
+            shown = "—" if value is None else f"{value:.3f}"
+            cell.metric(name, shown, help="Mean over the last 200 steps (one step is too noisy).")
+    elif run.status == "cancelled":
+        st.warning(run.error or "Cancelled.")
+    else:
+        st.error(run.error or "Failed.")
+    figure = loss_figure(gan_run_dir(run) / "losses.csv")
+    if figure is not None:
+        st.plotly_chart(figure, key=f"gantrain-curves-{run.id}")
+    if run.status == "finished":
+        promote_controls(run)
+
+
+def ended_gan_runs(registry: RunRegistry) -> None:
+    promotion_status()
+    ended = [r for r in registry.list(limit=500) if is_gan_run(r) and not r.active]
+    if not ended:
+        st.caption("Finished GAN runs appear here, ready to use on the Generate page.")
+        return
+    by_id = {r.id: r for r in ended}
+    chosen = st.selectbox(
+        "GAN run", list(by_id), format_func=lambda i: run_label(by_id[i]), key="gantrain-run"
+    )
+    if chosen in by_id:
+        show_ended(by_id[chosen])
+
+
+def gan_section(registry: RunRegistry) -> None:
+    """Launch, watch, inspect and promote GAN runs (all recorded in ``registry``)."""
+    st.markdown(
+        "Train the generator of the **Generate** page yourself: a genre-conditioned GAN on "
+        "log-mel patches of the shared GTZAN clips. Training runs in the background; when it "
+        "finishes you can use it on the Generate page and hear what it learned."
+    )
+    launch_form(registry)
+    live_gan_runs(registry)
+    ended_gan_runs(registry)

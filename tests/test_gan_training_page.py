@@ -1,0 +1,123 @@
+"""AppTest of the Training page's GAN section and the Generate page using what it trained."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from gan.bundle import WEIGHTS_FILE, promoted_gan_dir, set_active_gan_dir
+from gan.jobs import GENERATOR_FOLDER, is_gan_run
+from genre.runs import RunRegistry
+from tests.conftest import REPO_ROOT
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GAN_THREADS", "1")  # the launched trainer's threads
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def training_page() -> AppTest:
+    # the page file itself: AppTest does not deliver form submits after switch_page()
+    at = AppTest.from_file(str(REPO_ROOT / "pages" / "training.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def generate_page() -> AppTest:
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/generate.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def run_until(at: AppTest, done: Callable[[], object], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception
+        if done():
+            return
+        time.sleep(1.0)
+    raise AssertionError("the page never showed the expected state")
+
+
+def keys(at: AppTest, element: str) -> set[str]:
+    return {e.key for e in at.get(element) if getattr(e, "key", None)}
+
+
+def test_launch_watch_promote_then_generate_with_it() -> None:
+    at = training_page()
+    assert "🎹 Train the music generator (GAN)" in [e.label for e in at.expander]
+    note = " ".join(c.value for c in at.caption)
+    assert "The shipped generator trained for 4000 steps" in note
+    at.number_input(key="gantrain-steps").set_value(4)
+    at.number_input(key="gantrain-batch").set_value(4)
+    at.number_input(key="gantrain-seed").set_value(5)
+    at.button(key="gantrain-launch").click()
+    at.run()
+    assert not at.exception
+    assert any("GAN training started" in s.value for s in at.success), [e.value for e in at.error]
+    (run,) = [r for r in RunRegistry().list() if is_gan_run(r)]
+    assert run.config["steps"] == 4 and run.config["seed"] == 5
+    run_until(at, lambda: f"gantrain-promote-{run.id}" in keys(at, "button"))
+    done = RunRegistry().get(run.id)
+    assert done.status == "finished"
+    assert done.metrics["steps"] == 4
+    assert any(m.label == "Generator loss" for m in at.metric)
+    assert "gantrain-curves-" + run.id in keys(at, "plotly_chart")
+    # finished GAN runs are not mixed into the classifiers' accuracy comparison
+    assert any("Finished runs will be compared here." in i.value for i in at.info)
+
+    at.button(key=f"gantrain-promote-{run.id}").click()
+    at.run()
+    assert not at.exception
+    bundle_dir = done.folder / GENERATOR_FOLDER
+    assert promoted_gan_dir() == bundle_dir.resolve()
+    assert any("in use on the Generate page" in s.value for s in at.success)
+
+    page = generate_page()
+    assert not page.warning
+    assert any(f"Using the generator you trained ({run.id}, 4 steps)" in i.value for i in page.info)
+    assert "How the chosen generator was trained" in [e.label for e in page.expander]
+    page.multiselect(key="gan_genres").set_value(["jazz"])
+    page.slider(key="gan_count").set_value(1)
+    page.button(key="gan_go").click()
+    page.run()
+    assert not page.exception and not page.error
+    assert len(page.get("audio")) == 1 and len(page.get("download_button")) == 1
+
+    # restoring the shipped generator from the Training page
+    run_until(at, lambda: "gantrain-restore" in keys(at, "button"), timeout=10)
+    at.button(key="gantrain-restore").click()
+    at.run()
+    assert promoted_gan_dir() is None
+    assert any("uses the shipped generator" in c.value for c in at.caption)
+
+
+def test_a_broken_promoted_generator_falls_back_to_the_shipped_one_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    broken = tmp_path / "damaged-gan"
+    broken.mkdir()
+    (broken / "gan.json").write_text("{not json")
+    (broken / WEIGHTS_FILE).write_bytes(b"")
+    set_active_gan_dir(broken)
+    page = generate_page()
+    assert not page.error
+    (warning,) = [w.value for w in page.warning]
+    assert "cannot be loaded, so the shipped one is used instead" in warning
+    assert "unreadable metadata" in warning
+    assert "How the shipped generator was trained" in [e.label for e in page.expander]
+    assert not page.info  # not claiming the user's generator is in use
