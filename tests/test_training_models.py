@@ -21,7 +21,7 @@ ZOO_TORCH = [
 ]  # fmt: skip
 ZOO_FEATURES = [
     "knn_10", "knn_15", "knn_20", "svm", "svm_tuned", "random_forest", "logreg",
-    "logreg_tuned", "gradient_boosting", "feature_ensemble",
+    "logreg_tuned", "gradient_boosting", "feature_ensemble", "lda",
 ]  # fmt: skip
 
 
@@ -63,6 +63,7 @@ INTENTIONAL_EXTRAS = {
     "logreg_tuned": "the same, for logistic regression",
     "gradient_boosting": "honest means toward 60 %: boosting",
     "feature_ensemble": "honest means toward 60 %: an ensemble of the feature models",
+    "lda": "honest means toward 60 %: the best model on the artist-disjoint valid split",
 }
 
 
