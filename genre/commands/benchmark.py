@@ -52,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
             )
             return 2
         saved = json.loads(args.out.read_text(encoding="utf-8"))
-        print(bench.markdown(saved.get("features", []), saved.get("deep")))
+        print(
+            bench.markdown(saved.get("features", []), saved.get("deep"), saved.get("deep_started"))
+        )
         return 0
     chosen = set(args.models or [])
     features: list[dict] = []
@@ -61,10 +63,13 @@ def run(args: argparse.Namespace) -> int:
         features = bench.feature_benchmark(args.features or bench.FEATURE_TABLE, names, log)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    started = time.strftime("%Y-%m-%dT%H:%M:%S")
     result = {
         "features": features or previous.get("features", []),
         "deep": previous.get("deep"),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "created": started,
+        # without --deep, table (b) is copied from the file: keep when it was measured
+        "deep_started": previous.get("deep_started"),
     }
 
     def save(rows: list[dict] | None) -> None:
@@ -76,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
     if args.deep or args.only_deep:
         names = [m for m in bench.deep_models() if not chosen or m in chosen]
         overrides = {k: v for k, v in (("epochs", args.epochs), ("folds", args.folds)) if v}
+        result["deep_started"] = started
         deep = bench.deep_benchmark(args.audio, names, log, on_result=save, **overrides)
         save(deep)
-    print(bench.markdown(result["features"], result["deep"]))
+    print(bench.markdown(result["features"], result["deep"], result["deep_started"]))
     log(f"results in {args.out}")
     return 0
