@@ -40,7 +40,8 @@ def test_why_line_quotes_the_best_feature_model() -> None:
 def test_deep_table_says_which_run_it_comes_from() -> None:
     features = [feature_row("logreg", 0.5)]
     dated = markdown(features, [deep_row("bigru", 0.7)], "2026-01-02T03:04:05")
-    assert "last `--deep` run (started 2026-01-02 03:04:05)" in dated
+    assert "the last full one started 2026-01-02 03:04:05" in dated
+    assert "| 01-02 03:04 |" in dated  # a row without its own stamp shows the full run's date
     assert "without `--deep` re-runs only table (a) and copies (b)" in dated
     assert "date not recorded" in markdown(features, [deep_row("bigru", 0.7)], None)
     assert "--deep" not in markdown(features, None, None)  # no table (b), nothing to explain
@@ -76,6 +77,36 @@ def test_feature_only_run_keeps_the_saved_deep_table_and_its_date(tmp_path: Path
     assert [r["model"] for r in result["features"]] == ["lda"]
     assert result["features"][0]["n_train"] + result["features"][0]["n_valid"] == 640
     assert result["deep"] == saved_deep and result["deep_started"] == "2026-01-02T03:04:05"
-    assert "(started 2026-01-02 03:04:05)" in done.stdout
+    assert "(the last full one started 2026-01-02 03:04:05)" in done.stdout
     accuracy = result["features"][0]["test_accuracy"]
     assert re.search(rf"reach at best {100 * accuracy:.1f} % \(lda, table a\)", done.stdout)
+
+
+def test_rows_carry_their_own_date_and_load() -> None:
+    row = {**deep_row("crnn", 0.7), "measured_at": "2026-03-04T05:06:07", "load_average": 1.23}
+    text = markdown([feature_row("logreg", 0.5)], [row], "2026-01-02T03:04:05")
+    assert "| 03-04 05:06 (1.2) |" in text
+
+
+def test_a_deep_subset_rerun_replaces_only_its_rows(tmp_path: Path) -> None:
+    """`--deep --models X` re-measures X for real and keeps every other saved row."""
+    out = tmp_path / "benchmark.json"
+    saved = [deep_row("linear_mel", 0.1), deep_row("bigru", 0.7)]
+    started = "2026-01-02T03:04:05"
+    out.write_text(json.dumps({"features": [], "deep": saved, "deep_started": started}))
+    command = [
+        sys.executable, "-m", "genre", "benchmark", "--only-deep", "--models", "linear_mel",
+        "--epochs", "1", "--folds", "2", "--out", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    rows = {r["model"]: r for r in result["deep"]}
+    assert set(rows) == {"linear_mel", "bigru"}
+    assert rows["bigru"] == saved[1]  # untouched
+    fresh = rows["linear_mel"]
+    assert fresh["kfold_mean"] != 0.1 and len(fresh["fold_accuracies"]) == 2
+    assert fresh["measured_at"] and fresh["load_average"] >= 0
+    assert result["deep_started"] == started  # no full run happened

@@ -81,9 +81,18 @@ def run(args: argparse.Namespace) -> int:
     if args.deep or args.only_deep:
         names = [m for m in bench.deep_models() if not chosen or m in chosen]
         overrides = {k: v for k, v in (("epochs", args.epochs), ("folds", args.folds)) if v}
-        result["deep_started"] = started
-        deep = bench.deep_benchmark(args.audio, names, log, on_result=save, **overrides)
-        save(deep)
+        previous_deep = result["deep"]
+        if chosen:  # a subset: its rows replace theirs, the other saved rows stay
+
+            def save_merged(rows: list[dict]) -> None:
+                save(bench.merge_deep(previous_deep, rows))
+
+            deep = bench.deep_benchmark(args.audio, names, log, on_result=save_merged, **overrides)
+            save_merged(deep)
+        else:
+            result["deep_started"] = started
+            deep = bench.deep_benchmark(args.audio, names, log, on_result=save, **overrides)
+            save(deep)
     print(bench.markdown(result["features"], result["deep"], result["deep_started"]))
     log(f"results in {args.out}")
     return 0

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -105,7 +106,11 @@ def deep_benchmark(
     for name in models or deep_models():
         log(f"deep model {name} (grouped {settings['folds']}-fold, {settings['epochs']} epochs)")
         config = RunConfig(model=name, dataset=str(audio), split="kfold", **settings)
-        rows.append({**_one(config, log), "settings": settings})
+        # Each row says when and under what load it was measured: a subset re-run merges
+        # into the saved table, and training times on shared cores move with the load.
+        measured_at, load = time.strftime("%Y-%m-%dT%H:%M:%S"), round(os.getloadavg()[0], 2)
+        row = {**_one(config, log), "settings": settings}
+        rows.append({**row, "measured_at": measured_at, "load_average": load})
         log(f"  {name}: {rows[-1]['kfold_mean']:.1%} ± {rows[-1]['kfold_std']:.1%}")
         if on_result:
             on_result(rows)  # partial results survive an interrupted run
@@ -132,13 +137,30 @@ def why_seeds_differ(features: list[dict[str, Any]]) -> str:
     )
 
 
+def merge_deep(
+    previous: list[dict[str, Any]] | None, fresh: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The saved table (b) with the freshly measured models' rows replaced or added."""
+    replaced = {row["model"] for row in fresh}
+    return [row for row in previous or [] if row["model"] not in replaced] + fresh
+
+
+def _when(row: dict[str, Any], deep_started: str | None) -> str:
+    stamp = row.get("measured_at") or deep_started
+    day_time = stamp.replace("T", " ")[5:16] if stamp else "—"
+    load = row.get("load_average")
+    return f"{day_time} ({load:.1f})" if load is not None else day_time
+
+
 def deep_provenance(deep_started: str | None) -> str:
-    """Says plainly that table (b) is the saved result of a ``--deep`` run, and from when."""
+    """Says plainly that table (b) is saved `--deep` results, and from when."""
     when = f"started {deep_started.replace('T', ' ')}" if deep_started else "date not recorded"
     return (
-        f"Table (b) is from the last `--deep` run ({when}), saved in "
-        "bench/results/benchmark.json; `python -m genre benchmark` without `--deep` re-runs "
-        "only table (a) and copies (b) from that file."
+        f"Table (b) is from `--deep` runs (the last full one {when}), saved in "
+        "bench/results/benchmark.json; each row says when it was measured and the load average "
+        "then (train times grow with it on 2 shared cores). `python -m genre benchmark` without "
+        "`--deep` re-runs only table (a) and copies (b) from that file; `--deep --models …` "
+        "re-measures those rows and keeps the others."
     )
 
 
@@ -177,8 +199,8 @@ def markdown(
             deep_provenance(deep_started),
             "",
             "| model | accuracy (mean ± std over folds) | macro F1 | weights | train time "
-            "(5 folds) | windows/s | ms per track | seed's claim |",
-            "|---|---:|---:|---:|---:|---:|---:|---|",
+            "(5 folds) | windows/s | ms per track | seed's claim | measured (load) |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for row in sorted(deep, key=lambda r: -r["kfold_mean"]):
             seed = SEED_CLAIMS.get(row["model"])
@@ -187,7 +209,8 @@ def markdown(
             lines.append(
                 f"| {row['model']} | {_pct(row['kfold_mean'])} ± {_pct(row['kfold_std'])} | "
                 f"{row['macro_f1']:.3f} | {row['weights']:,} | {minutes:.1f} min | "
-                f"{row['windows_per_second']:.0f} | {row['inference_ms_per_track']:.0f} | {claim} |"
+                f"{row['windows_per_second']:.0f} | {row['inference_ms_per_track']:.0f} | "
+                f"{claim} | {_when(row, deep_started)} |"
             )
         lines += ["", why_seeds_differ(features)]
     return "\n".join(lines)
