@@ -109,6 +109,8 @@ def test_usage_errors_exit_2(tmp_path: Path, private_data_dir: Path) -> None:
         assert done.returncode == 2, minutes
         assert "--max-minutes must be a positive number" in done.stderr
         assert done.stdout == ""
+    done = run_cli("classify", "--workers", "0", str(clip), env_home=private_data_dir)
+    assert done.returncode == 2 and "--workers must be at least 1" in done.stderr
     broken = tmp_path / "bundle"
     broken.mkdir()
     done = run_cli("classify", "--bundle", str(broken), "x.wav", env_home=private_data_dir)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from audio import DEFAULT_MAX_MINUTES, AudioError
+from audio import DEFAULT_MAX_MINUTES
 from audio.decode import sniff_format
+from genre.batch import classify_files
 from genre.classifier import Classifier
 from genre.datasets import AUDIO_EXTENSIONS
-from genre.logs import get_logger
 from genre.paths import active_bundle_dir
 
 NAME = "classify"
@@ -31,6 +31,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-minutes", type=float, default=DEFAULT_MAX_MINUTES,
         help="analyse at most this many minutes of each file (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int,
+        help="files classified at once, one core each (default: one per core, at most 4)",
     )  # fmt: skip
     parser.set_defaults(run=run)
 
@@ -88,23 +92,25 @@ def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.max_minutes) and args.max_minutes > 0):
         print("error: --max-minutes must be a positive number of minutes", file=sys.stderr)
         return 2
+    if args.workers is not None and args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
     classifier = Classifier(args.bundle or active_bundle_dir())
     items, skipped = expand(args.paths)
     report_skipped(skipped)
     failures = 0
-    bar = tqdm(items, desc="classifying", unit="file", file=sys.stderr,
+    bar = tqdm(total=len(items), desc="classifying", unit="file", file=sys.stderr,
                disable=len(items) < PROGRESS_FROM)  # fmt: skip
-    for path, error in bar:
+    readable = [path for path, error in items if error is None]
+    results = classify_files(
+        classifier, readable, max_minutes=args.max_minutes, workers=args.workers
+    )
+    for path, error in items:
+        prediction = None
         if error is None:
-            try:
-                prediction = classifier.predict(path, max_minutes=args.max_minutes)
-            except AudioError as err:
-                error = str(err)
-                if err.detail:  # the technical reason, for whoever reads the log
-                    get_logger("genre.cli").info("%s: %s (%s)", path, error, err.detail)
-            except Exception as err:  # one bad file never stops a batch
-                get_logger("genre.cli").exception("classifying %s failed", path)
-                error = f"Unexpected error ({type(err).__name__}); details in the log."
+            result = next(results)  # in input order
+            prediction, error = result.prediction, result.error
+        bar.update()
         if error is not None:
             failures += 1
             if args.json:
@@ -112,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 bar.write(f"{path}: error: {error}", file=sys.stdout)
             continue
+        assert prediction is not None
         if args.json:
             print(json.dumps(prediction.to_json(str(path))), flush=True)
         else:
@@ -123,4 +130,5 @@ def run(args: argparse.Namespace) -> int:
             )
             for note in prediction.warnings:
                 bar.write(f"  note: {note}", file=sys.stdout)
+    bar.close()
     return 1 if failures else 0
