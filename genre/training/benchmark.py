@@ -212,10 +212,12 @@ def markdown(
             seed = SEED_CLAIMS.get(row["model"])
             claim = f"{seed[0]}: {_pct(seed[1])}" if seed else ROW_NOTES.get(row["model"], "")
             minutes = row["train_seconds"] / 60
+            # A head on cached embeddings trains on vectors, not spectrogram windows.
+            speed = "—" if row["model"] in ROW_NOTES else f"{row['windows_per_second']:.0f}"
             lines.append(
                 f"| {row['model']} | {_pct(row['kfold_mean'])} ± {_pct(row['kfold_std'])} | "
                 f"{row['macro_f1']:.3f} | {row['weights']:,} | {minutes:.1f} min | "
-                f"{row['windows_per_second']:.0f} | {row['inference_ms_per_track']:.0f} | "
+                f"{speed} | {row['inference_ms_per_track']:.0f} | "
                 f"{claim} | {_when(row, deep_started)} |"
             )
         lines += ["", why_seeds_differ(features)]
