@@ -21,7 +21,7 @@ from gan.data import DB_CEIL, DB_FLOOR, PATCH_FRAMES, PATCH_SPEC
 from gan.errors import GanError
 from gan.model import GanConfig, Generator, count_parameters, recalibrate_batch_norm
 from gan.train import load_checkpoint, loss_summary, read_losses
-from genre.paths import ASSETS_DIR, data_dir
+from genre.paths import ASSETS_DIR, data_dir, write_pointer
 
 META_FILE = "gan.json"
 WEIGHTS_FILE = "generator.safetensors"
@@ -52,13 +52,7 @@ def promoted_gan_dir() -> Path | None:
 
 def set_active_gan_dir(bundle_dir: Path | None) -> None:
     """Promote ``bundle_dir`` for the Generate page; ``None`` restores the shipped generator."""
-    pointer = _active_gan_pointer()
-    if bundle_dir is None:
-        pointer.unlink(missing_ok=True)
-        return
-    tmp = pointer.with_suffix(".tmp")
-    tmp.write_text(str(Path(bundle_dir).resolve()), encoding="utf-8")
-    tmp.replace(pointer)  # atomic: a reader never sees half a path
+    write_pointer(_active_gan_pointer(), bundle_dir)
 
 
 @dataclass

@@ -8,14 +8,11 @@ cancel reaches it (and only it) through its process group.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from genre.paths import REPO_ROOT
 from genre.runs import Run, RunRegistry
 from genre.training import jobs as genre_jobs
 
@@ -26,8 +23,6 @@ NO_SPLIT = "—"  # a GAN has no train/test split; the registry wants a value
 # Reused as they are: a GAN run is cancelled and reconciled like any other run.
 cancel = genre_jobs.cancel
 log_path = genre_jobs.log_path
-
-_CHILDREN: dict[str, subprocess.Popen] = {}  # launched here; polled so they never linger as zombies
 
 
 @dataclass(frozen=True)
@@ -86,24 +81,9 @@ def launch(job: GanJob, registry: RunRegistry | None = None) -> Run:
     )
     cmd = [sys.executable, "-m", "gan", "train", *job.to_args(), "--run-id", run.id,
            "--export", str(run.folder / GENERATOR_FOLDER), "--quiet"]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GENRE_STUDIO_HOME": str(registry.root)}
-    try:
-        with open(run.folder / "log.txt", "ab") as log:
-            proc = subprocess.Popen(
-                cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, env=env, start_new_session=True,
-            )  # fmt: skip
-    except OSError as err:
-        registry.fail(run.id, f"The training process could not start: {err}.")
-        return registry.get(run.id)
-    _CHILDREN[run.id] = proc
-    registry.set_pid(run.id, proc.pid)
-    return registry.get(run.id)
+    return genre_jobs.start_process(registry, run, cmd)
 
 
 def refresh(registry: RunRegistry) -> None:
-    """Reap our finished children, then let the registry end runs whose process vanished."""
-    for run_id, proc in list(_CHILDREN.items()):
-        if proc.poll() is not None:
-            del _CHILDREN[run_id]
+    """Reap finished children (GAN and classifier runs alike), end runs whose process vanished."""
     genre_jobs.refresh(registry)

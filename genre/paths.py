@@ -7,6 +7,7 @@ folder outside the checkout, so a ``git clean`` or an update never loses it.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -50,10 +51,19 @@ def active_bundle_dir() -> Path:
 
 def set_active_bundle_dir(bundle_dir: Path | None) -> None:
     """Promote ``bundle_dir``; ``None`` restores the shipped default."""
-    pointer = _active_pointer()
-    if bundle_dir is None:
+    write_pointer(_active_pointer(), bundle_dir)
+
+
+def write_pointer(pointer: Path, target: Path | None) -> None:
+    """Make ``pointer`` (a one-line file) name ``target``; ``None`` removes it.
+
+    Atomic, and safe when two sessions promote at once: each writes its own temporary file.
+    """
+    if target is None:
         pointer.unlink(missing_ok=True)
         return
-    tmp = pointer.with_suffix(".tmp")
-    tmp.write_text(str(Path(bundle_dir).resolve()), encoding="utf-8")
-    tmp.replace(pointer)  # atomic: a reader never sees half a path
+    pointer.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=pointer.parent, prefix=pointer.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(str(Path(target).resolve()))
+    Path(tmp).replace(pointer)  # a reader never sees half a path

@@ -346,3 +346,19 @@ def test_the_musicnn_head_trains_as_a_run_and_serves_with_tags(
     set_active_bundle_dir(None)
     assert main(["train", "--model", "musicnn_genre", "--features", str(data / "x.csv")]) == 2
     assert "give --dataset FOLDER" in capsys.readouterr().err
+
+
+def test_promotion_pointer_is_atomic_under_concurrent_writers(tmp_path: Path) -> None:
+    """Two sessions promoting at once each write their own temporary file: one wins whole."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from genre.paths import write_pointer
+
+    pointer = tmp_path / "active_bundle.txt"
+    targets = [tmp_path / f"bundle-{i}" for i in range(16)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda target: write_pointer(pointer, target), targets))
+    assert pointer.read_text(encoding="utf-8") in {str(t.resolve()) for t in targets}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["active_bundle.txt"]  # no leftovers
+    write_pointer(pointer, None)
+    assert not pointer.exists()

@@ -43,6 +43,11 @@ def launch(config: RunConfig, registry: RunRegistry | None = None) -> Run:
         model=config.model, split=config.split, dataset=config.data_source, config=config.to_dict()
     )
     cmd = [sys.executable, "-m", "genre", "train", *config_to_args(config), "--run-id", run.id]
+    return start_process(registry, run, cmd)
+
+
+def start_process(registry: RunRegistry, run: Run, cmd: list[str]) -> Run:
+    """Start ``cmd`` as ``run``'s training process, in its own session, logging to its folder."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "GENRE_STUDIO_HOME": str(registry.root)}
     try:
         with open(run.folder / "log.txt", "ab") as log:
