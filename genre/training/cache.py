@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from audio import AudioError, load_audio
 from genre.datasets import Track
 from genre.paths import data_dir
 from genre.training.frontend import Frontend
+
+T = TypeVar("T")  # what one track's cache entry holds
 
 Progress = Callable[[int, int], None]  # (done, total)
 MAX_MINUTES = 10.0  # longer files are cut, as on the Classify page
@@ -68,14 +71,23 @@ def load_spectrograms(
 ) -> tuple[list[np.ndarray | None], list[tuple[Path, str]], int]:
     """Spectrograms of ``tracks`` (None where unreadable), the skipped files, cache hits."""
     folder = cache_dir(frontend, root)
-    out: list[np.ndarray | None] = []
+    return _load_each(tracks, lambda track: spectrogram(track, frontend, folder), progress)
+
+
+def _load_each(
+    tracks: Sequence[Track],
+    load: Callable[[Track], tuple[T, bool]],
+    progress: Progress | None,
+) -> tuple[list[T | None], list[tuple[Path, str]], int]:
+    """``load`` every track (value, cache hit); an unreadable one is skipped with its reason."""
+    out: list[T | None] = []
     skipped: list[tuple[Path, str]] = []
     hits = 0
     for i, track in enumerate(tracks, 1):
         try:
-            spec, hit = spectrogram(track, frontend, folder)
+            value, hit = load(track)
             hits += hit
-            out.append(spec)
+            out.append(value)
         except AudioError as err:
             skipped.append((track.path, str(err)))
             out.append(None)
@@ -152,17 +164,4 @@ def load_embeddings(
 ) -> tuple[list[TrackEmbedding | None], list[tuple[Path, str]], int]:
     """Embeddings of ``tracks`` (None where unreadable), the skipped files, cache hits."""
     folder = embedding_cache_dir(features, root)
-    out: list[TrackEmbedding | None] = []
-    skipped: list[tuple[Path, str]] = []
-    hits = 0
-    for i, track in enumerate(tracks, 1):
-        try:
-            found, hit = embedding(track, features, folder)
-            hits += hit
-            out.append(found)
-        except AudioError as err:
-            skipped.append((track.path, str(err)))
-            out.append(None)
-        if progress:
-            progress(i, len(tracks))
-    return out, skipped, hits
+    return _load_each(tracks, lambda track: embedding(track, features, folder), progress)
