@@ -342,9 +342,15 @@ def build_model(
     x = feats.select(config.features)
     mask = np.ones(len(x), dtype=bool) if config.shifted_windows else feats.serving
     head = fit_head(x[mask], labels[feats.track[mask]], config, len(GTZAN_GENRES), config.seed)
-    head.temperature.fill_(temperature)
+    return served_model(head, config, len(GTZAN_GENRES), temperature)
+
+
+def served_model(
+    head: nn.Module, config: HeadConfig, n_classes: int, temperature: float
+) -> MusicnnGenre:
+    """The pretrained backbone with a trained ``head`` and its temperature, as served."""
     model = MusicnnGenre(
-        n_classes=len(GTZAN_GENRES),
+        n_classes=n_classes,
         features=config.features,
         hidden=config.hidden,
         dropout=config.dropout,
@@ -352,6 +358,7 @@ def build_model(
     )
     model.backbone.load_state_dict(load_musicnn(BACKBONE_WEIGHTS).state_dict())
     model.head.load_state_dict(head.state_dict())
+    model.head.temperature.fill_(temperature)
     return model.eval()
 
 

@@ -7,21 +7,23 @@ splits are made over tracks and all windows (or table rows) of a track stay on o
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from genre.datasets import discover
+from genre.datasets import Dataset, Track, discover
 from genre.errors import DatasetError
 from genre.training.cache import load_embeddings, load_spectrograms
 from genre.training.frontend import Frontend
 
 if TYPE_CHECKING:
     from genre.train_musicnn import WindowFeatures
+
+T = TypeVar("T")  # what was loaded per track: a spectrogram or window embeddings
 
 _GTZAN_STEM = re.compile(r"^([a-z]+)\.(\d{5})")
 _TRAILING_NUMBER = re.compile(r"(\d+)(?!.*\d)")
@@ -67,23 +69,32 @@ def load_audio_dataset(
     """Discover labelled tracks, compute (or read cached) spectrograms, drop unreadable ones."""
     dataset = discover(folder)
     specs, unreadable, hits = load_spectrograms(dataset.tracks, frontend, progress=progress)
-    kept = [(t, s) for t, s in zip(dataset.tracks, specs, strict=True) if s is not None]
-    skipped = [(str(p), reason) for p, reason in [*dataset.skipped, *unreadable]]
+    kept, common = _decoded_tracks(folder, dataset, specs, unreadable)
+    return TrackData(**common, spectrograms=[s for _, s in kept], cache_hits=hits)
+
+
+def _decoded_tracks(
+    folder: str | Path,
+    dataset: Dataset,
+    values: Sequence[T | None],
+    unreadable: list[tuple[Path, str]],
+) -> tuple[list[tuple[Track, T]], dict[str, Any]]:
+    """The tracks that decoded, with their values, and the TrackData fields they determine."""
+    kept = [(t, v) for t, v in zip(dataset.tracks, values, strict=True) if v is not None]
     if not kept:
         raise DatasetError(f"None of the audio files in {folder} could be decoded.")
     labels = sorted({t.genre for t, _ in kept})
     _check_classes(labels, str(folder))
-    return TrackData(
-        source=str(dataset.root),
-        labels=labels,
-        y=np.asarray([labels.index(t.genre) for t, _ in kept], dtype=np.int64),
-        keys=[t.gtzan_key for t, _ in kept],
-        numbers=np.asarray([t.number for t, _ in kept], dtype=np.int64),
-        names=[t.track_id for t, _ in kept],
-        spectrograms=[s for _, s in kept],
-        skipped=skipped,
-        cache_hits=hits,
-    )
+    common = {
+        "source": str(dataset.root),
+        "labels": labels,
+        "y": np.asarray([labels.index(t.genre) for t, _ in kept], dtype=np.int64),
+        "keys": [t.gtzan_key for t, _ in kept],
+        "numbers": np.asarray([t.number for t, _ in kept], dtype=np.int64),
+        "names": [t.track_id for t, _ in kept],
+        "skipped": [(str(p), reason) for p, reason in [*dataset.skipped, *unreadable]],
+    }
+    return kept, common
 
 
 def load_embedding_dataset(
@@ -94,27 +105,16 @@ def load_embedding_dataset(
 
     dataset = discover(folder)
     found, unreadable, hits = load_embeddings(dataset.tracks, features, progress=progress)
-    kept = [(t, e) for t, e in zip(dataset.tracks, found, strict=True) if e is not None]
-    skipped = [(str(p), reason) for p, reason in [*dataset.skipped, *unreadable]]
-    if not kept:
-        raise DatasetError(f"None of the audio files in {folder} could be decoded.")
-    labels = sorted({t.genre for t, _ in kept})
-    _check_classes(labels, str(folder))
+    kept, common = _decoded_tracks(folder, dataset, found, unreadable)
     windows = WindowFeatures(
         track=np.concatenate([np.full(len(e.serving), i) for i, (_, e) in enumerate(kept)]),
         serving=np.concatenate([e.serving for _, e in kept]),
         features={n: np.concatenate([e.features[n] for _, e in kept]) for n in features},
     )
     return TrackData(
-        source=str(dataset.root),
-        labels=labels,
-        y=np.asarray([labels.index(t.genre) for t, _ in kept], dtype=np.int64),
-        keys=[t.gtzan_key for t, _ in kept],
-        numbers=np.asarray([t.number for t, _ in kept], dtype=np.int64),
-        names=[t.track_id for t, _ in kept],
+        **common,
         embeddings=windows,
         backbone_seconds=np.asarray([e.seconds for _, e in kept]),
-        skipped=skipped,
         cache_hits=hits,
     )
 

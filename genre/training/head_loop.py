@@ -21,8 +21,7 @@ from torch import nn
 
 from genre.bundle import save_bundle
 from genre.models import ModelSpec
-from genre.models.musicnn_genre import MusicnnGenre
-from genre.musicnn import MSD_TAGS, MUSICNN_FRONTEND, PATCH_FRAMES, load_musicnn
+from genre.musicnn import MSD_TAGS, MUSICNN_FRONTEND, PATCH_FRAMES
 from genre.paths import ASSETS_DIR
 from genre.runs import write_json
 from genre.splits import Split
@@ -33,6 +32,7 @@ from genre.train_musicnn import (
     fit_head,
     fit_temperature,
     head_track_probs,
+    served_model,
 )
 from genre.training.config import RunConfig
 from genre.training.data import TrackData
@@ -152,7 +152,7 @@ def run_head(
         if temperature != 1.0
         else f"not calibrated: fewer than {MIN_CALIBRATION_TRACKS} held-out tracks"
     )
-    model = _served_model(head, head_config, n_classes, temperature)
+    model = served_model(head, head_config, n_classes, temperature)
     _save_head(folder, head, head_config, n_classes)
     bundle_dir = folder / "bundle"
     accuracy = float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
@@ -209,22 +209,6 @@ def _temperature(logits: list[torch.Tensor], tracks: list[np.ndarray], y: np.nda
         return 1.0
     value, _, _ = fit_temperature(torch.cat(logits), local, y[present], len(present))
     return value
-
-
-def _served_model(
-    head: nn.Module, head_config: HeadConfig, n_classes: int, temperature: float
-) -> MusicnnGenre:
-    model = MusicnnGenre(
-        n_classes=n_classes,
-        features=head_config.features,
-        hidden=head_config.hidden,
-        dropout=head_config.dropout,
-        low_precision=head_config.low_precision,
-    )
-    model.backbone.load_state_dict(load_musicnn(BACKBONE_WEIGHTS).state_dict())
-    model.head.load_state_dict(head.state_dict())
-    model.head.temperature.fill_(temperature)
-    return model.eval()
 
 
 def _save_head(folder: Path, head: nn.Module, head_config: HeadConfig, n_classes: int) -> None:
