@@ -401,6 +401,25 @@ def train_musicnn(
     return bundle, cv
 
 
+def serving_meta(config: HeadConfig, labels: list[str]) -> dict:
+    """The bundle fields that say how a musicnn head is served: model, labels, tags, front-end."""
+    return {
+        "params": {
+            "n_classes": len(labels),
+            "features": list(config.features),
+            "hidden": config.hidden,
+            "dropout": config.dropout,
+            "low_precision": config.low_precision,
+        },
+        "labels": labels,
+        "tags": list(MSD_TAGS),
+        "sample_rate": MUSICNN_FRONTEND.sample_rate,
+        "frontend": MUSICNN_FRONTEND.to_dict(),
+        "window_s": WINDOW_S,
+        "hop_s": WINDOW_S,  # non-overlapping patches, as musicnn itself tags
+    }
+
+
 def bundle_meta(
     out_dir: Path, tracks: list[Track], config: HeadConfig, cv: CrossValidation, minutes: float
 ) -> dict:
@@ -412,19 +431,7 @@ def bundle_meta(
             "on 100 GTZAN clips; also gives the 50 MSD tags ('sounds like')."
         ),
         "kind": "musicnn_genre",
-        "params": {
-            "n_classes": len(GTZAN_GENRES),
-            "features": list(config.features),
-            "hidden": config.hidden,
-            "dropout": config.dropout,
-            "low_precision": config.low_precision,
-        },
-        "labels": list(GTZAN_GENRES),
-        "tags": list(MSD_TAGS),
-        "sample_rate": MUSICNN_FRONTEND.sample_rate,
-        "frontend": MUSICNN_FRONTEND.to_dict(),
-        "window_s": WINDOW_S,
-        "hop_s": WINDOW_S,  # non-overlapping patches, as musicnn itself tags
+        **serving_meta(config, list(GTZAN_GENRES)),
         "trained_on": {
             "dataset": "GTZAN, the 100 shared clips (ten per genre); backbone: MSD (musicnn)",
             "files": [t.gtzan_key for t in tracks],

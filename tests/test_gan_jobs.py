@@ -6,8 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from gan import jobs as gan_jobs
@@ -15,27 +13,12 @@ from gan.bundle import META_FILE, WEIGHTS_FILE, load_gan_bundle
 from gan.jobs import GENERATOR_FOLDER, GanJob
 from gan.train import load_checkpoint, read_losses
 from genre.labels import GTZAN_GENRES
-from genre.runs import CANCEL_MARKER, Run, RunRegistry
+from genre.runs import CANCEL_MARKER, RunRegistry
 from tests.conftest import REPO_ROOT
+from tests.test_training_jobs import finished, wait_for
 
 # one clip per genre of the shared GTZAN clips, a small batch, one thread: seconds, not minutes
 TINY = {"batch_size": 4, "clips_per_genre": 1, "threads": 1}
-
-
-def wait_for(check: Callable[[], object], timeout: float = 120.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def ended(registry: RunRegistry, run_id: str) -> Run | None:
-    gan_jobs.refresh(registry)
-    run = registry.get(run_id)
-    return None if run.active else run
 
 
 def gan_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -52,7 +35,7 @@ def test_a_launched_run_finishes_with_losses_metrics_and_an_exported_generator(
     registry = RunRegistry()
     run = gan_jobs.launch(GanJob(steps=6, checkpoint_every=3, seed=3, **TINY), registry)
     assert run.status == "queued" and run.pid and run.model == gan_jobs.GAN_MODEL
-    done = wait_for(lambda: ended(registry, run.id), what="the GAN run to end")
+    done = wait_for(lambda: finished(registry, run.id), what="the GAN run to end")
     log = (done.folder / "log.txt").read_text()
     assert done.status == "finished", f"{done.error}\n{log}"
     assert (done.step, done.steps) == (6, 6) and done.started and done.ended
@@ -84,7 +67,7 @@ def test_cancel_keeps_the_checkpoint_and_a_terminal_run_resumes_from_it(gtzan_di
     assert training.status == "running" and training.phase == "training"
     assert training.steps == 5000 and 0 < training.progress < 0.01
     assert gan_jobs.cancel(run.id, registry).startswith("Stopping run")
-    done = wait_for(lambda: ended(registry, run.id), what="the cancel to land")
+    done = wait_for(lambda: finished(registry, run.id), what="the cancel to land")
     assert done.status == "cancelled"
     assert (done.folder / CANCEL_MARKER).exists()
     # the process stopped after a step and saved it: checkpoint and loss log agree

@@ -21,18 +21,18 @@ from torch import nn
 
 from genre.bundle import save_bundle
 from genre.models import ModelSpec
-from genre.musicnn import MSD_TAGS, MUSICNN_FRONTEND, PATCH_FRAMES
+from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES
 from genre.paths import ASSETS_DIR
 from genre.runs import write_json
 from genre.splits import Split
 from genre.train_musicnn import (
     BACKBONE_WEIGHTS,
-    WINDOW_S,
     HeadConfig,
     fit_head,
     fit_temperature,
     head_track_probs,
     served_model,
+    serving_meta,
 )
 from genre.training.config import RunConfig
 from genre.training.data import TrackData
@@ -239,19 +239,7 @@ def _bundle_meta(
         "title": f"musicnn (MSD) + genre head (training run {run_id})",
         "description": spec.description,
         "kind": spec.name,
-        "params": {
-            "n_classes": len(data.labels),
-            "features": list(head_config.features),
-            "hidden": head_config.hidden,
-            "dropout": head_config.dropout,
-            "low_precision": head_config.low_precision,
-        },
-        "labels": data.labels,
-        "tags": list(MSD_TAGS),
-        "sample_rate": MUSICNN_FRONTEND.sample_rate,
-        "frontend": MUSICNN_FRONTEND.to_dict(),
-        "window_s": WINDOW_S,
-        "hop_s": WINDOW_S,  # non-overlapping patches, as musicnn itself tags
+        **serving_meta(head_config, list(data.labels)),
         "trained_on": {
             "dataset": data.source,
             "files": [data.keys[i] for i in splits[-1].train],
