@@ -2,6 +2,9 @@
 
 A command module defines ``NAME``, ``HELP`` and ``configure(parser)``; the parser's ``run``
 default returns the exit code (0 ok, 1 some input failed, 2 usage or configuration error).
+Errors of the genre and audio families print one line (exit 2); anything unexpected prints
+"unexpected error …; details in LOG" (exit 1) with the traceback only in the log file; a closed
+stdout (``… | head -1``) exits quietly with 141; Ctrl-C exits with 130.
 """
 
 from __future__ import annotations
@@ -9,10 +12,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
-import sys
 
+from audio import AudioError
+from cliguard import guard_main
 from genre import commands
 from genre.errors import GenreError
+from genre.logs import log_file
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,13 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@guard_main(prog="genre", errors=(GenreError, AudioError), log_file=log_file, error_exit=2)
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.run(args))
-    except GenreError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return int(args.run(args))
