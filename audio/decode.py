@@ -1,26 +1,25 @@
 """Decode audio bytes or files into mono float32, with specific, user-facing errors.
 
 soundfile (libsndfile) reads WAV (8/16/24/32-bit int, float), FLAC, OGG, MP3 and AU directly.
-Anything else goes through ffmpeg when it is installed.
+Anything else goes through ffmpeg when it is installed. Only regular files within the size cap
+are read (:mod:`audio.source`), and only the analysed part of them: blocks are read from disk
+and mixed to mono as they come, so memory depends on ``max_minutes``, not on the file.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import re
 import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
 
 from audio.errors import AudioError
+from audio.ffmpeg import run_ffmpeg
 from audio.resample import resample
+from audio.source import AudioSource, Input, open_input
 
 MIN_SECONDS = 1.0
 DEFAULT_MAX_MINUTES = 10.0
@@ -28,13 +27,14 @@ DEFAULT_MAX_MINUTES = 10.0
 SILENCE_PEAK = 1e-4
 # Frames per read when salvaging a damaged file: small, so little before the damage is lost.
 SALVAGE_BLOCK = 1 << 12
-# ffmpeg decodes this much past the cap, so a longer file is noticed even when its container
-# does not state a duration.
-FFMPEG_OVERRUN_S = 2.0
-FFMPEG_TIMEOUT_S = 120
+# Samples (frames x channels) per read: a few MB whatever the channel count.
+READ_BLOCK_SAMPLES = 1 << 20
+# Above this rate soundfile's mono buffer for a 10-minute analysis would pass ~0.5 GB, so such
+# files (DXD, 352.8 kHz and up) are decoded by ffmpeg, which resamples as it goes.
+MAX_SOUNDFILE_RATE = 192_000
 SUPPORTED = "WAV, FLAC, OGG, MP3, AU"
-
-AudioSource = str | Path | bytes | bytearray | BinaryIO
+# The tail of an Ogg stream that holds its last page (pages are at most 65,307 bytes).
+OGG_TAIL = 70_000
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,6 @@ _SOUNDFILE_MAGIC: tuple[tuple[int, bytes, str], ...] = (
     (0, b"\xff\xf3", "MP3"),
     (0, b"\xff\xf2", "MP3"),
 )
-# ffmpeg's names for channel layouts, for the channel count it reports on its input stream.
-_LAYOUT_CHANNELS = {
-    "mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "4.1": 5,
-    "5.0": 5, "5.1": 6, "6.0": 6, "6.1": 7, "7.0": 7, "7.1": 8,
-}  # fmt: skip
 
 
 @dataclass
@@ -104,23 +99,6 @@ class _Decoded:
     duration_known: bool = True
 
 
-def _read_bytes(source: AudioSource) -> bytes:
-    if isinstance(source, (bytes, bytearray)):
-        return bytes(source)
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.exists():
-            raise AudioError(f"File not found: {path}")
-        if path.is_dir():
-            raise AudioError(f"{path} is a folder, not an audio file.")
-        try:
-            return path.read_bytes()
-        except OSError as err:
-            raise AudioError(f"Cannot read {path}: {err.strerror or err}") from err
-    data = source.read()
-    return bytes(data)
-
-
 def _sniff(data: bytes, table: tuple[tuple[int, bytes, str], ...]) -> str | None:
     for offset, magic, name in table:
         if data[offset : offset + len(magic)] == magic:
@@ -138,23 +116,25 @@ def _a(name: str) -> str:
     return ("an " if name.startswith(("A", "E", "I", "O", "U", "MP")) else "a ") + name
 
 
-def _wav_shortfall(data: bytes) -> tuple[float, float] | None:
+def _wav_shortfall(inp: Input) -> tuple[float, float] | None:
     """(declared s, present s) when a RIFF/WAVE file holds less data than its header claims.
 
     libsndfile silently shrinks its frame count to what is present, so check the header here.
     """
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    if inp.pread(0, 4) != b"RIFF" or inp.pread(8, 4) != b"WAVE":
         return None
     pos, rate, block_align = 12, 0, 0
-    while pos + 8 <= len(data):
-        chunk, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
-        if chunk == b"fmt " and pos + 20 <= len(data):
-            rate = int.from_bytes(data[pos + 12 : pos + 16], "little")
-            block_align = int.from_bytes(data[pos + 20 : pos + 22], "little")
+    while pos + 8 <= inp.size:
+        header = inp.pread(pos, 8)
+        chunk, size = header[:4], int.from_bytes(header[4:8], "little")
+        if chunk == b"fmt " and pos + 22 <= inp.size:
+            fmt = inp.pread(pos + 8, 14)
+            rate = int.from_bytes(fmt[4:8], "little")
+            block_align = int.from_bytes(fmt[12:14], "little")
         elif chunk == b"data":
             if not (rate and block_align) or size in (0, 0xFFFFFFFF):
                 return None
-            present = len(data) - (pos + 8)
+            present = inp.size - (pos + 8)
             if present < size - block_align:
                 return size / block_align / rate, present / block_align / rate
             return None
@@ -162,15 +142,19 @@ def _wav_shortfall(data: bytes) -> tuple[float, float] | None:
     return None
 
 
-def _ogg_cut_short(data: bytes) -> bool:
+def _ogg_cut_short(inp: Input) -> bool:
     """True when an Ogg stream stops before its end: the last page is partial or not marked last.
 
     libsndfile takes an Ogg file's length from its last complete page, so a file cut in the
     middle looks whole to it; the end-of-stream flag on the final page says otherwise.
     """
-    if data[:4] != b"OggS":
+    if inp.pread(0, 4) != b"OggS":
         return False
+    start = max(0, inp.size - OGG_TAIL)
+    data = inp.pread(start, inp.size - start)
     last = data.rfind(b"OggS")
+    if last < 0:
+        return True
     header_end = last + 27
     if header_end > len(data):
         return True
@@ -181,50 +165,52 @@ def _ogg_cut_short(data: bytes) -> bool:
     return not (complete and end_of_stream)
 
 
-def _salvage(data: bytes, wanted: int) -> tuple[list[np.ndarray], Exception | None]:
-    """Read a damaged file in small blocks, keeping every block before the damage."""
-    parts: list[np.ndarray] = []
+def _read_mono(f: sf.SoundFile, wanted: int, block: int) -> tuple[np.ndarray, Exception | None]:
+    """Up to ``wanted`` frames mixed to mono block by block, and the error that stopped it."""
+    out = np.empty(wanted, dtype=np.float32)  # pages are only used as they are written
     got = 0
-    with sf.SoundFile(io.BytesIO(data)) as f:
-        while got < wanted:
-            try:
-                part = f.read(frames=min(SALVAGE_BLOCK, wanted - got), dtype="float32",
-                              always_2d=True)  # fmt: skip
-            except (sf.LibsndfileError, RuntimeError) as err:
-                return parts, err
-            if len(part) == 0:
-                break
-            parts.append(part)
-            got += len(part)
-    return parts, None
+    while got < wanted:
+        try:
+            part = f.read(frames=min(block, wanted - got), dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as err:
+            return out[:got], err
+        if len(part) == 0:
+            break
+        out[got : got + len(part)] = part[:, 0] if part.shape[1] == 1 else part.mean(axis=1)
+        got += len(part)
+    return out[:got], None
 
 
-def _decode_with_soundfile(data: bytes, max_seconds: float) -> _Decoded:
-    with sf.SoundFile(io.BytesIO(data)) as f:
+class _TooFastForSoundfile(Exception):
+    """The file's rate is above :data:`MAX_SOUNDFILE_RATE`: ffmpeg decodes it instead."""
+
+
+def _decode_with_soundfile(inp: Input, max_seconds: float) -> _Decoded:
+    with inp.soundfile() as f:
         rate = int(f.samplerate)
         channels = int(f.channels)
+        if rate > MAX_SOUNDFILE_RATE:
+            raise _TooFastForSoundfile(f"{rate} Hz")
         declared = int(f.frames) if f.frames and f.frames > 0 else 0
         limit = int(max_seconds * rate)
         # With no declared length, read a second past the cap to learn the file is longer.
         wanted = min(declared, limit) if declared else limit + rate
         fmt = f"{f.format}/{f.subtype}"
-        damage: Exception | None = None
-        try:
-            parts = [f.read(frames=wanted, dtype="float32", always_2d=True)]  # one read: fast
-        except (sf.LibsndfileError, RuntimeError) as err:
-            parts, damage = _salvage(data, wanted)
-            if not parts:
-                raise err from None
-    got = sum(len(p) for p in parts)
-    block = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        mono, damage = _read_mono(f, wanted, max(1, READ_BLOCK_SAMPLES // max(1, channels)))
+    if damage is not None:  # re-read in small blocks, keeping everything before the damage
+        with inp.soundfile() as f:
+            mono, _ = _read_mono(f, wanted, SALVAGE_BLOCK)
+        if len(mono) == 0:
+            raise damage
+    got = len(mono)
     cut_short = damage is not None or bool(declared and got < wanted)
     # A stream that stops early is only as long as what could be read.
     source_seconds = (got if cut_short else max(declared, got)) / rate
-    block = block[:limit]
-    read_s = len(block) / rate
+    mono = mono[:limit]
+    read_s = len(mono) / rate
     notes: list[str] = []
-    shortfall = _wav_shortfall(data)
-    truncated = cut_short or shortfall is not None or _ogg_cut_short(data)
+    shortfall = _wav_shortfall(inp)
+    truncated = cut_short or shortfall is not None or _ogg_cut_short(inp)
     if damage is not None:
         log.info("soundfile stopped after %.1f s: %s", read_s, damage)
     if shortfall or (declared and got < wanted):
@@ -238,53 +224,17 @@ def _decode_with_soundfile(data: bytes, max_seconds: float) -> _Decoded:
             f"The file seems truncated or damaged: it stops early, so only the {read_s:.1f} s "
             "that could be read were analysed."
         )
-    return _Decoded(block, rate, channels, source_seconds, fmt, notes, truncated, bool(declared))
-
-
-def _ffmpeg_channels(report: str) -> int:
-    match = re.search(r"Stream #0:\d+.*?: Audio: [^,]+, \d+ Hz, ([^,]+)", report)
-    if not match:
-        return 1
-    layout = match.group(1).strip()
-    counted = re.match(r"(\d+) channels", layout)
-    if counted:
-        return int(counted.group(1))
-    return _LAYOUT_CHANNELS.get(layout.split("(")[0], 1)
-
-
-def _ffmpeg_duration(report: str) -> float | None:
-    match = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", report)
-    if not match:
-        return None
-    hours, minutes, seconds = match.groups()
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return _Decoded(
+        mono[:, None], rate, channels, source_seconds, fmt, notes, truncated, bool(declared)
+    )
 
 
 def _decode_with_ffmpeg(
-    data: bytes, max_seconds: float, rate: int, ffmpeg: str, label: str, kind: str | None
+    inp: Input, max_seconds: float, rate: int, ffmpeg: str, label: str, kind: str | None
 ) -> _Decoded:
-    """Decode through ffmpeg from a per-call temporary file (MP4 needs to seek, a pipe cannot)."""
-    with tempfile.NamedTemporaryFile(prefix="genre-studio-", suffix=".audio") as tmp:
-        tmp.write(data)
-        tmp.flush()
-        cmd = [
-            ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-v", "info", "-i", tmp.name,
-            "-t", f"{max_seconds + FFMPEG_OVERRUN_S:.3f}", "-vn",
-            "-f", "f32le", "-ac", "1", "-ar", str(rate), "pipe:1",
-        ]  # fmt: skip
-        try:
-            done = subprocess.run(cmd, capture_output=True, timeout=FFMPEG_TIMEOUT_S, check=False)
-        except subprocess.TimeoutExpired as err:
-            raise AudioError(
-                f"{label} took longer than {FFMPEG_TIMEOUT_S} s to decode with ffmpeg; "
-                "convert it to WAV or FLAC and try again.",
-                detail="ffmpeg timed out",
-            ) from err
-    report = done.stderr.decode(errors="replace")
-    mono = np.frombuffer(done.stdout, dtype="<f4").copy()
-    if done.returncode != 0 or mono.size == 0:
-        reason = next((line for line in reversed(report.splitlines()) if line.strip()), "")
-        detail = f"ffmpeg exit {done.returncode}: {reason.strip() or 'no audio stream'}"
+    done = run_ffmpeg(inp, ffmpeg, max_seconds, rate, label)
+    if done.returncode != 0 or done.mono.size == 0:
+        detail = f"ffmpeg exit {done.returncode}: {done.reason.strip() or 'no audio stream'}"
         if kind:
             raise AudioError(
                 f"{label} looks like {_a(kind)} file but is damaged or truncated, "
@@ -293,16 +243,14 @@ def _decode_with_ffmpeg(
             )
         raise _not_audio(label, detail, ffmpeg_installed=True)
     limit = int(max_seconds * rate)
-    declared = _ffmpeg_duration(report)
-    duration_known = declared is not None
-    source_seconds = max(declared or 0.0, len(mono) / rate)
+    declared = done.duration_s
     return _Decoded(
-        block=mono[:limit, None],
+        block=done.mono[:limit, None],
         rate=rate,
-        channels=_ffmpeg_channels(report),
-        source_seconds=source_seconds,
+        channels=done.channels,
+        source_seconds=max(declared or 0.0, len(done.mono) / rate),
         format=kind or "ffmpeg",
-        duration_known=duration_known,
+        duration_known=declared is not None,
     )
 
 
@@ -315,13 +263,17 @@ def _not_audio(label: str, detail: str, *, ffmpeg_installed: bool) -> AudioError
     )
 
 
-def _decode(data: bytes, label: str, max_seconds: float, sample_rate: int | None) -> _Decoded:
+def _decode(inp: Input, label: str, max_seconds: float, sample_rate: int | None) -> _Decoded:
+    head = inp.pread(0, 64)
     try:
-        return _decode_with_soundfile(data, max_seconds)
+        return _decode_with_soundfile(inp, max_seconds)
+    except _TooFastForSoundfile as err:
+        soundfile_reason = f"sample rate {err} is decoded by ffmpeg"
+        other = known = None
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as err:
         soundfile_reason = f"soundfile: {err}"
-        other = _sniff(data, _FFMPEG_ONLY_MAGIC)
-        known = _sniff(data, _SOUNDFILE_MAGIC)
+        other = _sniff(head, _FFMPEG_ONLY_MAGIC)
+        known = _sniff(head, _SOUNDFILE_MAGIC)
     if known and not other:
         raise AudioError(
             f"{label} looks like {_a(known)} file but is damaged or truncated, "
@@ -337,7 +289,7 @@ def _decode(data: bytes, label: str, max_seconds: float, sample_rate: int | None
                 detail=soundfile_reason,
             )
         raise _not_audio(label, soundfile_reason, ffmpeg_installed=False)
-    return _decode_with_ffmpeg(data, max_seconds, sample_rate or 44100, ffmpeg, label, other)
+    return _decode_with_ffmpeg(inp, max_seconds, sample_rate or 44100, ffmpeg, label, other)
 
 
 def load_audio(
@@ -350,16 +302,20 @@ def load_audio(
 ) -> Audio:
     """Decode ``source`` to mono float32 at ``sample_rate`` (the file's own rate when None).
 
-    Raises :class:`AudioError` with a specific message for empty, non-audio, damaged,
-    unsupported, too short, silent or non-finite input. At most ``max_minutes`` are decoded;
-    a longer file is cut and a warning says so.
+    Raises :class:`AudioError` with a specific message for missing, non-regular (FIFO, device,
+    folder), oversized (:func:`audio.source.max_file_mb`), empty, non-audio, damaged,
+    unsupported, too short, silent or non-finite input. At most ``max_minutes`` are read and
+    decoded; a longer file is cut and a warning says so.
     """
     label = name or (Path(source).name if isinstance(source, (str, Path)) else "the file")
-    data = _read_bytes(source)
-    if not data:
-        raise AudioError(f"{label} is empty (0 bytes).")
-    max_seconds = max_minutes * 60.0
-    decoded = _decode(data, label, max_seconds, sample_rate)
+    inp = open_input(source, label)
+    try:
+        if inp.size == 0:
+            raise AudioError(f"{label} is empty (0 bytes).")
+        max_seconds = max_minutes * 60.0
+        decoded = _decode(inp, label, max_seconds, sample_rate)
+    finally:
+        inp.close()
     block, rate = decoded.block, decoded.rate
     if block.size == 0:
         if decoded.truncated:
