@@ -1,6 +1,6 @@
 """Shared audio utilities: decoding, resampling, mel spectrograms and their inversion."""
 
-from audio.decode import DEFAULT_MAX_MINUTES, MIN_SECONDS, Audio, load_audio
+from audio.decode import DEFAULT_MAX_MINUTES, MAX_ANALYSIS_MINUTES, MIN_SECONDS, Audio, load_audio
 from audio.errors import AudioError
 from audio.inversion import griffin_lim, mel_to_audio, mel_to_linear
 from audio.resample import resample
@@ -9,6 +9,7 @@ from audio.spectrogram import LogMel, MelSpec, log_mel, mel_filterbank
 
 __all__ = [
     "DEFAULT_MAX_MINUTES",
+    "MAX_ANALYSIS_MINUTES",
     "MAX_FILE_MB",
     "MAX_FILE_MB_ENV",
     "MIN_SECONDS",

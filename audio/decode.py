@@ -18,11 +18,15 @@ import soundfile as sf
 
 from audio.errors import AudioError
 from audio.ffmpeg import run_ffmpeg
+from audio.formats import FFMPEG_ONLY_MAGIC, SNIFF_BYTES, SOUNDFILE_MAGIC, sniff
 from audio.resample import resample
 from audio.source import AudioSource, Input, open_input
 
 MIN_SECONDS = 1.0
 DEFAULT_MAX_MINUTES = 10.0
+# The most any caller should ask for: memory grows with the analysed minutes (~0.45 GB peak for
+# 10 min of a 48 kHz file, up to ~1 GB for 30 min), never with the file's size.
+MAX_ANALYSIS_MINUTES = 30.0
 # -80 dBFS: quieter than any real recording's peak, louder than dither or a muted mic.
 SILENCE_PEAK = 1e-4
 # Frames per read when salvaging a damaged file: small, so little before the damage is lost.
@@ -37,33 +41,6 @@ SUPPORTED = "WAV, FLAC, OGG, MP3, AU"
 OGG_TAIL = 70_000
 
 log = logging.getLogger(__name__)
-
-# Magic numbers of containers libsndfile cannot open but ffmpeg can, to tell
-# "unsupported format" apart from "not audio at all".
-_FFMPEG_ONLY_MAGIC: tuple[tuple[int, bytes, str], ...] = (
-    (4, b"ftyp", "MP4/M4A/AAC"),
-    (0, b"\x1a\x45\xdf\xa3", "WebM/Matroska"),
-    (0, b"\x30\x26\xb2\x75", "WMA/ASF"),
-    (0, b"\xff\xf1", "AAC (ADTS)"),
-    (0, b"\xff\xf9", "AAC (ADTS)"),
-    (0, b"#!AMR", "AMR"),
-    (0, b"MAC ", "Monkey's Audio"),
-    (0, b"wvpk", "WavPack"),
-)
-# Containers libsndfile does read: a failure on these means the file is damaged.
-_SOUNDFILE_MAGIC: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"RIFF", "WAV"),
-    (0, b"RIFX", "WAV"),
-    (0, b"RF64", "WAV"),
-    (0, b"fLaC", "FLAC"),
-    (0, b"OggS", "OGG"),
-    (0, b".snd", "AU"),
-    (0, b"FORM", "AIFF"),
-    (0, b"ID3", "MP3"),
-    (0, b"\xff\xfb", "MP3"),
-    (0, b"\xff\xf3", "MP3"),
-    (0, b"\xff\xf2", "MP3"),
-)
 
 
 @dataclass
@@ -97,18 +74,6 @@ class _Decoded:
     notes: list[str] = field(default_factory=list)
     truncated: bool = False
     duration_known: bool = True
-
-
-def _sniff(data: bytes, table: tuple[tuple[int, bytes, str], ...]) -> str | None:
-    for offset, magic, name in table:
-        if data[offset : offset + len(magic)] == magic:
-            return name
-    return None
-
-
-def sniff_format(head: bytes) -> str | None:
-    """The audio container named by a file's first bytes (a few dozen suffice), or None."""
-    return _sniff(head, _SOUNDFILE_MAGIC) or _sniff(head, _FFMPEG_ONLY_MAGIC)
 
 
 def _a(name: str) -> str:
@@ -235,6 +200,8 @@ def _decode_with_ffmpeg(
     done = run_ffmpeg(inp, ffmpeg, max_seconds, rate, label)
     if done.returncode != 0 or done.mono.size == 0:
         detail = f"ffmpeg exit {done.returncode}: {done.reason.strip() or 'no audio stream'}"
+        if done.without_sound:
+            raise AudioError(f"{label} has no sound track to analyse (only video).", detail=detail)
         if kind:
             raise AudioError(
                 f"{label} looks like {_a(kind)} file but is damaged or truncated, "
@@ -264,7 +231,7 @@ def _not_audio(label: str, detail: str, *, ffmpeg_installed: bool) -> AudioError
 
 
 def _decode(inp: Input, label: str, max_seconds: float, sample_rate: int | None) -> _Decoded:
-    head = inp.pread(0, 64)
+    head = inp.pread(0, SNIFF_BYTES)
     try:
         return _decode_with_soundfile(inp, max_seconds)
     except _TooFastForSoundfile as err:
@@ -272,8 +239,8 @@ def _decode(inp: Input, label: str, max_seconds: float, sample_rate: int | None)
         other = known = None
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as err:
         soundfile_reason = f"soundfile: {err}"
-        other = _sniff(head, _FFMPEG_ONLY_MAGIC)
-        known = _sniff(head, _SOUNDFILE_MAGIC)
+        other = sniff(head, FFMPEG_ONLY_MAGIC)
+        known = sniff(head, SOUNDFILE_MAGIC)
     if known and not other:
         raise AudioError(
             f"{label} looks like {_a(known)} file but is damaged or truncated, "

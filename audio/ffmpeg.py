@@ -49,6 +49,12 @@ class FfmpegOutput:
         return next((line for line in reversed(self.report.splitlines()) if line.strip()), "")
 
     @property
+    def without_sound(self) -> bool:
+        """ffmpeg read the container but found no audio stream in it (e.g. a silent video)."""
+        audio = re.search(r"Stream #0:\d+.*?: Audio:", self.report)
+        return "Stream #0" in self.report and audio is None
+
+    @property
     def channels(self) -> int:
         match = re.search(r"Stream #0:\d+.*?: Audio: [^,]+, \d+ Hz, ([^,]+)", self.report)
         if not match:

@@ -45,12 +45,18 @@ def max_file_mb() -> float:
     return value
 
 
-def check_size(size: int, label: str) -> None:
-    """Refuse a file over the cap before anything of it is read."""
+def _mb(size: float) -> str:
+    mb = size / 1e6
+    return f"{mb:,.0f}" if mb >= 10 else f"{mb:.1f}"
+
+
+def check_size(size: int, label: str, *, stream: bool = False) -> None:
+    """Refuse a file over the cap before anything of it is read (a stream: once cap+1 were)."""
     cap = max_file_mb()
     if size > cap * 1e6:
+        actual = f"more than {cap:g}" if stream else _mb(size)
         raise AudioError(
-            f"{label} is too large: {size / 1e6:,.0f} MB; the limit is {cap:g} MB. "
+            f"{label} is too large: {actual} MB; the limit is {cap:g} MB. "
             f"Raise it with --max-file-mb or {MAX_FILE_MB_ENV}, or cut the file first."
         )
 
@@ -129,7 +135,7 @@ def open_input(source: AudioSource, label: str) -> Input:
         return Input(fd=_open_regular(Path(source), label))
     cap = int(max_file_mb() * 1e6)
     data = source.read(cap + 1)  # a stream has no size to check first: read one byte past
-    check_size(len(data), label)
+    check_size(len(data), label, stream=True)
     return Input(data=bytes(data))
 
 
