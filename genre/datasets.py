@@ -14,13 +14,10 @@ from pathlib import Path
 
 import soundfile as sf
 
+from audio.formats import AUDIO_EXTENSIONS, SOUNDFILE_EXTENSIONS
 from genre.errors import DatasetError
 from genre.labels import GTZAN_GENRES
 
-AUDIO_EXTENSIONS = frozenset(
-    {".wav", ".au", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".m4a", ".opus", ".webm"}
-)
-_SOUNDFILE_EXTENSIONS = frozenset({".wav", ".au", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff"})
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
 
 
@@ -88,13 +85,23 @@ def _unreadable_reason(path: Path) -> str | None:
     try:
         if path.stat().st_size == 0:
             return "empty file"
-        if path.suffix.lower() in _SOUNDFILE_EXTENSIONS:
+        if path.suffix.lower() in SOUNDFILE_EXTENSIONS:
             info = sf.info(str(path))
             if info.frames <= 0 or info.samplerate <= 0:
                 return "no audio frames"
     except (sf.LibsndfileError, RuntimeError, OSError) as err:
         return f"unreadable: {str(err).splitlines()[0][:120]}"
     return None
+
+
+def skipped_note(skipped: list[tuple[Path, str]], shown: int = 5) -> str:
+    """`` Skipped N file(s): a.wav (reason); …; and K more.`` ("" when none): an error about
+    missing tracks must not hide the files that were there but could not be used."""
+    if not skipped:
+        return ""
+    named = "; ".join(f"{Path(p).name} ({why})" for p, why in skipped[:shown])
+    more = f"; and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    return f" Skipped {len(skipped)} file(s): {named}{more}."
 
 
 def discover(root: str | Path, *, check_readable: bool = True) -> Dataset:
@@ -132,5 +139,6 @@ def discover(root: str | Path, *, check_readable: bool = True) -> Dataset:
         raise DatasetError(
             f"No audio tracks found in {root}. Expected class folders such as "
             f"genres_original/<genre>/*.wav or genres/<genre>/*.au (found: {found})."
+            + skipped_note(skipped)
         )
     return Dataset(root=root, layout=layout, tracks=tracks, skipped=skipped, empty_classes=empty)

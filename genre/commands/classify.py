@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
+import os
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
-from audio import DEFAULT_MAX_MINUTES
-from audio.decode import sniff_format
-from genre.batch import classify_files
+from audio import DEFAULT_MAX_MINUTES, MAX_ANALYSIS_MINUTES, MAX_FILE_MB_ENV, max_file_mb
+from genre.arguments import bounded_float, bounded_int
+from genre.batch import MAX_WORKERS, classify_files
 from genre.classifier import Classifier
-from genre.datasets import AUDIO_EXTENSIONS
+from genre.inputs import expand, looks_like_audio, report_skipped
 from genre.paths import active_bundle_dir
 
 NAME = "classify"
 HELP = "Classify audio files or folders by genre."
 PROGRESS_FROM = 4  # files; fewer finish before a bar is worth drawing
-SNIFF_BYTES = 64  # enough for every container signature the decoder knows
-SKIPPED_SHOWN = 10  # skipped files named on stderr; the rest are counted
+MAX_FILE_MB_LIMIT = 100_000.0  # the flag's sanity bound (100 GB); the default is max_file_mb()
+WORKERS_LIMIT = 32  # more threads than that only queue on the cores
+# Kept importable from here (genre.library uses them); they live in genre.inputs.
+__all__ = ["configure", "expand", "looks_like_audio", "report_skipped", "run"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -29,72 +31,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--bundle", type=Path, help="model bundle folder (default: active model)")
     parser.add_argument(
-        "--max-minutes", type=float, default=DEFAULT_MAX_MINUTES,
-        help="analyse at most this many minutes of each file (default %(default)s)",
+        "--max-minutes", type=bounded_float(0, MAX_ANALYSIS_MINUTES, low_open=True),
+        default=DEFAULT_MAX_MINUTES, metavar="MINUTES",
+        help="analyse at most this many minutes of each file "
+        f"(default %(default)s, at most {MAX_ANALYSIS_MINUTES:g})",
     )  # fmt: skip
     parser.add_argument(
-        "--workers", type=int,
-        help="files classified at once, one core each (default: one per core, at most 4)",
+        "--workers", type=bounded_int(1, WORKERS_LIMIT), metavar="N",
+        help=f"files classified at once, one core each (at most {WORKERS_LIMIT}; default: one "
+        f"per core, at most {MAX_WORKERS})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-file-mb", type=bounded_float(0, MAX_FILE_MB_LIMIT, low_open=True), metavar="MB",
+        help=f"refuse files larger than this (default {max_file_mb():g}, "
+        f"or {MAX_FILE_MB_ENV}); only the analysed part is read either way",
     )  # fmt: skip
     parser.set_defaults(run=run)
 
 
-def looks_like_audio(path: Path) -> bool:
-    """For a file with no extension: do its first bytes name an audio container?"""
-    try:
-        with path.open("rb") as f:
-            return sniff_format(f.read(SNIFF_BYTES)) is not None
-    except OSError:
-        return False
-
-
-def expand(paths: list[Path]) -> tuple[list[tuple[Path, str | None]], list[Path]]:
-    """(file, None) to classify or (path, error) for paths that cannot be; and skipped files.
-
-    Files named explicitly are always tried. In folders, files are picked by extension; a file
-    with no extension is tried when its first bytes are audio, and every other file is skipped
-    and reported, so nothing is left out silently.
-    """
-    items: list[tuple[Path, str | None]] = []
-    skipped: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = []
-            for candidate in sorted(p for p in path.rglob("*") if p.is_file()):
-                suffix = candidate.suffix.lower()
-                if suffix in AUDIO_EXTENSIONS or (not suffix and looks_like_audio(candidate)):
-                    found.append(candidate)
-                else:
-                    skipped.append(candidate)
-            if not found:
-                items.append((path, f"No audio files found in folder {path}."))
-            items.extend((p, None) for p in found)
-        elif path.exists():
-            items.append((path, None))
-        else:
-            items.append((path, f"File not found: {path}"))
-    return items, skipped
-
-
-def report_skipped(skipped: list[Path]) -> None:
-    if not skipped:
-        return
-    shown = ", ".join(str(p) for p in skipped[:SKIPPED_SHOWN])
-    more = f" and {len(skipped) - SKIPPED_SHOWN} more" if len(skipped) > SKIPPED_SHOWN else ""
-    print(
-        f"skipped {len(skipped)} file(s) that are not audio by name or content: {shown}{more} "
-        "(name a file on the command line to try it anyway)",
-        file=sys.stderr,
-    )
-
-
 def run(args: argparse.Namespace) -> int:
-    if not (math.isfinite(args.max_minutes) and args.max_minutes > 0):
-        print("error: --max-minutes must be a positive number of minutes", file=sys.stderr)
-        return 2
-    if args.workers is not None and args.workers < 1:
-        print("error: --workers must be at least 1", file=sys.stderr)
-        return 2
+    if args.max_file_mb is not None:  # the decoder reads the cap from there, in every thread
+        os.environ[MAX_FILE_MB_ENV] = f"{args.max_file_mb:g}"
     classifier = Classifier(args.bundle or active_bundle_dir())
     items, skipped = expand(args.paths)
     report_skipped(skipped)
