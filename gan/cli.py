@@ -1,8 +1,14 @@
 """``python -m gan``: train the conditional GAN, export it, sample from it, measure it.
 
-Exit codes: 0 ok, 1 crashed (a bug), 2 usage or data/model problem (the message says which),
-130 cancelled (SIGTERM or Ctrl-C; the checkpoint is kept). Every ``train`` call is recorded in
-the run registry (:mod:`genre.runs`), so the Training page shows it live.
+Exit codes: 0 ok, 1 crashed (a bug: "unexpected error", traceback in the log), 2 usage or
+data/model problem (one line says which; every option is range-checked before any work),
+130 cancelled (SIGTERM or Ctrl-C; the checkpoint is kept), 141 stdout closed early
+(``… | head -1``). Every ``train`` call is recorded in the run registry (:mod:`genre.runs`), so
+the Training page shows it live; a run folder takes one trainer at a time (``run.lock``).
+
+``sample`` prints one JSON object per sample as soon as its WAV and PNG are written
+(``genre``, ``seed``, ``index``, ``wav``, ``png``, ``seconds``); at most ``GAN_MAX_SAMPLES``
+(default 200) per genre. ``train`` prints one JSON summary as its last stdout line.
 """
 
 from __future__ import annotations
@@ -14,21 +20,32 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import torch
-
+from cliguard import guard_main
+from gan import cli_args
+from gan.config import MAX_SECONDS, GanConfig, TrainConfig
 from gan.errors import GanError
 from genre.errors import GenreError
+from genre.logs import log_file
 from genre.paths import data_dir
-from genre.runs import RunRegistry
 
+# torch and the models load in the command handlers: a usage error is reported at once.
 if TYPE_CHECKING:
-    from gan.train import TrainConfig
+    from gan.registry_run import StopRequest
+    from genre.runs import Run, RunRegistry
+
+TRAIN_DEFAULTS = TrainConfig()  # the one source of the training defaults
+MODEL_DEFAULTS = GanConfig()
+MAX_STEPS = 10_000_000
+MAX_BATCH = 512  # a batch of 512 patches already needs several GB with the default model
+MAX_CHANNELS = 1024
 
 
 def default_threads(fallback: int) -> int:
-    """``GAN_THREADS`` overrides every command's default thread count."""
+    """``GAN_THREADS`` overrides every command's default thread count (within the range)."""
     configured = os.environ.get("GAN_THREADS", "")
-    return int(configured) if configured.isdigit() and int(configured) > 0 else fallback
+    if configured.isdigit() and 0 < int(configured) <= cli_args.max_threads():
+        return int(configured)
+    return fallback
 
 
 def default_run_dir() -> Path:
@@ -36,16 +53,9 @@ def default_run_dir() -> Path:
 
 
 def _train_config(args: argparse.Namespace) -> TrainConfig:
-    from gan.model import GanConfig
-    from gan.train import TrainConfig
-
     if args.run_id and args.run:
         raise GanError("--run and --run-id cannot be combined: a registered run trains in its "
                        "own folder.")  # fmt: skip
-    if args.steps < 1 or args.batch < 1 or args.checkpoint_every < 1:
-        raise GanError("--steps, --batch and --checkpoint-every must be at least 1.")
-    if args.data is not None and not args.data.is_dir():
-        raise GanError(f"The training folder {args.data} does not exist.")
     try:
         model = GanConfig(
             g_channels=tuple(args.g_channels), d_channels=tuple(args.d_channels), z_dim=args.z_dim
@@ -55,32 +65,38 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
         steps=args.steps, batch_size=args.batch, lr_g=args.lr_g, lr_d=args.lr_d,
         ema_decay=args.ema_decay, aux_weight=args.aux_weight,
-        checkpoint_every=args.checkpoint_every, seed=args.seed, model=model,
+        checkpoint_every=args.checkpoint_every, checkpoint_every_s=args.checkpoint_seconds,
+        seed=args.seed, model=model,
     )  # fmt: skip
 
 
-def _register(args: argparse.Namespace, registry: RunRegistry) -> tuple[str, Path]:
-    """The run's registry id and folder: the page's (``--run-id``), else a new terminal run."""
+def _run_dir(args: argparse.Namespace, registry: RunRegistry) -> tuple[Path, Run | None]:
+    """The folder this call trains in, and the page's run when launched with ``--run-id``."""
+    if args.run_id:  # launched by the Training page, which registered the run
+        run = registry.get(args.run_id)
+        return run.folder, run
+    return Path(args.run or default_run_dir()).resolve(), None
+
+
+def _register(args: argparse.Namespace, registry: RunRegistry, run_dir: Path) -> str:
+    """A terminal run registers itself (the page's runs are registered by the page)."""
     from gan.jobs import GAN_MODEL, NO_SPLIT, dataset_label
 
-    if args.run_id:  # launched by the Training page, which registered the run
-        return args.run_id, registry.get(args.run_id).folder
-    run_dir = Path(args.run or default_run_dir()).resolve()
     run = registry.create(
         model=GAN_MODEL, split=NO_SPLIT,
         dataset=dataset_label(str(args.data) if args.data else None),
         config={"steps": args.steps, "batch_size": args.batch, "seed": args.seed,
                 "checkpoint_every": args.checkpoint_every, "run_dir": str(run_dir)},
     )  # fmt: skip
-    return run.id, run_dir
+    return run.id
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from functools import partial
+    import torch
 
-    from gan.data import PatchSampler, load_clips
-    from gan.registry_run import EXIT_CANCELLED, RecordedTraining, StopRequest, TrainingCancelled
-    from gan.train import train
+    from gan.registry_run import EXIT_CANCELLED, StopRequest, TrainingCancelled
+    from genre.run_lock import run_folder_lock
+    from genre.runs import RunRegistry
 
     stop = StopRequest()
     run_id = args.run_id
@@ -91,59 +107,101 @@ def _cmd_train(args: argparse.Namespace) -> int:
             # with other jobs were measured 5-14× slower per step than one.
             torch.set_num_threads(args.threads)
             registry = RunRegistry()
-            run_id, run_dir = _register(args, registry)
+            run_dir, page_run = _run_dir(args, registry)
+            hint = "Wait for it to finish, stop it, or train in another folder with --run."
+            try:
+                # Held until this process ends: a second trainer on the folder refuses at once.
+                with run_folder_lock(cli_args.make_folder(run_dir), hint=hint):
+                    run_id = page_run.id if page_run else _register(args, registry, run_dir)
+                    return _train_locked(args, stop, registry, run_id, run_dir, config)
+            except GenreError as err:
+                if page_run is not None:  # the page's queued run must not wait for ever
+                    registry.fail(page_run.id, str(err))
+                raise
         except TrainingCancelled:
             if run_id:
                 RunRegistry().mark_cancelled(run_id, "Cancelled by the user before it started.")
             print("cancelled", file=sys.stderr)
             return EXIT_CANCELLED
 
-        def load_sampler() -> PatchSampler:
-            print(f"Reading clips from {args.data or 'the shared GTZAN folder'}…", file=sys.stderr)
-            return PatchSampler(load_clips(args.data, limit_per_genre=args.clips_per_genre))
 
-        export = None
-        if args.export:
-            from gan.bundle import export_run
+def _train_locked(
+    args: argparse.Namespace,
+    stop: StopRequest,
+    registry: RunRegistry,
+    run_id: str,
+    run_dir: Path,
+    config: TrainConfig,
+) -> int:
+    from functools import partial
 
-            export = partial(export_run, run_dir, Path(args.export), command=" ".join(sys.argv))
-        recorded = RecordedTraining(
-            registry=registry,
-            run_id=run_id,
-            run_dir=run_dir,
-            config=config,
-            load_sampler=load_sampler,
-            train=partial(
-                train, run_dir=run_dir, config=config, resume=not args.no_resume,
-                max_minutes=args.max_minutes, progress=not args.quiet,
-            ),
-            export=export,
-            log_every=args.checkpoint_every if args.quiet else 0,
-        )  # fmt: skip
-        code, summary = recorded.run(stop)
-    print(json.dumps(summary))
+    from gan.data import PatchSampler, load_clips
+    from gan.registry_run import RecordedTraining
+    from gan.train import train
+    from genre.datasets import skipped_note
+
+    def load_sampler() -> PatchSampler:
+        print(f"Reading clips from {args.data or 'the shared GTZAN folder'}…", file=sys.stderr)
+        skipped: list[tuple[Path, str]] = []
+        clips = load_clips(args.data, limit_per_genre=args.clips_per_genre, skipped=skipped)
+        if skipped:
+            print(skipped_note(skipped).strip(), file=sys.stderr)
+        return PatchSampler(clips)
+
+    export = None
+    if args.export:
+        from gan.bundle import export_run
+
+        export = partial(export_run, run_dir, Path(args.export), command=" ".join(sys.argv))
+    recorded = RecordedTraining(
+        registry=registry,
+        run_id=run_id,
+        run_dir=run_dir,
+        config=config,
+        load_sampler=load_sampler,
+        train=partial(
+            train, run_dir=run_dir, config=config, resume=not args.no_resume,
+            max_minutes=args.max_minutes, progress=not args.quiet,
+        ),
+        export=export,
+        log_every=args.checkpoint_every if args.quiet else 0,
+    )  # fmt: skip
+    code, summary = recorded.run(stop)
+    print(json.dumps(summary), flush=True)
     return code
 
 
 def _configure_train(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, help="folder of genre sub-folders (default: shared GTZAN)")
-    p.add_argument("--run", type=Path, help=f"run folder, resumable (default: {default_run_dir()})")
-    p.add_argument("--steps", type=int, default=4000)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr-g", type=float, default=2e-4)
-    p.add_argument("--lr-d", type=float, default=4e-4)
-    p.add_argument("--ema-decay", type=float, default=0.995)
-    p.add_argument("--aux-weight", type=float, default=1.0, help="AC-GAN genre loss weight")
-    p.add_argument("--checkpoint-every", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--z-dim", type=int, default=96)
-    p.add_argument("--g-channels", type=int, nargs="+", default=[256, 128, 64, 32, 16])
-    p.add_argument("--d-channels", type=int, nargs="+", default=[16, 32, 64, 128, 256])
-    p.add_argument("--clips-per-genre", type=int, help="use only the first N clips of each genre")
-    p.add_argument("--threads", type=int, default=default_threads(1))
-    p.add_argument("--max-minutes", type=float, help="stop this call after M minutes (resumable)")
+    d, m = TRAIN_DEFAULTS, MODEL_DEFAULTS
+    count = cli_args.int_in(1, MAX_STEPS)
+    channels = cli_args.int_in(1, MAX_CHANNELS)
+    rate = cli_args.float_in(0.0, 1.0, low_open=True)
+    p.add_argument("--data", type=cli_args.training_folder,
+                   help="folder of genre sub-folders (default: shared GTZAN)")  # fmt: skip
+    p.add_argument("--run", type=cli_args.output_folder,
+                   help=f"run folder, resumable (default: {default_run_dir()})")  # fmt: skip
+    p.add_argument("--steps", type=count, default=d.steps)
+    p.add_argument("--batch", type=cli_args.int_in(1, MAX_BATCH), default=d.batch_size)
+    p.add_argument("--lr-g", type=rate, default=d.lr_g)
+    p.add_argument("--lr-d", type=rate, default=d.lr_d)
+    p.add_argument("--ema-decay", type=cli_args.float_in(0.0, 0.9999), default=d.ema_decay)
+    p.add_argument("--aux-weight", type=cli_args.float_in(0.0, 100.0), default=d.aux_weight,
+                   help="AC-GAN genre loss weight")  # fmt: skip
+    p.add_argument("--checkpoint-every", type=count, default=d.checkpoint_every,
+                   help="save every N steps (the first save comes after a few steps)")  # fmt: skip
+    p.add_argument("--checkpoint-seconds", type=cli_args.float_in(1.0, 86400.0),
+                   default=d.checkpoint_every_s, help="and at least every S seconds")  # fmt: skip
+    p.add_argument("--seed", type=cli_args.seed, default=d.seed)
+    p.add_argument("--z-dim", type=channels, default=m.z_dim)
+    p.add_argument("--g-channels", type=channels, nargs="+", default=list(m.g_channels))
+    p.add_argument("--d-channels", type=channels, nargs="+", default=list(m.d_channels))
+    p.add_argument("--clips-per-genre", type=count, help="use only the first N clips of each genre")
+    p.add_argument("--threads", type=cli_args.threads, default=default_threads(1))
+    p.add_argument("--max-minutes", type=cli_args.float_in(0.0, 1e6, low_open=True),
+                   help="stop this call after M minutes (resumable)")  # fmt: skip
     p.add_argument("--no-resume", action="store_true", help="start afresh even if a run exists")
-    p.add_argument("--export", type=Path, help="write the finished generator bundle here")
+    p.add_argument("--export", type=cli_args.output_folder,
+                   help="write the finished generator bundle here")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--run-id", help="report into this run of the run registry (set by the "
                    "Training page; without it the run registers itself)")  # fmt: skip
@@ -160,7 +218,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _configure_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run", type=Path, default=default_run_dir(), help="run folder to export")
-    p.add_argument("--out", type=Path, required=True, help="bundle folder to write")
+    p.add_argument("--out", type=cli_args.output_folder, required=True,
+                   help="bundle folder to write")  # fmt: skip
     p.add_argument("--command-line", help="the training command to record in the model card")
     p.set_defaults(handler=_cmd_export)
 
@@ -168,36 +227,46 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
 def _cmd_sample(args: argparse.Namespace) -> int:
     import random
 
+    import torch
+
     from gan.bundle import load_gan_bundle
-    from gan.sample import generate, write_samples
+    from gan.sample import iter_samples, write_sample
 
     torch.set_num_threads(args.threads)
     bundle = load_gan_bundle(args.bundle)
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)
     genres = [g.strip().lower() for g in args.genre.split(",") if g.strip()]
-    samples = generate(bundle, genres, args.n, seed, seconds=args.seconds)
-    paths = write_samples(samples, Path(args.out))
-    for sample in samples:
+    samples = iter_samples(bundle, genres, args.n, seed, seconds=args.seconds)  # checks first
+    out = cli_args.make_folder(args.out)
+    written = 0
+    for sample in samples:  # each sample is written, and announced, as soon as it is made
+        wav, png = write_sample(sample, out)
+        written += 2
         print(json.dumps({"genre": sample.genre, "seed": seed, "index": sample.index,
-                          "wav": str(Path(args.out) / f"{sample.name}.wav"),
-                          "png": str(Path(args.out) / f"{sample.name}.png"),
-                          "seconds": round(sample.duration_s, 3)}))  # fmt: skip
-    print(f"wrote {len(paths)} files to {args.out}", file=sys.stderr)
+                          "wav": str(wav), "png": str(png),
+                          "seconds": round(sample.duration_s, 3)}), flush=True)  # fmt: skip
+    print(f"wrote {written} files to {out}", file=sys.stderr)
     return 0
 
 
 def _configure_sample(p: argparse.ArgumentParser) -> None:
     p.add_argument("--genre", required=True, help="a genre, or several separated by commas")
-    p.add_argument("--n", type=int, default=1, help="samples per genre")
-    p.add_argument("--seed", type=int, help="same seed → same samples (default: random)")
-    p.add_argument("--seconds", type=float, default=3.0, help="length of each clip")
-    p.add_argument("--out", type=Path, required=True, help="folder for the WAV and PNG files")
+    p.add_argument("--n", type=cli_args.sample_count, default=1,
+                   help="samples per genre (at most GAN_MAX_SAMPLES, default 200)")  # fmt: skip
+    p.add_argument("--seed", type=cli_args.seed,
+                   help="0 … 2³²−1; same seed → same samples (default: random)")  # fmt: skip
+    p.add_argument("--seconds", type=cli_args.float_in(0.0, MAX_SECONDS, low_open=True),
+                   default=3.0, help=f"length of each clip (at most {MAX_SECONDS:g})")  # fmt: skip
+    p.add_argument("--out", type=cli_args.output_folder, required=True,
+                   help="folder for the WAV and PNG files (created if needed)")  # fmt: skip
     p.add_argument("--bundle", type=Path, help="generator bundle (default: the shipped one)")
-    p.add_argument("--threads", type=int, default=default_threads(2))
+    p.add_argument("--threads", type=cli_args.threads, default=default_threads(2))
     p.set_defaults(handler=_cmd_sample)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import torch
+
     from gan.bundle import load_gan_bundle, write_meta
     from gan.data import load_clips
     from gan.metrics import evaluate, load_default_classifier, other_classifiers, time_sampling
@@ -226,8 +295,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _configure_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bundle", type=Path, help="generator bundle (default: the shipped one)")
     p.add_argument("--data", type=Path, help="real clips to compare with (default: shared GTZAN)")
-    p.add_argument("--per-genre", type=int, default=50, help="generated clips per genre")
-    p.add_argument("--threads", type=int, default=default_threads(2))
+    p.add_argument("--per-genre", type=cli_args.sample_count, default=50,
+                   help="generated clips per genre")  # fmt: skip
+    p.add_argument("--threads", type=cli_args.threads, default=default_threads(2))
     p.add_argument("--write", action="store_true", help="store the figures in the model card")
     p.set_defaults(handler=_cmd_evaluate)
 
@@ -244,14 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# gan reports audio problems as GanError (gan.data wraps them), so its family is these two.
+@guard_main(prog="gan", errors=(GanError, GenreError), log_file=log_file, error_exit=2)
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except (GanError, GenreError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))

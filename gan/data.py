@@ -14,7 +14,7 @@ import torch
 
 from audio import AudioError, LogMel, MelSpec, load_audio
 from gan.errors import GanError
-from genre.datasets import discover
+from genre.datasets import discover, skipped_note
 from genre.errors import GenreError
 from genre.labels import GTZAN_GENRES
 from genre.paths import shared_gtzan_dir
@@ -66,13 +66,20 @@ def load_clips(
     root: str | Path | None = None,
     labels: tuple[str, ...] = GTZAN_GENRES,
     limit_per_genre: int | None = None,
+    skipped: list[tuple[Path, str]] | None = None,
 ) -> list[ClipMel]:
-    """Normalised log-mels of every labelled clip under ``root`` (genre folders)."""
+    """Normalised log-mels of every labelled clip under ``root`` (genre folders).
+
+    Files that cannot be used are left out and appended to ``skipped`` with their reason; when
+    a genre ends up without clips, the error names them.
+    """
     root = Path(root) if root is not None else default_audio_root()
     try:
         dataset = discover(root)
     except GenreError as err:
         raise GanError(str(err)) from err
+    left_out = skipped if skipped is not None else []
+    left_out += dataset.skipped
     clips: list[ClipMel] = []
     counts: dict[str, int] = {}
     for track in sorted(dataset.tracks, key=lambda t: (t.genre, t.number)):
@@ -80,16 +87,21 @@ def load_clips(
             continue
         if limit_per_genre is not None and counts.get(track.genre, 0) >= limit_per_genre:
             continue
-        mel = clip_mel(track.path)
+        try:
+            mel = clip_mel(track.path)
+        except GanError as err:
+            left_out.append((track.path, str(err.__cause__ or err)))
+            continue
         if mel.shape[1] < PATCH_FRAMES:
-            continue  # shorter than one patch: nothing to cut
+            left_out.append((track.path, "shorter than one 3-s patch"))
+            continue
         counts[track.genre] = counts.get(track.genre, 0) + 1
         clips.append(ClipMel(track.genre, track.number, track.path, normalise(mel)))
     missing = [g for g in labels if g not in counts]
     if missing:
         raise GanError(
             f"The training folder {root} has no usable clips for: {', '.join(missing)}. "
-            "Every genre needs at least one clip of 3 s or more."
+            "Every genre needs at least one clip of 3 s or more." + skipped_note(left_out)
         )
     return clips
 

@@ -10,42 +10,14 @@ loss; an exponential moving average (EMA) of the generator's weights is what get
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-
-@dataclass(frozen=True)
-class GanConfig:
-    n_classes: int = 10
-    z_dim: int = 96
-    embed_dim: int = 32
-    n_mels: int = 128
-    frames: int = 128
-    g_channels: tuple[int, ...] = (256, 128, 64, 32, 16)  # at 4, 8, 16, 32, 64 px
-    d_channels: tuple[int, ...] = (16, 32, 64, 128, 256)  # at 64, 32, 16, 8, 4 px
-
-    def __post_init__(self) -> None:
-        steps = len(self.g_channels)
-        if self.n_mels != 4 * 2**steps or self.frames != 4 * 2**steps:
-            raise ValueError("n_mels and frames must equal 4 · 2^len(g_channels)")
-        if len(self.d_channels) != steps:
-            raise ValueError("g_channels and d_channels must have the same length")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GanConfig:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        for key in ("g_channels", "d_channels"):
-            if key in known:
-                known[key] = tuple(known[key])
-        return cls(**known)
+from gan.config import GanConfig  # defined there (torch-free); imported from here too
 
 
 class ConditionalBatchNorm2d(nn.Module):

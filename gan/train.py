@@ -1,17 +1,20 @@
 """Training loop: hinge-loss conditional GAN with checkpoints, resume and a per-step loss log.
 
 A run lives in one folder: ``checkpoint.pt`` (everything needed to continue, written atomically
-every ``checkpoint_every`` steps and at the end), ``losses.csv`` (one row per step) and
-``run.json`` (the configuration and a summary). Running the same command again resumes.
+after the first :data:`FIRST_CHECKPOINT_STEPS` steps, then every ``checkpoint_every`` steps or
+``checkpoint_every_s`` seconds, whichever comes first, and at the end), ``losses.csv`` (one row
+per step) and ``run.json`` (the configuration and a summary). Running the same command again
+resumes, and says from which step.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +22,12 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from gan.config import TrainConfig  # defined there (torch-free); imported from here too
 from gan.data import PatchSampler
 from gan.errors import GanError
 from gan.model import (
     Discriminator,
     Ema,
-    GanConfig,
     Generator,
     hinge_d_loss,
     hinge_g_loss,
@@ -33,31 +36,8 @@ from genre.labels import GTZAN_GENRES
 
 CHECKPOINT_FORMAT = "gan-checkpoint/1"
 LOSS_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "aux_real", "aux_fake", "elapsed_s")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    steps: int = 4000
-    batch_size: int = 16
-    lr_g: float = 2e-4
-    lr_d: float = 4e-4  # two time-scale update rule: the discriminator learns faster
-    beta1: float = 0.0
-    beta2: float = 0.9
-    ema_decay: float = 0.995
-    aux_weight: float = 1.0  # AC-GAN genre loss (0 turns the discriminator's genre head off)
-    checkpoint_every: int = 200
-    seed: int = 0
-    model: GanConfig = field(default_factory=GanConfig)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["model"] = self.model.to_dict()
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "model"}
-        return cls(**known, model=GanConfig.from_dict(data.get("model", {})))
+# A fresh run saves early, so that a run killed in its first minutes still resumes.
+FIRST_CHECKPOINT_STEPS = 10
 
 
 @dataclass
@@ -241,12 +221,15 @@ def train(
     progress: bool = True,
     on_step: Callable[[int, dict[str, float]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Train until ``config.steps`` (or ``max_minutes`` of this call), resuming if possible.
 
     ``should_stop`` is asked before every step; when it says yes, training stops after
-    saving a checkpoint of the current step, so a cancelled run loses nothing.
+    saving a checkpoint of the current step, so a cancelled run loses nothing. ``say`` gets
+    one line on where training starts (default: stderr).
     """
+    say = say or _to_stderr
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = run_dir / "checkpoint.pt"
     log_path = run_dir / "losses.csv"
@@ -257,13 +240,18 @@ def train(
                 f"The run in {run_dir} was started with a different model; "
                 "choose another run folder or start afresh with --no-resume."
             )
+        say(f"resuming from step {state.step} (checkpoint in {run_dir})")
+        first_save_due = None
         # The step budget and checkpoint cadence may change between calls; the rest may not.
-        changeable = {"steps": config.steps, "checkpoint_every": config.checkpoint_every}
+        changeable = {"steps": config.steps, "checkpoint_every": config.checkpoint_every,
+                      "checkpoint_every_s": config.checkpoint_every_s}  # fmt: skip
         state.config = TrainConfig.from_dict({**state.config.to_dict(), **changeable})
         _truncate_log(log_path, state.step)
     else:
+        say(_fresh_start_note(run_dir, checkpoint.is_file()))
         state = GanState.fresh(config, sampler.labels)
         log_path.unlink(missing_ok=True)
+        first_save_due = FIRST_CHECKPOINT_STEPS
     if state.labels != sampler.labels:
         raise GanError("The checkpoint's genres differ from the training data's genres.")
     resumed_from = state.step
@@ -274,7 +262,7 @@ def train(
     )  # fmt: skip
 
     new_log = not log_path.is_file()
-    started = time.monotonic()
+    started = last_save = time.monotonic()
     base_elapsed = state.elapsed_s
     stopped_early = cancelled = False
     with (
@@ -308,10 +296,39 @@ def train(
             bar.set_postfix(d=f"{losses['d_loss']:.3f}", g=f"{losses['g_loss']:.3f}")
             if on_step is not None:
                 on_step(state.step, losses)
-            if state.step % state.config.checkpoint_every == 0:
+            now = time.monotonic()
+            if (
+                state.step % state.config.checkpoint_every == 0
+                or (first_save_due is not None and state.step >= first_save_due)
+                or now - last_save >= state.config.checkpoint_every_s
+            ):
                 save_checkpoint(state, checkpoint)
+                first_save_due, last_save = None, now
             if max_minutes is not None and time.monotonic() - started > 60 * max_minutes:
                 stopped_early = state.step < state.config.steps
                 break
     save_checkpoint(state, checkpoint)
     return RunResult(run_dir, state, resumed_from, stopped_early, cancelled)
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _fresh_start_note(run_dir: Path, has_checkpoint: bool) -> str:
+    """Why this call starts from step 0, in one line: never a silent restart."""
+    if has_checkpoint:
+        return f"starting from step 0 (--no-resume): the checkpoint in {run_dir} will be replaced"
+    note = f"starting from step 0: no checkpoint found in {run_dir}"
+    logged = _logged_steps(run_dir / "losses.csv")
+    if logged:
+        note += f" (an earlier run there logged {logged} step(s) but stopped before its first save)"
+    return note
+
+
+def _logged_steps(log_path: Path) -> int:
+    try:
+        with log_path.open(encoding="utf-8") as f:
+            return max(0, sum(1 for _ in f) - 1)
+    except OSError:
+        return 0

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from genre.datasets import Dataset, Track, discover
+from genre.datasets import Dataset, Track, discover, skipped_note
 from genre.errors import DatasetError
 from genre.training.cache import load_embeddings, load_spectrograms
 from genre.training.frontend import Frontend
@@ -82,7 +82,10 @@ def _decoded_tracks(
     """The tracks that decoded, with their values, and the TrackData fields they determine."""
     kept = [(t, v) for t, v in zip(dataset.tracks, values, strict=True) if v is not None]
     if not kept:
-        raise DatasetError(f"None of the audio files in {folder} could be decoded.")
+        raise DatasetError(
+            f"None of the audio files in {folder} could be decoded."
+            + skipped_note([*dataset.skipped, *unreadable])
+        )
     labels = sorted({t.genre for t, _ in kept})
     _check_classes(labels, str(folder))
     common = {

@@ -1,0 +1,88 @@
+"""The GAN's settings and their defaults, in one torch-free place.
+
+``python -m gan`` reads its option defaults from here before importing torch, so a usage error
+is reported in a fraction of a second; :mod:`gan.model` and :mod:`gan.train` use the same
+classes (and re-export them under their old names).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SEED_MAX = 2**32 - 1  # seeds are 0 … 2³²−1, as in most tools
+MAX_SECONDS = 30.0  # the longest generated clip
+# Samples per genre in one request. Generation streams (memory does not grow with the count),
+# but each 3-s sample costs about a second of CPU: the cap keeps a typo from running for hours.
+MAX_SAMPLES = 200
+MAX_SAMPLES_ENV = "GAN_MAX_SAMPLES"  # raises (or lowers) the cap
+
+
+def max_samples() -> int:
+    """The cap on samples per genre: ``GAN_MAX_SAMPLES`` if set to a positive integer."""
+    configured = os.environ.get(MAX_SAMPLES_ENV, "").strip()
+    return int(configured) if configured.isdigit() and int(configured) > 0 else MAX_SAMPLES
+
+
+def too_many_samples(n: int, cap: int) -> str:
+    """The one message for a request above the cap (the CLI and the library say the same)."""
+    return (
+        f"At most {cap} samples per genre can be made in one call (asked for {n}). Run the "
+        f"command again with another --seed for more, or raise the cap with {MAX_SAMPLES_ENV}."
+    )
+
+
+@dataclass(frozen=True)
+class GanConfig:
+    n_classes: int = 10
+    z_dim: int = 96
+    embed_dim: int = 32
+    n_mels: int = 128
+    frames: int = 128
+    g_channels: tuple[int, ...] = (256, 128, 64, 32, 16)  # at 4, 8, 16, 32, 64 px
+    d_channels: tuple[int, ...] = (16, 32, 64, 128, 256)  # at 64, 32, 16, 8, 4 px
+
+    def __post_init__(self) -> None:
+        steps = len(self.g_channels)
+        if self.n_mels != 4 * 2**steps or self.frames != 4 * 2**steps:
+            raise ValueError("n_mels and frames must equal 4 · 2^len(g_channels)")
+        if len(self.d_channels) != steps:
+            raise ValueError("g_channels and d_channels must have the same length")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GanConfig:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        for key in ("g_channels", "d_channels"):
+            if key in known:
+                known[key] = tuple(known[key])
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 4000
+    batch_size: int = 16
+    lr_g: float = 2e-4
+    lr_d: float = 4e-4  # two time-scale update rule: the discriminator learns faster
+    beta1: float = 0.0
+    beta2: float = 0.9
+    ema_decay: float = 0.995
+    aux_weight: float = 1.0  # AC-GAN genre loss (0 turns the discriminator's genre head off)
+    checkpoint_every: int = 100  # steps
+    checkpoint_every_s: float = 60.0  # and at least this often in time (slow machines, big models)
+    seed: int = 0
+    model: GanConfig = field(default_factory=GanConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["model"] = self.model.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "model"}
+        return cls(**known, model=GanConfig.from_dict(data.get("model", {})))
