@@ -64,7 +64,8 @@ def guard_main(
         def guarded(*args: P.args, **kwargs: P.kwargs) -> int:
             try:
                 code = main(*args, **kwargs)
-                sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+                if sys.stdout is not None:  # a closed pipe shows up here, not at exit
+                    sys.stdout.flush()
                 return code
             except BrokenPipeError as err:
                 if not _stdout_reader_gone():
