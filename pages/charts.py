@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from genre.report import display_name
+
 GENRE_COLOURS = {
     "blues": "#1f77b4",
     "classical": "#b39ddb",
@@ -19,11 +21,7 @@ GENRE_COLOURS = {
     "reggae": "#2ca02c",
     "rock": "#d62728",
 }
-DISPLAY_NAMES = {"hiphop": "hip-hop"}
-
-
-def display_name(genre: str) -> str:
-    return DISPLAY_NAMES.get(genre, genre)
+__all__ = ["colour", "display_name", "genre_timeline", "probability_bars", "spectrogram"]
 
 
 def colour(genre: str) -> str:
@@ -54,10 +52,36 @@ def probability_bars(ranked: Sequence[tuple[str, float]]) -> go.Figure:
     return fig
 
 
+NOT_MUSIC_FILL = "rgba(140, 140, 140, 0.75)"  # opaque enough to grey out the genres beneath
+
+
+def not_music_spans(
+    starts_s: np.ndarray, music: np.ndarray, window_s: float
+) -> list[tuple[float, float]]:
+    """(start, end) seconds of each run of consecutive not-music windows."""
+    spans: list[tuple[float, float]] = []
+    for start, is_music in zip(np.asarray(starts_s, dtype=float), music, strict=True):
+        if is_music:
+            continue
+        end = start + window_s
+        if spans and start <= spans[-1][1] + 1e-6:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
 def genre_timeline(
-    starts_s: np.ndarray, window_probs: np.ndarray, labels: Sequence[str], window_s: float
+    starts_s: np.ndarray,
+    window_probs: np.ndarray,
+    labels: Sequence[str],
+    window_s: float,
+    music: np.ndarray | None = None,
 ) -> go.Figure:
-    """Stacked areas: how the genre mix changes through the track, window by window."""
+    """Stacked areas: how the genre mix changes through the track, window by window.
+
+    ``music`` (one bool per window) greys out the stretches that do not sound like music.
+    """
     centres = np.asarray(starts_s) + window_s / 2
     order = np.argsort(-window_probs.mean(axis=0))
     fig = go.Figure()
@@ -71,6 +95,20 @@ def genre_timeline(
                 mode="lines",
                 line=dict(width=0.5, color=colour(labels[i])),
                 hovertemplate=display_name(labels[i]) + ": %{y:.0%} at %{x:.1f} s<extra></extra>",
+            )
+        )
+    spans = [] if music is None else not_music_spans(starts_s, np.asarray(music), window_s)
+    for start, end in spans:
+        fig.add_vrect(x0=start, x1=end, fillcolor=NOT_MUSIC_FILL, line_width=0, layer="above")
+    if spans:  # a legend entry for the grey, which shapes alone do not get
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                name="not music",
+                mode="markers",
+                marker=dict(symbol="square", size=14, color=NOT_MUSIC_FILL),
+                hoverinfo="skip",
             )
         )
     fig.update_layout(

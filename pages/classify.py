@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import html
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 
 from audio import DEFAULT_MAX_MINUTES, AudioError
+from genre.bundle import Bundle
 from genre.classifier import Classifier, Prediction
 from genre.errors import GenreError
 from genre.logs import get_logger
 from genre.paths import active_bundle_dir, default_bundle_dir
+from genre.report import batch_row, csv_table, display_table, headline, model_label, music_windows
 from pages import charts
 from pages.navigation import ensure_app_navigation
 from pages.results_memory import ResultsMemory
@@ -95,21 +97,31 @@ def analyse(classifier: Classifier, name: str, data: bytes, max_minutes: float) 
 def show_prediction(outcome: Outcome, data: bytes, classifier: Classifier, key: str) -> None:
     prediction = outcome.prediction
     assert prediction is not None
+    line = headline(prediction)
     left, right = st.columns([2, 3], gap="large")
     with left:
         st.audio(data)
-        genre = charts.display_name(prediction.genre).capitalize()
-        st.markdown(f"<h2 style='margin-bottom:0'>{genre}</h2>", unsafe_allow_html=True)
-        st.progress(prediction.confidence, text=f"{prediction.confidence:.0%} confident")
+        st.markdown(
+            f"<h2 style='margin-bottom:0'>{html.escape(line.heading, quote=False)}</h2>",
+            unsafe_allow_html=True,
+        )
+        if line.kind == "not_music":
+            if line.detail:
+                st.markdown(line.detail)
+            st.caption(line.small_print)
+        elif line.kind == "clear":
+            st.progress(prediction.confidence, text=f"{prediction.confidence:.0%} confident")
+        else:  # close call, mix or unsure: the probabilities behind the words
+            st.markdown(line.detail)
         bundle = classifier.bundle
         overlapping = "overlapping " if bundle.hop_s < bundle.window_s else ""
         count = len(prediction.window_probs)
         windows = f"{count} {overlapping}{bundle.window_s:.0f}-second window{'s' * (count != 1)}"
         st.caption(
-            f"Confidence is the model's probability for this genre, averaged over {windows} "
+            f"Confidence is the model's probability for a genre, averaged over {windows} "
             "of the track."
         )
-        if prediction.tags:
+        if prediction.tags and line.kind != "not_music":
             top = [tag for tag, _ in list(prediction.tags.items())[:5]]
             st.markdown("**Sounds like:** " + ", ".join(top))
         for note in prediction.warnings:
@@ -125,6 +137,7 @@ def show_prediction(outcome: Outcome, data: bytes, classifier: Classifier, key: 
             prediction.window_probs,
             prediction.labels,
             classifier.bundle.window_s,
+            music=music_windows(prediction),
         ),
         key=f"timeline-{key}",
     )
@@ -143,25 +156,14 @@ def show_outcome(outcome: Outcome, data: bytes, classifier: Classifier, key: str
         show_prediction(outcome, data, classifier, key)
 
 
-def results_table(outcomes: list[Outcome]) -> pd.DataFrame:
-    rows = []
-    for o in outcomes:
-        if o.prediction is None:
-            rows.append({"file": o.name, "genre": None, "confidence": None, "runner-up": None,
-                         "seconds": None, "status": o.error})  # fmt: skip
-            continue
-        ranked = o.prediction.ranked()
-        rows.append(
-            {
-                "file": o.name,
-                "genre": charts.display_name(ranked[0][0]),
-                "confidence": round(ranked[0][1], 3),
-                "runner-up": f"{charts.display_name(ranked[1][0])} ({ranked[1][1]:.0%})",
-                "seconds": round(o.prediction.duration_s, 1),
-                "status": "ok",
-            }
-        )
-    return pd.DataFrame(rows)
+def about_the_model(bundle: Bundle) -> None:
+    """Plain words first; the technical model card only for those who ask."""
+    st.markdown(f"**{bundle.title}.** {bundle.description}")
+    trained = bundle.trained_on.get("dataset")
+    if trained:
+        st.caption(f"Trained on: {trained}.")
+    if st.toggle("Show the technical model card", key="show_model_card"):
+        st.markdown(bundle.model_card or "This model has no model card.")
 
 
 def analysis_settings() -> float:
@@ -218,11 +220,20 @@ def upload_tab(classifier: Classifier, max_minutes: float) -> None:
     if progress:
         progress.empty()
     if len(tracks) > 1:
-        table = results_table([outcome for outcome, _ in tracks])
-        st.dataframe(table, hide_index=True, width="stretch")
+        rows = [batch_row(o.name, o.prediction, o.error) for o, _ in tracks]
+        # A static table: long error texts wrap instead of being cut off, and on a phone the
+        # genre and confidence stay in view next to the file name.
+        # Long file names and messages break anywhere rather than widen the table past a phone.
+        st.html(
+            "<style>[data-testid='stTable'] :is(td, th, td *, th *) "
+            "{white-space: normal !important; overflow-wrap: anywhere !important}"
+            "[data-testid='stTable'] :is(:nth-child(2), :nth-child(3)):is(td, th) * "
+            "{white-space: nowrap !important}</style>"
+        )
+        st.table(display_table(rows), hide_index=True)
         st.download_button(
             "Download results (CSV)",
-            table.to_csv(index=False).encode(),
+            csv_table(rows).to_csv(index=False).encode(),
             file_name="genre-results.csv",
             mime="text/csv",
         )
@@ -244,8 +255,8 @@ st.markdown(
 classifier = current_classifier()
 if classifier is not None:
     bundle = classifier.bundle
-    with st.expander(f"About the model: {bundle.title}"):
-        st.markdown(bundle.model_card or bundle.description)
+    with st.expander(model_label(bundle.metrics)):
+        about_the_model(bundle)
     max_minutes = analysis_settings()
     record, upload = st.tabs(["🎙️ Record", "📁 Upload"])
     with record:

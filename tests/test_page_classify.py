@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +12,9 @@ import soundfile as sf
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from genre.bundle import load_bundle
 from genre.labels import GTZAN_GENRES
+from genre.paths import active_bundle_dir
 from pages.results_memory import ResultsMemory
 from tests.conftest import REPO_ROOT, wav_bytes
 
@@ -152,21 +155,27 @@ def test_two_files_and_a_bad_one_give_a_table_and_a_csv(
     at.file_uploader(key="uploads").set_value(files)
     at.run()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = at.table[0].value
+    assert list(table.columns[:3]) == ["file", "genre", "confidence"]  # in view on a phone
     assert list(table["file"]) == ["metal.ogg", "tone.wav", "empty.wav"]
-    assert list(table["status"][:2]) == ["ok", "ok"]
-    assert "empty" in table["status"][2]
+    metal = table.iloc[0]
+    assert metal["genre"].replace("hip-hop", "hiphop") in GTZAN_GENRES or metal["genre"] == (
+        "not music"
+    )
+    assert re.fullmatch(r"\d{1,3}%", metal["confidence"])  # a percentage, as elsewhere
+    failed = table.iloc[2]  # empty cells, and the reason without the file name again
+    assert (failed["genre"], failed["confidence"]) == ("", "")
+    assert failed["note"] == "The file is empty (0 bytes)."
+    assert "None" not in table.to_string()
     downloads = at.get("download_button")
     assert len(downloads) == 1
     csv = pd.read_csv(io.BytesIO(served(served_files, downloads[0].proto.url)))
     assert list(csv["file"]) == ["metal.ogg", "tone.wav", "empty.wav"]
-    assert list(csv["status"]) == [*table["status"]]
-    assert csv["status"][2] == "empty.wav is empty (0 bytes)."
-    shown_genres = {g.replace("hip-hop", "hiphop") for g in csv["genre"][:2]}
-    assert shown_genres <= set(GTZAN_GENRES)
-    assert list(csv["genre"][:2]) == list(table["genre"][:2])
-    assert pd.isna(csv["genre"][2]) and pd.isna(csv["confidence"][2])
-    assert all(0 < c <= 1 for c in csv["confidence"][:2])
+    assert csv["note"][2] == "The file is empty (0 bytes)."
+    assert csv["genre"][0] == metal["genre"]
+    assert csv["confidence %"][0] == pytest.approx(float(metal["confidence"][:-1]), abs=0.5)
+    assert 0 < csv["confidence %"][0] <= 100
+    assert pd.isna(csv["genre"][2]) and pd.isna(csv["confidence %"][2])
     assert len(plotly_charts(at)) == 2 * CHART_COUNT_PER_TRACK
     assert len(at.get("audio")) == 2
     assert len(at.error) == 1
@@ -209,3 +218,16 @@ def test_recording_is_classified(seconds: int) -> None:
     assert not at.exception
     assert any(m.value.startswith("<h2") for m in at.markdown)
     assert len(plotly_charts(at)) == CHART_COUNT_PER_TRACK
+
+
+def test_model_expander_speaks_plainly_and_hides_the_card_behind_a_click() -> None:
+    at = open_page()
+    bundle = load_bundle(active_bundle_dir())
+    accuracy = bundle.metrics["grouped_cv_accuracy_mean"]["value"]
+    about = at.expander[0]
+    assert about.label == f"About the model — {accuracy:.0%} on clips it never heard"
+    card_heading = bundle.model_card.splitlines()[0]
+    assert card_heading not in shown_text(at)
+    at.toggle(key="show_model_card").set_value(True)
+    at.run()
+    assert card_heading in shown_text(at)
