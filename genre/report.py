@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from genre.classifier import Prediction
-from genre.verdict import display_name, music_window_mask
+from genre.verdict import Verdict, decide, display_name, music_window_mask
 
 NOT_MUSIC = "not music"
 # Bundle metrics that measure accuracy on tracks the model never trained on, best evidence first.
@@ -41,10 +41,29 @@ def music_windows(prediction: Prediction) -> np.ndarray | None:
     """One bool per window (is it music?), or None where the model does not tell."""
     n_windows = len(prediction.window_probs)
     mask = music_window_mask(prediction, n_windows)
-    no_music_at_all = mask is None and not prediction.is_music
-    if no_music_at_all and len(prediction.window_music_scores) == n_windows:
+    scores = getattr(prediction, "window_music_scores", ())
+    if mask is None and not is_music(prediction) and len(scores) == n_windows:
         return np.zeros(n_windows, dtype=bool)  # all of it greyed
     return mask
+
+
+def is_music(prediction: Prediction) -> bool:
+    # Predictions of a classifier without the music detector count as music.
+    return bool(getattr(prediction, "is_music", True))
+
+
+def verdict_of(prediction: Prediction) -> Verdict:
+    """The prediction's own verdict; one from its probabilities where it has none."""
+    verdict = getattr(prediction, "verdict", None)
+    if isinstance(verdict, Verdict):
+        return verdict
+    return decide(
+        prediction.probs,
+        prediction.labels,
+        window_probs=prediction.window_probs,
+        is_music=is_music(prediction),
+        sounds_like=getattr(prediction, "sounds_like", None),
+    )
 
 
 def model_guess(prediction: Prediction) -> str:
@@ -54,7 +73,7 @@ def model_guess(prediction: Prediction) -> str:
 
 def headline(prediction: Prediction) -> Headline:
     """The verdict in words, with the genre model's guess as small print when not music."""
-    verdict = prediction.verdict
+    verdict = verdict_of(prediction)
     small = ""
     if verdict.kind == "not_music":
         small = f"The genre model's guess, for what it is worth: {model_guess(prediction)}."
