@@ -362,3 +362,54 @@ def test_promotion_pointer_is_atomic_under_concurrent_writers(tmp_path: Path) ->
     assert sorted(p.name for p in tmp_path.iterdir()) == ["active_bundle.txt"]  # no leftovers
     write_pointer(pointer, None)
     assert not pointer.exists()
+
+
+def test_a_killed_torch_run_resumes_from_its_last_epoch_with_the_same_command(
+    tmp_path: Path,
+) -> None:
+    import fcntl
+
+    from genre.training.resume import CHECKPOINT_FILE
+
+    data = write_tiny_dataset(tmp_path / "clips")
+    registry = RunRegistry()
+    command = [sys.executable, "-m", "genre", "train", "--model", "linear_mel", "--dataset",
+               str(data), "--split", "holdout", "--epochs", "60", "--json",
+               *[f"--{k.replace('_', '-')}={v}" for k, v in TINY.items()]]  # fmt: skip
+    first = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)  # fmt: skip
+    assert first.stderr is not None
+    # Unread, a one-page stderr pipe fills with the epoch lines after a few dozen epochs and
+    # holds the trainer there: it cannot finish its 60 epochs before it is killed.
+    fcntl.fcntl(first.stderr.fileno(), fcntl.F_SETPIPE_SZ, 4096)
+    try:
+        run = wait_for(
+            lambda: next((r for r in registry.list() if (r.folder / CHECKPOINT_FILE).is_file()),
+                         None),
+            what="the first epoch checkpoint",
+        )  # fmt: skip
+    finally:
+        first.kill()  # SIGKILL: no cleanup, no cancel note
+        first.wait()
+        first.stderr.close()
+    saved = torch_checkpoint_epoch(run.folder / CHECKPOINT_FILE)
+    assert 1 <= saved < 60
+
+    again = cli(*command[3:], timeout=300)  # the same command
+    assert again.returncode == 0, again.stderr
+    assert f"continuing run {run.id} (failed) from its checkpoint" in again.stderr
+    assert f"resuming from epoch {saved} (epoch checkpoint)" in again.stderr
+    resumed = registry.get(json.loads(again.stdout.strip().splitlines()[-1])["run_id"])
+    assert resumed.id != run.id and resumed.status == "finished"
+    assert registry.get(run.id).status == "failed"  # the killed run stays as it ended
+    # the curve is whole: epochs up to the checkpoint come from it, the rest were trained
+    assert [r["epoch"] for r in registry.epochs(resumed.id)] == list(range(1, 61))
+    assert resumed.metrics["epochs_run"] == 60
+    assert not (run.folder / CHECKPOINT_FILE).exists()  # taken over by the new run…
+    assert not (resumed.folder / CHECKPOINT_FILE).exists()  # …which removed it when finished
+
+
+def torch_checkpoint_epoch(path: Path) -> int:
+    import torch
+
+    return int(torch.load(path, map_location="cpu", weights_only=False)["fold_state"]["epoch"])

@@ -2,7 +2,11 @@
 
 Every run is recorded in the run registry (live progress, metrics, files). With ``--json`` the
 last line of stdout is one JSON object with the run's results. Exit codes: 0 finished,
-1 crashed (a bug; traceback in the run log), 2 bad input, 130 cancelled (SIGTERM or Ctrl-C).
+1 crashed (a bug; traceback in the run log), 2 bad input (or the run folder is in use by
+another trainer), 130 cancelled (SIGTERM or Ctrl-C).
+
+Spectrogram (torch) runs save an epoch checkpoint; after a kill or crash, the same command
+resumes from the last finished epoch (:mod:`genre.training.resume`); ``--no-resume`` does not.
 """
 
 from __future__ import annotations
@@ -15,9 +19,16 @@ import sys
 import traceback
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from genre.errors import GenreError
+from genre.run_lock import RunFolderBusy, run_folder_lock
 from genre.splits import SPLIT_KINDS
+
+if TYPE_CHECKING:
+    from genre.runs import RunRegistry
+    from genre.training.config import RunConfig
+    from genre.training.reporting import RegistryReporter
 
 NAME = "train"
 HELP = "Train and evaluate one model; the run is recorded in the run registry."
@@ -55,6 +66,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="random-crop windows each epoch (default) or the fixed window grid",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="last stdout line: JSON results")
+    parser.add_argument(
+        "--no-resume", action="store_true",
+        help="start from epoch 1 even if an unfinished run with these settings left a checkpoint",
+    )  # fmt: skip
     parser.add_argument("--run-id", help=argparse.SUPPRESS)  # set by the page's job launcher
     parser.set_defaults(run=run)
 
@@ -75,7 +90,6 @@ def run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from genre.runs import RunRegistry
     from genre.training.config import RunConfig
-    from genre.training.experiment import run_training, summary_line
     from genre.training.reporting import RegistryReporter
 
     fields = {k: getattr(args, k) for k in DEFAULTS}
@@ -89,7 +103,7 @@ def _train(args: argparse.Namespace) -> int:
     )
     registry = RunRegistry()
     if args.run_id:
-        run_id = args.run_id
+        run_id = registry.get(args.run_id).id  # an unknown id: "There is no run …"
         log_file = None  # the launcher already sends our output to the run's log
     else:
         from genre.models import get_model_spec
@@ -104,11 +118,36 @@ def _train(args: argparse.Namespace) -> int:
         log_file = registry.folder(run_id) / "log.txt"
     folder = registry.folder(run_id)
     reporter = RegistryReporter(registry, run_id, log_file=log_file)
+    with contextlib.ExitStack() as held:
+        try:  # one trainer per run folder, for this process's whole life
+            held.enter_context(run_folder_lock(folder))
+        except RunFolderBusy as err:  # the run is the other trainer's: leave it alone
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        return _train_locked(args, config, registry, run_id, reporter)
+
+
+def _train_locked(
+    args: argparse.Namespace,
+    config: RunConfig,
+    registry: RunRegistry,
+    run_id: str,
+    reporter: RegistryReporter,
+) -> int:
+    from genre.training.experiment import run_training, summary_line
+    from genre.training.resume import EpochCheckpoint, claim_checkpoint
+
+    folder = registry.folder(run_id)
     try:
         registry.start(run_id, pid=os.getpid())
         reporter.log(f"run {run_id}: {config.model} on {config.data_source}, split {config.split}")
+        if args.no_resume:
+            EpochCheckpoint(folder, config).remove()
+        elif not args.run_id and (earlier := claim_checkpoint(registry, config, folder)):
+            reporter.log(f"continuing run {earlier.id} ({earlier.status}) from its checkpoint")
         metrics = run_training(config, reporter, folder)
         registry.finish(run_id, metrics)
+        EpochCheckpoint(folder, config).remove()  # finished: its model is saved apart
     except (RunCancelled, KeyboardInterrupt):
         registry.mark_cancelled(run_id)
         reporter.log("cancelled")

@@ -13,6 +13,7 @@ import json
 import pickle
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from genre.training.head_loop import recipe as head_recipe
 from genre.training.head_loop import run_head
 from genre.training.metrics import classification_report, summarise_folds
 from genre.training.reporting import Reporter
+from genre.training.resume import FoldRunner
 from genre.training.sklearn_loop import train_sklearn
 from genre.training.torch_loop import (
     count_weights,
@@ -44,6 +46,7 @@ from genre.training.torch_loop import (
     fit_length,
     train_torch,
 )
+from genre.verdict import thresholds_from_held_out
 
 SPECTROGRAM_INPUTS = ("mel", "stft", "mfcc")
 
@@ -178,19 +181,24 @@ def _run_torch(
     y_true, y_pred, tested, fold_acc = [], [], [], []
     train_seconds = windows = 0.0
     inference_ms: list[float] = []
+    held_out_probs: list[np.ndarray] = []  # test tracks' probabilities, for verdict thresholds
     model = None
+    folds = FoldRunner(folder, config, reporter)  # epoch checkpoints: a killed run resumes
     for k, split in enumerate(splits, 1):
         reporter.fold_started(k)
         model = spec.build(**params)
-        result = train_torch(
-            model, specs, data.y, split.train, split.valid, config, frames, hop, reporter, k
-        )
+        result, probs, ms = folds.fold(
+            k, model,
+            partial(train_torch, model, specs, data.y, split.train, split.valid, config, frames,
+                    hop, reporter, k),
+            lambda model=model, split=split: evaluate_tracks(
+                model, specs, split.test, None, frames, hop)[0],
+        )  # fmt: skip
         train_seconds += result.train_seconds
         windows += result.windows_seen
-        t0 = time.monotonic()
-        probs, _ = evaluate_tracks(model, specs, split.test, None, frames, hop)
-        inference_ms.append(1000 * (time.monotonic() - t0) / len(split.test))
+        inference_ms.append(ms)
         predicted = probs.argmax(axis=1)
+        held_out_probs.append(probs)
         fold_acc.append(float(np.mean(predicted == data.y[split.test])))
         if len(splits) > 1:
             reporter.log(f"fold {k}: test accuracy {fold_acc[-1]:.1%}")
@@ -199,6 +207,7 @@ def _run_torch(
         tested += split.test.tolist()
     assert model is not None
     _save_torch(folder, model, spec, params)
+    evidence = thresholds_from_held_out(np.concatenate(held_out_probs), np.asarray(y_true))
     outcome: dict[str, Any] = {
         "y_true": np.asarray(y_true), "y_pred": np.asarray(y_pred), "tested": tested,
         "fold_accuracies": fold_acc, "family": "torch", "input": config.frontend,
@@ -211,11 +220,17 @@ def _run_torch(
     if frontend.servable:
         bundle_dir = folder / "bundle"
         accuracy = float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+        meta = _bundle_meta(folder.name, spec, config, frontend, params, data, splits, accuracy)
+        meta["verdict"] = evidence.thresholds.to_json()  # the Classify page's "X or Y" etc.
+        meta["metrics"]["verdict_evidence"] = {"value": evidence.to_json(), "how": "genre.verdict"}
         save_bundle(
             bundle_dir,
             model=model,
-            meta=_bundle_meta(folder.name, spec, config, frontend, params, data, splits, accuracy),
-            model_card=_model_card(spec, config, data, accuracy, splits),
+            meta=meta,
+            model_card=_model_card(spec, config, data, accuracy, splits)
+            + "\n"
+            + evidence.describe()
+            + "\n",
         )
         outcome["bundle"] = str(bundle_dir)
     return outcome

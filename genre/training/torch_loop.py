@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -120,8 +121,14 @@ def train_torch(
     hop: int,
     reporter: Reporter,
     fold: int = 1,
+    resume_state: dict[str, Any] | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
 ) -> TorchResult:
-    """Train ``model`` in place; with ``config.patience`` the best validation epoch is kept."""
+    """Train ``model`` in place; with ``config.patience`` the best validation epoch is kept.
+
+    ``on_epoch`` receives, after every epoch, everything needed to continue this fold (the
+    epoch checkpoint); ``resume_state`` is such a state to continue from.
+    """
     torch.manual_seed(config.seed + fold)
     rng = np.random.default_rng(config.seed + fold)
     optimiser = torch.optim.AdamW(
@@ -130,7 +137,23 @@ def train_torch(
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
     result = TorchResult(model=model)
     best_loss, best_state, bad_epochs = math.inf, None, 0
-    for epoch in range(1, config.epochs + 1):
+    first_epoch, stopped = 1, False
+    if resume_state is not None:
+        model.load_state_dict(resume_state["model"])
+        optimiser.load_state_dict(resume_state["optimiser"])
+        schedule.load_state_dict(resume_state["schedule"])
+        torch.set_rng_state(resume_state["torch_rng"])
+        rng.bit_generator.state = resume_state["numpy_rng"]
+        result.history = [EpochStats(**row) for row in resume_state["history"]]
+        result.best_epoch = resume_state["best_epoch"]
+        result.train_seconds = resume_state["train_seconds"]
+        result.windows_seen = resume_state["windows_seen"]
+        best_loss, best_state = resume_state["best_loss"], resume_state["best_state"]
+        bad_epochs, stopped = resume_state["bad_epochs"], resume_state["stopped"]
+        first_epoch = resume_state["epoch"] + 1
+    for epoch in range(first_epoch, config.epochs + 1):
+        if stopped:
+            break
         model.train()
         items = epoch_windows(specs, train, frames, hop, config, rng)
         steps = max(1, math.ceil(len(items) / config.batch_size))
@@ -174,7 +197,17 @@ def train_torch(
                 bad_epochs += 1
                 if bad_epochs >= config.patience:
                     reporter.log(f"early stop: no validation improvement for {bad_epochs} epochs")
-                    break
+                    stopped = True
+        if on_epoch is not None:
+            on_epoch({
+                "epoch": epoch, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                "schedule": schedule.state_dict(), "torch_rng": torch.get_rng_state(),
+                "numpy_rng": rng.bit_generator.state,
+                "history": [asdict(row) for row in result.history],
+                "best_epoch": result.best_epoch, "train_seconds": result.train_seconds,
+                "windows_seen": result.windows_seen, "best_loss": best_loss,
+                "best_state": best_state, "bad_epochs": bad_epochs, "stopped": stopped,
+            })  # fmt: skip
     if best_state is not None:
         model.load_state_dict(best_state)
     else:
