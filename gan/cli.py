@@ -95,7 +95,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
     from gan.registry_run import EXIT_CANCELLED, StopRequest, TrainingCancelled
-    from genre.run_lock import run_folder_lock
+    from genre.run_lock import RunFolderBusy, run_folder_lock
     from genre.runs import RunRegistry
 
     stop = StopRequest()
@@ -114,7 +114,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 with run_folder_lock(cli_args.make_folder(run_dir), hint=hint):
                     run_id = page_run.id if page_run else _register(args, registry, run_dir)
                     return _train_locked(args, stop, registry, run_id, run_dir, config)
-            except GenreError as err:
+            except RunFolderBusy:
+                raise  # the folder's run belongs to the trainer holding it: leave it alone
+            except (GanError, GenreError) as err:
                 if page_run is not None:  # the page's queued run must not wait for ever
                     registry.fail(page_run.id, str(err))
                 raise
