@@ -1,7 +1,9 @@
 """Command line: ``python -m mood emotion IMAGE`` and ``python -m mood recommend …``.
 
 Exit codes: 0 success (also "no face" and the offline fallback, which are answers), 1 a
-user-facing error (unreadable image, bad option value), 2 wrong usage.
+user-facing error (unreadable image, bad option value) or an unexpected one (one line; the
+traceback goes to the log file it names), 2 wrong usage, 130 Ctrl-C, 141 stdout closed early.
+Only regular image files are read, within the limits of ``mood.images`` (file size, megapixels).
 """
 
 from __future__ import annotations
@@ -15,8 +17,20 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
+from cliguard import guard_main
 from mood.errors import MoodError
+from mood.images import (
+    DEFAULT_MAX_FILE_MB,
+    DEFAULT_MAX_MEGAPIXELS,
+    MAX_FILE_MB_ENV,
+    MAX_MEGAPIXELS_ENV,
+    SETTING_RANGES,
+    ImageLimits,
+)
 from mood.labels import EMOTIONS
 from mood.queries import DEFAULT_LANGUAGE, build_queries
 
@@ -26,7 +40,12 @@ def _emotion(args: argparse.Namespace) -> int:
     from mood.emotion import recognizer_with_fallback
     from mood.faces import FaceDetector, read_image
 
-    image = read_image(args.image)
+    limits = ImageLimits.from_env()  # the options, when given, win over the environment
+    if args.max_megapixels is not None:
+        limits = replace(limits, max_megapixels=args.max_megapixels)
+    if args.max_file_mb is not None:
+        limits = replace(limits, max_file_mb=args.max_file_mb)
+    image = read_image(args.image, limits)
     recognizer, why = recognizer_with_fallback(args.backend)
     if why:
         print(f"note: {why}", file=sys.stderr)
@@ -70,6 +89,31 @@ def _recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ranged(env: str) -> Callable[[str], float]:
+    """An argparse type for a limit, with the range its environment variable accepts."""
+    low, high = SETTING_RANGES[env]
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number between {low:g} and {high:g}"
+            )
+        return value
+
+    return parse
+
+
+def _log_file() -> Path:
+    from genre.logs import log_file  # the app's one log; imported only when something went wrong
+
+    return log_file()
+
+
+@guard_main(prog="mood", errors=(MoodError,), log_file=_log_file, error_exit=1)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mood", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("image")
     p.add_argument("--json", action="store_true")
     p.add_argument("--backend", default="built-in", choices=["built-in", "deepface"])
+    p.add_argument(
+        "--max-megapixels", type=_ranged(MAX_MEGAPIXELS_ENV),
+        help=f"refuse larger images (default ${MAX_MEGAPIXELS_ENV} or {DEFAULT_MAX_MEGAPIXELS:g})",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-file-mb", type=_ranged(MAX_FILE_MB_ENV),
+        help=f"refuse larger files (default ${MAX_FILE_MB_ENV} or {DEFAULT_MAX_FILE_MB:g})",
+    )  # fmt: skip
     p.set_defaults(run=_emotion)
     p = sub.add_parser("recommend", help="YouTube songs for a mood (or search links offline)")
     p.add_argument("--emotion", required=True, choices=EMOTIONS)
@@ -88,11 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_recommend)
     args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except MoodError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return args.run(args)
 
 
 if __name__ == "__main__":
