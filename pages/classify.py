@@ -26,6 +26,25 @@ ensure_app_navigation()
 MAX_REMEMBERED = 64
 MAX_REMEMBERED_BYTES = 128 * 1024 * 1024
 MAX_MINUTES_LIMIT = 30.0  # the most the Settings allow: time and memory grow with it
+PAGE_STYLE = """<style>
+/* Batch table: long file names and messages wrap rather than widen the table past a phone;
+   genre and confidence stay on one line. */
+[data-testid='stTable'] :is(td, th, td *, th *) {
+  white-space: normal !important; overflow-wrap: anywhere !important;
+}
+[data-testid='stTable'] :is(:nth-child(2), :nth-child(3)):is(td, th) * {
+  white-space: nowrap !important;
+}
+/* A file the uploader refuses (e.g. too large) never reaches the server; Streamlit keeps its
+   reason for screen readers and a hover tooltip only. Show it under the file's name. */
+[data-testid='stFileChip'] { flex-wrap: wrap; height: auto !important; }
+[data-testid='stFileChip'] [role='alert'] {
+  position: static !important; width: auto !important; height: auto !important;
+  clip: auto !important; clip-path: none !important; overflow: visible !important;
+  white-space: normal !important; margin: 0.25rem 0 0 0 !important; flex-basis: 100%;
+  color: var(--st-red-text-color, #bd4043); font-size: 0.875rem;
+}
+</style>"""
 
 
 @dataclass
@@ -200,12 +219,19 @@ def record_tab(classifier: Classifier, max_minutes: float) -> None:
 
 
 def upload_tab(classifier: Classifier, max_minutes: float) -> None:
+    st.html(PAGE_STYLE)
     files = st.file_uploader(
         "Upload one or more tracks",
         accept_multiple_files=True,
         help="WAV, FLAC, OGG, MP3 or AU (other formats when ffmpeg is installed). Long tracks "
         f"are analysed up to their first {max_minutes:g} minutes; change that in Settings.",
         key="uploads",
+    )
+    limit_mb = st.get_option("server.maxUploadSize")
+    st.caption(
+        f"Up to {limit_mb} MB per file: the server keeps each upload in memory while it is "
+        "analysed, so larger files are refused. For longer recordings, use a compressed format "
+        "(MP3, OGG) or the command line."
     )
     if not files:
         st.caption("Drop files here to see their genres side by side.")
@@ -223,13 +249,6 @@ def upload_tab(classifier: Classifier, max_minutes: float) -> None:
         rows = [batch_row(o.name, o.prediction, o.error) for o, _ in tracks]
         # A static table: long error texts wrap instead of being cut off, and on a phone the
         # genre and confidence stay in view next to the file name.
-        # Long file names and messages break anywhere rather than widen the table past a phone.
-        st.html(
-            "<style>[data-testid='stTable'] :is(td, th, td *, th *) "
-            "{white-space: normal !important; overflow-wrap: anywhere !important}"
-            "[data-testid='stTable'] :is(:nth-child(2), :nth-child(3)):is(td, th) * "
-            "{white-space: nowrap !important}</style>"
-        )
         st.table(display_table(rows), hide_index=True)
         st.download_button(
             "Download results (CSV)",

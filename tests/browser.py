@@ -44,8 +44,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90.0) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free loopback port; yield its URL."""
+def streamlit_server(
+    env: dict[str, str] | None = None, timeout: float = 90.0, args: list[str] | None = None
+) -> Iterator[str]:
+    """Start ``streamlit run app.py`` (with extra options ``args``) on a free loopback port;
+    yield its URL."""
     port = free_port()
     log_path = REPO_ROOT / "test-artifacts" / f"streamlit-{port}.log"
     log_path.parent.mkdir(exist_ok=True)
@@ -53,7 +56,7 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90.0) -
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.address", "127.0.0.1", "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
+        "--server.fileWatcherType", "none", *(args or []),
     ]  # fmt: skip
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

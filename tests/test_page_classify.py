@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -231,3 +232,13 @@ def test_model_expander_speaks_plainly_and_hides_the_card_behind_a_click() -> No
     at.toggle(key="show_model_card").set_value(True)
     at.run()
     assert card_heading in shown_text(at)
+
+
+def test_upload_limit_and_its_reason_are_shown_next_to_the_uploader() -> None:
+    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
+    limit_mb = config["server"]["maxUploadSize"]
+    at = open_page()
+    notes = [c.value for c in at.caption]
+    assert any(
+        f"Up to {limit_mb} MB per file" in n and "larger files are refused" in n for n in notes
+    ), notes
