@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
@@ -14,8 +17,10 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from genre.bundle import load_bundle
+from genre.classifier import Classifier
 from genre.labels import GTZAN_GENRES
-from genre.paths import active_bundle_dir
+from genre.paths import active_bundle_dir, default_bundle_dir, set_active_bundle_dir
+from genre.report import display_name
 from pages.results_memory import ResultsMemory
 from tests.conftest import REPO_ROOT, wav_bytes
 
@@ -242,3 +247,46 @@ def test_upload_limit_and_its_reason_are_shown_next_to_the_uploader() -> None:
     assert any(
         f"Up to {limit_mb} MB per file" in n and "larger files are refused" in n for n in notes
     ), notes
+
+
+def mixed_clips(gtzan_dir: Path, first: str, second: str, seconds: int = 15) -> bytes:
+    """A real mix: the start of one GTZAN clip followed by the start of another."""
+    parts = []
+    for clip in (first, second):
+        samples, rate = sf.read(gtzan_dir / "audio" / clip, dtype="float32")
+        parts.append(samples[: seconds * rate])
+    buffer = io.BytesIO()
+    sf.write(buffer, np.concatenate(parts), rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def test_a_close_call_names_two_genres(gtzan_dir: Path, tmp_path: Path) -> None:
+    # The shipped model with stricter verdict thresholds: a real clip it is 90 % sure of is no
+    # longer a clear winner, and its top two make a close call.
+    strict = tmp_path / "strict-bundle"
+    shutil.copytree(default_bundle_dir(), strict)
+    meta = json.loads((strict / "bundle.json").read_text())
+    meta["verdict"] = {"clear": 0.999, "close_pair": 0.5, "mix_share": 0.45}
+    (strict / "bundle.json").write_text(json.dumps(meta))
+    set_active_bundle_dir(strict)
+    at = open_page()
+    wav = as_wav(gtzan_dir / "audio" / "jazz" / "jazz.00001.ogg")
+    at.file_uploader(key="uploads").set_value(("jazz.wav", wav, "audio/wav"))
+    at.run()
+    assert not at.exception
+    prediction = Classifier(strict).predict(wav, name="jazz.wav")
+    (top, p_top), (second, p_second) = prediction.ranked()[:2]
+    heading = f"{display_name(top).capitalize()} or {display_name(second)}"
+    assert genre_headings(at) == [f"<h2 style='margin-bottom:0'>{heading}</h2>"]
+    both = f"{display_name(top)} {p_top:.0%}, {display_name(second)} {p_second:.0%}"
+    assert both in shown_text(at)
+
+
+def test_a_mix_of_two_real_clips_reads_as_a_mix(gtzan_dir: Path) -> None:
+    at = open_page()
+    wav = mixed_clips(gtzan_dir, "reggae/reggae.00002.ogg", "pop/pop.00001.ogg")
+    at.file_uploader(key="uploads").set_value(("reggae-then-pop.wav", wav, "audio/wav"))
+    at.run()
+    assert not at.exception
+    headings = genre_headings(at)
+    assert headings == ["<h2 style='margin-bottom:0'>A mix of reggae and pop</h2>"], headings
