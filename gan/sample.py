@@ -117,14 +117,6 @@ def join_patches(mel_db: torch.Tensor, overlap: int = OVERLAP_FRAMES) -> torch.T
     return 10.0 * torch.log10(torch.clamp(out / weight, min=1e-10))
 
 
-def sample_noise(seed: int, genre_id: int, index: int, patches: int, z_dim: int) -> torch.Tensor:
-    """[patches, z_dim]: the noise walk of one sample, a function of (seed, genre, index) only,
-    so a sample is the same however many others are made with it, and in whatever chunks."""
-    state = np.random.SeedSequence([int(seed), genre_id, index]).generate_state(1, np.uint64)
-    rng = torch.Generator().manual_seed(int(state[0]))
-    return noise_walk(1, patches, z_dim, rng)[0]
-
-
 @torch.inference_mode()
 def generate_mels(
     bundle: GanBundle, genre_ids: list[int], patches: int, generator: torch.Generator
@@ -229,12 +221,14 @@ def _stream(
     rate = bundle.spec.sample_rate
     hop_s = bundle.spec.hop / rate
     for genre, gid in genres:
+        # One noise stream per (seed, genre), drawn whole (n·patches·z_dim floats: under 1 MB
+        # even at the cap): a sample does not change when others are added or chunks change.
+        rng = torch.Generator().manual_seed(seed * 1009 + gid)
+        noise = noise_walk(n, patches, bundle.config.z_dim, rng)
         for first in range(0, n, chunk):
             indices = range(first, min(n, first + chunk))
-            z = torch.stack(
-                [sample_noise(seed, gid, i, patches, bundle.config.z_dim) for i in indices]
-            )
-            mel_db = mels_from_noise(bundle, [gid] * len(indices), z)[..., :frames]
+            mel_db = mels_from_noise(bundle, [gid] * len(indices), noise[first : indices.stop])
+            mel_db = mel_db[..., :frames]
             waves = sonify(mel_db, bundle, n_iter=n_iter)
             for i, mel, wave in zip(indices, mel_db, waves, strict=True):
                 yield Sample(
