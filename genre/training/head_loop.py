@@ -38,6 +38,7 @@ from genre.training.config import RunConfig
 from genre.training.data import TrackData
 from genre.training.reporting import EpochStats, Reporter
 from genre.training.torch_loop import count_weights
+from genre.verdict import ThresholdEvidence, thresholds_from_held_out
 
 RECIPE = HeadConfig()  # the shipped head's settings, chosen by grouped CV on the shared clips
 # Epochs at which the learning curve is recorded. fit_head is deterministic full-batch
@@ -113,6 +114,8 @@ def run_head(
     y_true, y_pred, tested, fold_acc = [], [], [], []
     held_logits: list[torch.Tensor] = []
     held_tracks: list[np.ndarray] = []
+    test_logits: list[torch.Tensor] = []  # every fold's test windows, for the verdict thresholds
+    test_tracks: list[np.ndarray] = []
     train_seconds = windows_seen = 0.0
     head_ms: list[float] = []
     head: nn.Module | None = None
@@ -137,6 +140,9 @@ def run_head(
         y_true += data.y[split.test].tolist()
         y_pred += predicted.tolist()
         tested += split.test.tolist()
+        with torch.inference_mode():
+            test_logits.append(head(torch.from_numpy(x[test_mask])).double())
+        test_tracks.append(windows.track[test_mask])
         # held-out windows for calibration: the validation tracks when the split has them,
         # else every fold's test tracks (k-fold: each track is held out once)
         held = valid_mask if len(split.valid) else test_mask
@@ -152,15 +158,23 @@ def run_head(
         if temperature != 1.0
         else f"not calibrated: fewer than {MIN_CALIBRATION_TRACKS} held-out tracks"
     )
+    evidence = held_out_thresholds(test_logits, test_tracks, data.y, temperature)
+    reporter.log(f"verdict thresholds: {evidence.thresholds} ({evidence.note})")
     model = served_model(head, head_config, n_classes, temperature)
     _save_head(folder, head, head_config, n_classes)
     bundle_dir = folder / "bundle"
     accuracy = float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
+    meta = _bundle_meta(folder.name, spec, config, head_config, data, splits, accuracy)
+    meta["verdict"] = evidence.thresholds.to_json()
+    meta["metrics"]["verdict_evidence"] = {"value": evidence.to_json(), "how": "genre.verdict"}
     save_bundle(
         bundle_dir,
         model=model,
-        meta=_bundle_meta(folder.name, spec, config, head_config, data, splits, accuracy),
-        model_card=_model_card(config, head_config, data, splits, accuracy, temperature),
+        meta=meta,
+        model_card=_model_card(config, head_config, data, splits, accuracy, temperature)
+        + "\n"
+        + evidence.describe()
+        + "\n",
     )
     licence = (ASSETS_DIR / "musicnn-msd" / "LICENSE").read_text(encoding="utf-8")
     (bundle_dir / "LICENSE").write_text(
@@ -209,6 +223,21 @@ def _temperature(logits: list[torch.Tensor], tracks: list[np.ndarray], y: np.nda
         return 1.0
     value, _, _ = fit_temperature(torch.cat(logits), local, y[present], len(present))
     return value
+
+
+def held_out_thresholds(
+    logits: list[torch.Tensor], tracks: list[np.ndarray], y: np.ndarray, temperature: float
+) -> ThresholdEvidence:
+    """Verdict thresholds from the test tracks' calibrated probabilities, as served (mean of
+    the windows' softmax); the defaults, with a note, when too few tracks were held out."""
+    if not logits:
+        return thresholds_from_held_out(np.zeros((0, len(np.unique(y)))), np.zeros(0, int))
+    window_probs = torch.softmax(torch.cat(logits) / temperature, dim=1).numpy()
+    track = np.concatenate(tracks)
+    present = list(dict.fromkeys(track.tolist()))  # each test track once, in order
+    per_track = [window_probs[track == t] for t in present]
+    probs = np.stack([w.mean(axis=0) for w in per_track])
+    return thresholds_from_held_out(probs, y[present], per_track)
 
 
 def _save_head(folder: Path, head: nn.Module, head_config: HeadConfig, n_classes: int) -> None:
