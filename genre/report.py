@@ -77,7 +77,8 @@ def headline(prediction: Prediction) -> Headline:
     small = ""
     if verdict.kind == "not_music":
         small = f"The genre model's guess, for what it is worth: {model_guess(prediction)}."
-    return Headline(verdict.kind, verdict.heading, verdict.detail, tuple(verdict.genres), small)
+    detail = verdict.detail[:1].upper() + verdict.detail[1:]  # a sentence under the heading
+    return Headline(verdict.kind, verdict.heading, detail, tuple(verdict.genres), small)
 
 
 def held_out_accuracy(metrics: Mapping[str, Any]) -> float | None:

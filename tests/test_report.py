@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,10 @@ from genre.report import (
     display_name,
     display_table,
     error_for_table,
+    headline,
     held_out_accuracy,
     model_label,
+    music_windows,
 )
 from pages.charts import genre_timeline, not_music_spans
 
@@ -83,3 +86,41 @@ def test_not_music_stretches_are_greyed_in_the_timeline(reggae: Prediction) -> N
     assert "not music" in [t.name for t in figure.data]
     plain = genre_timeline(starts, probs, reggae.labels, 3.0)
     assert not plain.layout.shapes and "not music" not in [t.name for t in plain.data]
+
+
+def as_not_music(prediction: Prediction, scores: list[float], sounds_like: str) -> Prediction:
+    """The same real prediction with the music detector's fields (genre.classifier's contract)
+    saying it is not music."""
+    other = copy.copy(prediction)
+    other.window_music_scores = np.array(scores)
+    other.music_score = float(np.mean(scores))
+    other.is_music = False
+    other.sounds_like = sounds_like
+    return other
+
+
+def test_not_music_gets_no_genre_and_the_guess_only_as_small_print(reggae: Prediction) -> None:
+    n = len(reggae.window_probs)
+    speech = as_not_music(reggae, [0.1] * n, "speech")
+    line = headline(speech)
+    assert (line.kind, line.heading) == ("not_music", "This doesn't sound like music")
+    assert line.detail == "It sounds like speech."
+    top, p_top = reggae.ranked()[0]
+    assert line.small_print == (
+        f"The genre model's guess, for what it is worth: {display_name(top)} ({p_top:.0%})."
+    )
+    row = display_table([batch_row("talk.wav", speech, None)]).iloc[0]
+    assert (row["genre"], row["confidence"]) == ("not music", "")
+    assert row["note"].startswith("It sounds like speech.")
+    saved = csv_table([batch_row("talk.wav", speech, None)]).iloc[0]
+    assert saved["genre"] == "not music" and saved["confidence %"] is None
+    assert not music_windows(speech).any()  # the whole timeline greyed
+
+
+def test_talk_first_then_music_greys_only_the_talk(reggae: Prediction) -> None:
+    n = len(reggae.window_probs)
+    scores = [0.05, 0.1] + [0.9] * (n - 2)
+    talk_then_music = as_not_music(reggae, scores, "speech")
+    talk_then_music.is_music = True
+    assert list(music_windows(talk_then_music)) == [False, False] + [True] * (n - 2)
+    assert headline(talk_then_music).kind != "not_music"
