@@ -45,7 +45,7 @@ def draw_reliability(curves: dict[str, Reliability], path: Path, title: str) -> 
     """A reliability diagram (accuracy against confidence per bin, one line per model) as PNG."""
     from PIL import Image, ImageDraw, ImageFont
 
-    width, height, margin = 640, 520, 70
+    width, height, margin = 560, 540, 70
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default()

@@ -15,6 +15,8 @@ import torch
 
 from audio import DEFAULT_MAX_MINUTES, Audio, AudioSource, LogMel, load_audio, resample
 from genre.bundle import Bundle, load_bundle
+from genre.fusion import fusion_from_meta
+from genre.verdict import Verdict, VerdictThresholds, decide, music_window_mask
 
 BATCH_WINDOWS = 128  # bounds memory on 10-minute files
 
@@ -33,6 +35,15 @@ class Prediction:
     tags: dict[str, float] | None = (
         None  # auxiliary tag scores, best first (when the model has them)
     )
+    # Is it music? Defaults (all music) keep predictions made without a detector valid.
+    window_music_scores: np.ndarray = field(default_factory=lambda: np.ones(0))  # [windows] 0..1
+    music_score: float = 1.0  # track level, 0..1
+    is_music: bool = True  # the track-level verdict
+    sounds_like: str | None = None  # when not music: "speech", "noise", "a steady tone", "silence"
+    embedding: np.ndarray | None = None  # [200] mean backbone embedding over the music windows
+    window_tags: np.ndarray | None = None  # [windows, tags] per-window tag probabilities
+    # Verdict thresholds of the bundle that made the prediction (genre.verdict).
+    thresholds: VerdictThresholds = field(default_factory=VerdictThresholds)
 
     @property
     def genre(self) -> str:
@@ -49,6 +60,19 @@ class Prediction:
     def ranked(self) -> list[tuple[str, float]]:
         return sorted(self.probabilities.items(), key=lambda item: item[1], reverse=True)
 
+    @property
+    def verdict(self) -> Verdict:
+        """What the evidence allows us to say ("Jazz", "Jazz or blues", …), judged on the
+        music windows with the bundle's thresholds."""
+        music = music_window_mask(self, len(self.window_probs))
+        return decide(
+            self.probs, self.labels,
+            window_probs=self.window_probs if music is None else self.window_probs[music],
+            thresholds=self.thresholds,
+            is_music=bool(getattr(self, "is_music", True)),
+            sounds_like=getattr(self, "sounds_like", None),
+        )  # fmt: skip
+
     def window_genres(self) -> list[str]:
         return [self.labels[i] for i in np.argmax(self.window_probs, axis=1)]
 
@@ -59,6 +83,8 @@ class Prediction:
             confidence=round(self.confidence, 6),
             probabilities={k: round(v, 6) for k, v in self.probabilities.items()},
         )
+        verdict = self.verdict
+        out["verdict"] = {"kind": verdict.kind, "heading": verdict.heading}
         if self.tags:
             out["tags"] = {k: round(v, 4) for k, v in list(self.tags.items())[:10]}
         if self.warnings:
@@ -83,6 +109,11 @@ class Classifier:
         self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
         self.model = self.bundle.build_model()
         self.frontend = LogMel(self.bundle.frontend).eval()
+        # Tag fusion and verdict thresholds, where the bundle has them (genre.fusion).
+        self.fusion = fusion_from_meta(
+            self.bundle.extra.get("fusion"), self.labels, self.bundle.tags, str(self.bundle.path)
+        )
+        self.thresholds = VerdictThresholds.from_meta(self.bundle.extra.get("verdict"))
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -130,20 +161,29 @@ class Classifier:
             wave = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
             mel = self.frontend(wave)
             batch, _, starts = self.embed_windows(mel)
-            logits, tags = [], []
+            logits, tags, embeddings = [], [], []
             for chunk in torch.split(batch, BATCH_WINDOWS):
                 out = self.model(chunk)
                 if isinstance(out, dict):
                     logits.append(out["logits"])
                     if "tags" in out:
                         tags.append(out["tags"])
+                    if "penultimate" in out:
+                        embeddings.append(out["penultimate"])
                 else:
                     logits.append(out)
-            window_probs = torch.softmax(torch.cat(logits), dim=1).double().numpy()
+            window_log_probs = torch.log_softmax(torch.cat(logits).double(), dim=1).numpy()
         hop_s = self.bundle.frontend.hop / self.bundle.sample_rate
+        window_tags = torch.cat(tags).float().numpy() if tags and self.bundle.tags else None
+        window_embeddings = torch.cat(embeddings).float().numpy() if embeddings else None
+        window_probs = (
+            np.exp(window_log_probs)
+            if self.fusion is None or window_tags is None
+            else self.fusion.fuse(window_log_probs, window_tags)
+        )
         tag_scores = None
-        if tags and self.bundle.tags:
-            mean_tags = torch.cat(tags).mean(dim=0).tolist()
+        if window_tags is not None:
+            mean_tags = window_tags.mean(axis=0).tolist()
             tag_scores = dict(
                 sorted(zip(self.bundle.tags, mean_tags, strict=True), key=lambda kv: -kv[1])
             )
@@ -159,4 +199,7 @@ class Classifier:
             mel_hop_s=hop_s,
             warnings=list(warnings or []),
             tags=tag_scores,
+            embedding=None if window_embeddings is None else window_embeddings.mean(axis=0),
+            window_tags=window_tags,
+            thresholds=self.thresholds,
         )

@@ -3,7 +3,7 @@
 The head was trained on 100 GTZAN clips by few artists; the musicnn backbone's tag output was
 trained on ~200 k songs. Per analysis window:
 
-    fused log p(g) = head log p(g) + weight · log prior(g | tags)      (then renormalised)
+    fused log p(g) = (head log p(g) + weight · log prior(g | tags)) / temperature   (renormalised)
 
     prior(g | tags) ∝ floor + evidence(g),   evidence(g) = max of the tag probabilities that
                                              TAG_GENRES maps to g
@@ -11,8 +11,9 @@ trained on ~200 k songs. Per analysis window:
 The mapping is fixed and written down here rather than learned: learned on 100 GTZAN clips it
 would inherit their artists, while the tags' meaning comes from the much larger MSD. A genre no
 tag names (reggae) gets neutral evidence, the mean of the others', so the prior neither favours
-nor penalises it. ``weight`` and ``floor`` are chosen by grouped cross-validation
-(:mod:`genre.fusion_fit`) and stored in the bundle's ``bundle.json`` under ``"fusion"``.
+nor penalises it. ``weight``, ``floor`` and ``temperature`` (which re-calibrates the product)
+are chosen by grouped cross-validation (:mod:`genre.fusion_fit`) and stored in the bundle's
+``bundle.json`` under ``"fusion"``.
 """
 
 from __future__ import annotations
@@ -51,12 +52,15 @@ class TagFusion:
     weight: float
     floor: float
     mapping: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(TAG_GENRES))
+    temperature: float = 1.0
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.weight) and self.weight >= 0):
             raise ValueError("the fusion weight must be a finite number ≥ 0")
         if not (np.isfinite(self.floor) and self.floor > 0):
             raise ValueError("the fusion floor must be a finite number > 0")
+        if not (np.isfinite(self.temperature) and self.temperature > 0):
+            raise ValueError("the fusion temperature must be a finite number > 0")
         unknown_tags = {t for names in self.mapping.values() for t in names} - set(self.tags)
         if unknown_tags:
             raise ValueError(f"the tag mapping names unknown tags: {sorted(unknown_tags)}")
@@ -89,6 +93,7 @@ class TagFusion:
         logits = np.asarray(head_log_probs, dtype=np.float64)
         if self.weight:
             logits = logits + self.weight * self.log_prior(window_tags)
+        logits = logits / self.temperature
         logits = logits - logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         return probs / probs.sum(axis=1, keepdims=True)
@@ -97,6 +102,7 @@ class TagFusion:
         return {
             "weight": self.weight,
             "floor": self.floor,
+            "temperature": self.temperature,
             "mapping": {label: list(self.mapping.get(label, ())) for label in self.labels},
         }
 
@@ -124,6 +130,7 @@ def fusion_from_meta(
             weight=float(block["weight"]),
             floor=float(block["floor"]),
             mapping={str(k): tuple(v) for k, v in mapping.items()},
+            temperature=float(block.get("temperature", 1.0)),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise BundleError(
