@@ -278,7 +278,7 @@ def test_a_close_call_names_two_genres(gtzan_dir: Path, tmp_path: Path) -> None:
     (top, p_top), (second, p_second) = prediction.ranked()[:2]
     heading = f"{display_name(top).capitalize()} or {display_name(second)}"
     assert genre_headings(at) == [f"<h2 style='margin-bottom:0'>{heading}</h2>"]
-    both = f"{display_name(top)} {p_top:.0%}, {display_name(second)} {p_second:.0%}"
+    both = f"{display_name(top).capitalize()} {p_top:.0%}, {display_name(second)} {p_second:.0%}"
     assert both in shown_text(at)
 
 
