@@ -165,3 +165,16 @@ def test_concurrent_requests_do_not_mix_results(classifier: Classifier, gtzan_di
         parallel = list(pool.map(lambda p: classifier.predict(p).probs, paths))
     for one, other in zip(sequential, parallel, strict=True):
         assert np.allclose(one, other, atol=1e-6)
+
+
+def test_musicnn_bundle_gives_embedding_and_window_tags(gtzan_dir: Path) -> None:
+    prediction = Classifier(default_bundle_dir()).predict(gtzan_dir / "audio" / CLIPS[0])
+    windows = len(prediction.window_probs)
+    assert prediction.embedding is not None and prediction.embedding.shape == (200,)
+    assert np.isfinite(prediction.embedding).all()
+    assert prediction.window_tags is not None and prediction.window_tags.shape == (windows, 50)
+    assert ((prediction.window_tags >= 0) & (prediction.window_tags <= 1)).all()
+    assert prediction.tags is not None  # the track's tags are the windows' mean
+    top = next(iter(prediction.tags))
+    column = load_bundle(default_bundle_dir()).tags.index(top)
+    assert prediction.tags[top] == pytest.approx(prediction.window_tags[:, column].mean(), abs=1e-6)

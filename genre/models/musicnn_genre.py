@@ -1,10 +1,11 @@
 """Pretrained musicnn backbone + a small genre head, in one module the Classifier can serve.
 
 forward(log-mel windows [B, 96, 187]) → {"logits": genre logits, "tags": the 50 MSD tag
-probabilities, "embedding": the head's input}. The backbone is frozen and pretrained on the
-Million Song Dataset; only the head is trained (the shipped one by ``genre/train_musicnn.py``;
-a user's on the Training page or by ``python -m genre train --model musicnn_genre``), on
-features that are robust to the few artists of the 100 shared GTZAN clips.
+probabilities, "embedding": the head's input, "penultimate": the backbone's 200-d embedding}.
+The backbone is frozen and pretrained on the Million Song Dataset; only the head is trained
+(the shipped one by ``genre/train_musicnn.py``; a user's on the Training page or by
+``python -m genre train --model musicnn_genre``), on features that are robust to the few
+artists of the 100 shared GTZAN clips.
 """
 
 from __future__ import annotations
@@ -90,7 +91,14 @@ class MusicnnGenre(nn.Module):
     def forward(self, mel: torch.Tensor) -> dict[str, torch.Tensor]:
         out = self.backbone(mel)
         embedding = head_features(out, self.features)
-        return {"logits": self.head(embedding), "tags": out["tags"], "embedding": embedding}
+        return {
+            "logits": self.head(embedding),
+            "tags": out["tags"],
+            "embedding": embedding,
+            "penultimate": out[
+                "penultimate"
+            ],  # the backbone's 200-d embedding, whatever the head reads
+        }
 
 
 register(
