@@ -23,6 +23,7 @@ from genre.training import compare, jobs
 from genre.training.experiment import preflight, suggest_split
 from pages import charts
 from pages.navigation import ensure_app_navigation
+from pages.run_watch import note_whole_page_run, rerun_page_when_runs_end
 from pages.training_gan import gan_section, is_gan_run
 
 ensure_app_navigation()
@@ -231,16 +232,17 @@ def show_active(run: Run, reg: RunRegistry) -> None:
             st.plotly_chart(fig, key=f"live-{run.id}")
 
 
-@st.fragment(run_every=POLL_S)
 def live_runs() -> None:
+    note_whole_page_run("active_runs")
+    _live_runs()
+
+
+@st.fragment(run_every=POLL_S)
+def _live_runs() -> None:
     reg = registry()
     jobs.refresh(reg)
     active = [r for r in reg.list(limit=200) if r.active]
-    before = st.session_state.get("active_runs", set())
-    now = {r.id for r in active}
-    st.session_state["active_runs"] = now
-    if before - now:
-        st.rerun(scope="app")  # a run ended: refresh the comparison below
+    rerun_page_when_runs_end("active_runs", {r.id for r in active})  # refresh the comparison
     if not active:
         st.caption("No training is running. Launch one above; runs continue in the background.")
         return

@@ -13,6 +13,7 @@ from gan.jobs import GanJob, gan_run_dir, generator_dir, is_gan_run
 from genre.runs import Run, RunRegistry
 from genre.training.compare import progress_text
 from pages.gan_charts import loss_figure
+from pages.run_watch import note_whole_page_run, rerun_page_when_runs_end
 
 POLL_S = 2.0
 DEFAULT_STEPS = 300
@@ -78,15 +79,16 @@ def show_live(run: Run, registry: RunRegistry) -> None:
             st.plotly_chart(figure, key=f"gantrain-live-{run.id}")
 
 
-@st.fragment(run_every=POLL_S)
 def live_gan_runs(registry: RunRegistry) -> None:
+    note_whole_page_run("gantrain-active")
+    _live_gan_runs(registry)
+
+
+@st.fragment(run_every=POLL_S)
+def _live_gan_runs(registry: RunRegistry) -> None:
     gan_jobs.refresh(registry)
     active = [r for r in registry.list(limit=200) if r.active and is_gan_run(r)]
-    before = st.session_state.get("gantrain-active", set())
-    now = {r.id for r in active}
-    st.session_state["gantrain-active"] = now
-    if before - now:
-        st.rerun(scope="app")  # a run ended: show it below, ready to use
+    rerun_page_when_runs_end("gantrain-active", {r.id for r in active})  # show it below
     if not active:
         st.caption("No GAN is training.")
     for run in active:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,8 +11,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from gan.bundle import WEIGHTS_FILE, promoted_gan_dir, set_active_gan_dir
-from gan.jobs import GENERATOR_FOLDER, is_gan_run
+from gan.bundle import WEIGHTS_FILE, default_gan_dir, promoted_gan_dir, set_active_gan_dir
+from gan.jobs import GAN_MODEL, GENERATOR_FOLDER, NO_SPLIT, GanJob, is_gan_run
 from genre.runs import RunRegistry
 from tests.conftest import REPO_ROOT
 
@@ -102,6 +103,31 @@ def test_launch_watch_promote_then_generate_with_it() -> None:
     run_until(at, lambda: "gantrain-restore" in keys(at, "button"), timeout=10)
     at.button(key="gantrain-restore").click()
     at.run()
+    assert promoted_gan_dir() is None
+    assert any("uses the shipped generator" in c.value for c in at.caption)
+
+
+def test_a_click_is_kept_when_the_page_sees_a_run_end_in_that_rerun() -> None:
+    """A run that ends while the user clicks a button below the live section: the rerun that
+    carries the click is also the one in which the live section sees the run gone. The click
+    must still land (a rerun requested there would drop it: the promote click of the journey
+    above, lost when the trainer finished between two page runs)."""
+    registry = RunRegistry()
+    run = registry.create(model=GAN_MODEL, split=NO_SPLIT, dataset="shared GTZAN clips",
+                          config=GanJob(steps=4).to_dict())  # fmt: skip
+    trainer = subprocess.Popen(["sleep", "300"])  # a real process standing for the trainer
+    try:
+        registry.start(run.id, pid=trainer.pid)
+        set_active_gan_dir(default_gan_dir())  # so "Restore the shipped generator" shows
+        at = training_page()
+        assert {f"gantrain-cancel-{run.id}", "gantrain-restore"} <= keys(at, "button")
+    finally:
+        trainer.kill()
+        trainer.wait()
+    at.button(key="gantrain-restore").click()
+    at.run()
+    assert not at.exception
+    assert RunRegistry().get(run.id).status == "failed"  # the page saw the trainer vanish
     assert promoted_gan_dir() is None
     assert any("uses the shipped generator" in c.value for c in at.caption)
 

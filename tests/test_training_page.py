@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -12,7 +13,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from genre.paths import REPO_ROOT, active_bundle_dir, default_bundle_dir
+from genre.paths import (
+    ASSETS_DIR,
+    REPO_ROOT,
+    active_bundle_dir,
+    default_bundle_dir,
+    set_active_bundle_dir,
+)
 from genre.runs import RunRegistry
 from genre.training import jobs
 from genre.training.config import RunConfig
@@ -170,6 +177,29 @@ def test_the_cancel_button_stops_a_run(tmp_path: Path) -> None:
     finally:
         if registry.get(run.id).process_alive:
             os.killpg(run.pid, signal.SIGKILL)
+
+
+def test_a_click_is_kept_when_the_page_sees_a_run_end_in_that_rerun() -> None:
+    """The live section notices a run ended in the same rerun that carries a click on a button
+    below it (here "Restore the shipped model"): the click must land, not be dropped by a
+    rerun requested before that button is drawn."""
+    registry = RunRegistry()
+    run = registry.create(model="linear_mel", split="holdout", dataset="clips",
+                          config={"epochs": 1})  # fmt: skip
+    trainer = subprocess.Popen(["sleep", "300"])  # a real process standing for the trainer
+    try:
+        registry.start(run.id, pid=trainer.pid)
+        set_active_bundle_dir(ASSETS_DIR / "gtzan-cnn-baseline")
+        at = open_page()
+        assert {f"cancel-{run.id}", "restore-default"} <= {b.key for b in at.button}
+    finally:
+        trainer.kill()
+        trainer.wait()
+    at.button(key="restore-default").click()
+    at.run()
+    assert not at.exception
+    assert registry.get(run.id).status == "failed"  # the page saw the trainer vanish
+    assert active_bundle_dir() == default_bundle_dir()
 
 
 def test_the_musicnn_head_is_offered_launched_and_promoted(tmp_path: Path, gtzan_dir) -> None:
