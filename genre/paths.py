@@ -10,6 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from runs.home import default_root
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSETS_DIR = REPO_ROOT / "assets"
 DEFAULT_BUNDLE_NAME = "musicnn-genre"
@@ -17,8 +19,7 @@ DEFAULT_BUNDLE_NAME = "musicnn-genre"
 
 def data_dir() -> Path:
     """The user's data folder (``GENRE_STUDIO_HOME``, else ``~/.local/share/genre-studio``)."""
-    configured = os.environ.get("GENRE_STUDIO_HOME")
-    root = Path(configured) if configured else Path.home() / ".local" / "share" / "genre-studio"
+    root = default_root()  # one definition, shared with the run registry
     root.mkdir(parents=True, exist_ok=True)
     return root
 
@@ -29,6 +30,11 @@ def shared_gtzan_dir() -> Path:
     if configured:
         return Path(configured)
     return REPO_ROOT.parent / "shared" / "data" / "gtzan"
+
+
+def shared_extra_dir() -> Path:
+    """The shared non-GTZAN recordings (``music/``, ``notmusic/``), beside the GTZAN clips."""
+    return shared_gtzan_dir().parent / "extra"
 
 
 def default_bundle_dir() -> Path:

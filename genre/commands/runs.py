@@ -7,8 +7,8 @@ import json
 import time
 
 from genre.models import get_model_spec, model_names
-from genre.runs import Run, RunRegistry
-from genre.training import jobs
+from runs import proc
+from runs.store import Run, RunRegistry
 
 NAME = "runs"
 HELP = "List training runs (newest first), or show, cancel or delete one."
@@ -48,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:18s} {spec.input:9s} {spec.description}")
         return 0
     registry = RunRegistry()
-    jobs.refresh(registry)
+    proc.refresh(registry)
     if args.cancel:
-        print(jobs.cancel(args.cancel, registry))
+        print(proc.cancel(args.cancel, registry))
         return 0
     if args.delete:
         registry.delete(args.delete)
@@ -79,6 +79,6 @@ def run(args: argparse.Namespace) -> int:
         if row["kfold_mean"] is not None:
             accuracy = f"{row['kfold_mean']:.1%}±{row['kfold_std']:.1%}"
         f1 = "—" if row["macro_f1"] is None else f"{row['macro_f1']:.3f}"
-        print(f"{item.id:24s} {item.status:10s} {item.model:18s} {item.split:9s} "
+        print(f"{item.id:24s} {item.status:10s} {item.model:18s} {item.split or '—':9s} "
               f"{accuracy:>9s} {f1:>9s}")  # fmt: skip
     return 0

@@ -1,16 +1,16 @@
-"""The run registry: every training run, its live progress and its results, in SQLite.
+"""The run registry: every run, its live progress and its results, in SQLite.
 
 One database (``runs.sqlite`` in the data folder, WAL mode so a training process can write
-while pages read) plus one folder per run holding its config, checkpoint, metrics, confusion
-matrix and log. Every change is one transaction, and status changes only move forward
-(queued → running → finished | failed | cancelled), so a crash can never leave a run half
-finished: a run whose process has died is marked failed by :meth:`RunRegistry.reconcile`.
+while pages read; schema and migrations in :mod:`runs.schema`) plus one folder per run holding
+its config, checkpoint, metrics and log. Every change is one transaction, and status changes
+only move forward (queued → running → finished | failed | cancelled), so a crash can never
+leave a run half finished: a run whose process has died is ended by
+:meth:`RunRegistry.reconcile`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import sqlite3
@@ -21,57 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genre.errors import GenreError
-from genre.paths import data_dir
+from runs.errors import RunError
+from runs.files import LOG_FILE, log_tail, write_json
+from runs.home import default_root
+from runs.proc import CANCEL_MARKER, process_alive, process_start_time
+from runs.schema import migrate
 
 ACTIVE = ("queued", "running")
 FINAL = ("finished", "failed", "cancelled")
 STATUSES = ACTIVE + FINAL
 QUEUED_GRACE_S = 120.0  # a queued run without a live process after this long has failed
-CANCEL_MARKER = "cancel-requested"  # file in a run folder: the user asked it to stop
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    started REAL,
-    ended REAL,
-    updated REAL NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued','running','finished','failed','cancelled')),
-    model TEXT NOT NULL,
-    split TEXT NOT NULL,
-    dataset TEXT NOT NULL,
-    config TEXT NOT NULL,
-    pid INTEGER,
-    pid_started INTEGER,
-    phase TEXT NOT NULL DEFAULT '',
-    fold INTEGER NOT NULL DEFAULT 0,
-    folds INTEGER NOT NULL DEFAULT 1,
-    epoch INTEGER NOT NULL DEFAULT 0,
-    epochs INTEGER NOT NULL DEFAULT 0,
-    step INTEGER NOT NULL DEFAULT 0,
-    steps INTEGER NOT NULL DEFAULT 0,
-    eta_s REAL,
-    error TEXT,
-    metrics TEXT
-);
-CREATE TABLE IF NOT EXISTS epochs (
-    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    fold INTEGER NOT NULL,
-    epoch INTEGER NOT NULL,
-    time REAL NOT NULL,
-    train_loss REAL,
-    train_acc REAL,
-    val_loss REAL,
-    val_acc REAL,
-    PRIMARY KEY (run_id, fold, epoch)
-);
-CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);
-"""
-
-
-class RunError(GenreError):
-    """A run does not exist or cannot change state as asked."""
 
 
 @dataclass
@@ -83,7 +42,7 @@ class Run:
     updated: float
     status: str
     model: str
-    split: str
+    split: str | None  # None: the run has no train/test split (GAN runs)
     dataset: str
     config: dict[str, Any]
     pid: int | None
@@ -127,92 +86,20 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.localtime()) + "-" + secrets.token_hex(3)
 
 
-def process_start_time(pid: int) -> int | None:
-    """When ``pid`` started, in clock ticks after boot (Linux); None if unknown or gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        # fields after the command name (which may hold spaces and parentheses): state is
-        # field 3 of proc(5), starttime field 22
-        return int(stat.rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def process_alive(
-    pid: int | None, *, started: int | None = None, marker: str | None = None
-) -> bool:
-    """Is ``pid`` a live (not zombie) process, and the same process that was recorded?
-
-    A recycled PID must not pass for the run's process. ``started`` (from
-    :func:`process_start_time` when the pid was recorded) identifies the process whatever its
-    command line; ``marker`` (the run id, which the page's launcher puts on the command line)
-    is the fallback for rows recorded without a start time.
-    """
-    if not pid or pid <= 0:
-        return False
-    proc = Path(f"/proc/{pid}")
-    if proc.is_dir():
-        try:
-            stat = (proc / "stat").read_text()
-            fields = stat.rsplit(")", 1)[1].split()
-            if fields[0] in ("Z", "X"):
-                return False
-            if started is not None:
-                return int(fields[19]) == started
-            if marker is not None:
-                cmdline = (
-                    (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                )
-                return marker in cmdline
-            return True
-        except (OSError, IndexError, ValueError):
-            return False
-    if Path("/proc/self").is_dir():
-        return False  # Linux: no /proc entry means no process
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a registry made by an older version up to the current schema (idempotent).
-
-    Checked without a write lock, so opening the registry never waits for a busy writer.
-    """
-    if "pid_started" in _columns(db):
-        return
-    db.execute("BEGIN IMMEDIATE")  # one process migrates; the others then see the new column
-    try:
-        if "pid_started" not in _columns(db):
-            db.execute("ALTER TABLE runs ADD COLUMN pid_started INTEGER")
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-
-
-def _columns(db: sqlite3.Connection) -> set[str]:
-    return {row[1] for row in db.execute("PRAGMA table_info(runs)")}
-
-
 class RunRegistry:
     """All runs under one data folder. Cheap to create: connections are opened per call."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.root = Path(root) if root else data_dir()
+        self.root = Path(root) if root else default_root()
         self.root.mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "runs.sqlite"
         self.runs_dir = self.root / "runs"
         self.runs_dir.mkdir(exist_ok=True)
         db = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
         try:
+            db.execute("PRAGMA busy_timeout=30000")
             db.execute("PRAGMA journal_mode=WAL")  # persistent: readers never block the writer
-            db.executescript(SCHEMA)
-            _migrate(db)
+            self.migrated = migrate(db)  # the schema versions this opening applied
         finally:
             db.close()
 
@@ -242,7 +129,7 @@ class RunRegistry:
         self,
         *,
         model: str,
-        split: str,
+        split: str | None,
         dataset: str,
         config: dict[str, Any],
         run_id: str | None = None,
@@ -417,7 +304,7 @@ class RunRegistry:
                 if self.mark_cancelled(run.id):
                     failed.append(run.id)
                 continue
-            tail = log_tail(run.folder / "log.txt")
+            tail = log_tail(run.folder / LOG_FILE)
             message = "The training process ended unexpectedly (killed or crashed)."
             if tail:
                 message += " Last log lines:\n" + tail
@@ -432,26 +319,3 @@ class RunRegistry:
         with self._connect() as db:
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         shutil.rmtree(self.folder(run_id), ignore_errors=True)
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Atomic: a reader sees the old file or the new one, never half of one."""
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def log_tail(path: Path, lines: int = 8) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.strip().splitlines()[-lines:])

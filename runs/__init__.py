@@ -1,0 +1,11 @@
+"""Runs: the run registry and the processes behind it, shared by ``genre`` and ``gan``.
+
+- :mod:`runs.store`: every run, its live progress and results, in SQLite (schema-versioned);
+- :mod:`runs.proc`: starting a run's process in its own session, telling whether it is still
+  alive (pid + start time), cancelling it, and ending runs whose process vanished;
+- :mod:`runs.files`: the atomic JSON writes and log tails of run folders;
+- :mod:`runs.home`: the default data folder.
+
+This package knows nothing of models or GANs: it never imports ``genre``, ``gan``, ``audio``,
+``mood`` or ``streamlit`` (the callers pass the command to run and where to run it).
+"""
