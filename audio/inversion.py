@@ -1,17 +1,32 @@
 """Spectrogram inversion in torch: mel → linear magnitude → waveform (Griffin-Lim).
 
 librosa's ``mel_to_audio`` spends most of its time in an NNLS mel inversion; a projected
-pseudo-inverse plus a few multiplicative refinements is far faster and close enough to hear.
+pseudo-inverse plus multiplicative refinements through the (sparse) filterbank is far faster
+and close enough to hear. Griffin-Lim then starts from PGHI phase (:mod:`audio.pghi`).
 The filterbank and its pseudo-inverse are computed once per front-end and cached.
 """
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
+from typing import Literal
 
 import torch
 
+from audio.pghi import pghi_batch
 from audio.spectrogram import MelSpec, mel_filterbank
+
+PhaseInit = Literal["random", "pghi"]
+# Measured on resynthesised GTZAN segments (bench/bench_sonification.py): see README, Generate.
+DEFAULT_PHASE_INIT: PhaseInit = "pghi"
+# A magnitude recovered from a mel has a floor; 1e-2 converges as well as the paper's 1e-5
+# there and skips the quiet coefficients, about three times faster.
+MEL_PGHI_TOL = 1e-2
+# Refinements of the mel → linear magnitude (mel_to_linear), measured likewise: 100 rather than
+# 10 brings the resynthesised segments' mel and genre embeddings closer to the real ones than
+# the better phase does, for ~25 ms per 3-s clip with the sparse filterbank.
+MEL_INVERSION_ITERS = 100
 
 
 @lru_cache(maxsize=8)
@@ -27,16 +42,30 @@ def _hann(n_fft: int) -> torch.Tensor:
     return torch.hann_window(n_fft)
 
 
+@lru_cache(maxsize=8)
+def _sparse_filterbank(spec: MelSpec, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """The filterbank and its transpose as CSR: each linear bin feeds at most two mel bands, so
+    the refinement's products cost a fifth of dense ones (2 000 of 131 000 entries are set)."""
+    fb, _ = _filterbank_and_pinv(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin, spec.fmax)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch labels CSR support "beta"
+        return fb.to(dtype).to_sparse_csr(), fb.T.contiguous().to(dtype).to_sparse_csr()
+
+
 def mel_to_linear(mel_power: torch.Tensor, spec: MelSpec, n_iter: int = 10) -> torch.Tensor:
     """Non-negative linear power spectrogram [.., 1 + n_fft//2, T] whose mel projection ≈ input."""
-    fb, pinv = _filterbank_and_pinv(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin, spec.fmax)
-    fb, pinv = fb.to(mel_power.dtype), pinv.to(mel_power.dtype)
-    linear = torch.clamp(pinv @ mel_power, min=0.0) + 1e-10
+    _, pinv = _filterbank_and_pinv(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin, spec.fmax)
+    fb, fb_t = _sparse_filterbank(spec, mel_power.dtype)
+    lead, (n_mels, frames) = mel_power.shape[:-2], mel_power.shape[-2:]
+    # One 2-D [n_mels, batch·T] operand: the sparse products take matrices only.
+    mel = mel_power.reshape(-1, n_mels, frames).transpose(0, 1).reshape(n_mels, -1)
+    linear = torch.clamp(pinv.to(mel.dtype) @ mel, min=0.0) + 1e-10
     # Multiplicative NMF-style updates keep the estimate non-negative and reduce ||fb·x − mel||.
-    numerator = fb.T @ mel_power  # constant across iterations
+    numerator = fb_t @ mel  # constant across iterations
     for _ in range(n_iter):
-        linear = linear * numerator / (fb.T @ (fb @ linear) + 1e-10)
-    return linear
+        linear = linear * numerator / (fb_t @ (fb @ linear) + 1e-10)
+    out = linear.reshape(linear.shape[0], -1, frames).transpose(0, 1)
+    return out.reshape(*lead, linear.shape[0], frames).contiguous()
 
 
 def griffin_lim(
@@ -47,8 +76,13 @@ def griffin_lim(
     momentum: float = 0.99,
     length: int | None = None,
     seed: int = 0,
+    phase: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fast Griffin-Lim (Perraudin et al. 2013): magnitude [.., F, T] → waveform [.., N].
+
+    ``phase`` (radians, shaped like ``magnitude``) starts the iterations instead of random
+    phase; with it ``n_iter`` may be 0 (that phase as it is). Random phase always gets at
+    least one iteration, since unrefined it is noise.
 
     Matches ``torch.istft``/``torch.stft`` with a centred Hann window and zero padding. When
     ``hop`` divides ``n_fft`` the loop stays in the padded frame domain (one rfft, one irfft and
@@ -59,13 +93,15 @@ def griffin_lim(
     frames_, bins = shape[-1], shape[-2]
     length = length if length is not None else (frames_ - 1) * hop
     window = _hann(n_fft).to(magnitude.dtype)
-    generator = torch.Generator().manual_seed(seed)
-    phase = torch.rand(shape, generator=generator, dtype=magnitude.dtype) * 2 * torch.pi
-    angles = torch.polar(torch.ones_like(magnitude), phase)
+    iterations = n_iter if phase is not None else max(1, n_iter)
+    if phase is None:
+        generator = torch.Generator().manual_seed(seed)
+        phase = torch.rand(shape, generator=generator, dtype=magnitude.dtype) * 2 * torch.pi
+    angles = torch.polar(torch.ones_like(magnitude), phase.to(magnitude.dtype))
     alpha = momentum / (1 + momentum)
     if n_fft % hop != 0 or length > (frames_ - 1) * hop + n_fft // 2:  # torch's transforms
         previous = torch.zeros_like(angles)
-        for _ in range(max(1, n_iter)):
+        for _ in range(iterations):
             wave = torch.istft(magnitude * angles, n_fft, hop, window=window, length=length)
             rebuilt = torch.stft(
                 wave, n_fft, hop, window=window, return_complex=True, pad_mode="constant"
@@ -92,7 +128,7 @@ def griffin_lim(
         return torch.fft.rfft(wave.unfold(-1, n_fft, hop) * window, dim=-1)
 
     previous = torch.zeros_like(angles)
-    for _ in range(max(1, n_iter)):
+    for _ in range(iterations):
         rebuilt = to_spec(to_wave(mag * angles))
         angles = torch.sgn(torch.add(rebuilt, previous, alpha=-alpha))
         previous = rebuilt
@@ -111,15 +147,37 @@ def _overlap_add(frames: torch.Tensor, ratio: int, hop: int) -> torch.Tensor:
 
 
 def mel_to_audio(
-    log_mel: torch.Tensor, spec: MelSpec, n_iter: int = 32, length: int | None = None
+    log_mel: torch.Tensor,
+    spec: MelSpec,
+    n_iter: int = 32,
+    length: int | None = None,
+    phase_init: PhaseInit = DEFAULT_PHASE_INIT,
+    mel_iters: int = MEL_INVERSION_ITERS,
 ) -> torch.Tensor:
-    """Invert a log-mel made by :class:`audio.spectrogram.LogMel` with the same ``spec``."""
+    """Invert a log-mel made by :class:`audio.spectrogram.LogMel` with the same ``spec``.
+
+    ``phase_init="pghi"`` starts Griffin-Lim from the phase the recovered magnitude implies
+    (:mod:`audio.pghi`) rather than from random phase; ``mel_iters`` refines the magnitude.
+    """
+    magnitude = mel_to_magnitude(log_mel, spec, mel_iters)
+    phase = None
+    if phase_init == "pghi":
+        found = pghi_batch(
+            magnitude.detach().cpu().double().numpy(), spec.n_fft, spec.hop, tol=MEL_PGHI_TOL
+        )
+        phase = torch.from_numpy(found).to(magnitude.dtype)
+    return griffin_lim(magnitude, spec.n_fft, spec.hop, n_iter=n_iter, length=length, phase=phase)
+
+
+def mel_to_magnitude(
+    log_mel: torch.Tensor, spec: MelSpec, mel_iters: int = MEL_INVERSION_ITERS
+) -> torch.Tensor:
+    """Linear STFT magnitude [.., 1 + n_fft//2, T] recovered from a log-mel of ``spec``."""
     if spec.log == "db":
         mel_power = torch.pow(10.0, log_mel / 10.0)
     elif spec.log == "log10_1p":
         mel_power = (torch.pow(10.0, log_mel) - 1.0) / 10000.0
     else:
         mel_power = log_mel
-    linear_power = mel_to_linear(torch.clamp(mel_power, min=0.0), spec)
-    magnitude = torch.pow(linear_power, 1.0 / spec.power)
-    return griffin_lim(magnitude, spec.n_fft, spec.hop, n_iter=n_iter, length=length)
+    linear_power = mel_to_linear(torch.clamp(mel_power, min=0.0), spec, mel_iters)
+    return torch.pow(linear_power, 1.0 / spec.power)

@@ -28,11 +28,16 @@ def test_power_mel_matches_librosa(gtzan_clip: Path, spec: MelSpec) -> None:
         n_mels=spec.n_mels, fmin=spec.fmin, fmax=spec.fmax,
     )  # fmt: skip
     assert ours.shape == ref.shape
-    # Relative 1e-4 where there is energy; float32 rounding dominates near-zero bins.
+    # Both sides run float32 FFTs. Where there is energy they agree to ~4e-6 relative here, but
+    # a fresh CI machine once gave 1.5e-3 at its worst bin (typical bins 1e-5..6e-5): the FFT
+    # code path (and so its rounding) is picked at run time. 5e-3 (0.02 dB) still catches any
+    # real front-end difference (window, padding, filter shapes: >= 1 %); near-zero bins are
+    # held to an absolute bound instead.
     floor = 1e-6 * ref.max()
     significant = ref > floor
     relative = np.abs(ours - ref)[significant] / ref[significant]
-    assert relative.max() < 1e-4
+    assert relative.max() < 5e-3
+    assert np.median(relative) < 1e-4
     assert np.abs(ours - ref)[~significant].max() < floor
 
 
