@@ -16,7 +16,16 @@ import torch
 from audio import DEFAULT_MAX_MINUTES, Audio, AudioSource, LogMel, load_audio, resample
 from genre.bundle import Bundle, load_bundle
 from genre.fusion import fusion_from_meta
+from genre.music_detector import (
+    MusicDetector,
+    TrackJudgement,
+    detector_backbone,
+    load_detector,
+    window_features,
+)
+from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES
 from genre.verdict import Verdict, VerdictThresholds, decide, music_window_mask
+from genre.windows import loop_to_length, mean_probability, window_starts
 
 BATCH_WINDOWS = 128  # bounds memory on 10-minute files
 
@@ -79,10 +88,14 @@ class Prediction:
     def to_json(self, file: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {} if file is None else {"file": file}
         out.update(
-            genre=self.genre,
+            genre=self.genre if self.is_music else None,
             confidence=round(self.confidence, 6),
             probabilities={k: round(v, 6) for k, v in self.probabilities.items()},
+            is_music=bool(self.is_music),
+            music_score=round(float(self.music_score), 4),
         )
+        if not self.is_music:
+            out["sounds_like"] = self.sounds_like
         verdict = self.verdict
         out["verdict"] = {"kind": verdict.kind, "heading": verdict.heading}
         if self.tags:
@@ -92,21 +105,16 @@ class Prediction:
         return out
 
 
-def window_starts(n_frames: int, window: int, hop: int) -> list[int]:
-    """Start frames of windows covering ``n_frames``; the last window ends at the track's end."""
-    if n_frames <= window:
-        return [0]
-    starts = list(range(0, n_frames - window + 1, hop))
-    if n_frames - window - starts[-1] > hop // 2:
-        starts.append(n_frames - window)
-    return starts
-
-
 class Classifier:
     """Loads a bundle once; :meth:`predict` is safe to call from several threads."""
 
-    def __init__(self, bundle: Bundle | str | Path) -> None:
+    def __init__(
+        self, bundle: Bundle | str | Path, *, detector: MusicDetector | bool | None = True
+    ) -> None:
+        """``detector``: True for the shipped music detector, False for none (every window
+        counts as music), or a :class:`MusicDetector`."""
         self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+        self.detector = load_detector() if detector is True else (detector or None)
         self.model = self.bundle.build_model()
         self.frontend = LogMel(self.bundle.frontend).eval()
         # Tag fusion and verdict thresholds, where the bundle has them (genre.fusion).
@@ -142,9 +150,7 @@ class Classifier:
     def embed_windows(self, mel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
         """Cut a track's log-mel [n_mels, frames] into the bundle's window batch."""
         window, hop = self.bundle.window_frames, self.bundle.hop_frames
-        if mel.shape[1] < window:  # short clip: loop it to one full window
-            repeats = -(-window // mel.shape[1])
-            mel = mel.repeat(1, repeats)[:, :window]
+        mel = loop_to_length(mel, window, axis=1)  # a short clip fills one window
         starts = window_starts(mel.shape[1], window, hop)
         batch = torch.stack([mel[:, s : s + window] for s in starts])
         return batch, mel, starts
@@ -181,25 +187,63 @@ class Classifier:
             if self.fusion is None or window_tags is None
             else self.fusion.fuse(window_log_probs, window_tags)
         )
+        duration = len(samples) / self.bundle.sample_rate
+        starts_s = np.asarray(starts, dtype=np.float64) * hop_s
+        judged = self._judge_music(samples, starts_s, batch, window_embeddings)
+        # Judged on the music: talk first and music later gets the music's genre and tags.
+        music = (
+            None if judged is None else judged.window_music_scores >= self.detector.window_threshold
+        )
+        if music is None or not judged.is_music or not music.any():
+            music = np.ones(len(window_probs), dtype=bool)
         tag_scores = None
         if window_tags is not None:
-            mean_tags = window_tags.mean(axis=0).tolist()
+            mean_tags = window_tags[music].mean(axis=0).tolist()
             tag_scores = dict(
                 sorted(zip(self.bundle.tags, mean_tags, strict=True), key=lambda kv: -kv[1])
             )
-        duration = len(samples) / self.bundle.sample_rate
         return Prediction(
             labels=self.labels,
-            window_starts_s=np.asarray(starts, dtype=np.float64) * hop_s,
+            window_starts_s=starts_s,
             window_probs=window_probs,
-            probs=window_probs.mean(axis=0),
+            probs=mean_probability(window_probs[music]),
             duration_s=duration,
             source_duration_s=source_duration_s or duration,
             mel=mel.numpy(),
             mel_hop_s=hop_s,
             warnings=list(warnings or []),
             tags=tag_scores,
-            embedding=None if window_embeddings is None else window_embeddings.mean(axis=0),
+            embedding=None if window_embeddings is None else window_embeddings[music].mean(axis=0),
             window_tags=window_tags,
             thresholds=self.thresholds,
+            **({} if judged is None else {
+                "window_music_scores": judged.window_music_scores,
+                "music_score": judged.music_score,
+                "is_music": judged.is_music,
+                "sounds_like": judged.sounds_like,
+            }),
+        )  # fmt: skip
+
+    def _judge_music(
+        self,
+        samples: np.ndarray,
+        starts_s: np.ndarray,
+        batch: torch.Tensor,
+        embeddings: np.ndarray | None,
+    ) -> TrackJudgement | None:
+        """The detector's verdict per window of this bundle; musicnn bundles reuse their own
+        backbone pass, others run the shipped musicnn backbone at the same window times."""
+        if self.detector is None:
+            return None
+        same_view = (
+            embeddings is not None
+            and self.bundle.frontend == MUSICNN_FRONTEND
+            and self.bundle.window_frames == PATCH_FRAMES
         )
+        if same_view:
+            features = window_features(embeddings, batch.numpy())
+        else:
+            backbone = detector_backbone()
+            mel = backbone.mel(samples, self.bundle.sample_rate)
+            features = backbone.features_at(mel, starts_s)
+        return self.detector.judge(features)

@@ -18,6 +18,7 @@ from cliguard import guard_main
 from genre import commands
 from genre.errors import GenreError
 from genre.logs import log_file
+from runs.errors import RunError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@guard_main(prog="genre", errors=(GenreError, AudioError), log_file=log_file, error_exit=2)
+@guard_main(
+    prog="genre", errors=(GenreError, AudioError, RunError), log_file=log_file, error_exit=2
+)
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return int(args.run(args))

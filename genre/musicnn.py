@@ -28,7 +28,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from audio import MelSpec
-from genre.musicnn_fast import FastFrontend, Precision, int8_available
+from genre.musicnn_fast import FastFrontend, Precision, serving_precision
 
 # The front-end every musicnn checkpoint was trained on (its config.json).
 MUSICNN_FRONTEND = MelSpec(sample_rate=16000, n_fft=512, hop=256, n_mels=96, log="log10_1p")
@@ -92,26 +92,44 @@ class _FreqPooledConv(nn.Module):
         weight = self.conv.weight * sign[:, None, None, None]
         return weight.reshape(weight.shape[0], -1).t()
 
-    def finish(self, extreme: torch.Tensor, sign: torch.Tensor) -> torch.Tensor:
-        """[B, C, T] max of the sign-flipped conv → bias, ReLU, batch norm."""
+    def finish(
+        self, extreme: torch.Tensor, sign: torch.Tensor, channels: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """[B, C, T] max of the sign-flipped conv → bias, ReLU, batch norm (of ``channels``)."""
         scale, shift = self.bn_affine()
-        y = torch.relu(extreme * sign[None, :, None] + self.conv.bias[None, :, None])
+        bias = self.conv.bias
+        if channels is not None:
+            scale, shift, bias, sign = (v[channels] for v in (scale, shift, bias, sign))
+        y = torch.relu(extreme * sign[None, :, None] + bias[None, :, None])
         return y * scale[None, :, None] + shift[None, :, None]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_positions(x)[0]
+
+    def forward_with_positions(
+        self, x: torch.Tensor, channels: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The output [B, C, T] and, for every value, the frequency position [B, C, T] of the
+        filter placement that won the max (genre.saliency traces evidence back through it).
+
+        With ``channels`` (a boolean mask [C]) only those channels are computed: the output is
+        [B, selected, T], finished with their own bias and batch norm.
+        """
         # Zero padding comes after the input batch norm, exactly as in the original.
         x = F.pad(x, (0, 0, *self.pad))
         sign = self.signs()
         weight = self.conv.weight * sign[:, None, None, None]
+        if channels is not None:
+            weight = weight[channels]
         if self.conv.kernel_size[1] == 1:
             # A purely temporal filter is a 1-D conv of every mel band: fold bands into the batch.
             b, t, f = x.shape
             bands = x.transpose(1, 2).reshape(b * f, 1, t)
             y = F.conv1d(bands, weight[:, :, :, 0])  # [B·F, C, T]
-            extreme = y.view(b, f, -1, y.shape[-1]).amax(dim=1)
+            extreme, position = y.view(b, f, -1, y.shape[-1]).max(dim=1)
         else:
-            extreme = F.conv2d(x.unsqueeze(1), weight).amax(dim=3)  # [B, C, T]
-        return self.finish(extreme, sign)
+            extreme, position = F.conv2d(x.unsqueeze(1), weight).max(dim=3)  # [B, C, T]
+        return self.finish(extreme, sign, channels), position
 
 
 class _MidConv(nn.Module):
@@ -189,10 +207,11 @@ class Musicnn(nn.Module):
         return self.fast_precision in ("bfloat16", "int8")
 
     def set_low_precision(self, enabled: bool) -> Musicnn:
-        """The serving path on or off: int8 where torch has CPU int8 GEMMs, else bfloat16."""
+        """The serving path on or off: the fastest precision this CPU has (int8 with VNNI,
+        bfloat16 with AVX512-BF16, else the exact float32 fast path)."""
         if not enabled:
             return self.use_fast_frontend(None)
-        return self.use_fast_frontend("int8" if int8_available() else "bfloat16")
+        return self.use_fast_frontend(serving_precision())
 
     def frontend(self, x: torch.Tensor) -> torch.Tensor:
         """Batch-normalised spectrogram [B, T, F] → timbral + temporal features [B, 561, T]."""
@@ -210,8 +229,14 @@ class Musicnn(nn.Module):
     def forward(self, mel: torch.Tensor) -> dict[str, torch.Tensor]:
         """``mel`` [B, n_mels, frames] → dict of logits [B, tags], tags (sigmoid), penultimate
         [B, 200], mean_pool / max_pool [B, 753]."""
-        x = self.input_bn(mel.transpose(1, 2).unsqueeze(1))[:, 0]  # [B, T, F], time first as in TF
-        frontend = self.frontend(x)
+        return self.after_frontend(self.frontend(self.normalise_input(mel)))
+
+    def normalise_input(self, mel: torch.Tensor) -> torch.Tensor:
+        """log-mel [B, n_mels, frames] → batch-normalised [B, T, F], time first as in TF."""
+        return self.input_bn(mel.transpose(1, 2).unsqueeze(1))[:, 0]
+
+    def after_frontend(self, frontend: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Front-end features [B, 561, T] → the outputs of :meth:`forward`."""
         c1 = self.midend[0](frontend)
         c2 = self.midend[1](c1) + c1
         c3 = self.midend[2](c2) + c2

@@ -26,7 +26,8 @@ CLEAR_BOUNDS = (0.5, 0.95)
 CLOSE_PAIR_BOUNDS = (0.5, 0.98)
 DISPLAY_NAMES = {"hiphop": "hip-hop"}
 MUSIC_WINDOW_THRESHOLD = 0.5  # a window's music score from which it counts as music
-SOUNDS_LIKE = {"speech", "noise", "a steady tone", "silence"}
+# The music detector's not-music kinds in the words a visitor reads (one home for both).
+SOUNDS_LIKE = {"speech": "speech", "noise": "noise", "tone": "a steady tone", "silence": "silence"}
 NOT_MUSIC_HEADING = "This doesn't sound like music"
 
 Kind = Literal["not_music", "clear", "close", "mix", "unsure"]
@@ -126,7 +127,7 @@ def decide(
     if not is_music:
         detail = (
             f"It sounds like {sounds_like}."
-            if sounds_like in SOUNDS_LIKE
+            if sounds_like in SOUNDS_LIKE.values()
             else "What it sounds like instead is hard to tell."
         )
         return Verdict("not_music", NOT_MUSIC_HEADING, (), detail)

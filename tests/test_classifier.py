@@ -11,7 +11,7 @@ import pytest
 
 from audio import AudioError
 from genre.bundle import load_bundle, shipped_bundles
-from genre.classifier import Classifier, window_starts
+from genre.classifier import Classifier
 from genre.errors import BundleError
 from genre.labels import GTZAN_GENRES
 from genre.paths import default_bundle_dir
@@ -90,13 +90,6 @@ def test_json_output_shape(classifier: Classifier, gtzan_dir: Path) -> None:
     assert out["file"] == "x.ogg"
     assert out["genre"] in GTZAN_GENRES
     assert 0 < out["confidence"] <= 1
-
-
-def test_window_starts_cover_the_track() -> None:
-    assert window_starts(100, 129, 64) == [0]
-    assert window_starts(1293, 129, 65)[-1] == 1293 - 129
-    starts = window_starts(500, 100, 50)
-    assert starts == [0, 50, 100, 150, 200, 250, 300, 350, 400]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from genre.report import (
     model_label,
     music_windows,
 )
-from pages.charts import genre_timeline, not_music_spans
+from ui.charts import genre_timeline, not_music_spans
 
 
 @pytest.fixture(scope="module")

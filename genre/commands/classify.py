@@ -78,6 +78,13 @@ def run(args: argparse.Namespace) -> int:
         assert prediction is not None
         if args.json:
             print(json.dumps(prediction.to_json(str(path))), flush=True)
+        elif not prediction.is_music:
+            like = f"sounds like {prediction.sounds_like}; " if prediction.sounds_like else ""
+            bar.write(
+                f"{path}: not music ({like}music score {prediction.music_score:.2f}; "
+                f"the genre model's guess would be {prediction.genre})",
+                file=sys.stdout,
+            )
         else:
             runner_up = prediction.ranked()[1]
             bar.write(

@@ -15,6 +15,7 @@ from torch import nn
 
 from genre.models import ModelSpec, register
 from genre.musicnn import Musicnn
+from genre.musicnn_fast import bf16_available
 
 # Backbone outputs the head may read, and their widths.
 FEATURE_SIZES = {"penultimate": 200, "mean_pool": 753, "max_pool": 753, "tags": 50}
@@ -51,11 +52,8 @@ class GenreHead(nn.Module):
 
 
 def bf16_is_native() -> bool:
-    """True when torch routes bfloat16 GEMMs to oneDNN on this CPU (AVX-512 and newer)."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # private API: absent in some builds
-        return False
+    """True when this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX)."""
+    return bf16_available()
 
 
 def head_features(outputs: dict[str, torch.Tensor], names: tuple[str, ...]) -> torch.Tensor:
@@ -76,9 +74,8 @@ class MusicnnGenre(nn.Module):
         if unknown or not features:
             raise ValueError(f"unknown backbone features: {sorted(unknown)}")
         self.features = tuple(features)
-        # bfloat16 only where oneDNN has bf16 kernels (AVX-512 or newer); elsewhere torch falls
-        # back to a slow generic GEMM, so float32 is used.
-        self.backbone = Musicnn().set_low_precision(low_precision and bf16_is_native())
+        # The serving path picks its precision from the CPU (genre.musicnn_fast).
+        self.backbone = Musicnn().set_low_precision(low_precision)
         self.backbone.requires_grad_(False)
         width = sum(FEATURE_SIZES[name] for name in self.features)
         self.head = GenreHead(width, n_classes, hidden=hidden, dropout=dropout)

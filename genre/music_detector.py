@@ -1,0 +1,188 @@
+"""Is it music? A small classifier over the musicnn backbone's view of each 3-s window.
+
+Per window the features are the backbone's 200-d penultimate embedding (trained on hundreds of
+thousands of songs, it knows what music looks like) and a few signal statistics of the same
+log-mel patch that the embedding blurs: loudness, spectral flatness (noise is flat), frame-energy
+spread and the share of energy modulation at syllable rate, 2.5–6 Hz (speech). A multinomial
+logistic regression gives each window P(music), P(speech), P(noise), P(tone), P(silence).
+
+A track is music when its music score (the mean window P(music) over its best stretch, see
+:meth:`MusicDetector.judge`) reaches the track threshold; both thresholds, and the weights, come
+from grouped cross-validation (``python -m genre fit-music-detector``, see
+:mod:`genre.music_detector_fit`) and ship in ``assets/music-detector``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import load_file, save_file
+
+from audio import LogMel, resample
+from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES, Musicnn, load_musicnn
+from genre.paths import ASSETS_DIR
+from genre.verdict import SOUNDS_LIKE
+from genre.windows import loop_to_length
+
+DETECTOR_DIR = ASSETS_DIR / "music-detector"
+BACKBONE_WEIGHTS = ASSETS_DIR / "musicnn-msd" / "weights.safetensors"
+CLASSES = ("music", "speech", "noise", "tone", "silence")
+SIGNAL_FEATURES = ("level", "flatness", "flatness_spread", "energy_spread", "syllable_rate")
+FRAME_RATE = MUSICNN_FRONTEND.sample_rate / MUSICNN_FRONTEND.hop  # 62.5 frames/s
+STRETCH_WINDOWS = 3  # a track's music score: its best ~9 s of music
+SOUNDS_LIKE_SHARE = 0.6  # one kind must take this share of the not-music probability to name it
+
+
+def signal_features(patches: np.ndarray) -> np.ndarray:
+    """[windows, n_mels, frames] musicnn log-mel (log10(1 + 10000·mel)) → [windows, 5]."""
+    power = np.maximum((10.0 ** patches.astype(np.float64) - 1.0) / 10000.0, 0.0) + 1e-12
+    frame_power = power.mean(axis=1)  # [W, T]
+    level = np.log10(frame_power.mean(axis=1))
+    log_flat = np.log(power).mean(axis=1) - np.log(frame_power)  # [W, T], <= 0
+    energy = np.log10(frame_power)
+    centred = energy - energy.mean(axis=1, keepdims=True)
+    spectrum = np.abs(np.fft.rfft(centred, axis=1)) ** 2
+    freqs = np.fft.rfftfreq(centred.shape[1], 1 / FRAME_RATE)
+    band = (freqs >= 2.5) & (freqs <= 6.0)
+    modulated = (freqs >= 0.5) & (freqs <= 15.0)
+    syllable = spectrum[:, band].sum(axis=1) / (spectrum[:, modulated].sum(axis=1) + 1e-12)
+    return np.stack(
+        [level, log_flat.mean(axis=1), log_flat.std(axis=1), energy.std(axis=1), syllable], axis=1
+    ).astype(np.float32)
+
+
+def window_features(embeddings: np.ndarray, patches: np.ndarray) -> np.ndarray:
+    """The detector's input per window: [windows, 200 + 5]."""
+    stats = [signal_features(patches[i : i + 64]) for i in range(0, len(patches), 64)]
+    return np.concatenate([embeddings, *[np.concatenate(stats)]], axis=1).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class TrackJudgement:
+    window_music_scores: np.ndarray  # [windows] P(music)
+    music_score: float
+    is_music: bool
+    sounds_like: str | None
+
+
+@dataclass(frozen=True)
+class MusicDetector:
+    mean: np.ndarray  # [features] standardisation
+    scale: np.ndarray
+    weights: np.ndarray  # [features, classes]
+    bias: np.ndarray  # [classes]
+    window_threshold: float  # P(music) from which a window counts as music
+    track_threshold: float  # music score from which a track is music
+    meta: dict
+
+    def window_probs(self, features: np.ndarray) -> np.ndarray:
+        """[windows, features] → [windows, classes] class probabilities."""
+        z = (np.asarray(features, np.float64) - self.mean) / self.scale
+        logits = z @ self.weights + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def judge(self, features: np.ndarray) -> TrackJudgement:
+        probs = self.window_probs(features)
+        return judge_windows(probs, self.track_threshold)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            "mean": self.mean,
+            "scale": self.scale,
+            "weights": self.weights,
+            "bias": self.bias,
+        }
+        save_file({k: np.ascontiguousarray(v, np.float32) for k, v in arrays.items()},
+                  str(folder / "weights.safetensors"))  # fmt: skip
+        (folder / "weights.safetensors").chmod(0o644)
+        meta = dict(self.meta, classes=list(CLASSES), signal_features=list(SIGNAL_FEATURES),
+                    window_threshold=round(self.window_threshold, 4),
+                    track_threshold=round(self.track_threshold, 4))  # fmt: skip
+        (folder / "detector.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def judge_windows(probs: np.ndarray, track_threshold: float) -> TrackJudgement:
+    """Track verdict from window class probabilities [windows, classes].
+
+    The music score is the best mean P(music) over ``STRETCH_WINDOWS`` consecutive windows:
+    talk first and music later is judged on the music, while a lone window that looks like
+    music inside speech or noise is not enough.
+    """
+    music = probs[:, 0]
+    n = min(STRETCH_WINDOWS, len(music))
+    stretch = np.convolve(music, np.ones(n) / n, mode="valid")
+    score = float(stretch.max()) if len(stretch) else 0.0
+    is_music = score >= track_threshold
+    sounds_like = None
+    if not is_music:
+        others = probs[:, 1:].mean(axis=0)
+        best = int(np.argmax(others))
+        if others[best] >= SOUNDS_LIKE_SHARE * others.sum():
+            sounds_like = SOUNDS_LIKE[CLASSES[1 + best]]
+    return TrackJudgement(music.astype(np.float64), score, is_music, sounds_like)
+
+
+@lru_cache(maxsize=4)
+def load_detector(folder: Path = DETECTOR_DIR) -> MusicDetector | None:
+    """The shipped detector, or None where a checkout lacks it (predictions then say music)."""
+    weights, meta_path = folder / "weights.safetensors", folder / "detector.json"
+    if not (weights.is_file() and meta_path.is_file()):
+        return None
+    arrays = load_file(str(weights))
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    return MusicDetector(
+        mean=arrays["mean"].astype(np.float64),
+        scale=arrays["scale"].astype(np.float64),
+        weights=arrays["weights"].astype(np.float64),
+        bias=arrays["bias"].astype(np.float64),
+        window_threshold=float(meta["window_threshold"]),
+        track_threshold=float(meta["track_threshold"]),
+        meta=meta,
+    )
+
+
+class Backbone:
+    """musicnn (MSD weights) on its own, for bundles whose model is not musicnn-based and for
+    fitting: waveform → per-window embeddings and log-mel patches at given start times."""
+
+    def __init__(self, weights: Path = BACKBONE_WEIGHTS) -> None:
+        # The same precision as the shipped genre bundle's backbone, so features match.
+        self.model: Musicnn = load_musicnn(weights).set_low_precision(True)
+        self.precision = str(self.model.fast_precision or "float32")
+        self.frontend = LogMel(MUSICNN_FRONTEND).eval()
+
+    def mel(self, samples: np.ndarray, sample_rate: int) -> torch.Tensor:
+        wave = resample(samples, sample_rate, MUSICNN_FRONTEND.sample_rate)
+        with torch.inference_mode():
+            return self.frontend(torch.from_numpy(np.ascontiguousarray(wave, np.float32)))
+
+    def features_at(self, mel: torch.Tensor, starts_s: np.ndarray) -> np.ndarray:
+        """Detector features for the 3-s patches starting at ``starts_s`` (seconds)."""
+        patches = patches_at(mel, starts_s)
+        with torch.inference_mode():
+            embeddings = torch.cat(
+                [self.model(chunk)["penultimate"] for chunk in torch.split(patches, 64)]
+            )
+        return window_features(embeddings.float().numpy(), patches.numpy())
+
+
+def patches_at(mel: torch.Tensor, starts_s: np.ndarray) -> torch.Tensor:
+    """musicnn log-mel [96, frames] → [len(starts_s), 96, 187] patches (short clips looped)."""
+    mel = loop_to_length(mel, PATCH_FRAMES, axis=1)
+    last = mel.shape[1] - PATCH_FRAMES
+    frames = np.clip(np.round(np.asarray(starts_s) * FRAME_RATE).astype(int), 0, last)
+    return torch.stack([mel[:, s : s + PATCH_FRAMES] for s in frames])
+
+
+@lru_cache(maxsize=1)
+def detector_backbone() -> Backbone:
+    """One shared backbone per process for bundles that are not musicnn-based."""
+    return Backbone()

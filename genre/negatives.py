@@ -1,0 +1,264 @@
+"""Sounds that are not music, for fitting and testing the music detector (16 kHz mono float32).
+
+Families: speech from Debian's ``espeak-ng`` (several languages and voices), the real spoken
+digits and room-noise recordings in ``../shared/data/extra/notmusic``, and numpy-made noises
+(white, pink, brown, mains hum, room tone, applause-like bursts, clicks, a metronome), tones
+(steady sines, beeps like a browser's fake microphone, sweeps) and silence-like recordings.
+
+Every clip names its ``kind`` (a not-music class of ``genre.music_detector.CLASSES``), its
+``family`` and a ``group`` (the source it came from): cross-validation keeps a group on one
+side, and whole families can be held out of fitting to test on sounds of a kind the detector
+never saw.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from audio import resample
+from genre.errors import GenreError
+from genre.paths import shared_extra_dir
+
+SAMPLE_RATE = 16000
+EXTRA_NOTMUSIC = shared_extra_dir() / "notmusic"
+
+
+# Short texts per espeak-ng voice; plain sentences, several per language.
+TEXTS = {
+    "en": (
+        "Good evening everyone, and welcome to the show. Tonight we talk about the weather, the "
+        "news from the city council, and what to cook when the fridge is almost empty. "
+        "Please remember to switch off your phones before the next part begins."
+    ),
+    "de": (
+        "Guten Abend und herzlich willkommen. Heute sprechen wir über das Wetter, über den Verkehr "
+        "in der Stadt und darüber, was man kochen kann, wenn der Kühlschrank fast leer ist."
+    ),
+    "fr": (
+        "Bonsoir à tous et bienvenue. Ce soir nous parlons de la météo, des nouvelles de la "
+        "mairie, et de ce que l'on peut cuisiner quand le frigo est presque vide."
+    ),
+    "it": (
+        "Buonasera a tutti e benvenuti. Stasera parliamo del tempo, delle notizie del comune e "
+        "di cosa cucinare quando il frigorifero è quasi vuoto."
+    ),
+    "pt": (
+        "Boa noite a todos e bem-vindos. Hoje falamos do tempo, das notícias da câmara municipal "
+        "e do que cozinhar quando o frigorífico está quase vazio."
+    ),
+    "hi": (
+        "नमस्ते और आपका स्वागत है। आज हम मौसम के बारे में बात करेंगे, शहर की खबरों के बारे में, "
+        "और जब फ्रिज लगभग खाली हो तब क्या पकाया जाए।"
+    ),
+    "es": (
+        "Buenas noches a todos y bienvenidos. Esta noche hablamos del tiempo, de las noticias del "
+        "ayuntamiento y de qué cocinar cuando la nevera está casi vacía."
+    ),
+    "nl": (
+        "Goedenavond allemaal en welkom. Vanavond praten we over het weer, het nieuws van de "
+        "gemeente en wat je kunt koken als de koelkast bijna leeg is."
+    ),
+    "pl": (
+        "Dobry wieczór wszystkim i witamy. Dziś rozmawiamy o pogodzie, o wiadomościach z miasta "
+        "i o tym, co ugotować, gdy lodówka jest prawie pusta."
+    ),
+}
+VOICES = {  # espeak-ng voice names
+    "en": ("en-us", "en-gb", "en-gb-scotland"),
+    "de": ("de",),
+    "fr": ("fr-fr",),
+    "it": ("it",),
+    "pt": ("pt-br", "pt"),
+    "hi": ("hi",),
+    "es": ("es", "es-419"),
+    "nl": ("nl",),
+    "pl": ("pl",),
+}
+VARIANTS = ("", "+f3", "+m3", "+f5", "+klatt", "+whisper")
+
+
+@dataclass(frozen=True)
+class NotMusic:
+    samples: np.ndarray  # float32 mono at SAMPLE_RATE
+    kind: str  # one of KINDS
+    family: str  # e.g. "speech-espeak", "pink noise"
+    group: str  # the source: clips of one group stay on one side of a CV split
+
+
+def _peak(x: np.ndarray, db: float) -> np.ndarray:
+    peak = float(np.max(np.abs(x))) or 1.0
+    return (x / peak * 10 ** (db / 20)).astype(np.float32)
+
+
+def coloured_noise(rng: np.random.Generator, n: int, exponent: float) -> np.ndarray:
+    """Noise with power ∝ 1/f^exponent (0 white, 1 pink, 2 brown)."""
+    spectrum = rng.standard_normal(n // 2 + 1) + 1j * rng.standard_normal(n // 2 + 1)
+    f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
+    f[0] = f[1]
+    return np.fft.irfft(spectrum / f ** (exponent / 2), n)
+
+
+def _t(seconds: float) -> np.ndarray:
+    return np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+
+
+def _hum(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    mains = rng.choice([50.0, 60.0])
+    t = _t(seconds)
+    tone = sum(rng.uniform(0.2, 1) / k * np.sin(2 * np.pi * mains * k * t) for k in range(1, 8))
+    return tone + 0.05 * coloured_noise(rng, len(t), 1)
+
+
+def _room_tone(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    n = len(_t(seconds))
+    return coloured_noise(rng, n, 2) + 0.3 * coloured_noise(rng, n, 1) + 0.1 * _hum(rng, seconds)
+
+
+def _bursts(rng: np.random.Generator, seconds: float, rate: float, decay_s: float) -> np.ndarray:
+    """Poisson noise bursts (claps at a high rate: applause; sparse: knocks)."""
+    n = len(_t(seconds))
+    out = np.zeros(n)
+    length = int(decay_s * 6 * SAMPLE_RATE)
+    envelope = np.exp(-np.arange(length) / (decay_s * SAMPLE_RATE))
+    for start in rng.integers(0, n - length, rng.poisson(rate * seconds)):
+        out[start : start + length] += rng.uniform(0.3, 1) * rng.standard_normal(length) * envelope
+    return out + 0.01 * rng.standard_normal(n)
+
+
+def _clicks(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    """A metronome: identical short clicks at a steady tempo."""
+    n = len(_t(seconds))
+    period = int(60 / rng.uniform(50, 180) * SAMPLE_RATE)
+    click_len = int(0.015 * SAMPLE_RATE)
+    click = np.sin(2 * np.pi * rng.uniform(800, 3000) * _t(0.015)) * np.exp(
+        -np.arange(click_len) / 40
+    )
+    out = 1e-3 * rng.standard_normal(n)
+    for start in range(0, n - click_len, period):
+        out[start : start + click_len] += click
+    return out
+
+
+def _tone(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    t = _t(seconds)
+    f = rng.uniform(80, 3000)
+    harmonics = rng.integers(1, 4)
+    return sum(np.sin(2 * np.pi * f * k * t) / k for k in range(1, harmonics + 1))
+
+
+def _beeps(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    """Short sine beeps at a steady interval, like a browser's fake microphone."""
+    t = _t(seconds)
+    f = rng.uniform(400, 2000)
+    period = rng.uniform(0.5, 2.0)
+    on = (t % period) < rng.uniform(0.05, 0.3)
+    return np.sin(2 * np.pi * f * t) * on + 1e-4 * rng.standard_normal(len(t))
+
+
+def _sweep(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    t = _t(seconds)
+    f0, f1 = sorted(rng.uniform(50, 6000, 2))
+    rate = np.log(f1 / f0) / seconds
+    return np.sin(2 * np.pi * f0 * (np.exp(rate * t) - 1) / rate)
+
+
+def _silence_like(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    """A quiet room with nothing happening, peaking at -70..-45 dBFS (digital silence is
+    refused by the decoder before any model sees it)."""
+    return _peak(_room_tone(rng, seconds), rng.uniform(-70, -45))
+
+
+SYNTHETIC: dict[str, tuple[str, Callable[[np.random.Generator, float], np.ndarray]]] = {
+    "white noise": ("noise", lambda r, s: r.standard_normal(len(_t(s)))),
+    "pink noise": ("noise", lambda r, s: coloured_noise(r, len(_t(s)), 1)),
+    "brown noise": ("noise", lambda r, s: coloured_noise(r, len(_t(s)), 2)),
+    "hum": ("noise", _hum),
+    "room tone": ("noise", _room_tone),
+    "applause": ("noise", lambda r, s: _bursts(r, s, rate=30, decay_s=0.01)),
+    "knocks": ("noise", lambda r, s: _bursts(r, s, rate=2, decay_s=0.03)),
+    "metronome": ("noise", _clicks),
+    "tone": ("tone", _tone),
+    "beeps": ("tone", _beeps),
+    "sweep": ("tone", _sweep),
+    "silence": ("silence", _silence_like),
+}
+
+
+def synthetic(family: str, seed: int, seconds: float = 15.0) -> NotMusic:
+    kind, make = SYNTHETIC[family]
+    rng = np.random.default_rng(seed)
+    x = make(rng, seconds)
+    if kind != "silence":
+        x = _peak(x, rng.uniform(-30, -3))
+    return NotMusic(np.asarray(x, np.float32), kind, family, f"{family}:{seed}")
+
+
+def espeak_available() -> bool:
+    return shutil.which("espeak-ng") is not None
+
+
+def espeak(language: str, voice: str, variant: str = "", speed: int = 160) -> NotMusic:
+    """A spoken paragraph from espeak-ng (Debian package ``espeak-ng``)."""
+    if not espeak_available():
+        raise GenreError("espeak-ng is not installed (Debian: apt-get install espeak-ng).")
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "speech.wav"
+        cmd = ["espeak-ng", "-v", voice + variant, "-s", str(speed), "-w", str(wav)]
+        subprocess.run([*cmd, TEXTS[language]], check=True, capture_output=True, timeout=60)
+        x, sr = sf.read(wav, dtype="float32", always_2d=True)
+    x = resample(x.mean(axis=1), sr, SAMPLE_RATE)
+    return NotMusic(_peak(x, -3), "speech", "speech-espeak", f"espeak:{language}")
+
+
+def espeak_clips(languages: tuple[str, ...], seed: int = 0) -> Iterator[NotMusic]:
+    """Every voice of ``languages`` with two variants and speeds each."""
+    rng = np.random.default_rng(seed)
+    for language in languages:
+        for voice in VOICES[language]:
+            for variant in rng.choice(VARIANTS, 2, replace=False):
+                yield espeak(language, voice, str(variant), int(rng.integers(120, 200)))
+
+
+def spoken_digits(speaker: str, seed: int, folder: Path = EXTRA_NOTMUSIC) -> NotMusic:
+    """About 15 s of one speaker's digits, joined with short pauses (real recordings, 8 kHz)."""
+    rng = np.random.default_rng(seed)
+    files = sorted((folder / "speech_digits").glob(f"*_{speaker}_*.wav"))
+    if not files:
+        raise GenreError(f"no spoken digits of {speaker!r} under {folder}")
+    parts, total = [], 0
+    while total < 15 * SAMPLE_RATE:
+        x, sr = sf.read(files[int(rng.integers(len(files)))], dtype="float32", always_2d=True)
+        x = resample(x.mean(axis=1), sr, SAMPLE_RATE)
+        pause = np.zeros(int(rng.uniform(0.1, 0.6) * SAMPLE_RATE), np.float32)
+        parts += [x, pause]
+        total += len(x) + len(pause)
+    return NotMusic(
+        _peak(np.concatenate(parts), -6), "speech", "speech-digits", f"digits:{speaker}"
+    )
+
+
+def room_noise(name: str, folder: Path = EXTRA_NOTMUSIC, seconds: float = 15.0) -> list[NotMusic]:
+    """A real room recording cut into ``seconds`` pieces (all one group)."""
+    x, sr = sf.read(folder / "room_noise" / f"{name}.wav", dtype="float32", always_2d=True)
+    x = resample(x.mean(axis=1), sr, SAMPLE_RATE)
+    n = int(seconds * SAMPLE_RATE)
+    return [
+        NotMusic(x[i : i + n], "noise", "room-noise", f"room:{name}")
+        for i in range(0, len(x) - n + 1, n)
+    ]
+
+
+def speakers(folder: Path = EXTRA_NOTMUSIC) -> list[str]:
+    return sorted({p.stem.split("_")[1] for p in (folder / "speech_digits").glob("*.wav")})
+
+
+def rooms(folder: Path = EXTRA_NOTMUSIC) -> list[str]:
+    return sorted(p.stem for p in (folder / "room_noise").glob("*.wav"))
