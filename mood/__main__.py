@@ -66,15 +66,29 @@ def _emotion(args: argparse.Namespace) -> int:
 
 
 def _recommend(args: argparse.Namespace) -> int:
+    from mood.library import EMPTY_HINT, library_tracks, rank_tracks
     from mood.youtube import recommend
 
-    queries = build_queries(args.emotion, args.language, args.artist or ())
+    artists = args.artist or ()
+    queries = build_queries(args.emotion, args.language, artists)
+    library = library_tracks(args.library)
+    local = rank_tracks(library, args.emotion, language=args.language, artists=artists,
+                        limit=args.n)  # fmt: skip
     result = recommend(
-        queries, args.artist or (), per_query=args.n, timeout=args.timeout, offline=args.offline
+        queries, artists, per_query=args.n, timeout=args.timeout, offline=args.offline
     )
+    hint = None if library else EMPTY_HINT
     if args.json:
-        print(json.dumps(result.as_dict()))
+        out = result.as_dict()
+        out["local"] = [t.as_dict() for t in local]
+        out["local_hint"] = hint
+        print(json.dumps(out))
         return 0
+    print("from your music library (plays offline):")
+    for t in local:
+        print(f"  {t.score:.3f}  {t.title} ({t.genre}; {t.reason})\n         {t.file}")
+    if hint or not local:
+        print(f"  {hint or 'nothing in your library fits this mood and language.'}")
     print("queries:")
     for q in queries:
         print(f"  {q.text}")
@@ -102,6 +116,21 @@ def _ranged(env: str) -> Callable[[str], float]:
             raise argparse.ArgumentTypeError(
                 f"{text!r} is not a number between {low:g} and {high:g}"
             )
+        return value
+
+    return parse
+
+
+def _bounded(kind: Callable[[str], float], low: float, high: float) -> Callable[[str], float]:
+    """An argparse type for a number within [low, high]: out of range is a usage error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not between {low:g} and {high:g}")
         return value
 
     return parse
@@ -135,8 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--language", default=DEFAULT_LANGUAGE)
     p.add_argument("--artist", action="append", help="repeat for several artists")
     p.add_argument("--offline", action="store_true", help="only print search links")
-    p.add_argument("--n", type=int, default=8, help="results per query (default 8)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds for the whole search")
+    p.add_argument("--n", type=_bounded(int, 1, 50), default=8,
+                   help="results per query and library tracks (1-50, default 8)")  # fmt: skip
+    p.add_argument("--timeout", type=_bounded(float, 1, 120), default=10.0,
+                   help="seconds for the whole search (1-120, default 10)")  # fmt: skip
+    p.add_argument("--library", type=Path, metavar="DB",
+                   help="music library database (default: the one in the data folder)")  # fmt: skip
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_recommend)
     args = parser.parse_args(argv)

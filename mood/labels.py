@@ -13,3 +13,8 @@ EMOJI: dict[str, str] = {
     "surprise": "😮",
     "neutral": "😐",
 }
+
+
+def article(word: str) -> str:
+    """'a' or 'an' before ``word`` ("an angry mood", "a happy mood")."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

@@ -103,4 +103,4 @@ def test_recommend_without_network_falls_back(tmp_path):
 def test_usage_errors():
     assert run("recommend", "--emotion", "bored").returncode == 2
     proc = run("recommend", "--emotion", "happy", "--n", "0")
-    assert proc.returncode == 1 and "between 1 and 50" in proc.stderr
+    assert proc.returncode == 2 and "--n: 0 is not between 1 and 50" in proc.stderr
