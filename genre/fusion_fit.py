@@ -33,7 +33,7 @@ from genre.errors import BundleError, DatasetError
 from genre.fusion import TAG_GENRES, TagFusion
 from genre.labels import GTZAN_GENRES
 from genre.musicnn import MSD_TAGS
-from genre.paths import ASSETS_DIR, shared_gtzan_dir
+from genre.paths import ASSETS_DIR, shared_extra_dir, shared_gtzan_dir
 from genre.splits import grouped_kfold
 from genre.train_musicnn import (
     CrossValidation,
@@ -45,6 +45,7 @@ from genre.train_musicnn import (
     load_tracks,
 )
 from genre.verdict import ThresholdEvidence, thresholds_from_held_out
+from genre.windows import mean_probability, track_probabilities
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 FLOORS = (0.02, 0.05, 0.1, 0.2, 0.5)
@@ -67,9 +68,7 @@ class HeldOut:
         """Fused probabilities per track (mean of its windows) and per window, by track."""
         window = fusion.fuse(self.log_probs, self.tags)
         n = len(self.truth)
-        out = np.zeros((n, window.shape[1]))
-        np.add.at(out, self.track, window)
-        out /= np.maximum(np.bincount(self.track, minlength=n), 1)[:, None]
+        out = track_probabilities(window, self.track, np.arange(n))
         return out, [window[self.track == i] for i in range(n)]
 
 
@@ -182,7 +181,7 @@ def check_extra(bundle_dir: Path, folder: Path) -> list[ExtraTrack]:
         head = classifier.predict(path)
         assert head.window_tags is not None
         windows = fusion.fuse(np.log(head.window_probs), head.window_tags)
-        fused = replace(head, window_probs=windows, probs=windows.mean(axis=0))
+        fused = replace(head, window_probs=windows, probs=mean_probability(windows))
         out.append(
             ExtraTrack(
                 path.stem, head.genre, head.confidence, fused.genre, fused.confidence,
@@ -435,7 +434,7 @@ def run(args: argparse.Namespace) -> int:
     data = args.data or shared / "audio"
     if not data.is_dir():
         raise DatasetError(f"No clips folder at {data}.")
-    extra = args.extra or shared.parent / "extra" / "music"
+    extra = args.extra or shared_extra_dir() / "music"
     summary = fit_fusion(
         args.bundle, data, extra, progress=lambda m: print(m, file=sys.stderr, flush=True)
     )

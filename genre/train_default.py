@@ -22,6 +22,7 @@ from genre.datasets import Track, discover
 from genre.labels import GTZAN_GENRES
 from genre.models.baseline_cnn import BaselineCNN
 from genre.splits import grouped_kfold
+from genre.windows import mean_probability, window_starts
 
 SPEC = MelSpec(sample_rate=22050, n_fft=2048, hop=512, n_mels=128, log="db")
 WINDOW_S, HOP_S = 3.0, 1.5
@@ -103,12 +104,10 @@ def train_cnn(
 
 def track_probabilities(model: nn.Module, mel: np.ndarray, frames: int, hop: int) -> np.ndarray:
     """Mean window probability over a track: the same aggregation the Classifier uses."""
-    from genre.classifier import window_starts
-
     starts = window_starts(mel.shape[1], frames, hop)
     batch = torch.from_numpy(np.stack([mel[:, s : s + frames] for s in starts]))
     with torch.inference_mode():
-        return torch.softmax(model(batch), dim=1).mean(dim=0).numpy()
+        return mean_probability(torch.softmax(model(batch), dim=1).numpy())
 
 
 def train_default(

@@ -31,7 +31,6 @@ from torch import nn
 
 from audio import LogMel, load_audio
 from genre.bundle import Bundle, save_bundle
-from genre.classifier import window_starts
 from genre.datasets import Track, discover
 from genre.errors import DatasetError, GenreError
 from genre.labels import GTZAN_GENRES
@@ -39,6 +38,7 @@ from genre.models.musicnn_genre import MusicnnGenre
 from genre.musicnn import MSD_TAGS, MUSICNN_FRONTEND, PATCH_FRAMES, Musicnn, load_musicnn
 from genre.paths import ASSETS_DIR, data_dir, shared_gtzan_dir
 from genre.splits import grouped_kfold
+from genre.windows import loop_to_length, track_probabilities, window_starts
 
 BACKBONE_WEIGHTS = ASSETS_DIR / "musicnn-msd" / "weights.safetensors"
 WINDOW_S = PATCH_FRAMES * MUSICNN_FRONTEND.hop / MUSICNN_FRONTEND.sample_rate  # 2.992 s
@@ -146,8 +146,7 @@ def extract_features(
         with torch.inference_mode():
             mel = frontend(torch.from_numpy(samples))
             starts, serving = _windows(mel.shape[1], shifted)
-            if mel.shape[1] < PATCH_FRAMES:  # too short: loop it, as the Classifier does
-                mel = mel.repeat(1, -(-PATCH_FRAMES // mel.shape[1]))[:, :PATCH_FRAMES]
+            mel = loop_to_length(mel, PATCH_FRAMES, axis=1)  # as the Classifier serves it
             out = backbone(torch.stack([mel[:, s : s + PATCH_FRAMES] for s in starts]))
         for name in ("penultimate", "mean_pool", "max_pool", "tags"):
             parts.setdefault(name, []).append(out[name].numpy())
@@ -216,9 +215,7 @@ def head_track_probs(
     with torch.inference_mode():
         logits = head(torch.from_numpy(x)) / temperature
         probs = torch.softmax(logits, dim=1).double().numpy()
-    out = np.zeros((n_tracks, probs.shape[1]))
-    np.add.at(out, track, probs)
-    return out / np.maximum(np.bincount(track, minlength=n_tracks), 1)[:, None]
+    return track_probabilities(probs, track, np.arange(n_tracks))
 
 
 def _window_logits(head: nn.Module, x: np.ndarray) -> torch.Tensor:
@@ -230,15 +227,12 @@ def fit_temperature(
     window_logits: torch.Tensor, track: np.ndarray, labels: np.ndarray, n_tracks: int
 ) -> tuple[float, float, float]:
     """One temperature minimising the track-level NLL of averaged window probabilities."""
-    index = torch.from_numpy(track)
-    counts = torch.bincount(index, minlength=n_tracks).double().clamp(min=1)
+    everyone = np.arange(n_tracks)
     target = torch.from_numpy(labels)
 
     def nll(temp: float) -> float:
-        probs = torch.softmax(window_logits / temp, dim=1)
-        tracks = torch.zeros(n_tracks, probs.shape[1], dtype=torch.float64)
-        tracks.index_add_(0, index, probs)
-        tracks = tracks / counts[:, None]
+        probs = torch.softmax(window_logits / temp, dim=1).numpy()
+        tracks = torch.from_numpy(track_probabilities(probs, track, everyone))
         return float(-torch.log(tracks[torch.arange(n_tracks), target] + 1e-12).mean())
 
     grid = np.exp(np.linspace(np.log(0.2), np.log(5.0), 161))

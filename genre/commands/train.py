@@ -17,27 +17,20 @@ import os
 import signal
 import sys
 import traceback
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from genre.errors import GenreError
 from genre.run_lock import RunFolderBusy, run_folder_lock
-from genre.splits import SPLIT_KINDS
+from runs.errors import RunError
 
 if TYPE_CHECKING:
-    from genre.runs import RunRegistry
     from genre.training.config import RunConfig
     from genre.training.reporting import RegistryReporter
+    from runs.store import RunRegistry
 
 NAME = "train"
 HELP = "Train and evaluate one model; the run is recorded in the run registry."
-DEFAULTS = {
-    "epochs": 20, "folds": 5, "seed": 0, "frontend": "mel", "sample_rate": 22050,
-    "n_fft": 2048, "hop": 512, "n_mels": 128, "window_s": 3.0, "hop_s": 1.5,
-    "batch_size": 32, "lr": 1e-3, "weight_decay": 1e-4, "crops_per_track": 8, "mixup": 0.0,
-    "patience": 0, "threads": 1,
-}  # fmt: skip
 
 
 class RunCancelled(BaseException):
@@ -45,32 +38,19 @@ class RunCancelled(BaseException):
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model", required=True, help="model name (see `python -m genre runs --models`)"
-    )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--dataset", type=Path, help="folder of class folders of audio files")
-    source.add_argument("--features", type=Path, help="per-track feature table (CSV)")
-    parser.add_argument("--split", choices=SPLIT_KINDS, default="filtered")
-    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
-    parser.add_argument("--folds", type=int, default=DEFAULTS["folds"], help="for --split kfold")
-    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"])
-    parser.add_argument("--frontend", choices=("mel", "stft"), default=DEFAULTS["frontend"])
-    for name in ("sample_rate", "n_fft", "hop", "n_mels", "batch_size", "crops_per_track",
-                 "patience", "threads"):  # fmt: skip
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=DEFAULTS[name])
-    for name in ("window_s", "hop_s", "lr", "weight_decay", "mixup"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=DEFAULTS[name])
-    parser.add_argument(
-        "--augment", action=argparse.BooleanOptionalAction, default=True,
-        help="random-crop windows each epoch (default) or the fixed window grid",
-    )  # fmt: skip
+    from genre.training.config_cli import add_config_options
+
+    add_config_options(parser)  # one option per RunConfig field, with its default
     parser.add_argument("--json", action="store_true", help="last stdout line: JSON results")
     parser.add_argument(
         "--no-resume", action="store_true",
         help="start from epoch 1 even if an unfinished run with these settings left a checkpoint",
     )  # fmt: skip
-    parser.add_argument("--run-id", help=argparse.SUPPRESS)  # set by the page's job launcher
+    parser.add_argument(
+        "--run-id",
+        help="train the run the Training page stored under this id, with its stored settings "
+        "(the other options are ignored)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -88,24 +68,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from genre.runs import RunRegistry
     from genre.training.config import RunConfig
+    from genre.training.config_cli import config_from_args
     from genre.training.reporting import RegistryReporter
+    from runs.store import RunRegistry
 
-    fields = {k: getattr(args, k) for k in DEFAULTS}
-    config = RunConfig(
-        model=args.model,
-        split=args.split,
-        dataset=str(args.dataset) if args.dataset else None,
-        features=str(args.features) if args.features else None,
-        augment=args.augment,
-        **fields,
-    )
     registry = RunRegistry()
-    if args.run_id:
-        run_id = registry.get(args.run_id).id  # an unknown id: "There is no run …"
+    if args.run_id:  # a stored run: its config is read back, not rebuilt from options
+        stored = registry.get(args.run_id)  # an unknown id: "There is no run …"
+        run_id, config = stored.id, RunConfig.from_dict(stored.config)
         log_file = None  # the launcher already sends our output to the run's log
     else:
+        config = config_from_args(args)
         from genre.models import get_model_spec
         from genre.training.experiment import check_compatible
 
@@ -134,6 +108,7 @@ def _train_locked(
     run_id: str,
     reporter: RegistryReporter,
 ) -> int:
+    from genre.training.config_cli import config_to_args
     from genre.training.experiment import run_training, summary_line
     from genre.training.resume import EpochCheckpoint, claim_checkpoint
 
@@ -141,6 +116,8 @@ def _train_locked(
     try:
         registry.start(run_id, pid=os.getpid())
         reporter.log(f"run {run_id}: {config.model} on {config.data_source}, split {config.split}")
+        if args.run_id:  # how to repeat it from a terminal
+            reporter.log("same settings: python -m genre train " + " ".join(config_to_args(config)))
         if args.no_resume:
             EpochCheckpoint(folder, config).remove()
         elif not args.run_id and (earlier := claim_checkpoint(registry, config, folder)):
@@ -153,7 +130,7 @@ def _train_locked(
         reporter.log("cancelled")
         print(f"run {run_id} cancelled", file=sys.stderr)
         return 130
-    except GenreError as err:
+    except (GenreError, RunError) as err:
         registry.fail(run_id, str(err))
         reporter.log(f"failed: {err}")
         print(f"error: {err}", file=sys.stderr)

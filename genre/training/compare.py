@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 
 from genre.models import get_model_spec, model_names
-from genre.runs import Run
 from genre.training.config import RunConfig
+from runs.store import Run
 
 FEATURE_SOURCE, AUDIO_SOURCE = "features", "audio"
 DEFAULT_MODELS = {FEATURE_SOURCE: ["logreg"], AUDIO_SOURCE: ["simple_cnn"]}  # quick, solid
@@ -73,10 +73,20 @@ def _percent(fraction: float | None) -> float:
     return float("nan") if fraction is None else 100 * fraction
 
 
+def best_run_per_model(table: pd.DataFrame, limit: int = 3) -> list[str]:
+    """Run ids of each model's most accurate run, best model first, at most ``limit``: what
+    the detailed comparison opens with (two runs of one model compare nothing)."""
+    if table.empty:
+        return []
+    ranked = table.sort_values("accuracy %", ascending=False, kind="stable")
+    return list(ranked.drop_duplicates("model").run[:limit])
+
+
 def run_label(run: Run) -> str:
     accuracy = run.metrics.get("test_accuracy")
     score = f" · {accuracy:.0%}" if accuracy is not None else ""
-    return f"{run.model} · {run.split}{score} · {run.id[-6:]}"
+    split = f" · {run.split}" if run.split else ""  # GAN runs have no split
+    return f"{run.model}{split}{score} · {run.id[-6:]}"
 
 
 def per_genre_table(metrics: dict[str, Any]) -> pd.DataFrame:

@@ -1,8 +1,13 @@
-"""What a training run needs to know, as one JSON-friendly dataclass (stored with the run)."""
+"""What a training run needs to know, as one JSON-friendly dataclass (stored with the run).
+
+This is the one home of every training default: the Training page reads them with
+:meth:`RunConfig.default`, and ``python -m genre train`` builds its options from these fields
+(:mod:`genre.training.config_cli`), each option's help from the field's ``help`` metadata.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from genre.errors import GenreError
@@ -10,34 +15,40 @@ from genre.errors import GenreError
 FrontendKind = Literal["mel", "stft"]
 
 
+def _option(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class RunConfig:
     model: str
-    split: str = "filtered"  # filtered | holdout | kfold
-    dataset: str | None = None  # a folder of class folders
-    features: str | None = None  # a per-track feature table (CSV)
-    epochs: int = 20
-    folds: int = 5
-    seed: int = 0
+    split: str = _option("filtered", "how tracks are kept apart: filtered, holdout or kfold")
+    dataset: str | None = _option(None, "folder of class folders of audio files")
+    features: str | None = _option(None, "per-track feature table (CSV)")
+    epochs: int = _option(20, "training epochs (networks trained from spectrograms)")
+    folds: int = _option(5, "folds, for --split kfold")
+    seed: int = _option(0, "random seed of the split, the crops and the weights")
     # spectrogram front-end and windows
-    frontend: FrontendKind = "mel"
-    sample_rate: int = 22050
-    n_fft: int = 2048
-    hop: int = 512
-    n_mels: int = 128
-    window_s: float = 3.0
-    hop_s: float = 1.5
+    frontend: FrontendKind = field(default="mel", metadata={"help": "spectrogram: mel or stft"})
+    sample_rate: int = _option(22050, "audio is resampled to this rate (Hz)")
+    n_fft: int = _option(2048, "FFT size (samples)")
+    hop: int = _option(512, "spectrogram hop (samples)")
+    n_mels: int = _option(128, "mel bands")
+    window_s: float = _option(3.0, "window length (s)")
+    hop_s: float = _option(1.5, "hop between windows (s)")
     # optimisation
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    crops_per_track: int = 8  # random crops per track and epoch when augmenting
-    augment: bool = True  # random-crop windows (else the fixed window grid)
-    mixup: float = 0.0  # Beta(α, α) mixup of window pairs; 0 turns it off
-    patience: int = 0  # early stopping on validation loss after this many bad epochs; 0: off
-    # torch CPU threads; 0 = torch's default (all cores). One thread is fastest when several
-    # runs or apps share the CPU, where extra threads only spin; raise it on an idle machine.
-    threads: int = 1
+    batch_size: int = _option(32, "windows per batch")
+    lr: float = _option(1e-3, "learning rate")
+    weight_decay: float = _option(1e-4, "AdamW weight decay")
+    crops_per_track: int = _option(8, "random crops per track and epoch when augmenting")
+    augment: bool = _option(True, "random-crop windows each epoch (else the fixed window grid)")
+    mixup: float = _option(0.0, "Beta(α, α) mixup of window pairs; 0 turns it off")
+    patience: int = _option(
+        0, "early stopping after this many epochs without a better validation loss; 0: off"
+    )
+    # One thread is fastest when several runs or apps share the CPU, where extra threads only
+    # spin; raise it on an idle machine.
+    threads: int = _option(1, "torch CPU threads; 0: torch's default (all cores)")
 
     def __post_init__(self) -> None:
         if (self.dataset is None) == (self.features is None):
@@ -70,3 +81,11 @@ class RunConfig:
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+    @classmethod
+    def default(cls, name: str) -> Any:
+        """The default of field ``name``: the one place the page and the CLI take it from."""
+        for option in fields(cls):
+            if option.name == name and option.default is not MISSING:
+                return option.default
+        raise KeyError(f"RunConfig has no default for {name!r}")

@@ -23,7 +23,6 @@ from genre.bundle import save_bundle
 from genre.models import ModelSpec
 from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES
 from genre.paths import ASSETS_DIR
-from genre.runs import write_json
 from genre.splits import Split
 from genre.train_musicnn import (
     BACKBONE_WEIGHTS,
@@ -38,7 +37,10 @@ from genre.training.config import RunConfig
 from genre.training.data import TrackData
 from genre.training.reporting import EpochStats, Reporter
 from genre.training.torch_loop import count_weights
+from genre.training.trainers import FoldResult, TrainResult, checkpoint_from, pooled_accuracy
 from genre.verdict import ThresholdEvidence, thresholds_from_held_out
+from genre.windows import track_probabilities
+from runs.files import write_json
 
 RECIPE = HeadConfig()  # the shipped head's settings, chosen by grouped CV on the shared clips
 # Epochs at which the learning curve is recorded. fit_head is deterministic full-batch
@@ -90,118 +92,137 @@ def _fit_with_curve(
     return head, seconds
 
 
-def run_head(
-    spec: ModelSpec,
-    config: RunConfig,
-    data: TrackData,
-    splits: list[Split],
-    reporter: Reporter,
-    folder: Path,
-) -> dict[str, Any]:
-    """Train and score the head on every split; save the last one as a bundle."""
-    assert data.embeddings is not None and data.backbone_seconds is not None
-    head_config = recipe(config)
-    windows = data.embeddings
-    x = windows.select(head_config.features)
-    window_y = data.y[windows.track]
-    n_classes = len(data.labels)
-    reporter.log(
-        "musicnn_genre trains its head with the shipped recipe (linear head on the frozen "
-        f"backbone's {', '.join(head_config.features)} features, {head_config.epochs} "
-        "full-batch epochs); epochs, learning rate, batch size and front-end settings of the "
-        "run do not apply"
-    )
-    y_true, y_pred, tested, fold_acc = [], [], [], []
-    held_logits: list[torch.Tensor] = []
-    held_tracks: list[np.ndarray] = []
-    test_logits: list[torch.Tensor] = []  # every fold's test windows, for the verdict thresholds
-    test_tracks: list[np.ndarray] = []
-    train_seconds = windows_seen = 0.0
-    head_ms: list[float] = []
-    head: nn.Module | None = None
-    for k, split in enumerate(splits, 1):
-        reporter.fold_started(k)
+class HeadTrainer:
+    """Trains and scores the head on every split; saves the last one as a bundle."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        config: RunConfig,
+        data: TrackData,
+        splits: list[Split],
+        reporter: Reporter,
+        folder: Path,
+    ) -> None:
+        assert data.embeddings is not None and data.backbone_seconds is not None
+        self.spec, self.config, self.data, self.splits = spec, config, data, splits
+        self.reporter, self.folder = reporter, folder
+        self.head_config = recipe(config)
+        self.windows = data.embeddings
+        self.x = self.windows.select(self.head_config.features)
+        self.window_y = data.y[self.windows.track]
+        self.n_classes = len(data.labels)
+        reporter.log(
+            "musicnn_genre trains its head with the shipped recipe (linear head on the frozen "
+            f"backbone's {', '.join(self.head_config.features)} features, "
+            f"{self.head_config.epochs} full-batch epochs); epochs, learning rate, batch size "
+            "and front-end settings of the run do not apply"
+        )
+        self.held_logits: list[torch.Tensor] = []  # calibration windows' logits
+        self.held_tracks: list[np.ndarray] = []
+        self.test_logits: list[torch.Tensor] = []  # every fold's test windows, for the verdict
+        self.test_tracks: list[np.ndarray] = []
+        self.head: nn.Module | None = None
+
+    @property
+    def epochs(self) -> int:
+        return self.head_config.epochs
+
+    def fit_fold(self, k: int, split: Split) -> FoldResult:
+        windows, x, head_config = self.windows, self.x, self.head_config
         train_mask = np.isin(windows.track, split.train)  # serving and shifted windows
         valid_mask = np.isin(windows.track, split.valid) & windows.serving
         test_mask = np.isin(windows.track, split.test) & windows.serving
         head, seconds = _fit_with_curve(
-            x[train_mask], window_y[train_mask], x[valid_mask], window_y[valid_mask],
-            head_config, n_classes, reporter, k,
+            x[train_mask], self.window_y[train_mask], x[valid_mask], self.window_y[valid_mask],
+            head_config, self.n_classes, self.reporter, k,
         )  # fmt: skip
-        train_seconds += seconds
-        windows_seen += int(train_mask.sum()) * head_config.epochs
+        self.head = head
         started = time.monotonic()
-        probs = head_track_probs(head, x[test_mask], windows.track[test_mask], data.n_tracks)
-        head_ms.append(1000 * (time.monotonic() - started) / len(split.test))
-        predicted = probs[split.test].argmax(axis=1)
-        fold_acc.append(float(np.mean(predicted == data.y[split.test])))
-        if len(splits) > 1:
-            reporter.log(f"fold {k}: test accuracy {fold_acc[-1]:.1%}")
-        y_true += data.y[split.test].tolist()
-        y_pred += predicted.tolist()
-        tested += split.test.tolist()
+        probs = head_track_probs(head, x[test_mask], windows.track[test_mask], self.data.n_tracks)
+        head_ms = 1000 * (time.monotonic() - started) / len(split.test)
         with torch.inference_mode():
-            test_logits.append(head(torch.from_numpy(x[test_mask])).double())
-        test_tracks.append(windows.track[test_mask])
+            self.test_logits.append(head(torch.from_numpy(x[test_mask])).double())
+        self.test_tracks.append(windows.track[test_mask])
         # held-out windows for calibration: the validation tracks when the split has them,
-        # else every fold's test tracks (k-fold: each track is held out once)
-        held = valid_mask if len(split.valid) else test_mask
-        if len(split.valid) and k < len(splits):
-            continue  # only the kept (last) head is calibrated on validation tracks
-        with torch.inference_mode():
-            held_logits.append(head(torch.from_numpy(x[held])).double())
-        held_tracks.append(windows.track[held])
-    assert head is not None
-    temperature = _temperature(held_logits, held_tracks, data.y)
-    reporter.log(
-        f"calibration temperature {temperature:.2f} (fitted on held-out tracks)"
-        if temperature != 1.0
-        else f"not calibrated: fewer than {MIN_CALIBRATION_TRACKS} held-out tracks"
-    )
-    evidence = held_out_thresholds(test_logits, test_tracks, data.y, temperature)
-    reporter.log(f"verdict thresholds: {evidence.thresholds} ({evidence.note})")
-    model = served_model(head, head_config, n_classes, temperature)
-    _save_head(folder, head, head_config, n_classes)
-    bundle_dir = folder / "bundle"
-    accuracy = float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
-    meta = _bundle_meta(folder.name, spec, config, head_config, data, splits, accuracy)
-    meta["verdict"] = evidence.thresholds.to_json()
-    meta["metrics"]["verdict_evidence"] = {"value": evidence.to_json(), "how": "genre.verdict"}
-    save_bundle(
-        bundle_dir,
-        model=model,
-        meta=meta,
-        model_card=_model_card(config, head_config, data, splits, accuracy, temperature)
-        + "\n"
-        + evidence.describe()
-        + "\n",
-    )
-    licence = (ASSETS_DIR / "musicnn-msd" / "LICENSE").read_text(encoding="utf-8")
-    (bundle_dir / "LICENSE").write_text(
-        "The backbone weights in weights.safetensors are musicnn's (MSD_musicnn), under:\n\n"
-        + licence,
-        encoding="utf-8",
-    )
-    serving_windows = np.bincount(windows.track[windows.serving], minlength=data.n_tracks)
-    served_ms = _served_ms_per_track(model, float(np.mean(serving_windows[np.asarray(tested)])))
-    extraction_ms = 1000 * float(np.mean(data.backbone_seconds[np.asarray(tested)]))
-    return {
-        "y_true": np.asarray(y_true), "y_pred": np.asarray(y_pred), "tested": tested,
-        "fold_accuracies": fold_acc, "family": "torch", "input": "musicnn embedding",
-        "weights": count_weights(model), "trainable_weights": count_weights(head),
-        "train_seconds": train_seconds,
-        # the served network (backbone as served, int8/bfloat16 where the CPU has it, + head)
-        # on a track's windows, front-end excluded as for the other models
-        "inference_ms_per_track": served_ms,
-        # decoding + float32 backbone over serving and shifted windows, when first cached
-        "embedding_ms_per_track": extraction_ms,
-        "head_ms_per_track": float(np.mean(head_ms)),
-        "windows_per_second": windows_seen / train_seconds if train_seconds else 0.0,
-        "best_epoch": head_config.epochs, "epochs_run": head_config.epochs,
-        "temperature": temperature, "head": asdict(head_config),
-        "checkpoint_from": f"fold {len(splits)}" if len(splits) > 1 else "the single split",
-        "bundle": str(bundle_dir),
-    }  # fmt: skip
+        # else every fold's test tracks (k-fold: each track is held out once); only the kept
+        # (last) head is calibrated on validation tracks
+        if not len(split.valid) or k == len(self.splits):
+            held = valid_mask if len(split.valid) else test_mask
+            with torch.inference_mode():
+                self.held_logits.append(head(torch.from_numpy(x[held])).double())
+            self.held_tracks.append(windows.track[held])
+        return FoldResult(
+            fold=k,
+            test=split.test,
+            probs=probs[split.test],
+            truth=self.data.y[split.test],
+            train_seconds=seconds,
+            inference_ms_per_track=head_ms,
+            windows_seen=int(train_mask.sum()) * head_config.epochs,
+            best_epoch=head_config.epochs,
+            epochs_run=head_config.epochs,
+        )
+
+    def finish(self, folds: list[FoldResult]) -> TrainResult:
+        head, head_config, data, reporter = self.head, self.head_config, self.data, self.reporter
+        assert head is not None and data.backbone_seconds is not None and folds
+        temperature = _temperature(self.held_logits, self.held_tracks, data.y)
+        reporter.log(
+            f"calibration temperature {temperature:.2f} (fitted on held-out tracks)"
+            if temperature != 1.0
+            else f"not calibrated: fewer than {MIN_CALIBRATION_TRACKS} held-out tracks"
+        )
+        evidence = held_out_thresholds(self.test_logits, self.test_tracks, data.y, temperature)
+        reporter.log(f"verdict thresholds: {evidence.thresholds} ({evidence.note})")
+        model = served_model(head, head_config, self.n_classes, temperature)
+        _save_head(self.folder, head, head_config, self.n_classes)
+        bundle_dir = self.folder / "bundle"
+        accuracy = pooled_accuracy(folds)
+        meta = _bundle_meta(
+            self.folder.name, self.spec, self.config, head_config, data, self.splits, accuracy
+        )
+        meta["verdict"] = evidence.thresholds.to_json()
+        meta["metrics"]["verdict_evidence"] = {"value": evidence.to_json(), "how": "genre.verdict"}
+        card = _model_card(self.config, head_config, data, self.splits, accuracy, temperature)
+        save_bundle(
+            bundle_dir, model=model, meta=meta, model_card=card + "\n" + evidence.describe() + "\n"
+        )
+        licence = (ASSETS_DIR / "musicnn-msd" / "LICENSE").read_text(encoding="utf-8")
+        (bundle_dir / "LICENSE").write_text(
+            "The backbone weights in weights.safetensors are musicnn's (MSD_musicnn), under:\n\n"
+            + licence,
+            encoding="utf-8",
+        )
+        tested = np.concatenate([fold.test for fold in folds])
+        windows = self.windows
+        serving_windows = np.bincount(windows.track[windows.serving], minlength=data.n_tracks)
+        served_ms = _served_ms_per_track(model, float(np.mean(serving_windows[tested])))
+        train_seconds = sum(fold.train_seconds for fold in folds)
+        windows_seen = sum(fold.windows_seen for fold in folds)
+        return TrainResult(
+            folds=folds,
+            family="torch",
+            input="musicnn embedding",
+            weights=count_weights(model),
+            train_seconds=train_seconds,
+            # the served network (backbone as served, int8/bfloat16 where the CPU has it,
+            # + head) on a track's windows, front-end excluded as for the other models
+            inference_ms_per_track=served_ms,
+            windows_per_second=windows_seen / train_seconds if train_seconds else 0.0,
+            best_epoch=head_config.epochs,
+            epochs_run=head_config.epochs,
+            checkpoint_from=checkpoint_from(self.splits),
+            bundle=bundle_dir,
+            extra={
+                "trainable_weights": count_weights(head),
+                # decoding + float32 backbone over serving and shifted windows, when cached
+                "embedding_ms_per_track": 1000 * float(np.mean(data.backbone_seconds[tested])),
+                "head_ms_per_track": float(np.mean([f.inference_ms_per_track for f in folds])),
+                "temperature": temperature,
+                "head": asdict(head_config),
+            },
+        )
 
 
 def _served_ms_per_track(model: nn.Module, windows_per_track: float, repeats: int = 3) -> float:
@@ -236,7 +257,7 @@ def held_out_thresholds(
     track = np.concatenate(tracks)
     present = list(dict.fromkeys(track.tolist()))  # each test track once, in order
     per_track = [window_probs[track == t] for t in present]
-    probs = np.stack([w.mean(axis=0) for w in per_track])
+    probs = track_probabilities(window_probs, track, present)
     return thresholds_from_held_out(probs, y[present], per_track)
 
 

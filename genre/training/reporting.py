@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from genre.runs import RunRegistry
+from runs.store import RunRegistry
 
 STEP_INTERVAL_S = 1.0  # progress rows at most this often: the page polls every ~2 s
 

@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from genre.runs import Run, RunRegistry
 from genre.training.config import RunConfig
 from genre.training.reporting import EpochStats, Reporter
 from genre.training.torch_loop import TorchResult
+from runs.store import Run, RunRegistry
 
 CHECKPOINT_FILE = "epoch-checkpoint.pt"
 FORMAT = "genre-epoch-checkpoint/1"

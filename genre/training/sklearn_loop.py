@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
+from genre import windows
 from genre.errors import DatasetError
 from genre.training.data import TrackData
 
@@ -47,7 +48,7 @@ def track_probabilities(model: Any, data: TrackData, tracks: np.ndarray) -> np.n
     else:  # e.g. an SVM without Platt scaling: one vote per row
         full = np.eye(n_classes)[np.asarray(model.predict(data.features[rows]), dtype=np.int64)]
     owner = data.row_track[rows]
-    return np.stack([full[owner == t].mean(axis=0) for t in tracks])
+    return windows.track_probabilities(full, owner, tracks)
 
 
 def _group_splitters(model: Any) -> list[GroupKFold]:

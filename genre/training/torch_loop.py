@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from genre.classifier import window_starts
 from genre.training.config import RunConfig
 from genre.training.reporting import EpochStats, Reporter
+from genre.windows import loop_to_length, track_probabilities, window_starts
 
 EVAL_BATCH = 128
 
@@ -40,14 +40,7 @@ class TorchResult:
 
 def fit_length(spec: np.ndarray, frames: int) -> np.ndarray:
     """Loop a track shorter than one window up to a full window, as the Classifier does."""
-    if spec.shape[1] >= frames:
-        return spec
-    repeats = -(-frames // spec.shape[1])
-    return np.tile(spec, (1, repeats))[:, :frames]
-
-
-def grid_windows(n_frames: int, frames: int, hop: int) -> list[int]:
-    return window_starts(n_frames, frames, hop)
+    return loop_to_length(spec, frames, axis=1)
 
 
 def _batch(
@@ -73,7 +66,7 @@ def epoch_windows(
         if config.augment:
             starts = rng.integers(0, n - frames + 1, size=config.crops_per_track)
         else:
-            starts = grid_windows(n, frames, hop)
+            starts = window_starts(n, frames, hop)
         items += [(int(t), int(s)) for s in starts]
     order = rng.permutation(len(items))
     return [items[i] for i in order]
@@ -94,7 +87,7 @@ def evaluate_tracks(
 ) -> tuple[np.ndarray, float | None]:
     """Track probabilities [tracks, classes] (mean over grid windows) and the window loss."""
     model.eval()
-    items = [(int(t), s) for t in tracks for s in grid_windows(specs[t].shape[1], frames, hop)]
+    items = [(int(t), s) for t in tracks for s in window_starts(specs[t].shape[1], frames, hop)]
     owner = np.asarray([t for t, _ in items])
     probs, losses = [], []
     for start in range(0, len(items), EVAL_BATCH):
@@ -105,7 +98,7 @@ def evaluate_tracks(
             target = torch.from_numpy(y[[t for t, _ in chunk]])
             losses.append(nn.functional.cross_entropy(logits, target, reduction="sum").item())
     window_probs = np.concatenate(probs) if probs else np.zeros((0, 0))
-    track_probs = np.stack([window_probs[owner == t].mean(axis=0) for t in tracks])
+    track_probs = track_probabilities(window_probs, owner, tracks)
     loss = sum(losses) / len(items) if y is not None and items else None
     return track_probs, loss
 
