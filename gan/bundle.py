@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from safetensors.torch import load_file, save_file
 
 from audio import MelSpec
 from gan.data import DB_CEIL, DB_FLOOR, PATCH_FRAMES, PATCH_SPEC
 from gan.errors import GanError
 from gan.model import GanConfig, Generator, count_parameters, recalibrate_batch_norm
-from gan.train import load_checkpoint, loss_summary, read_losses
+from gan.train import load_checkpoint, loss_summary, read_losses, truncate_log
 from genre.paths import ASSETS_DIR, data_dir, write_pointer
 
 META_FILE = "gan.json"
@@ -156,14 +157,23 @@ def load_active_gan_bundle(
 
 
 def export_run(
-    run_dir: Path, out_dir: Path, command: str = "", recalibrate_batches: int = 32
+    run_dir: Path,
+    out_dir: Path,
+    command: str = "",
+    recalibrate_batches: int = 32,
+    snapshot: Path | None = None,
 ) -> Path:
-    """Turn a run's checkpoint into a shipped bundle (EMA weights, re-measured batch norm)."""
+    """Turn a run's checkpoint into a shipped bundle (EMA weights, re-measured batch norm);
+    with ``snapshot``, the EMA generator kept at that step instead of the latest one."""
     checkpoint = run_dir / "checkpoint.pt"
     if not checkpoint.is_file():
         raise GanError(f"There is no checkpoint in {run_dir} to export.")
     state = load_checkpoint(checkpoint)
     generator = state.ema.model
+    if snapshot is not None:
+        kept = torch.load(snapshot, map_location="cpu", weights_only=True)
+        generator.load_state_dict(kept["ema"])
+        state.step = int(kept["step"])
     recalibrate_batch_norm(generator, batches=recalibrate_batches, seed=state.config.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().contiguous() for k, v in generator.state_dict().items()}
@@ -172,8 +182,13 @@ def export_run(
         0o644
     )  # safetensors writes 0600; the app may run as another user
     losses = read_losses(run_dir / "losses.csv") if (run_dir / "losses.csv").is_file() else []
+    losses = [row for row in losses if row["step"] <= state.step]  # a snapshot's, up to it
+    if snapshot is not None and losses:
+        state.elapsed_s = losses[-1].get("elapsed_s", state.elapsed_s)
     if losses:
         shutil.copyfile(run_dir / "losses.csv", out_dir / LOG_FILE)
+        if snapshot is not None:  # the curve up to the chosen step
+            truncate_log(out_dir / LOG_FILE, state.step)
     run_info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     meta = {
         "name": out_dir.name,

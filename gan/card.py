@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from audio.inversion import DEFAULT_PHASE_INIT, MEL_INVERSION_ITERS
+
 AGREEMENT_AIM = (
     0.60  # the issue's target share of clips the default classifier assigns to their genre
 )
@@ -136,6 +138,7 @@ def render_card(meta: dict[str, Any]) -> str:
         ]
     else:
         lines.append("Not measured yet: run `python -m gan evaluate --write`.")
+    lines += ["", *_sonification(metrics)]
     lines += [
         "",
         "## Limitations",
@@ -155,7 +158,75 @@ def render_card(meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def current_sonification() -> dict[str, Any]:
+    """How audio is made from a log-mel now; ``evaluate`` stores it beside the figures."""
+    from gan.sample import GRIFFIN_LIM_ITERS  # gan.sample loads the bundle code; only here
+
+    return {
+        "phase_init": DEFAULT_PHASE_INIT,
+        "mel_iters": MEL_INVERSION_ITERS,
+        "griffin_lim_iters": GRIFFIN_LIM_ITERS,
+    }
+
+
+def _describe_sonification(way: dict[str, Any]) -> str:
+    start = (
+        "PGHI phase (phase-gradient heap integration, `audio/pghi.py`)"
+        if way.get("phase_init") == "pghi"
+        else "random phase"
+    )
+    return (
+        f"{way.get('mel_iters')} multiplicative refinements of the linear magnitude through the "
+        f"mel filterbank, then {way.get('griffin_lim_iters')} Griffin-Lim iterations started "
+        f"from {start}"
+    )
+
+
+def _sonification(metrics: dict[str, Any]) -> list[str]:
+    now = current_sonification()
+    lines = [
+        "## Sonification",
+        f"Audio is made from each log-mel with {_describe_sonification(now)}. What each step "
+        "costs and gains on real segments sent through the mel and back is measured by "
+        "`python bench/bench_sonification.py` (figures in the README, Generate).",
+    ]
+    measured_with = metrics.get("sonification")
+    if metrics and measured_with != now:
+        # Figures from before evaluate recorded its sonification used the first recipe.
+        earlier = measured_with or {
+            "phase_init": "random",
+            "mel_iters": 10,
+            "griffin_lim_iters": 24,
+        }
+        lines.append(
+            f"The Quality figures above were measured with {_describe_sonification(earlier)}; "
+            "`python -m gan evaluate --write` measures them again."
+        )
+    return lines
+
+
 def _losses(losses: dict[str, float]) -> str:
     if not losses:
         return "not recorded"
     return ", ".join(f"{k} {v:.3f}" for k, v in losses.items())
+
+
+def quality_sentence(meta: dict[str, Any], name: Any = str) -> str | None:
+    """How often the genre classifier recognises this generator's clips, in plain words
+    (``name`` shows a genre to people); None before the generator has been evaluated."""
+    metrics = meta.get("metrics", {})
+    agreement, per_genre = metrics.get("agreement"), metrics.get("agreement_per_genre", {})
+    if agreement is None:
+        return None
+    in_ten = round(10 * float(agreement))
+    sentence = (
+        f"The genre classifier recognises about {in_ten} in 10 of this generator's clips as "
+        "the genre asked for"
+    )
+    good = [name(g) for g, share in per_genre.items() if share >= 0.5]
+    weak = [name(g) for g, share in per_genre.items() if share < 0.3]
+    if good:
+        sentence += f": best for {', '.join(good)}"
+    if weak:
+        sentence += f"; not yet for {', '.join(weak)}"
+    return sentence + "."

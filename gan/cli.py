@@ -3,12 +3,13 @@
 Exit codes: 0 ok, 1 crashed (a bug: "unexpected error", traceback in the log), 2 usage or
 data/model problem (one line says which; every option is range-checked before any work),
 130 cancelled (SIGTERM or Ctrl-C; the checkpoint is kept), 141 stdout closed early
-(``… | head -1``). Every ``train`` call is recorded in the run registry (:mod:`genre.runs`), so
+(``… | head -1``). Every ``train`` call is recorded in the run registry (:mod:`runs.store`), so
 the Training page shows it live; a run folder takes one trainer at a time (``run.lock``).
 
 ``sample`` prints one JSON object per sample as soon as its WAV and PNG are written
 (``genre``, ``seed``, ``index``, ``wav``, ``png``, ``seconds``); at most ``GAN_MAX_SAMPLES``
 (default 200) per genre. ``train`` prints one JSON summary as its last stdout line.
+``morph`` and ``prompt`` write one WAV + PNG and print one JSON object (:mod:`gan.cli_morph`).
 """
 
 from __future__ import annotations
@@ -21,17 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cliguard import guard_main
-from gan import cli_args
+from gan import cli_args, cli_morph
 from gan.config import MAX_SECONDS, GanConfig, TrainConfig
 from gan.errors import GanError
 from genre.errors import GenreError
 from genre.logs import log_file
 from genre.paths import data_dir
+from runs.errors import RunError
 
 # torch and the models load in the command handlers: a usage error is reported at once.
 if TYPE_CHECKING:
     from gan.registry_run import StopRequest
-    from genre.runs import Run, RunRegistry
+    from runs.store import Run, RunRegistry
 
 TRAIN_DEFAULTS = TrainConfig()  # the one source of the training defaults
 MODEL_DEFAULTS = GanConfig()
@@ -70,6 +72,21 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     )  # fmt: skip
 
 
+def _read_stored_job(args: argparse.Namespace, registry: RunRegistry) -> None:
+    """A page run trains with its stored settings (its :class:`GanJob`), not with options."""
+    from gan.jobs import GanJob
+
+    job = GanJob.from_dict(registry.get(args.run_id).config)  # an unknown id: a clear error
+    args.steps, args.batch, args.seed = job.steps, job.batch_size, job.seed
+    args.checkpoint_every, args.clips_per_genre = job.checkpoint_every, job.clips_per_genre
+    if job.threads is not None:
+        args.threads = job.threads
+    try:
+        args.data = cli_args.training_folder(job.data) if job.data else None
+    except argparse.ArgumentTypeError as err:
+        raise GanError(str(err)) from err
+
+
 def _run_dir(args: argparse.Namespace, registry: RunRegistry) -> tuple[Path, Run | None]:
     """The folder this call trains in, and the page's run when launched with ``--run-id``."""
     if args.run_id:  # launched by the Training page, which registered the run
@@ -80,10 +97,10 @@ def _run_dir(args: argparse.Namespace, registry: RunRegistry) -> tuple[Path, Run
 
 def _register(args: argparse.Namespace, registry: RunRegistry, run_dir: Path) -> str:
     """A terminal run registers itself (the page's runs are registered by the page)."""
-    from gan.jobs import GAN_MODEL, NO_SPLIT, dataset_label
+    from gan.jobs import GAN_MODEL, dataset_label
 
     run = registry.create(
-        model=GAN_MODEL, split=NO_SPLIT,
+        model=GAN_MODEL, split=None,
         dataset=dataset_label(str(args.data) if args.data else None),
         config={"steps": args.steps, "batch_size": args.batch, "seed": args.seed,
                 "checkpoint_every": args.checkpoint_every, "run_dir": str(run_dir)},
@@ -96,17 +113,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     from gan.registry_run import EXIT_CANCELLED, StopRequest, TrainingCancelled
     from genre.run_lock import RunFolderBusy, run_folder_lock
-    from genre.runs import RunRegistry
+    from runs.store import RunRegistry
 
     stop = StopRequest()
     run_id = args.run_id
     with stop.installed():  # first: a cancel may come while torch is still warming up
         try:
+            registry = RunRegistry()
+            if args.run_id and not args.run:
+                _read_stored_job(args, registry)
             config = _train_config(args)
             # One thread by default: on a shared 2-core machine, two OpenMP threads competing
             # with other jobs were measured 5-14× slower per step than one.
             torch.set_num_threads(args.threads)
-            registry = RunRegistry()
             run_dir, page_run = _run_dir(args, registry)
             hint = "Wait for it to finish, stop it, or train in another folder with --run."
             try:
@@ -116,7 +135,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                     return _train_locked(args, stop, registry, run_id, run_dir, config)
             except RunFolderBusy:
                 raise  # the folder's run belongs to the trainer holding it: leave it alone
-            except (GanError, GenreError) as err:
+            except (GanError, GenreError, RunError) as err:
                 if page_run is not None:  # the page's queued run must not wait for ever
                     registry.fail(page_run.id, str(err))
                 raise
@@ -205,8 +224,9 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--export", type=cli_args.output_folder,
                    help="write the finished generator bundle here")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--run-id", help="report into this run of the run registry (set by the "
-                   "Training page; without it the run registers itself)")  # fmt: skip
+    p.add_argument("--run-id", help="train this run of the run registry with its stored "
+                   "settings (set by the Training page; without it the run registers itself "
+                   "with the options given)")  # fmt: skip
     p.set_defaults(handler=_cmd_train)
 
 
@@ -313,11 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
     _configure_export(sub.add_parser("export", help="write a run's generator as a bundle"))
     _configure_sample(sub.add_parser("sample", help="write WAV + PNG samples of a genre"))
     _configure_evaluate(sub.add_parser("evaluate", help="measure how convincing samples are"))
+    cli_morph.configure(sub)
     return parser
 
 
 # gan reports audio problems as GanError (gan.data wraps them), so its family is these two.
-@guard_main(prog="gan", errors=(GanError, GenreError), log_file=log_file, error_exit=2)
+@guard_main(prog="gan", errors=(GanError, GenreError, RunError), log_file=log_file, error_exit=2)
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return int(args.handler(args))

@@ -62,6 +62,9 @@ class GanConfig:
         return cls(**known)
 
 
+AUGMENTATIONS = ("shift", "cutout", "gain")  # see gan.augment
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     steps: int = 4000
@@ -72,10 +75,30 @@ class TrainConfig:
     beta2: float = 0.9
     ema_decay: float = 0.995
     aux_weight: float = 1.0  # AC-GAN genre loss (0 turns the discriminator's genre head off)
+    # Limited-data recipe (off by default, so earlier runs resume unchanged): DiffAugment of
+    # real and generated patches before the discriminator ("shift,cutout,gain", see
+    # gan.augment) and an R1 penalty on real patches, applied every r1_every steps (lazy R1).
+    augment: str = ""
+    r1_gamma: float = 0.0
+    r1_every: int = 4
     checkpoint_every: int = 100  # steps
+    # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
+    # its evaluation rather than by being the last (python -m gan pick).
+    snapshot_every: int = 0
     checkpoint_every_s: float = 60.0  # and at least this often in time (slow machines, big models)
     seed: int = 0
     model: GanConfig = field(default_factory=GanConfig)
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.augment.split(",") if a.strip() not in ("", *AUGMENTATIONS)]
+        if unknown:
+            raise ValueError(
+                f"unknown augmentation {', '.join(unknown)}; use {', '.join(AUGMENTATIONS)}"
+            )
+        if self.snapshot_every < 0:
+            raise ValueError("the snapshot interval must be ≥ 0 steps (0: no snapshots)")
+        if self.r1_gamma < 0 or self.r1_every < 1:
+            raise ValueError("the R1 weight must be ≥ 0 and its interval ≥ 1 step")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -1,9 +1,11 @@
 """Background GAN training jobs: one ``python -m gan train --run-id ID`` process per run.
 
-GAN runs live in the same run registry as the genre classifiers (model :data:`GAN_MODEL`),
-so listing, cancelling and reconciling them is :mod:`genre.training.jobs`'s code; only the
-command differs. Like there, the process gets its own session: it outlives page reruns, and a
-cancel reaches it (and only it) through its process group.
+The run's settings are its stored config (a :class:`GanJob`): the process reads them back
+from the registry, so the page never sends them through command-line flags.
+
+GAN runs live in the same run registry as the genre classifiers (model :data:`GAN_MODEL`,
+no split), so starting, listing, cancelling and reconciling them is :mod:`runs.proc`'s code;
+only the command differs.
 """
 
 from __future__ import annotations
@@ -13,40 +15,35 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from genre.runs import Run, RunRegistry
-from genre.training import jobs as genre_jobs
+from gan.config import TrainConfig
+from genre.paths import REPO_ROOT
+from runs.proc import start_process
+from runs.store import Run, RunRegistry
 
 GAN_MODEL = "gan"  # the ``model`` of every GAN run in the registry
 GENERATOR_FOLDER = "generator"  # the exported bundle, inside the run folder
-NO_SPLIT = "—"  # a GAN has no train/test split; the registry wants a value
-
-# Reused as they are: a GAN run is cancelled and reconciled like any other run.
-cancel = genre_jobs.cancel
-log_path = genre_jobs.log_path
 
 
 @dataclass(frozen=True)
 class GanJob:
-    """What the Training page lets one choose; everything else keeps the CLI's defaults."""
+    """What the Training page lets one choose; the rest are the CLI's defaults (TrainConfig).
+
+    Only ``steps`` has a page default of its own: a first run from the page should finish in
+    minutes, not the hours of the shipped generator's training.
+    """
 
     steps: int = 300
-    batch_size: int = 16
-    seed: int = 0
-    checkpoint_every: int = 100
+    batch_size: int = TrainConfig.batch_size
+    seed: int = TrainConfig.seed
+    checkpoint_every: int = TrainConfig.checkpoint_every
     clips_per_genre: int | None = None  # None: all clips of every genre
     data: str | None = None  # genre folders of audio; None: the shared GTZAN clips
     threads: int | None = None  # None: the CLI's default (GAN_THREADS, else 1)
 
-    def to_args(self) -> list[str]:
-        args = ["--steps", str(self.steps), "--batch", str(self.batch_size), "--seed",
-                str(self.seed), "--checkpoint-every", str(self.checkpoint_every)]  # fmt: skip
-        if self.clips_per_genre is not None:
-            args += ["--clips-per-genre", str(self.clips_per_genre)]
-        if self.data is not None:
-            args += ["--data", self.data]
-        if self.threads is not None:
-            args += ["--threads", str(self.threads)]
-        return args
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GanJob:
+        """A run's stored config (unknown keys, e.g. a terminal run's ``run_dir``, left out)."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,13 +74,8 @@ def launch(job: GanJob, registry: RunRegistry | None = None) -> Run:
     """Register a GAN run and start its training process; returns the (queued) run."""
     registry = registry or RunRegistry()
     run = registry.create(
-        model=GAN_MODEL, split=NO_SPLIT, dataset=dataset_label(job.data), config=job.to_dict()
+        model=GAN_MODEL, split=None, dataset=dataset_label(job.data), config=job.to_dict()
     )
-    cmd = [sys.executable, "-m", "gan", "train", *job.to_args(), "--run-id", run.id,
+    cmd = [sys.executable, "-m", "gan", "train", "--run-id", run.id,
            "--export", str(run.folder / GENERATOR_FOLDER), "--quiet"]  # fmt: skip
-    return genre_jobs.start_process(registry, run, cmd)
-
-
-def refresh(registry: RunRegistry) -> None:
-    """Reap finished children (GAN and classifier runs alike), end runs whose process vanished."""
-    genre_jobs.refresh(registry)
+    return start_process(registry, run, cmd, cwd=REPO_ROOT)

@@ -21,6 +21,7 @@ from torch import nn
 
 from audio import LogMel, resample
 from gan.bundle import GanBundle
+from gan.card import current_sonification
 from gan.data import ClipMel
 from gan.errors import GanError
 from genre.classifier import BATCH_WINDOWS, Classifier
@@ -37,7 +38,7 @@ def other_classifiers(main: Classifier) -> list[Classifier]:
         if meta.parent.resolve() == Path(main.bundle.path).resolve():
             continue
         try:
-            judge = Classifier(meta.parent)
+            judge = Classifier(meta.parent, detector=False)
         except GenreError:
             continue
         if set(judge.labels) == set(main.labels):
@@ -49,7 +50,8 @@ def load_default_classifier() -> Classifier:
     """The promoted classifier if it loads, else the shipped default."""
     for folder in dict.fromkeys([active_bundle_dir(), default_bundle_dir()]):
         try:
-            return Classifier(folder)
+            # Genre agreement is the metric: every window counts, music detector or not.
+            return Classifier(folder, detector=False)
         except GenreError:
             continue
     raise GanError(
@@ -275,4 +277,5 @@ def evaluate(
         "round_trip_sc_mean": round(float(sc.mean()), 4),
         "round_trip_sc_median": round(float(np.median(sc)), 4),
         "other_classifiers": others,
+        "sonification": current_sonification(),
     }

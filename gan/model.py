@@ -20,8 +20,16 @@ from torch.nn.utils import spectral_norm
 from gan.config import GanConfig  # defined there (torch-free); imported from here too
 
 
+def lookup(table: nn.Embedding, y: torch.Tensor) -> torch.Tensor:
+    """Rows of ``table`` for genre ids [B], or their blend for genre weights [B, n_classes]
+    (each row summing to 1): a blend of two genres is what a genre morph walks through."""
+    if y.is_floating_point():
+        return y.to(table.weight.dtype) @ table.weight
+    return table(y)
+
+
 class ConditionalBatchNorm2d(nn.Module):
-    """Batch norm whose gain and bias are looked up per genre."""
+    """Batch norm whose gain and bias are looked up per genre (or blended, see ``lookup``)."""
 
     def __init__(self, channels: int, n_classes: int) -> None:
         super().__init__()
@@ -32,13 +40,14 @@ class ConditionalBatchNorm2d(nn.Module):
         nn.init.zeros_(self.bias.weight)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        gain = self.gain(y)[:, :, None, None]
-        bias = self.bias(y)[:, :, None, None]
+        gain = lookup(self.gain, y)[:, :, None, None]
+        bias = lookup(self.bias, y)[:, :, None, None]
         return self.norm(x) * gain + bias
 
 
 class Generator(nn.Module):
-    """(z [B, z_dim], genre [B]) → normalised log-mel [B, 1, n_mels, frames] in [-1, 1]."""
+    """(z [B, z_dim], genre [B] or genre weights [B, n_classes]) → normalised log-mel
+    [B, 1, n_mels, frames] in [-1, 1]."""
 
     def __init__(self, config: GanConfig) -> None:
         super().__init__()
@@ -54,7 +63,7 @@ class Generator(nn.Module):
         )
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        x = self.project(torch.cat([z, self.embed(y)], dim=1))
+        x = self.project(torch.cat([z, lookup(self.embed, y)], dim=1))
         x = x.view(-1, self.config.g_channels[0], 4, 4)
         for norm, up in zip(self.norms, self.ups, strict=True):
             x = up(F.relu(norm(x, y)))

@@ -1,6 +1,6 @@
 """A GAN training run as the run registry sees it: started, live progress, and how it ended.
 
-``python -m gan train`` records every run in the registry (:mod:`genre.runs`) so the Training
+``python -m gan train`` records every run in the registry (:mod:`runs.store`) so the Training
 page can watch it: status, phase, step/steps with an ETA, and the final loss figures. SIGTERM
 (the page's Cancel) and Ctrl-C stop training after the current step, save a checkpoint and end
 the run as cancelled, so stopping never loses more than one step.
@@ -23,7 +23,8 @@ from typing import Any
 from gan.errors import GanError
 from gan.train import RunResult, TrainConfig, loss_summary, read_losses
 from genre.errors import GenreError
-from genre.runs import RunRegistry
+from runs.errors import RunError
+from runs.store import RunRegistry
 
 PROGRESS_EVERY_S = 1.0  # the registry asks for about one progress write a second
 EXIT_OK, EXIT_CRASH, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
@@ -147,7 +148,7 @@ class RecordedTraining:
             registry.mark_cancelled(run_id, self.cancel_note(step))
             print(f"run {run_id} cancelled", file=sys.stderr)
             return EXIT_CANCELLED, {**summary, "status": "cancelled"}
-        except (GanError, GenreError) as err:
+        except (GanError, GenreError, RunError) as err:
             registry.fail(run_id, str(err))
             print(f"error: {err}", file=sys.stderr)
             return EXIT_BAD_INPUT, {**summary, "status": "failed"}

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from gan.augment import augment, parse_policy
 from gan.config import TrainConfig  # defined there (torch-free); imported from here too
 from gan.data import PatchSampler
 from gan.errors import GanError
@@ -121,6 +122,33 @@ def save_checkpoint(state: GanState, path: Path) -> None:
     tmp.replace(path)
 
 
+SNAPSHOT_DIR = "snapshots"
+
+
+def snapshot_path(run_dir: Path, step: int) -> Path:
+    return run_dir / SNAPSHOT_DIR / f"step-{step:07d}.pt"
+
+
+def save_snapshot(state: GanState, run_dir: Path) -> Path:
+    """The EMA generator at this step (atomic), for choosing the shipped step afterwards."""
+    path = snapshot_path(run_dir, state.step)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"step": state.step, "ema": state.ema.model.state_dict()}, tmp)
+    tmp.replace(path)
+    return path
+
+
+def list_snapshots(run_dir: Path) -> list[tuple[int, Path]]:
+    """(step, file) of every snapshot of the run, by step."""
+    found = []
+    for path in (run_dir / SNAPSHOT_DIR).glob("step-*.pt"):
+        stem = path.stem.removeprefix("step-")
+        if stem.isdigit():
+            found.append((int(stem), path))
+    return sorted(found)
+
+
 def load_checkpoint(path: Path) -> GanState:
     try:
         data = torch.load(path, map_location="cpu", weights_only=False)
@@ -129,18 +157,32 @@ def load_checkpoint(path: Path) -> GanState:
     return GanState.from_checkpoint(data)
 
 
+def r1_penalty(
+    d: Discriminator, real: torch.Tensor, genres: torch.Tensor, gamma: float
+) -> torch.Tensor:
+    """γ/2 · E‖∇ₓ D(x)‖² on real patches (Mescheder et al. 2018): keeps the discriminator
+    smooth where the data is, which steadies training on little data."""
+    real = real.detach().requires_grad_(True)
+    score = d.score_and_classify(real, genres)[0].sum()
+    (grad,) = torch.autograd.grad(score, real, create_graph=True)
+    return 0.5 * gamma * grad.pow(2).flatten(1).sum(1).mean()
+
+
 def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dict[str, float]:
     """One discriminator and one generator update on a batch of real patches."""
     g, d = state.generator, state.discriminator
     g.train()
     d.train()
-    z = torch.randn(real.shape[0], state.config.model.z_dim, generator=state.noise_rng)
+    config = state.config
+    policy = parse_policy(config.augment)
+    seen = lambda x: augment(x, policy, state.noise_rng) if policy else x  # noqa: E731
+    z = torch.randn(real.shape[0], config.model.z_dim, generator=state.noise_rng)
     fake = g(z, genres)
 
-    aux = state.config.aux_weight
+    aux = config.aux_weight
     d.requires_grad_(True)
     # Real and fake patches in one batch: one pass through the network instead of two.
-    scores, logits = d.score_and_classify(torch.cat([real, fake.detach()]), genres.repeat(2))
+    scores, logits = d.score_and_classify(seen(torch.cat([real, fake.detach()])), genres.repeat(2))
     real_scores, fake_scores = scores.split(real.shape[0])
     loss_d = hinge_d_loss(real_scores, fake_scores)
     aux_d = torch.zeros(())
@@ -148,10 +190,12 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
         aux_d = F.cross_entropy(logits[: real.shape[0]], genres)  # real patches only
     state.opt_d.zero_grad(set_to_none=True)
     (loss_d + aux * aux_d).backward()
+    if config.r1_gamma > 0 and state.step % config.r1_every == 0:
+        r1_penalty(d, seen(real), genres, config.r1_gamma * config.r1_every).backward()
     state.opt_d.step()
 
     d.requires_grad_(False)  # the generator's update needs no discriminator gradients
-    fake_scores_g, fake_logits = d.score_and_classify(fake, genres)
+    fake_scores_g, fake_logits = d.score_and_classify(seen(fake), genres)
     loss_g = hinge_g_loss(fake_scores_g)
     aux_g = torch.zeros(())
     if fake_logits is not None and aux > 0:
@@ -173,7 +217,7 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
     }
 
 
-def _truncate_log(log_path: Path, last_step: int) -> None:
+def truncate_log(log_path: Path, last_step: int) -> None:
     """Drop rows written after the checkpoint we resume from (they will be redone)."""
     if not log_path.is_file():
         return
@@ -244,9 +288,10 @@ def train(
         first_save_due = None
         # The step budget and checkpoint cadence may change between calls; the rest may not.
         changeable = {"steps": config.steps, "checkpoint_every": config.checkpoint_every,
-                      "checkpoint_every_s": config.checkpoint_every_s}  # fmt: skip
+                      "checkpoint_every_s": config.checkpoint_every_s,
+                      "snapshot_every": config.snapshot_every}  # fmt: skip
         state.config = TrainConfig.from_dict({**state.config.to_dict(), **changeable})
-        _truncate_log(log_path, state.step)
+        truncate_log(log_path, state.step)
     else:
         say(_fresh_start_note(run_dir, checkpoint.is_file()))
         state = GanState.fresh(config, sampler.labels)
@@ -304,6 +349,8 @@ def train(
             ):
                 save_checkpoint(state, checkpoint)
                 first_save_due, last_save = None, now
+            if state.config.snapshot_every and state.step % state.config.snapshot_every == 0:
+                save_snapshot(state, run_dir)
             if max_minutes is not None and time.monotonic() - started > 60 * max_minutes:
                 stopped_early = state.step < state.config.steps
                 break

@@ -13,7 +13,9 @@ from gan.bundle import META_FILE, WEIGHTS_FILE, load_gan_bundle
 from gan.jobs import GENERATOR_FOLDER, GanJob
 from gan.train import load_checkpoint, read_losses
 from genre.labels import GTZAN_GENRES
-from genre.runs import CANCEL_MARKER, RunRegistry
+from runs import proc
+from runs.proc import CANCEL_MARKER
+from runs.store import RunRegistry
 from tests.conftest import REPO_ROOT
 from tests.test_training_jobs import finished, wait_for
 
@@ -66,7 +68,7 @@ def test_cancel_keeps_the_checkpoint_and_a_terminal_run_resumes_from_it(gtzan_di
     )
     assert training.status == "running" and training.phase == "training"
     assert training.steps == 5000 and 0 < training.progress < 0.01
-    assert gan_jobs.cancel(run.id, registry).startswith("Stopping run")
+    assert proc.cancel(run.id, registry).startswith("Stopping run")
     done = wait_for(lambda: finished(registry, run.id), what="the cancel to land")
     assert done.status == "cancelled"
     assert (done.folder / CANCEL_MARKER).exists()
@@ -99,3 +101,17 @@ def test_bad_train_input_is_refused_with_a_message(tmp_path: Path) -> None:
     for result in (missing, unknown):
         assert "Traceback" not in result.stderr
     assert RunRegistry().list() == []  # nothing half-registered
+
+
+def test_a_page_run_trains_with_its_stored_settings_not_with_options(tmp_path: Path) -> None:
+    """The launcher passes only the run id; a stored data folder that has since vanished
+    fails the run with the folder's message (the page shows it), without a traceback."""
+    registry = RunRegistry()
+    job = GanJob(steps=3, data=str(tmp_path / "gone"), **TINY)
+    run = gan_jobs.launch(job, registry)
+    done = wait_for(lambda: finished(registry, run.id), what="the GAN run to end")
+    assert done.status == "failed"
+    assert f"The training folder {tmp_path / 'gone'} does not exist." in (done.error or "")
+    assert GanJob.from_dict({**job.to_dict(), "run_dir": "/elsewhere"}) == job
+    log = (done.folder / "log.txt").read_text()
+    assert "Traceback" not in log

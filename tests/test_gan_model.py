@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from gan.bundle import export_run, load_gan_bundle
-from gan.card import AGREEMENT_AIM, render_card
+from gan.card import AGREEMENT_AIM, current_sonification, render_card
 from gan.data import ClipMel, PatchSampler, denormalise, load_clips, normalise
 from gan.errors import GanError
 from gan.model import Discriminator, GanConfig, Generator, recalibrate_batch_norm
@@ -195,3 +195,16 @@ def test_model_card_says_plainly_when_the_agreement_aim_is_missed() -> None:
     better["metrics"]["agreement"] = 0.75
     better["metrics"]["agreement_per_genre"] = {g: 0.75 for g in meta["labels"]}
     assert "is not met" not in render_card(better)
+
+
+def test_model_card_says_which_sonification_its_figures_were_measured_with() -> None:
+    """Figures measured before the PGHI inversion are flagged; figures measured with it are not."""
+    shipped = Path(__file__).resolve().parents[1] / "assets" / "gan-cgan"
+    meta = json.loads((shipped / "gan.json").read_text())
+    card = render_card(meta)
+    assert "## Sonification" in card and "started from PGHI phase" in card
+    stale = "The Quality figures above were measured with 10 multiplicative refinements"
+    assert "sonification" not in meta["metrics"] and stale in card
+    current = copy.deepcopy(meta)
+    current["metrics"]["sonification"] = current_sonification()
+    assert "The Quality figures above were measured with" not in render_card(current)

@@ -1,0 +1,74 @@
+"""Differentiable augmentation (DiffAugment, Zhao et al. 2020) for log-mel patches.
+
+With ~100 training clips the discriminator memorises the real patches and the generator stops
+learning. Applying the same random, differentiable changes to real *and* generated patches
+before the discriminator sees them stops that, while the generator still learns the
+un-augmented distribution (the changes are undone by nothing: D only ever compares augmented
+with augmented). The changes suit spectrograms rather than photos:
+
+- ``shift``: roll in time by up to 1/8 of the patch (music has no fixed start);
+- ``cutout``: blank a random band of frames and one of mel bins to the floor (silence);
+- ``gain``: lift or lower the whole patch by a little (loudness is arbitrary).
+
+Patches are normalised log-mels in [-1, 1] where -1 is the dB floor.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gan.config import AUGMENTATIONS as POLICIES
+
+SHIFT_RATIO = 0.125
+CUTOUT_TIME_RATIO = 0.25
+CUTOUT_FREQ_RATIO = 0.125
+GAIN_RANGE = 0.15  # in normalised units (the dB range maps to 2): about ±3 dB at a 40-dB range
+FLOOR = -1.0
+
+
+def parse_policy(text: str) -> tuple[str, ...]:
+    """``"shift,cutout"`` → ("shift", "cutout"); an empty string turns augmentation off."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in POLICIES]
+    if unknown:
+        raise ValueError(f"unknown augmentation {', '.join(unknown)}; use {', '.join(POLICIES)}")
+    return names
+
+
+def shift(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per-patch circular shift in time (the last axis)."""
+    batch, frames = x.shape[0], x.shape[-1]
+    most = max(1, int(frames * SHIFT_RATIO))
+    offsets = torch.randint(-most, most + 1, (batch,), generator=generator)
+    index = (torch.arange(frames)[None, :] - offsets[:, None]) % frames  # [B, frames]
+    index = index.view(batch, *([1] * (x.dim() - 2)), frames).expand_as(x)
+    return torch.gather(x, -1, index)
+
+
+def cutout(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per-patch: one band of frames and one band of mel bins set to the floor."""
+    batch, bins, frames = x.shape[0], x.shape[-2], x.shape[-1]
+    keep = torch.ones_like(x)
+    width, height = max(1, int(frames * CUTOUT_TIME_RATIO)), max(1, int(bins * CUTOUT_FREQ_RATIO))
+    starts_t = torch.randint(0, frames - width + 1, (batch,), generator=generator)
+    starts_f = torch.randint(0, bins - height + 1, (batch,), generator=generator)
+    for i in range(batch):
+        keep[i, ..., starts_t[i] : starts_t[i] + width] = 0.0
+        keep[i, ..., starts_f[i] : starts_f[i] + height, :] = 0.0
+    return x * keep + FLOOR * (1.0 - keep)
+
+
+def gain(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per-patch level change (in the log domain: an offset)."""
+    offset = (torch.rand(x.shape[0], generator=generator) * 2 - 1) * GAIN_RANGE
+    return x + offset.view(-1, *([1] * (x.dim() - 1)))
+
+
+_APPLY = {"shift": shift, "cutout": cutout, "gain": gain}
+
+
+def augment(x: torch.Tensor, policy: tuple[str, ...], generator: torch.Generator) -> torch.Tensor:
+    """``x`` with every change of ``policy`` applied (each patch its own random draw)."""
+    for name in policy:
+        x = _APPLY[name](x, generator)
+    return x

@@ -1,0 +1,83 @@
+"""The limited-data recipe: differentiable augmentation and the R1 penalty, on tiny models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from gan.augment import augment, cutout, gain, parse_policy, shift
+from gan.data import PatchSampler
+from gan.train import GanState, r1_penalty, train, train_step
+from tests.test_gan_model import TINY, one_thread, synthetic_clips, tiny_config  # noqa: F401
+
+
+def patches(n: int = 3) -> torch.Tensor:
+    return torch.rand(n, 1, 128, 128, generator=torch.Generator().manual_seed(1)) * 2 - 1
+
+
+def test_shift_rolls_each_patch_in_time_and_keeps_its_content() -> None:
+    x = patches()
+    moved = shift(x, torch.Generator().manual_seed(0))
+    assert moved.shape == x.shape
+    for before, after in zip(x, moved, strict=True):
+        rolls = [k for k in range(-16, 17) if torch.equal(torch.roll(before, k, dims=-1), after)]
+        assert rolls  # a circular shift of at most 1/8 of the frames
+    assert torch.allclose(moved.sort(dim=-1).values, x.sort(dim=-1).values)
+
+
+def test_cutout_blanks_one_band_of_frames_and_one_of_bins_to_the_floor() -> None:
+    x = torch.zeros(2, 1, 128, 128)
+    cut = cutout(x, torch.Generator().manual_seed(0))
+    for patch in cut[:, 0]:
+        silent_frames = (patch == -1).all(dim=0).sum()
+        silent_bins = (patch == -1).all(dim=1).sum()
+        assert silent_frames == 32 and silent_bins == 16
+        assert ((patch == 0) | (patch == -1)).all()
+
+
+def test_gain_moves_a_whole_patch_by_one_small_offset() -> None:
+    x = patches()
+    lifted = gain(x, torch.Generator().manual_seed(0))
+    offsets = (lifted - x).flatten(1)
+    assert torch.allclose(offsets, offsets[:, :1].expand_as(offsets), atol=1e-6)
+    assert offsets.abs().max() <= 0.15 + 1e-6
+
+
+def test_augmentation_is_differentiable_so_the_generator_learns_through_it() -> None:
+    x = patches().requires_grad_(True)
+    out = augment(x, parse_policy("shift,cutout,gain"), torch.Generator().manual_seed(0))
+    out.sum().backward()
+    assert x.grad is not None and (x.grad == 0).any() and (x.grad == 1).any()  # cut vs kept
+
+
+def test_unknown_augmentations_and_bad_r1_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        tiny_config(augment="shift,flip")
+    with pytest.raises(ValueError, match="R1"):
+        tiny_config(r1_gamma=-1.0)
+    assert parse_policy("") == ()
+
+
+def test_r1_penalises_the_gradient_on_real_patches_and_scales_with_gamma() -> None:
+    state = GanState.fresh(tiny_config())
+    real, genres = PatchSampler(synthetic_clips()).sample(4, state.data_rng)
+    assert r1_penalty(state.discriminator, real, genres, gamma=1.0).item() > 0
+    assert r1_penalty(state.discriminator, real, genres, gamma=0.0).item() == 0
+
+
+def test_a_training_step_with_the_recipe_is_finite_and_resumes_exactly(tmp_path: Path) -> None:
+    recipe = {"augment": "shift,cutout,gain", "r1_gamma": 1.0, "r1_every": 2}
+    state = GanState.fresh(tiny_config(**recipe))
+    sampler = PatchSampler(synthetic_clips())
+    losses = train_step(state, *sampler.sample(4, state.data_rng))
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    straight = train(sampler, tmp_path / "a", tiny_config(steps=4, **recipe), progress=False)
+    train(sampler, tmp_path / "b", tiny_config(steps=2, checkpoint_every=1, **recipe),
+          progress=False)  # fmt: skip
+    resumed = train(sampler, tmp_path / "b", tiny_config(steps=4, **recipe), progress=False)
+    assert resumed.state.config.augment == "shift,cutout,gain"
+    for a, b in zip(straight.state.generator.parameters(),
+                    resumed.state.generator.parameters(), strict=True):  # fmt: skip
+        assert torch.equal(a, b)

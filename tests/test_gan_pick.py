@@ -1,0 +1,55 @@
+"""Snapshots during training, and choosing the generator to ship by its evaluation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from gan.bundle import load_gan_bundle
+from gan.data import PatchSampler, load_clips
+from gan.errors import GanError
+from gan.metrics import load_default_classifier
+from gan.pick import SnapshotScore, best, pick
+from gan.train import list_snapshots, train
+from tests.test_gan_model import one_thread, synthetic_clips, tiny_config  # noqa: F401
+
+
+def test_snapshots_are_kept_every_n_steps_and_survive_a_resume(tmp_path: Path) -> None:
+    sampler = PatchSampler(synthetic_clips())
+    train(sampler, tmp_path, tiny_config(steps=4, snapshot_every=2, checkpoint_every=1),
+          progress=False)  # fmt: skip
+    train(sampler, tmp_path, tiny_config(steps=6, snapshot_every=2), progress=False)
+    assert [step for step, _ in list_snapshots(tmp_path)] == [2, 4, 6]
+    kept = torch.load(list_snapshots(tmp_path)[0][1], weights_only=True)
+    assert kept["step"] == 2 and "project.weight" in kept["ema"]
+
+
+def test_the_rule_prefers_a_generator_that_every_genre_can_be_heard_in() -> None:
+    lopsided = SnapshotScore(100, 0.6, {"a": 1.0, "b": 0.2}, 30.0)
+    even = SnapshotScore(200, 0.5, {"a": 0.5, "b": 0.5}, 40.0)
+    assert best([lopsided, even]) == even
+    closer = SnapshotScore(300, 0.5, {"a": 0.5, "b": 0.5}, 35.0)
+    assert best([even, closer]) == closer
+
+
+def test_pick_scores_every_snapshot_and_ships_the_chosen_step(
+    tmp_path: Path, gtzan_dir: Path
+) -> None:
+    run = tmp_path / "run"
+    train(PatchSampler(synthetic_clips()), run, tiny_config(steps=4, snapshot_every=2),
+          progress=False)  # fmt: skip
+    clips = load_clips(gtzan_dir / "audio", limit_per_genre=1)
+    chosen, scores = pick(run, tmp_path / "out", load_default_classifier(), clips, per_genre=1)
+    assert [s.step for s in scores] == [2, 4]
+    assert all(0 <= s.agreement <= 1 and s.fd >= 0 for s in scores)
+    bundle = load_gan_bundle(tmp_path / "out")
+    assert bundle.meta["training"]["steps"] == chosen.step
+    selection = json.loads((tmp_path / "out" / "gan.json").read_text())["selection"]
+    assert selection["chosen_step"] == chosen.step and len(selection["curve"]) == 2
+    with pytest.raises(GanError, match="no snapshots"):
+        empty = tmp_path / "plain"
+        train(PatchSampler(synthetic_clips()), empty, tiny_config(steps=1), progress=False)
+        pick(empty, tmp_path / "out2", load_default_classifier(), clips, per_genre=1)
