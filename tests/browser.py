@@ -43,6 +43,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+SERVER_PIDS: dict[str, int] = {}  # url -> pid of the streamlit_server() serving it
+
+
 @contextlib.contextmanager
 def streamlit_server(
     env: dict[str, str] | None = None, timeout: float = 90.0, args: list[str] | None = None
@@ -64,6 +67,7 @@ def streamlit_server(
             env={**os.environ, **(env or {})},
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
+        SERVER_PIDS[url] = proc.pid
         try:
             deadline = time.monotonic() + timeout
             while True:

@@ -16,8 +16,8 @@ import pytest
 import soundfile as sf
 
 from genre.labels import GTZAN_GENRES
-from pages.charts import display_name
 from tests.browser import chromium_available, chromium_page, streamlit_server
+from ui.charts import display_name
 
 pytestmark = [
     pytest.mark.browser,
@@ -118,6 +118,15 @@ def test_music_from_the_microphone_gets_a_genre(
         record(page, seconds=10)
         wait_for_genre(page)
         page.locator(".js-plotly-plot").first.wait_for(timeout=RESULT_TIMEOUT_MS)
+
+
+def test_the_microphone_beep_is_not_music(server_url: str, artifacts_dir: Path) -> None:
+    with chromium_page() as page, screenshot_after(page, artifacts_dir / "classify-record.png"):
+        page.goto(f"{server_url}/classify", wait_until="networkidle")
+        record(page, seconds=5)  # no file given: the fake device plays its beep
+        assert wait_for_verdict(page) == NOT_MUSIC_HEADING
+        page.get_by_text("The genre model's guess").wait_for(timeout=RESULT_TIMEOUT_MS)
+        assert "Traceback" not in page.content()
 
 
 def test_a_batch_on_a_phone_shows_genre_and_confidence_without_sideways_scrolling(

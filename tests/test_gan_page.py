@@ -20,7 +20,7 @@ def one_thread():
 def open_page() -> AppTest:
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=180)
     at.run()
-    at.switch_page("pages/generate.py")
+    at.switch_page("app_pages/generate.py")
     at.run()
     assert not at.exception
     return at
@@ -78,3 +78,46 @@ def test_surprise_me_picks_a_seed_and_no_genre_disables_the_button() -> None:
     at.run()
     assert at.button(key="gan_go").disabled
     assert any("At most 12 clips" in c.value for c in at.caption)
+
+
+def test_the_page_says_how_often_the_classifier_recognises_the_generator() -> None:
+    at = open_page()
+    sentence = [c.value for c in at.caption if "recognises about" in c.value]
+    assert sentence and "in 10 of this generator's clips" in sentence[0]
+
+
+def test_a_morph_plays_with_what_the_classifier_hears_over_time() -> None:
+    at = open_page()
+    at.selectbox(key="morph_from").set_value("metal")
+    at.selectbox(key="morph_to").set_value("pop")
+    at.slider(key="morph_seconds").set_value(10)
+    at.button(key="morph_go").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.subheader] == ["metal → pop"]
+    assert len(at.get("audio")) == 1 and len(at.get("download_button")) == 1
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # what the classifier hears, then the training curves
+    timeline = charts[0].proto.spec
+    assert "asked: pop" in timeline and "metal: %{y" in timeline
+    at.selectbox(key="morph_to").set_value("metal")
+    at.run()
+    assert at.button(key="morph_go").disabled
+    assert any("two different genres" in c.value for c in at.caption)
+
+
+def test_words_become_a_blend_and_the_page_says_which_words_it_followed() -> None:
+    at = open_page()
+    at.text_input(key="prompt_text").set_value("jazz with a touch of reggae and a kazoo")
+    at.slider(key="prompt_seconds").set_value(4)
+    at.button(key="prompt_go").click()
+    at.run()
+    assert not at.exception and not at.error
+    note = at.info[0].value
+    assert "Understood: jazz, reggae." in note and "Not understood: “kazoo”" in note
+    assert at.subheader[0].value == "jazz 71% + reggae 29%"
+    assert len(at.get("audio")) == 1
+    at.text_input(key="prompt_text").set_value("sad piano")
+    at.button(key="prompt_go").click()
+    at.run()
+    assert "No genre in those words" in at.error[0].value

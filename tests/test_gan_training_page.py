@@ -12,8 +12,8 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from gan.bundle import WEIGHTS_FILE, default_gan_dir, promoted_gan_dir, set_active_gan_dir
-from gan.jobs import GAN_MODEL, GENERATOR_FOLDER, NO_SPLIT, GanJob, is_gan_run
-from genre.runs import RunRegistry
+from gan.jobs import GAN_MODEL, GENERATOR_FOLDER, GanJob, is_gan_run
+from runs.store import RunRegistry
 from tests.conftest import REPO_ROOT
 
 
@@ -28,7 +28,7 @@ def one_thread(monkeypatch: pytest.MonkeyPatch):
 
 def training_page() -> AppTest:
     # the page file itself: AppTest does not deliver form submits after switch_page()
-    at = AppTest.from_file(str(REPO_ROOT / "pages" / "training.py"), default_timeout=120)
+    at = AppTest.from_file(str(REPO_ROOT / "app_pages" / "training.py"), default_timeout=120)
     at.run()
     assert not at.exception
     return at
@@ -37,7 +37,7 @@ def training_page() -> AppTest:
 def generate_page() -> AppTest:
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=180)
     at.run()
-    at.switch_page("pages/generate.py")
+    at.switch_page("app_pages/generate.py")
     at.run()
     assert not at.exception
     return at
@@ -60,7 +60,7 @@ def keys(at: AppTest, element: str) -> set[str]:
 
 def test_launch_watch_promote_then_generate_with_it() -> None:
     at = training_page()
-    assert "🎹 Train the music generator (GAN)" in [e.label for e in at.expander]
+    assert [t.label for t in at.tabs] == ["🏷️ Classifier models", "🎹 Music generator"]
     note = " ".join(c.value for c in at.caption)
     assert "The shipped generator trained for 4000 steps" in note
     at.number_input(key="gantrain-steps").set_value(4)
@@ -113,7 +113,7 @@ def test_a_click_is_kept_when_the_page_sees_a_run_end_in_that_rerun() -> None:
     must still land (a rerun requested there would drop it: the promote click of the journey
     above, lost when the trainer finished between two page runs)."""
     registry = RunRegistry()
-    run = registry.create(model=GAN_MODEL, split=NO_SPLIT, dataset="shared GTZAN clips",
+    run = registry.create(model=GAN_MODEL, split=None, dataset="shared GTZAN clips",
                           config=GanJob(steps=4).to_dict())  # fmt: skip
     trainer = subprocess.Popen(["sleep", "300"])  # a real process standing for the trainer
     try:

@@ -65,6 +65,7 @@ def journey(artifacts: Path) -> dict:
     with streamlit_server() as url, chromium_page(camera) as page:
         page.goto(f"{url}/mood")
         page.get_by_text("Privacy:").wait_for(timeout=90_000)
+        page.get_by_text("Details", exact=True).click()  # the frames-per-second caption
         frame = page.frame_locator("iframe").first
         frame.get_by_role("button", name="START").click(timeout=60_000)
         deadline = time.monotonic() + 90
@@ -78,6 +79,8 @@ def journey(artifacts: Path) -> dict:
             time.sleep(1)
         with contextlib.suppress(Exception):  # judged below from the page text
             page.get_by_text("Music for a happy mood").wait_for(timeout=30_000)
+        with contextlib.suppress(Exception):  # the YouTube results sit in a tab beside the library
+            page.get_by_role("tab", name=re.compile("YouTube")).click(timeout=10_000)
         text = page.inner_text("body")
         result["no_face"] = "No face found" in text
         label = re.search(r"You look (\w+)", text)

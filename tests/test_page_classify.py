@@ -6,6 +6,7 @@ import io
 import json
 import re
 import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from genre.classifier import Classifier
 from genre.labels import GTZAN_GENRES
 from genre.paths import active_bundle_dir, default_bundle_dir, set_active_bundle_dir
 from genre.report import display_name
-from pages.results_memory import ResultsMemory
 from tests.conftest import REPO_ROOT, wav_bytes
+from ui.results_memory import ResultsMemory
 
 CHART_COUNT_PER_TRACK = 3  # probability bars, genre timeline, spectrogram
 
@@ -30,7 +31,7 @@ CHART_COUNT_PER_TRACK = 3  # probability bars, genre timeline, spectrogram
 def open_page() -> AppTest:
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/classify.py")
+    at.switch_page("app_pages/classify.py")
     at.run()
     assert not at.exception
     return at
@@ -290,3 +291,22 @@ def test_a_mix_of_two_real_clips_reads_as_a_mix(gtzan_dir: Path) -> None:
     assert not at.exception
     headings = genre_headings(at)
     assert headings == ["<h2 style='margin-bottom:0'>A mix of reggae and pop</h2>"], headings
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_speech_is_not_music(tmp_path: Path) -> None:
+    speech = tmp_path / "speech.wav"
+    sentence = (
+        "Good evening, and welcome to the show. Tonight we talk about the weather, "
+        "the traffic on the bridge, and what the city council decided on Tuesday."
+    )
+    subprocess.run(["espeak-ng", "-w", str(speech), sentence], check=True, timeout=60)
+    at = open_page()
+    at.file_uploader(key="uploads").set_value(("speech.wav", speech.read_bytes(), "audio/wav"))
+    at.run()
+    assert not at.exception
+    assert genre_headings(at) == ["<h2 style='margin-bottom:0'>This doesn't sound like music</h2>"]
+    assert "It sounds like speech." in shown_text(at)
+    # The genre model's guess only as small print, never as the heading.
+    assert any(c.value.startswith("The genre model's guess") for c in at.caption)
+    assert not any("confident" in p.proto.text for p in at.get("progress"))

@@ -13,6 +13,6 @@ def test_home_links_every_page() -> None:
     assert "ten genres" in at.markdown[0].value
     linked = {link.proto.page for link in at.get("page_link")}
     app_source = (REPO_ROOT / "app.py").read_text()
-    for page in ("classify", "training", "generate", "mood"):
-        assert f"pages/{page}.py" in app_source
+    for page in ("classify", "library", "training", "generate", "mood"):
+        assert f"app_pages/{page}.py" in app_source
         assert any(page in target for target in linked), linked

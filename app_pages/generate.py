@@ -17,15 +17,15 @@ from gan.bundle import (
     load_active_gan_bundle,
     load_gan_bundle,
 )
+from gan.card import quality_sentence
 from gan.errors import GanError
 from gan.sample import Sample, generate
 from genre.classifier import Classifier
 from genre.errors import GenreError
 from genre.logs import get_logger
 from genre.paths import active_bundle_dir, default_bundle_dir
-from pages import charts
-from pages.gan_charts import loss_figure
-from pages.navigation import ensure_app_navigation
+from ui import charts, generate_more
+from ui.gan_charts import loss_figure
 
 LENGTHS_S = (3, 6, 12)
 MAX_PER_GENRE = 4
@@ -148,7 +148,33 @@ def run_generation(bundle: GanBundle, genres: list[str], count: int, seconds: in
     st.session_state["gan_results"] = {"seed": seed, "samples": samples, "verdicts": verdicts}
 
 
-ensure_app_navigation()
+def samples_section(bundle: GanBundle) -> None:
+    genres, count, seconds, surprise, seed = controls(bundle.labels)
+    # The click is recorded by a callback, which runs before the script: a rerun early in the
+    # script would otherwise swallow the button's one-shot value.
+    too_many = len(genres) * count > MAX_CLIPS
+    st.button("🎲 Generate", type="primary", disabled=not genres or too_many, key="gan_go",
+              on_click=lambda: st.session_state.update(gan_pending=True))  # fmt: skip
+    if st.session_state.pop("gan_pending", False) and genres and not too_many:
+        chosen_seed = random.randrange(1_000_000) if surprise else seed
+        run_generation(bundle, genres, count, seconds, chosen_seed)
+    if not genres:
+        st.caption("Pick at least one genre.")
+    elif too_many:
+        st.caption(f"At most {MAX_CLIPS} clips at a time: pick fewer genres or fewer samples.")
+    results = st.session_state.get("gan_results")
+    if results:
+        samples, verdicts = results["samples"], results["verdicts"]
+        agreed = sum(v.genre == s.genre for s, v in zip(samples, verdicts, strict=True))
+        st.subheader(f"Seed {results['seed']}: {len(samples)} samples")
+        if verdicts and verdicts[0].genre is not None:
+            st.caption(f"The genre classifier agrees with {agreed} of {len(samples)}.")
+        columns = st.columns(min(len(samples), 4), gap="medium")
+        for i, (sample, seen) in enumerate(zip(samples, verdicts, strict=True)):
+            with columns[i % len(columns)]:
+                show_sample(sample, seen)
+
+
 st.title("🎹 Generate")
 st.markdown(
     "A neural network that has listened to ten clips of each genre draws **new** "
@@ -169,33 +195,18 @@ if trained_here:
         "restored on the Training page."
     )
 
-genres, count, seconds, surprise, seed = controls(bundle.labels)
-# The click is recorded by a callback, which runs before the script: a rerun early in the
-# script (see pages.navigation) would otherwise swallow the button's one-shot value.
-too_many = len(genres) * count > MAX_CLIPS
-st.button("🎲 Generate", type="primary", disabled=not genres or too_many, key="gan_go",
-          on_click=lambda: st.session_state.update(gan_pending=True))  # fmt: skip
-if st.session_state.pop("gan_pending", False) and genres and not too_many:
-    chosen_seed = random.randrange(1_000_000) if surprise else seed
-    run_generation(bundle, genres, count, seconds, chosen_seed)
-if not genres:
-    st.caption("Pick at least one genre.")
-elif too_many:
-    st.caption(f"At most {MAX_CLIPS} clips at a time: pick fewer genres or fewer samples.")
+quality = quality_sentence(bundle.meta, name=charts.display_name)
+if quality:
+    st.caption(quality)
+samples_tab, morph_tab, words_tab = st.tabs(["🎲 Samples", "🌗 Genre morph", "💬 From words"])
+with samples_tab:
+    samples_section(bundle)
+with morph_tab:
+    generate_more.morph_tab(bundle, judge())
+with words_tab:
+    generate_more.prompt_tab(bundle, judge())
 
-results = st.session_state.get("gan_results")
-if results:
-    samples, verdicts = results["samples"], results["verdicts"]
-    agreed = sum(v.genre == s.genre for s, v in zip(samples, verdicts, strict=True))
-    st.subheader(f"Seed {results['seed']}: {len(samples)} samples")
-    if verdicts and verdicts[0].genre is not None:
-        st.caption(f"The genre classifier agrees with {agreed} of {len(samples)}.")
-    columns = st.columns(min(len(samples), 4), gap="medium")
-    for i, (sample, seen) in enumerate(zip(samples, verdicts, strict=True)):
-        with columns[i % len(columns)]:
-            show_sample(sample, seen)
-
-with st.expander("What am I looking at, and why does it sound like that?", expanded=not results):
+with st.expander("What am I looking at, and why does it sound like that?"):
     st.markdown(
         "- **A spectrogram** is a picture of sound: time runs left to right, pitch from low "
         "(bottom) to high (top), and brighter means louder. A drum hit is a bright vertical "

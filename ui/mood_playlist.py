@@ -1,6 +1,6 @@
 """The Mood page's results view: a playable, exportable playlist, or the search links.
 
-Kept apart from ``pages/mood.py`` (which runs as a page when imported) so the view can be
+Kept apart from ``app_pages/mood.py`` (which runs as a page when imported) so the view can be
 rendered and tested on its own from any ``Recommendations``.
 """
 
@@ -9,13 +9,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mood.labels import EMOJI
+from mood.labels import EMOJI, article
 from mood.youtube import Recommendations, SearchLink, Video, to_csv, to_m3u
 
 
-def show_results(result: Recommendations, emotion: str, key: str) -> None:
+def show_results(result: Recommendations, emotion: str, key: str, heading: bool = True) -> None:
     """Heading, the queries, then the playlist (online) or clickable search links (offline)."""
-    st.subheader(f"{EMOJI.get(emotion, '')} Music for a {emotion} mood")
+    if heading:
+        st.subheader(f"{EMOJI.get(emotion, '')} Music for {article(emotion)} {emotion} mood")
     st.caption("Searches: " + " · ".join(f"“{q.text}”" for q in result.queries))
     if not result.online:
         if result.status == "links":

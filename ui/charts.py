@@ -21,7 +21,14 @@ GENRE_COLOURS = {
     "reggae": "#2ca02c",
     "rock": "#d62728",
 }
-__all__ = ["colour", "display_name", "genre_timeline", "probability_bars", "spectrogram"]
+__all__ = [
+    "colour",
+    "display_name",
+    "genre_strip",
+    "genre_timeline",
+    "probability_bars",
+    "spectrogram",
+]
 
 
 def colour(genre: str) -> str:
@@ -118,6 +125,61 @@ def genre_timeline(
         yaxis=dict(title="share of belief", tickformat=".0%", range=[0, 1]),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
         hovermode="x unified",
+    )
+    return fig
+
+
+STRIP_S = 60.0  # the live strip covers the last minute
+MAX_CELL_S = 5.0  # a cell never stretches further over a pause between analyses
+# Lighter than metal's grey and hatched, so a not-music stretch never reads as metal.
+STRIP_NOT_MUSIC = "#d9d9d9"
+
+
+def genre_strip(history: Sequence[tuple[float, str | None]], span_s: float = STRIP_S) -> go.Figure:
+    """The live tab's last minute: one cell per analysis, in its genre's colour (grey: not music).
+
+    ``history`` holds (seconds ago, genre or None), oldest first, as ``LiveSnapshot.history``.
+    Each cell reaches from its analysis to the next one (analyses come about once a second),
+    so the strip has no gaps; one trace per genre gives it a legend.
+    """
+    kept = [(float(ago), genre) for ago, genre in history if 0 <= ago <= span_s]
+    cells: dict[str | None, list[tuple[float, float, float]]] = {}  # genre: (centre, width, ago)
+    for i, (ago, genre) in enumerate(kept):
+        newer = kept[i + 1][0] if i + 1 < len(kept) else max(0.0, ago - 1.0)
+        width = min(max(ago - newer, 0.2), MAX_CELL_S)
+        cells.setdefault(genre, []).append((-ago + width / 2, width, ago))
+    fig = go.Figure()
+    for genre, spans in cells.items():
+        name = "not music" if genre is None else display_name(genre)
+        fig.add_trace(
+            go.Bar(
+                x=[c for c, _, _ in spans],
+                y=[1.0] * len(spans),
+                width=[w for _, w, _ in spans],
+                customdata=[a for _, _, a in spans],
+                name=name,
+                marker=dict(
+                    color=STRIP_NOT_MUSIC if genre is None else colour(genre),
+                    pattern=dict(shape="/" if genre is None else "", fgcolor="#9e9e9e"),
+                    line_width=0,
+                ),
+                hovertemplate="%{customdata:.0f} s ago: " + name + "<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        height=120,
+        margin=dict(l=35, r=15, t=30, b=10),  # room for the "60 s ago" tick at the edge
+        barmode="overlay",
+        bargap=0,
+        xaxis=dict(
+            range=[-span_s - 0.5, 0.5],  # a little room: the end ticks stay drawn
+            tickvals=[-span_s, -span_s / 2, 0],
+            ticktext=[f"{span_s:.0f} s ago", f"{span_s / 2:.0f} s ago", "now"],
+            fixedrange=True,
+        ),
+        yaxis=dict(visible=False, range=[0, 1], fixedrange=True),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+        showlegend=True,
     )
     return fig
 

@@ -1,4 +1,6 @@
-"""Training: launch models in the background, watch them learn, compare honest numbers."""
+"""Training: launch models in the background, watch them learn, compare honest numbers.
+
+The launch section (quick start, Advanced form) lives in ui/training_launch.py."""
 
 from __future__ import annotations
 
@@ -9,35 +11,23 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from genre.errors import GenreError
 from genre.paths import (
-    REPO_ROOT,
     active_bundle_dir,
     default_bundle_dir,
     set_active_bundle_dir,
-    shared_gtzan_dir,
 )
-from genre.runs import Run, RunRegistry
-from genre.splits import SPLIT_KINDS, WHY_SPLITS_MATTER
-from genre.training import compare, jobs
-from genre.training.experiment import preflight, suggest_split
-from pages import charts
-from pages.navigation import ensure_app_navigation
-from pages.run_watch import note_whole_page_run, rerun_page_when_runs_end
-from pages.training_gan import gan_section, is_gan_run
-
-ensure_app_navigation()
+from genre.splits import WHY_SPLITS_MATTER
+from genre.training import compare
+from genre.training.promotion import check_promotion
+from runs import proc
+from runs.store import Run, RunRegistry
+from ui import charts
+from ui.run_watch import rerun_page_when_runs_end, watch_while_running
+from ui.training_gan import gan_section, is_gan_run
+from ui.training_launch import launch_form, quick_start
 
 POLL_S = 2.0
-SPLIT_NAMES = {
-    "filtered": "artist-filtered (GTZAN only: 443 / 197 / 290)",
-    "holdout": "stratified hold-out (tracks)",
-    "kfold": "grouped k-fold (blocks of neighbouring tracks)",
-}
-SOURCE_NAMES = {
-    compare.FEATURE_SOURCE: "Feature table (one row of audio features per track)",
-    compare.AUDIO_SOURCE: "Audio folder (one sub-folder per genre)",
-}
+NOT_PROMOTABLE_SHORT = "For comparison only: the Classify page cannot use this model."
 NOT_PROMOTABLE = (
     "Only neural networks trained on log-mel spectrograms (and the musicnn head) can be used on "
     "the Classify page: it computes log-mel windows from your audio. Feature-table models "
@@ -51,141 +41,6 @@ def registry() -> RunRegistry:
 
 
 # -- launch ---------------------------------------------------------------------------------
-def launch_form() -> None:
-    source = st.radio(
-        "Data",
-        list(SOURCE_NAMES),
-        format_func=SOURCE_NAMES.get,
-        horizontal=True,
-        key="source",
-    )
-    default_path = (
-        str(REPO_ROOT / "data" / "gtzan" / "features_30_sec.csv")
-        if source == compare.FEATURE_SOURCE
-        else str(shared_gtzan_dir() / "audio")
-    )
-    # data and split outside the form: the split suggestion follows the data at once
-    path = st.text_input(
-        "Feature table (CSV)" if source == compare.FEATURE_SOURCE else "Audio folder",
-        value=default_path,
-        key=f"path-{source}",
-        help="The GTZAN feature table of all 1000 tracks ships with the app"
-        if source == compare.FEATURE_SOURCE
-        else "Kaggle's genres_original/, the original genres/ tarball, or any folder of "
-        "class folders. The 100 shared GTZAN clips are the default.",
-    )
-    suggestion = suggested_split(source, path.strip())
-    apply_split_suggestion(suggestion)
-    split = st.selectbox("Split", SPLIT_KINDS, format_func=SPLIT_NAMES.get, key="split")
-    if suggestion is not None:
-        st.caption(suggestion[1])
-    with st.form("launch"):
-        names = compare.models_for(source)
-        models = st.multiselect(
-            "Models",
-            names,
-            default=[n for n in compare.DEFAULT_MODELS[source] if n in names][:1],
-            key=f"models-{source}",
-            help="\n".join(compare.describe_model(n) for n in names),
-        )
-        folds_column, epochs_column = st.columns(2)
-        folds = folds_column.number_input("Folds (k-fold)", 2, 10, 5, key="folds")
-        epochs = epochs_column.number_input(
-            "Epochs", 1, 200, 10, key="epochs", disabled=source == compare.FEATURE_SOURCE
-        )
-        settings = {"split": split, "folds": int(folds), "epochs": int(epochs)}
-        if source == compare.AUDIO_SOURCE:
-            with st.expander("Spectrogram and training options"):
-                a, b, c = st.columns(3)
-                settings["frontend"] = a.selectbox("Input", ["mel", "stft"], key="frontend")
-                settings["n_mels"] = int(b.number_input("Mel bands", 16, 256, 128, key="n_mels"))
-                settings["window_s"] = float(
-                    c.number_input("Window (s)", 0.5, 10.0, 3.0, step=0.5, key="window_s")
-                )
-                settings["hop_s"] = settings["window_s"] / 2
-                settings["augment"] = a.checkbox("Random-crop augmentation", True, key="augment")
-                settings["mixup"] = float(
-                    b.number_input("Mixup α (0 = off)", 0.0, 2.0, 0.0, key="mixup")
-                )
-                settings["patience"] = int(
-                    c.number_input("Early stopping patience (0 = off)", 0, 50, 0, key="patience")
-                )
-                settings["lr"] = float(
-                    a.number_input("Learning rate", 1e-5, 1e-1, 1e-3, format="%.4f", key="lr")
-                )
-                settings["batch_size"] = int(b.number_input("Batch size", 4, 256, 32, key="batch"))
-                settings["crops_per_track"] = int(
-                    c.number_input("Crops per track and epoch", 1, 64, 8, key="crops")
-                )
-        if source == compare.AUDIO_SOURCE:
-            st.caption(
-                "Each run trains on 3-s windows and scores whole tracks by averaging them. "
-                "musicnn_genre trains only a genre head on the pretrained musicnn backbone "
-                "(its embeddings are computed once per clip, about a second each, and cached) "
-                "with the shipped head's recipe: the epoch and spectrogram options do not "
-                "apply to it, and its model also gives the 50 MSD tags on the Classify page."
-            )
-        submitted = st.form_submit_button("Launch training", type="primary", key="launch-button")
-    if submitted:
-        start_runs(source, path.strip(), models, settings)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _suggestion(source: str, path: str, modified_ns: int) -> tuple[str, str] | None:
-    data = {"features": path} if source == compare.FEATURE_SOURCE else {"dataset": path}
-    try:
-        return suggest_split(**data)
-    except GenreError:
-        return None  # the launch reports what is wrong with the path
-
-
-def suggested_split(source: str, path: str) -> tuple[str, str] | None:
-    """(split kind, why) for the data at ``path``; None when it cannot be read."""
-    try:
-        modified_ns = Path(path).expanduser().stat().st_mtime_ns
-    except OSError:
-        return None
-    return _suggestion(source, path, modified_ns)
-
-
-def apply_split_suggestion(suggestion: tuple[str, str] | None) -> None:
-    """Set the split box to the suggestion, unless the user picked a split by hand.
-
-    ``split-auto`` remembers the last value set here: a different value in the box is the
-    user's own choice, which is kept whatever data they pick next.
-    """
-    state = st.session_state
-    if "split" not in state:
-        state["split"] = suggestion[0] if suggestion else SPLIT_KINDS[0]
-        state["split-auto"] = state["split"]
-    chosen_by_hand = state["split"] != state.get("split-auto")
-    if suggestion is not None and not chosen_by_hand:
-        state["split"] = state["split-auto"] = suggestion[0]
-
-
-def start_runs(source: str, path: str, models: list[str], settings: dict) -> None:
-    if not models:
-        st.warning("Pick at least one model.")
-        return
-    try:
-        configs = [compare.build_config(source, path, m, **settings) for m in models]
-        note, warnings = preflight(configs[0])
-        for config in configs[1:]:
-            preflight(config)
-    except GenreError as err:
-        st.error(str(err))
-        return
-    for warning in warnings:
-        st.warning(warning)
-    started = [jobs.launch(config, registry()) for config in configs]
-    failed = [r for r in started if r.status == "failed"]
-    for run in failed:
-        st.error(f"{run.model}: {run.error}")
-    if len(failed) < len(started):
-        st.success(
-            f"Started {len(started) - len(failed)} run(s) in the background: {note}. "
-            "They keep running if you leave this page."
-        )
 
 
 # -- live runs ------------------------------------------------------------------------------
@@ -223,9 +78,10 @@ def curves_figure(run_id: str, epochs: list[dict]) -> go.Figure | None:
 def show_active(run: Run, reg: RunRegistry) -> None:
     with st.container(border=True):
         head, button = st.columns([5, 1])
-        head.markdown(f"**{run.model}** · {run.split} · `{run.id}`  \n{run.dataset}")
+        split = f" · {run.split}" if run.split else ""  # GAN runs have no split
+        head.markdown(f"**{run.model}**{split} · `{run.id}`  \n{run.dataset}")
         if button.button("Cancel", key=f"cancel-{run.id}"):
-            st.toast(jobs.cancel(run.id, reg))
+            st.toast(proc.cancel(run.id, reg))
         st.progress(run.progress, text=compare.progress_text(run))
         fig = curves_figure(run.id, reg.epochs(run.id))
         if fig is not None:
@@ -233,19 +89,20 @@ def show_active(run: Run, reg: RunRegistry) -> None:
 
 
 def live_runs() -> None:
-    note_whole_page_run("active_runs")
-    _live_runs()
+    reg = registry()
+    proc.refresh(reg)
+    running = any(r.active for r in reg.list(limit=200))
+    if not running:
+        st.caption("No training is running. Launch one above; runs continue in the background.")
+    watch_while_running("active_runs", running, _live_runs)
 
 
 @st.fragment(run_every=POLL_S)
 def _live_runs() -> None:
     reg = registry()
-    jobs.refresh(reg)
+    proc.refresh(reg)
     active = [r for r in reg.list(limit=200) if r.active]
     rerun_page_when_runs_end("active_runs", {r.id for r in active})  # refresh the comparison
-    if not active:
-        st.caption("No training is running. Launch one above; runs continue in the background.")
-        return
     for run in active:
         show_active(run, reg)
 
@@ -303,18 +160,38 @@ def accuracy_bars(table: pd.DataFrame) -> go.Figure:
 def promote_controls(run: Run) -> None:
     bundle = run.metrics.get("bundle")
     if not bundle:
-        st.caption(NOT_PROMOTABLE)
+        st.caption(NOT_PROMOTABLE_SHORT, help=NOT_PROMOTABLE)
         return
-    active = str(active_bundle_dir())
-    if active == bundle:
+    active = active_bundle_dir()
+    if str(active) == bundle:
         st.success("This model is in use on the Classify page.")
-    elif st.button("Use this model on the Classify page", key=f"promote-{run.id}"):
-        try:
-            set_active_bundle_dir(bundle)
-            st.toast(f"The Classify page now uses {run.model} ({run.id}).")
+        return
+    asking = st.session_state.get("promote-asking") == run.id
+    if not asking and st.button("Use this model on the Classify page", key=f"promote-{run.id}"):
+        check = check_promotion(Path(bundle), active)
+        if not check.needs_confirmation:
+            promote(run, bundle)
+            return
+        st.session_state["promote-asking"] = run.id
+        st.rerun()
+    if asking:
+        st.warning(check_promotion(Path(bundle), active).message())
+        use, keep = st.columns(2)
+        if use.button("Use it anyway", key=f"promote-confirm-{run.id}"):
+            del st.session_state["promote-asking"]
+            promote(run, bundle)
+        if keep.button("Keep the current model", key=f"promote-keep-{run.id}"):
+            del st.session_state["promote-asking"]
             st.rerun()
-        except OSError as err:
-            st.error(f"The model could not be promoted: {err}")
+
+
+def promote(run: Run, bundle: str) -> None:
+    try:
+        set_active_bundle_dir(bundle)
+        st.toast(f"The Classify page now uses {run.model} ({run.id}).")
+        st.rerun()
+    except OSError as err:
+        st.error(f"The model could not be promoted: {err}")
 
 
 def run_details(run: Run, reg: RunRegistry) -> None:
@@ -372,7 +249,7 @@ def comparison() -> None:
             "Green bars: models that can be used on the Classify page."
         )
         by_id = {r.id: r for r in finished}
-        best = list(table.sort_values("accuracy %", ascending=False).run[:2])
+        best = compare.best_run_per_model(table)
         chosen = st.multiselect(
             "Compare in detail",
             list(by_id),
@@ -412,15 +289,22 @@ def ended_badly(reg: RunRegistry, runs: list[Run]) -> None:
 
 
 st.title("📈 Training")
-st.markdown(
-    "Train genre models in the background, watch them learn and compare them on tracks they "
-    "never heard. " + WHY_SPLITS_MATTER
+intro, why = st.columns([8, 1], vertical_alignment="center")
+intro.markdown(
+    "Train genre models in the background, watch them learn and compare them honestly: each is "
+    "scored on tracks (and, with GTZAN, artists) it never heard in training."
 )
-st.subheader("Launch")
-launch_form()
-st.subheader("Running")
-live_runs()
-st.subheader("Compare")
-comparison()
-with st.expander("🎹 Train the music generator (GAN)"):
+with why.popover("why?", key="why-splits"):
+    st.markdown(WHY_SPLITS_MATTER)
+classifiers, generator = st.tabs(["🏷️ Classifier models", "🎹 Music generator"])
+with classifiers:
+    st.subheader("Launch")
+    quick_start()
+    with st.expander("Advanced: your own data, split, models and training options"):
+        launch_form()
+    st.subheader("Running")
+    live_runs()
+    st.subheader("Compare")
+    comparison()
+with generator:
     gan_section(registry())

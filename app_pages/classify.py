@@ -8,24 +8,27 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from audio import DEFAULT_MAX_MINUTES, AudioError
+from audio import DEFAULT_MAX_MINUTES, MAX_ANALYSIS_MINUTES, AudioError
 from genre.bundle import Bundle
 from genre.classifier import Classifier, Prediction
 from genre.errors import GenreError
+from genre.explain import Explanation, explain_source
 from genre.logs import get_logger
 from genre.paths import active_bundle_dir, default_bundle_dir
 from genre.report import batch_row, csv_table, display_table, headline, model_label, music_windows
-from pages import charts
-from pages.navigation import ensure_app_navigation
-from pages.results_memory import ResultsMemory
-
-ensure_app_navigation()
+from genre.verdict import display_name
+from ui import charts
+from ui.classify_live import live_tab
+from ui.explain_view import show_explanation
+from ui.results_memory import ResultsMemory
 
 # Results kept per browser session, so reruns do not re-analyse. Bounded by count and by size:
 # a 10-minute track's spectrogram alone is several MB. The uploads themselves are not kept here.
 MAX_REMEMBERED = 64
 MAX_REMEMBERED_BYTES = 128 * 1024 * 1024
-MAX_MINUTES_LIMIT = 30.0  # the most the Settings allow: time and memory grow with it
+# Explanations hold the track's audio and two maps of its spectrogram (~5 MB per 30 s).
+MAX_EXPLANATIONS = 16
+MAX_EXPLANATION_BYTES = 96 * 1024 * 1024
 PAGE_STYLE = """<style>
 /* Batch table: long file names and messages wrap rather than widen the table past a phone;
    genre and confidence stay on one line. */
@@ -166,6 +169,61 @@ def show_prediction(outcome: Outcome, data: bytes, classifier: Classifier, key: 
             "bottom (bass) to top (treble), and brighter means louder."
         )
         st.plotly_chart(charts.spectrogram(prediction.mel, prediction.mel_hop_s), key=f"mel-{key}")
+    if line.kind != "not_music":
+        why_this_genre(outcome, data, classifier, key)
+
+
+def session_explanations() -> ResultsMemory[Explanation | str]:
+    memory = st.session_state.get("classify_explanations")
+    if not isinstance(memory, ResultsMemory):
+        memory = ResultsMemory(
+            MAX_EXPLANATIONS, MAX_EXPLANATION_BYTES,
+            lambda e: e.size_bytes if isinstance(e, Explanation) else len(e) + 100,
+        )  # fmt: skip
+        st.session_state["classify_explanations"] = memory
+    return memory
+
+
+def explanation_for(
+    classifier: Classifier, name: str, data: bytes, genre: str
+) -> Explanation | str:
+    """The explanation of one track (computed once per session), or why there is none."""
+    max_minutes = float(st.session_state.get("max_minutes", DEFAULT_MAX_MINUTES))
+    key = (str(classifier.bundle.path), hashlib.sha1(data).hexdigest(), genre, max_minutes)
+    memory = session_explanations()
+    remembered = memory.get(key)
+    if remembered is not None:
+        return remembered
+    try:
+        with st.spinner("Finding where the model heard it…"):
+            result: Explanation | str = explain_source(
+                classifier, data, genre=genre, name=name, max_minutes=max_minutes
+            )
+    except (AudioError, GenreError) as err:
+        result = str(err)
+    except Exception:  # a bug: log the traceback, tell the user plainly
+        get_logger("genre.pages").exception("explaining %s failed", name)
+        result = "Something went wrong while explaining this track; the details are in the log."
+    memory.put(key, result)
+    return result
+
+
+def why_this_genre(outcome: Outcome, data: bytes, classifier: Classifier, key: str) -> None:
+    """On demand: the overlay, the plain-words summary, the caution, the 3-s extremes."""
+    prediction = outcome.prediction
+    assert prediction is not None
+    if not st.toggle(
+        f"Why {display_name(prediction.genre)}? Show where the model heard it",
+        key=f"why-{key}",
+        help="Takes a second or two: the model is asked which parts of the sound pushed it "
+        "towards this genre.",
+    ):
+        return
+    explanation = explanation_for(classifier, outcome.name, data, prediction.genre)
+    if isinstance(explanation, str):
+        st.warning(explanation)
+        return
+    show_explanation(explanation)
 
 
 def show_outcome(outcome: Outcome, data: bytes, classifier: Classifier, key: str) -> None:
@@ -192,7 +250,7 @@ def analysis_settings() -> float:
             st.number_input(
                 "Analyse at most this many minutes of each track",
                 min_value=0.5,
-                max_value=MAX_MINUTES_LIMIT,
+                max_value=MAX_ANALYSIS_MINUTES,  # the decoder's own bound
                 value=DEFAULT_MAX_MINUTES,
                 step=0.5,
                 key="max_minutes",
@@ -277,8 +335,10 @@ if classifier is not None:
     with st.expander(model_label(bundle.metrics)):
         about_the_model(bundle)
     max_minutes = analysis_settings()
-    record, upload = st.tabs(["🎙️ Record", "📁 Upload"])
+    record, upload, live = st.tabs(["🎙️ Record", "📁 Upload", "🔴 Live"])
     with record:
         record_tab(classifier, max_minutes)
     with upload:
         upload_tab(classifier, max_minutes)
+    with live:
+        live_tab(classifier)

@@ -6,9 +6,15 @@ rerun of the whole page, but only when it ran on its own (a timer tick). In a re
 whole page the sections below read the registry themselves, and an ``st.rerun()`` there would
 stop the run before they are drawn: Streamlit then resets button clicks, so a click on any of
 them (say "Use this generator") would be silently dropped.
+
+The fragment exists only while something runs (``watch_while_running``): a timer ticking on an
+idle page reruns part of it every few seconds, and a click that lands during a tick can be lost
+(a clean-clone CI run once lost the Training page's "Launch training" click that way).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -32,3 +38,13 @@ def rerun_page_when_runs_end(key: str, active_ids: set[str]) -> None:
     whole_page = state.pop(_whole_page_key(key), False)
     if before - active_ids and not whole_page:
         st.rerun(scope="app")
+
+
+def watch_while_running(key: str, running: bool, fragment: Callable[[], None]) -> None:
+    """Draw the ticking ``fragment`` watching ``key`` only while ``running``; on an idle page
+    forget what it watched, so nothing ticks and no stale run set outlives it."""
+    if not running:
+        st.session_state.pop(key, None)
+        return
+    note_whole_page_run(key)
+    fragment()

@@ -10,13 +10,13 @@ import streamlit as st
 from gan import jobs as gan_jobs
 from gan.bundle import META_FILE, default_gan_dir, promoted_gan_dir, set_active_gan_dir
 from gan.jobs import GanJob, gan_run_dir, generator_dir, is_gan_run
-from genre.runs import Run, RunRegistry
 from genre.training.compare import progress_text
-from pages.gan_charts import loss_figure
-from pages.run_watch import note_whole_page_run, rerun_page_when_runs_end
+from runs import proc
+from runs.store import Run, RunRegistry
+from ui.gan_charts import loss_figure
+from ui.run_watch import rerun_page_when_runs_end, watch_while_running
 
 POLL_S = 2.0
-DEFAULT_STEPS = 300
 
 
 def shipped_training_note() -> str:
@@ -38,13 +38,13 @@ def launch_form(registry: RunRegistry) -> None:
     with st.form("gantrain-form"):
         steps_col, batch_col, seed_col = st.columns(3)
         steps = steps_col.number_input(
-            "Training steps", 1, 20_000, DEFAULT_STEPS, step=100, key="gantrain-steps"
+            "Training steps", 1, 20_000, GanJob.steps, step=100, key="gantrain-steps"
         )
         batch = batch_col.number_input(
-            "Batch size", 2, 64, 16, key="gantrain-batch",
+            "Batch size", 2, 64, GanJob.batch_size, key="gantrain-batch",
             help="Patches per step: larger is steadier but slower per step.",
         )  # fmt: skip
-        seed = seed_col.number_input("Seed", 0, 999_999, 0, key="gantrain-seed")
+        seed = seed_col.number_input("Seed", 0, 999_999, GanJob.seed, key="gantrain-seed")
         st.caption(shipped_training_note())
         submitted = st.form_submit_button("Launch GAN training", key="gantrain-launch")
     if submitted:
@@ -72,7 +72,7 @@ def show_live(run: Run, registry: RunRegistry) -> None:
         head, button = st.columns([5, 1])
         head.markdown(f"**GAN** · {run_settings(run)} · `{run.id}`")
         if button.button("Cancel", key=f"gantrain-cancel-{run.id}"):
-            st.toast(gan_jobs.cancel(run.id, registry))
+            st.toast(proc.cancel(run.id, registry))
         st.progress(run.progress, text=progress_text(run))
         figure = loss_figure(gan_run_dir(run) / "losses.csv", height=260)
         if figure is not None:
@@ -80,17 +80,18 @@ def show_live(run: Run, registry: RunRegistry) -> None:
 
 
 def live_gan_runs(registry: RunRegistry) -> None:
-    note_whole_page_run("gantrain-active")
-    _live_gan_runs(registry)
+    proc.refresh(registry)
+    running = any(r.active and is_gan_run(r) for r in registry.list(limit=200))
+    if not running:
+        st.caption("No GAN is training.")
+    watch_while_running("gantrain-active", running, lambda: _live_gan_runs(registry))
 
 
 @st.fragment(run_every=POLL_S)
 def _live_gan_runs(registry: RunRegistry) -> None:
-    gan_jobs.refresh(registry)
+    proc.refresh(registry)
     active = [r for r in registry.list(limit=200) if r.active and is_gan_run(r)]
     rerun_page_when_runs_end("gantrain-active", {r.id for r in active})  # show it below
-    if not active:
-        st.caption("No GAN is training.")
     for run in active:
         show_live(run, registry)
 

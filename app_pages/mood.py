@@ -15,20 +15,20 @@ from mood import EMOTIONS, MoodError
 from mood.analysis import NO_FACE_MESSAGE, Analysis, MoodAnalyzer, annotate
 from mood.emotion import BUILTIN, available_backends, recognizer_with_fallback
 from mood.faces import FaceDetector, live_detector, read_image
-from mood.labels import EMOJI
+from mood.labels import EMOJI, article
+from mood.library import DEFAULT_PROFILES
 from mood.live import LiveMoodProcessor, ice_servers
 from mood.queries import DEFAULT_TABLE, LANGUAGES, build_queries, normalise_table
 from mood.youtube import Recommendations, recommend
-from pages.mood_playlist import show_results
-from pages.navigation import ensure_app_navigation
-
-ensure_app_navigation()
+from ui.mood_local import local_recommendations, show_local
+from ui.mood_playlist import show_results
 
 PRIVACY_NOTE = (
     "🔒 **Privacy:** camera frames are analysed in memory on this computer and are never "
-    "stored, logged or sent anywhere. Only the text search query (e.g. *calm English songs*) "
-    "goes to YouTube."
+    "stored, logged or sent anywhere. Only the text search query (e.g. *{example}*) goes to "
+    "YouTube; songs from your library play from this computer."
 )
+PICK_A_MOOD_HINT = "Or choose **Pick a mood** above and pick one yourself."
 SEARCH_TIMEOUT_S = 8.0
 KEEP_OK_S = 600.0  # a good result list is reused for 10 minutes
 KEEP_FAILED_S = 20.0  # a failed search is retried after 20 s
@@ -95,6 +95,22 @@ def settings() -> dict:
             key="mood_table",
             width="stretch",
         )
+        st.caption(
+            "Songs from your music library are ranked by these sounds-like tags (the ones the "
+            "Library page shows; comma-separated)."
+        )
+        profiles = st.data_editor(
+            pd.DataFrame(
+                {
+                    "emotion": list(DEFAULT_PROFILES),
+                    "library tags": [", ".join(t) for t in DEFAULT_PROFILES.values()],
+                }
+            ),
+            disabled=["emotion"],
+            hide_index=True,
+            key="mood_profiles",
+            width="stretch",
+        )
         cols = st.columns(3)
         per_query = cols[0].number_input("Results per query", 1, 20, 6, key="mood_per_query")
         timeout = cols[1].number_input(
@@ -109,6 +125,7 @@ def settings() -> dict:
         "artists": artists,
         "backend": backend,
         "table": dict(zip(table["emotion"], table["words"], strict=True)),
+        "profiles": dict(zip(profiles["emotion"], profiles["library tags"], strict=True)),
         "per_query": int(per_query),
         "timeout": float(timeout),
         "offline": bool(offline),
@@ -152,9 +169,25 @@ def get_recommendations(emotion: str, cfg: dict) -> Recommendations | None:
 
 
 def show_recommendations(emotion: str, cfg: dict, key: str) -> None:
-    result = get_recommendations(emotion, cfg)
-    if result is not None:
-        show_results(result, emotion, key)
+    """Library first (plays offline), YouTube beside it, search links as the last fallback."""
+    st.subheader(f"{EMOJI[emotion]} Music for {article(emotion)} {emotion} mood")
+    local_tab, online_tab = st.tabs(["🎧 From your library (offline)", "▶️ YouTube (online)"])
+    with local_tab:
+        local = local_recommendations(emotion, cfg)
+        if local is not None:
+            show_local(*local)
+    with online_tab:
+        result = get_recommendations(emotion, cfg)
+        if result is not None:
+            show_results(result, emotion, key, heading=False)
+
+
+def privacy_note(language: str) -> str:
+    try:
+        example = build_queries("angry", language)[0].text  # the chosen language, as sent
+    except MoodError:
+        example = build_queries("angry")[0].text
+    return PRIVACY_NOTE.format(example=example)
 
 
 def show_probabilities(probabilities: dict[str, float]) -> None:
@@ -184,7 +217,7 @@ def snapshot_mode(cfg: dict) -> str | None:
         return None
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.markdown(PRIVACY_NOTE)
+        st.markdown(privacy_note(cfg["language"]))
         photo = st.camera_input("Take a photo of your face", key="mood_snapshot")
         upload = st.file_uploader(
             "…or upload a photo", type=["jpg", "jpeg", "png", "webp", "bmp"], key="mood_upload"
@@ -207,7 +240,7 @@ def snapshot_mode(cfg: dict) -> str | None:
         st.image(annotate(image, analysis), channels="BGR", width="stretch")
         face = analysis.primary
         if face is None:
-            st.warning(NO_FACE_MESSAGE)
+            st.warning(f"{NO_FACE_MESSAGE} {PICK_A_MOOD_HINT}")
             return None
         if len(analysis.faces) > 1:
             st.caption(f"{len(analysis.faces)} faces: the largest one (green box) counts.")
@@ -251,7 +284,7 @@ def live_mode(cfg: dict) -> None:
 
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.markdown(PRIVACY_NOTE)
+        st.markdown(privacy_note(cfg["language"]))
         try:
             ctx = webrtc_streamer(
                 key="mood-live",
@@ -294,20 +327,22 @@ def live_mode(cfg: dict) -> None:
             st.caption("Waiting for the first video frame…")
             return
         if state.faces == 0:
-            st.info(NO_FACE_MESSAGE)
+            st.info(f"{NO_FACE_MESSAGE} {PICK_A_MOOD_HINT}")
         elif state.current:
             st.markdown(f"### {EMOJI[state.current]} You look **{state.current}**")
             show_probabilities(state.probabilities)
-        st.caption(
-            f"Analysing {state.analysed_fps:.1f} frames/s · {state.analysis_ms:.0f} ms per frame "
-            f"· {state.frames_analysed} of {state.frames_seen} frames analysed"
-        )
+        if st.session_state.get("mood_live_details"):
+            st.caption(
+                f"Analysing {state.analysed_fps:.1f} frames/s · {state.analysis_ms:.0f} ms per "
+                f"frame · {state.frames_analysed} of {state.frames_seen} frames analysed"
+            )
         if state.mood and state.mood != st.session_state.get("mood_live_mood"):
             # A new steady mood: rerun the whole page so the playlist follows it.
             st.session_state["mood_live_mood"] = state.mood
             st.rerun()
 
     with right:
+        st.toggle("Details", key="mood_live_details", help="How fast the video is analysed.")
         live_panel()
     mood = st.session_state.get("mood_live_mood")
     if mood:
@@ -317,8 +352,8 @@ def live_mode(cfg: dict) -> None:
 # ------------------------------------------------------------------ page
 st.title("🙂 Mood")
 st.markdown(
-    "Show your face to the camera: the app reads your expression and finds songs on YouTube "
-    "that fit it (comforting songs when you look sad, upbeat ones when you look happy)."
+    "Show your face to the camera: the app reads your expression and finds songs that fit it, "
+    "first in your own music library (they play offline), then on YouTube."
 )
 config = settings()
 mode = st.segmented_control(
