@@ -16,8 +16,8 @@ $(VENV)/.runtime-installed: requirements.txt | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-ray.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt -r requirements-ray.txt
 	touch $@ $(VENV)/.runtime-installed
 
 install: $(VENV)/.runtime-installed
@@ -33,6 +33,7 @@ system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core fonts-noto-color-emoji"; \
 	command -v ffmpeg >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
+	command -v espeak-ng >/dev/null 2>&1 || missing="$$missing espeak-ng"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages for the tests:$$missing"; \
 		$(SUDO) apt-get update -qq && \
