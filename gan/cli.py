@@ -9,7 +9,8 @@ the Training page shows it live; a run folder takes one trainer at a time (``run
 ``sample`` prints one JSON object per sample as soon as its WAV and PNG are written
 (``genre``, ``seed``, ``index``, ``wav``, ``png``, ``seconds``); at most ``GAN_MAX_SAMPLES``
 (default 200) per genre. ``train`` prints one JSON summary as its last stdout line.
-``morph`` and ``prompt`` write one WAV + PNG and print one JSON object (:mod:`gan.cli_morph`).
+``morph`` and ``prompt`` write one WAV + PNG and print one JSON object (:mod:`gan.cli_morph`);
+``pick`` exports a run's best snapshot and prints its scores (:mod:`gan.cli_pick`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cliguard import guard_main
-from gan import cli_args, cli_morph
-from gan.config import MAX_SECONDS, GanConfig, TrainConfig
+from gan import cli_args, cli_morph, cli_pick
+from gan.config import AUGMENTATIONS, MAX_SECONDS, GanConfig, TrainConfig
 from gan.errors import GanError
 from genre.errors import GenreError
 from genre.logs import log_file
@@ -64,12 +65,16 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         )
     except ValueError as err:
         raise GanError(f"Invalid model shape: {err}.") from err
-    return TrainConfig(
-        steps=args.steps, batch_size=args.batch, lr_g=args.lr_g, lr_d=args.lr_d,
-        ema_decay=args.ema_decay, aux_weight=args.aux_weight,
-        checkpoint_every=args.checkpoint_every, checkpoint_every_s=args.checkpoint_seconds,
-        seed=args.seed, model=model,
-    )  # fmt: skip
+    try:
+        return TrainConfig(
+            steps=args.steps, batch_size=args.batch, lr_g=args.lr_g, lr_d=args.lr_d,
+            ema_decay=args.ema_decay, aux_weight=args.aux_weight,
+            checkpoint_every=args.checkpoint_every, checkpoint_every_s=args.checkpoint_seconds,
+            seed=args.seed, model=model, augment=args.augment, r1_gamma=args.r1,
+            r1_every=args.r1_every, snapshot_every=args.snapshot_every,
+        )  # fmt: skip
+    except ValueError as err:
+        raise GanError(f"Invalid training settings: {err}.") from err
 
 
 def _read_stored_job(args: argparse.Namespace, registry: RunRegistry) -> None:
@@ -213,6 +218,16 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint-seconds", type=cli_args.float_in(1.0, 86400.0),
                    default=d.checkpoint_every_s, help="and at least every S seconds")  # fmt: skip
     p.add_argument("--seed", type=cli_args.seed, default=d.seed)
+    p.add_argument("--augment", default=d.augment,
+                   help=f"augmentations shown to the discriminator, comma-separated: "
+                   f"{', '.join(AUGMENTATIONS)} (default: none)")  # fmt: skip
+    p.add_argument("--r1", type=cli_args.float_in(0.0, 1000.0), default=d.r1_gamma,
+                   help="R1 penalty weight on real patches (default: 0, off)")  # fmt: skip
+    p.add_argument("--r1-every", type=count, default=d.r1_every,
+                   help="apply the R1 penalty every N steps (lazy R1)")  # fmt: skip
+    p.add_argument("--snapshot-every", type=cli_args.int_in(0, MAX_STEPS),
+                   default=d.snapshot_every,
+                   help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     p.add_argument("--z-dim", type=channels, default=m.z_dim)
     p.add_argument("--g-channels", type=channels, nargs="+", default=list(m.g_channels))
     p.add_argument("--d-channels", type=channels, nargs="+", default=list(m.d_channels))
@@ -334,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     _configure_sample(sub.add_parser("sample", help="write WAV + PNG samples of a genre"))
     _configure_evaluate(sub.add_parser("evaluate", help="measure how convincing samples are"))
     cli_morph.configure(sub)
+    cli_pick.configure(sub, default_run_dir(), default_threads(2))
     return parser
 
 

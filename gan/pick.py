@@ -79,6 +79,8 @@ def score_snapshots(
     per_genre: int = 10,
     progress: Callable[[str], None] | None = None,
 ) -> list[SnapshotScore]:
+    if not run_dir.is_dir():
+        raise GanError(f"No run folder at {run_dir}: give the folder `gan train --run` used.")
     snapshots = list_snapshots(run_dir)
     if not snapshots:
         raise GanError(f"The run in {run_dir} kept no snapshots: train it with --snapshot-every N.")

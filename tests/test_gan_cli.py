@@ -27,6 +27,17 @@ def run_gan(*args: str, timeout: int = 240) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+def tone_clips(data: Path) -> Path:
+    """One 4-s pulsing tone per genre, a different pitch each: a tiny training set."""
+    rate = 22050
+    t = np.arange(4 * rate) / rate
+    for i, genre in enumerate(GTZAN_GENRES):
+        (data / genre).mkdir(parents=True)
+        tone = 0.2 * np.sin(2 * np.pi * (110 * (i + 1)) * t) * (1 + np.sin(2 * np.pi * 2 * t))
+        sf.write(data / genre / f"{genre}.00000.wav", tone.astype(np.float32), rate)
+    return data
+
+
 def test_sample_writes_wav_and_png_files(tmp_path: Path) -> None:
     out = tmp_path / "samples"
     result = run_gan("sample", "--genre", "hiphop", "--n", "2", "--seed", "4", "--out", str(out))
@@ -56,13 +67,7 @@ def test_unknown_genre_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_train_resume_export_then_sample_from_the_result(tmp_path: Path) -> None:
     """The reproducible path end to end, on a tiny model and one short clip per genre."""
-    data = tmp_path / "clips"
-    rate = 22050
-    t = np.arange(4 * rate) / rate
-    for i, genre in enumerate(GTZAN_GENRES):
-        (data / genre).mkdir(parents=True)
-        tone = 0.2 * np.sin(2 * np.pi * (110 * (i + 1)) * t) * (1 + np.sin(2 * np.pi * 2 * t))
-        sf.write(data / genre / f"{genre}.00000.wav", tone.astype(np.float32), rate)
+    data = tone_clips(tmp_path / "clips")
     run, bundle = tmp_path / "run", tmp_path / "bundle"
     common = ["train", "--data", str(data), "--run", str(run), "--batch", "4", "--quiet",
               *TINY_MODEL]  # fmt: skip
@@ -81,4 +86,33 @@ def test_train_resume_export_then_sample_from_the_result(tmp_path: Path) -> None
     assert sampled.returncode == 0, sampled.stderr
     assert len(list(out.glob("*.wav"))) == 2
     data_out, _ = sf.read(out / "rock-seed0-01.wav")
-    assert abs(len(data_out) / rate - 6.0) < 0.05
+    assert abs(len(data_out) / 22050 - 6.0) < 0.05
+
+
+def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path: Path) -> None:
+    """Augmentation, R1 and snapshots from the command line, then `gan pick` on the run."""
+    data = tone_clips(tmp_path / "clips")
+    run, out = tmp_path / "run", tmp_path / "picked"
+    trained = run_gan("train", "--data", str(data), "--run", str(run), "--batch", "4", "--quiet",
+                      "--steps", "4", "--augment", "shift,cutout,gain", "--r1", "1",
+                      "--r1-every", "2", "--snapshot-every", "2", *TINY_MODEL)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    picked = run_gan("pick", "--run", str(run), "--out", str(out), "--per-genre", "1",
+                     "--data", str(data))  # fmt: skip
+    assert picked.returncode == 0, picked.stderr
+    report = json.loads(picked.stdout.splitlines()[-1])
+    assert [point["step"] for point in report["curve"]] == [2, 4]
+    assert report["chosen_step"] in (2, 4) and report["out"] == str(out)
+    card = (out / "MODEL_CARD.md").read_text()
+    assert f"| {report['chosen_step']} **(shipped)** |" in card
+    meta = json.loads((out / "gan.json").read_text())
+    assert meta["training"]["config"]["augment"] == "shift,cutout,gain"
+    assert meta["training"]["config"]["r1_gamma"] == 1.0
+
+
+def test_bad_recipe_settings_are_clear_errors(tmp_path: Path) -> None:
+    bad = run_gan("train", "--run", str(tmp_path / "run"), "--augment", "wobble")
+    assert bad.returncode == 2 and "unknown augmentation wobble" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    missing = run_gan("pick", "--run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"))
+    assert missing.returncode == 2 and "No run folder at" in missing.stderr

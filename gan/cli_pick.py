@@ -1,0 +1,53 @@
+"""``python -m gan pick``: ship a run's best snapshot, chosen by evaluation (:mod:`gan.pick`).
+
+Prints one JSON object: ``out`` (the bundle written), ``chosen_step``, ``rule``,
+``agreement``, ``worst_genre_agreement``, ``fd`` and ``curve`` (every snapshot's step,
+agreement, per-genre agreement and Fréchet distance, the same curve the model card shows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from gan import cli_args
+
+
+def _cmd_pick(args: argparse.Namespace) -> int:
+    import torch
+
+    from gan.data import load_clips
+    from gan.metrics import load_default_classifier
+    from gan.pick import RULE, pick
+
+    torch.set_num_threads(args.threads)
+    classifier = load_default_classifier()
+    clips = load_clips(args.data)
+    command = "python -m gan pick " + " ".join(sys.argv[2:])
+    chosen, scores = pick(
+        args.run.resolve(), args.out, classifier, clips, per_genre=args.per_genre,
+        command=command, progress=lambda msg: print(msg, file=sys.stderr, flush=True),
+    )  # fmt: skip
+    print(json.dumps({
+        "out": str(args.out), "chosen_step": chosen.step, "rule": RULE,
+        "agreement": chosen.agreement, "worst_genre_agreement": chosen.worst_genre,
+        "fd": chosen.fd, "curve": [asdict(s) for s in scores],
+    }))  # fmt: skip
+    return 0
+
+
+def configure(sub: argparse._SubParsersAction, default_run: Path, threads: int) -> None:
+    p = sub.add_parser("pick", help="export a run's best snapshot, chosen by evaluation")
+    p.add_argument("--run", type=Path, default=default_run,
+                   help="run folder trained with --snapshot-every (default: %(default)s)",
+                   )  # fmt: skip
+    p.add_argument("--out", type=cli_args.output_folder, required=True,
+                   help="folder for the chosen generator bundle")  # fmt: skip
+    p.add_argument("--per-genre", type=cli_args.sample_count, default=10,
+                   help="generated clips per genre scored per snapshot (default: 10)")  # fmt: skip
+    p.add_argument("--data", type=Path, help="real clips to compare with (default: shared GTZAN)")
+    p.add_argument("--threads", type=cli_args.threads, default=threads)
+    p.set_defaults(handler=_cmd_pick)
