@@ -117,7 +117,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
     from gan.registry_run import EXIT_CANCELLED, StopRequest, TrainingCancelled
-    from genre.run_lock import RunFolderBusy, run_folder_lock
+    from runs.lock import RunFolderBusy, run_folder_lock
     from runs.store import RunRegistry
 
     stop = StopRequest()

@@ -21,8 +21,8 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from genre.errors import GenreError
-from genre.run_lock import RunFolderBusy, run_folder_lock
 from runs.errors import RunError
+from runs.lock import RunFolderBusy, run_folder_lock
 
 if TYPE_CHECKING:
     from genre.training.config import RunConfig

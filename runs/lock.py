@@ -13,12 +13,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from genre.errors import GenreError
+from runs.errors import RunError
 
 LOCK_FILE = "run.lock"
 
 
-class RunFolderBusy(GenreError):
+class RunFolderBusy(RunError):
     """Another live process trains in this run folder."""
 
 
@@ -32,7 +32,7 @@ def run_folder_lock(folder: Path, hint: str = "") -> Iterator[Path]:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as err:
-        raise GenreError(f"The run folder {folder} cannot be used ({err.strerror}).") from err
+        raise RunError(f"The run folder {folder} cannot be used ({err.strerror}).") from err
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
