@@ -14,11 +14,11 @@ import pytest
 import torch
 
 from genre.models import get_model_spec
-from genre.train_musicnn import fit_head, head_track_probs
 from genre.training.config import RunConfig
 from genre.training.data import load_audio_dataset, load_embedding_dataset, load_feature_table
 from genre.training.experiment import plan_splits
 from genre.training.head_loop import HeadTrainer, recipe
+from genre.training.musicnn_head import fit_head, head_track_probs
 from genre.training.reporting import Reporter
 from genre.training.sklearn_loop import train_sklearn
 from genre.training.sklearn_trainer import SklearnTrainer

@@ -17,7 +17,7 @@ from genre.fusion_fit import HeldOut
 from genre.labels import GTZAN_GENRES
 from genre.musicnn import MSD_TAGS
 from genre.paths import default_bundle_dir
-from genre.train_musicnn import fit_temperature, head_track_probs
+from genre.training.musicnn_head import fit_temperature, head_track_probs
 from genre.windows import loop_to_length, mean_probability, track_probabilities, window_starts
 
 

@@ -1,10 +1,11 @@
 """Training a genre head on a frozen pretrained backbone (musicnn) inside a registered run.
 
 The embeddings of every 3-s window come from the cache (:mod:`genre.training.cache`); the head
-is trained with the shipped recipe of :mod:`genre.train_musicnn` (``HeadConfig``,
+is trained with the shipped recipe of :mod:`genre.training.musicnn_head` (``HeadConfig``,
 ``fit_head``) on the run's split, scored per track as the Classifier scores it (mean of the
 serving windows' probabilities), calibrated with one temperature on held-out tracks, and saved
-with the backbone as a bundle the Classify page can use (genres and the 50 MSD tags).
+with the backbone as a bundle the Classify page can use (genres and the 50 MSD tags), by the
+writer of the shipped bundle (:mod:`genre.training.musicnn_bundle`).
 """
 
 from __future__ import annotations
@@ -12,29 +13,27 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from genre.bundle import save_bundle
 from genre.models import ModelSpec
 from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES
-from genre.paths import ASSETS_DIR
 from genre.splits import Split
-from genre.train_musicnn import (
-    BACKBONE_WEIGHTS,
+from genre.training.config import RunConfig
+from genre.training.data import TrackData
+from genre.training.musicnn_bundle import USER_HEAD, run_card, run_meta, save_head_bundle
+from genre.training.musicnn_features import BACKBONE_WEIGHTS
+from genre.training.musicnn_head import (
     HeadConfig,
     fit_head,
     fit_temperature,
+    head_logits,
     head_track_probs,
     served_model,
-    serving_meta,
 )
-from genre.training.config import RunConfig
-from genre.training.data import TrackData
 from genre.training.reporting import EpochStats, Reporter
 from genre.training.torch_loop import count_weights
 from genre.training.trainers import FoldResult, TrainResult, checkpoint_from, pooled_accuracy
@@ -141,16 +140,14 @@ class HeadTrainer:
         started = time.monotonic()
         probs = head_track_probs(head, x[test_mask], windows.track[test_mask], self.data.n_tracks)
         head_ms = 1000 * (time.monotonic() - started) / len(split.test)
-        with torch.inference_mode():
-            self.test_logits.append(head(torch.from_numpy(x[test_mask])).double())
+        self.test_logits.append(head_logits(head, x[test_mask]))
         self.test_tracks.append(windows.track[test_mask])
         # held-out windows for calibration: the validation tracks when the split has them,
         # else every fold's test tracks (k-fold: each track is held out once); only the kept
         # (last) head is calibrated on validation tracks
         if not len(split.valid) or k == len(self.splits):
             held = valid_mask if len(split.valid) else test_mask
-            with torch.inference_mode():
-                self.held_logits.append(head(torch.from_numpy(x[held])).double())
+            self.held_logits.append(head_logits(head, x[held]))
             self.held_tracks.append(windows.track[held])
         return FoldResult(
             fold=k,
@@ -179,21 +176,14 @@ class HeadTrainer:
         _save_head(self.folder, head, head_config, self.n_classes)
         bundle_dir = self.folder / "bundle"
         accuracy = pooled_accuracy(folds)
-        meta = _bundle_meta(
+        meta = run_meta(
             self.folder.name, self.spec, self.config, head_config, data, self.splits, accuracy
         )
         meta["verdict"] = evidence.thresholds.to_json()
         meta["metrics"]["verdict_evidence"] = {"value": evidence.to_json(), "how": "genre.verdict"}
-        card = _model_card(self.config, head_config, data, self.splits, accuracy, temperature)
-        save_bundle(
-            bundle_dir, model=model, meta=meta, model_card=card + "\n" + evidence.describe() + "\n"
-        )
-        licence = (ASSETS_DIR / "musicnn-msd" / "LICENSE").read_text(encoding="utf-8")
-        (bundle_dir / "LICENSE").write_text(
-            "The backbone weights in weights.safetensors are musicnn's (MSD_musicnn), under:\n\n"
-            + licence,
-            encoding="utf-8",
-        )
+        card = run_card(self.config, head_config, data, self.splits, accuracy, temperature)
+        card += "\n" + evidence.describe() + "\n"
+        save_head_bundle(bundle_dir, model=model, meta=meta, card=card, head=USER_HEAD)
         tested = np.concatenate([fold.test for fold in folds])
         windows = self.windows
         serving_windows = np.bincount(windows.track[windows.serving], minlength=data.n_tracks)
@@ -273,58 +263,3 @@ def _save_head(folder: Path, head: nn.Module, head_config: HeadConfig, n_classes
                        "hidden": head_config.hidden, "dropout": head_config.dropout},
         },
     )  # fmt: skip
-
-
-def _bundle_meta(
-    run_id: str,
-    spec: ModelSpec,
-    config: RunConfig,
-    head_config: HeadConfig,
-    data: TrackData,
-    splits: list[Split],
-    accuracy: float,
-) -> dict[str, Any]:
-    return {
-        "name": f"{spec.name}-{run_id}",
-        "title": f"musicnn (MSD) + genre head (training run {run_id})",
-        "description": spec.description,
-        "kind": spec.name,
-        **serving_meta(head_config, list(data.labels)),
-        "trained_on": {
-            "dataset": data.source,
-            "files": [data.keys[i] for i in splits[-1].train],
-            "split": config.split,
-        },
-        "metrics": {
-            "test_accuracy": {
-                "value": round(accuracy, 4),
-                "how": f"track-level, {config.split} split, tracks never seen in training",
-            }
-        },
-        "training": {"run": config.to_dict(), "head": asdict(head_config)},
-        "licence": "Backbone: ISC (musicnn 0.1.0, MTG-UPF). Head: trained by the user in "
-        "Genre Studio on their own data.",
-    }
-
-
-def _model_card(
-    config: RunConfig,
-    head_config: HeadConfig,
-    data: TrackData,
-    splits: list[Split],
-    accuracy: float,
-    temperature: float,
-) -> str:
-    return (
-        "# musicnn (MSD) + genre head, trained in Genre Studio\n\n"
-        "musicnn, pretrained on the Million Song Dataset, stays frozen; a linear genre head on "
-        f"its {', '.join(head_config.features)} features was trained on {len(splits[-1].train)} "
-        f"tracks of {data.source} ({len(data.labels)} classes: {', '.join(data.labels)}), "
-        f"{config.split} split, with the shipped head's recipe ({head_config.epochs} full-batch "
-        f"epochs, label smoothing {head_config.label_smoothing}, dropout {head_config.dropout}"
-        f"); softmax temperature {temperature:.2f} fitted on held-out tracks.\n\n"
-        f"Track-level accuracy on held-out tracks: **{accuracy:.1%}**. Small datasets give "
-        "optimistic numbers for music by artists not in the training data. The same forward "
-        "pass gives the 50 MSD tags ('sounds like').\n\n"
-        "Licence: backbone weights ISC (see LICENSE); head: trained by the user.\n"
-    )
