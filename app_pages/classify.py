@@ -21,6 +21,7 @@ from ui import charts
 from ui.classify_live import live_tab
 from ui.explain_view import show_explanation
 from ui.results_memory import ResultsMemory
+from ui.upload_limit import upload_limit_note
 
 # Results kept per browser session, so reruns do not re-analyse. Bounded by count and by size:
 # a 10-minute track's spectrogram alone is several MB. The uploads themselves are not kept here.
@@ -29,7 +30,7 @@ MAX_REMEMBERED_BYTES = 128 * 1024 * 1024
 # Explanations hold the track's audio and two maps of its spectrogram (~5 MB per 30 s).
 MAX_EXPLANATIONS = 16
 MAX_EXPLANATION_BYTES = 96 * 1024 * 1024
-PAGE_STYLE = """<style>
+BATCH_TABLE_STYLE = """<style>
 /* Batch table: long file names and messages wrap rather than widen the table past a phone;
    genre and confidence stay on one line. */
 [data-testid='stTable'] :is(td, th, td *, th *) {
@@ -37,15 +38,6 @@ PAGE_STYLE = """<style>
 }
 [data-testid='stTable'] :is(:nth-child(2), :nth-child(3)):is(td, th) * {
   white-space: nowrap !important;
-}
-/* A file the uploader refuses (e.g. too large) never reaches the server; Streamlit keeps its
-   reason for screen readers and a hover tooltip only. Show it under the file's name. */
-[data-testid='stFileChip'] { flex-wrap: wrap; height: auto !important; }
-[data-testid='stFileChip'] [role='alert'] {
-  position: static !important; width: auto !important; height: auto !important;
-  clip: auto !important; clip-path: none !important; overflow: visible !important;
-  white-space: normal !important; margin: 0.25rem 0 0 0 !important; flex-basis: 100%;
-  color: var(--st-red-text-color, #bd4043); font-size: 0.875rem;
 }
 </style>"""
 
@@ -277,7 +269,7 @@ def record_tab(classifier: Classifier, max_minutes: float) -> None:
 
 
 def upload_tab(classifier: Classifier, max_minutes: float) -> None:
-    st.html(PAGE_STYLE)
+    st.html(BATCH_TABLE_STYLE)
     files = st.file_uploader(
         "Upload one or more tracks",
         accept_multiple_files=True,
@@ -285,11 +277,8 @@ def upload_tab(classifier: Classifier, max_minutes: float) -> None:
         f"are analysed up to their first {max_minutes:g} minutes; change that in Settings.",
         key="uploads",
     )
-    limit_mb = st.get_option("server.maxUploadSize")
-    st.caption(
-        f"Up to {limit_mb} MB per file: the server keeps each upload in memory while it is "
-        "analysed, so larger files are refused. For longer recordings, use a compressed format "
-        "(MP3, OGG) or the command line."
+    upload_limit_note(
+        "For longer recordings, use a compressed format (MP3, OGG) or the command line."
     )
     if not files:
         st.caption("Drop files here to see their genres side by side.")

@@ -15,6 +15,7 @@ from mood import EMOTIONS, MoodError
 from mood.analysis import NO_FACE_MESSAGE, Analysis, MoodAnalyzer, annotate
 from mood.emotion import BUILTIN, available_backends, recognizer_with_fallback
 from mood.faces import FaceDetector, live_detector, read_image
+from mood.images import ImageLimits
 from mood.labels import EMOJI, article
 from mood.library import DEFAULT_PROFILES
 from mood.live import LiveMoodProcessor, ice_servers
@@ -22,6 +23,7 @@ from mood.queries import DEFAULT_TABLE, LANGUAGES, build_queries, normalise_tabl
 from mood.youtube import Recommendations, recommend
 from ui.mood_local import local_recommendations, show_local
 from ui.mood_playlist import show_results
+from ui.upload_limit import upload_limit_note
 
 PRIVACY_NOTE = (
     "🔒 **Privacy:** camera frames are analysed in memory on this computer and are never "
@@ -190,6 +192,16 @@ def privacy_note(language: str) -> str:
     return PRIVACY_NOTE.format(example=example)
 
 
+def photo_limits_tip() -> str:
+    """The photo's own limits (smaller than the uploader's), as the tip under the uploader."""
+    try:
+        limits = ImageLimits.from_env()
+    except MoodError:  # a bad setting: read_image says so when a photo arrives
+        return "For a larger photo, save a smaller copy first."
+    return (f"Photos over {limits.max_file_mb:g} MB or {limits.max_megapixels:g} megapixels are "
+            "refused too; save a smaller copy first.")  # fmt: skip
+
+
 def show_probabilities(probabilities: dict[str, float]) -> None:
     ranked = sorted(probabilities.items(), key=lambda kv: -kv[1])
     st.dataframe(
@@ -222,6 +234,7 @@ def snapshot_mode(cfg: dict) -> str | None:
         upload = st.file_uploader(
             "…or upload a photo", type=["jpg", "jpeg", "png", "webp", "bmp"], key="mood_upload"
         )
+        upload_limit_note(photo_limits_tip())
     source = photo or upload
     if source is None:
         right.caption("Take a photo (or upload one) and your mood appears here.")

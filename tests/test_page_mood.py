@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tomllib
 
 import cv2
 import numpy as np
@@ -106,6 +107,20 @@ def test_broken_upload_is_an_error_not_a_crash():
     at.run()
     assert not at.exception
     assert at.error and "not a readable image" in at.error[0].value
+
+
+def test_the_photo_uploader_states_its_size_limit_and_why(monkeypatch):
+    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
+    limit_mb = config["server"]["maxUploadSize"]
+    monkeypatch.setenv("MOOD_MAX_IMAGE_MB", "12")
+    at = open_page("Snapshot")
+    notes = [c.value for c in at.caption]
+    note = next((n for n in notes if f"Up to {limit_mb} MB per file" in n), None)
+    assert note is not None, notes
+    assert "larger files are refused" in note
+    assert "Photos over 12 MB or 40 megapixels are refused too" in note  # the photo's own cap
+    # the refused file's reason is shown as text (the same style as on Classify)
+    assert any("stFileChip" in h.proto.body for h in at.get("html")), "no refusal style"
 
 
 def test_deepface_that_cannot_fetch_its_weights_warns_and_uses_the_builtin_model(
