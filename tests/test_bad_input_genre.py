@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,7 +24,10 @@ import pytest
 
 from genre.cli import build_parser
 from genre.labels import GTZAN_GENRES
+from genre.training.config import RunConfig
+from runs.store import RunRegistry
 from tests.conftest import REPO_ROOT
+from tests.test_training_datasets import write_tiny_dataset
 
 ADDRESS_SPACE = 3 * 2**30  # torch maps a lot of address space; the files may not add to it
 PR_CAPBSET_DROP = 24
@@ -190,3 +194,50 @@ def test_arguments_out_of_range_are_usage_errors(
         build_parser().parse_args(["classify", flag, value, "x.wav"])
     assert stopped.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_second_trainer_on_a_run_folder_in_use_refuses_at_once(
+    tmp_path: Path, private_data_dir: Path
+) -> None:
+    """Two ``genre train --run-id SAME``: the second refuses (exit 2, naming the process that
+    holds the folder) without waiting for the lock, and the first trains on untouched."""
+    data = write_tiny_dataset(tmp_path / "clips")
+    registry = RunRegistry()
+    tiny = {"n_mels": 32, "window_s": 1.0, "hop_s": 0.5, "batch_size": 8, "crops_per_track": 4}
+    config = RunConfig(model="linear_mel", dataset=str(data), split="holdout", epochs=5000, **tiny)
+    run = registry.create(model=config.model, split=config.split, dataset=config.data_source,
+                          config=config.to_dict())  # fmt: skip
+    env = {**os.environ, "GENRE_STUDIO_HOME": str(private_data_dir)}
+    with (tmp_path / "first.log").open("w") as log:
+        first = subprocess.Popen(
+            [sys.executable, "-m", "genre", "train", "--run-id", run.id], cwd=REPO_ROOT, env=env,
+            stdout=log, stderr=subprocess.STDOUT, preexec_fn=limit_memory,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 240
+            while not registry.epochs(run.id):  # training, so the folder is locked
+                assert first.poll() is None, (tmp_path / "first.log").read_text()
+                assert time.monotonic() < deadline, "no epoch within 4 minutes"
+                time.sleep(0.3)
+            asked = time.monotonic()
+            second = run_cli("train", "--run-id", run.id, home=private_data_dir)
+            waited = time.monotonic() - asked
+            assert second.returncode == 2, second.stderr
+            line = second.stderr.strip().splitlines()[-1]
+            assert line == (
+                f"error: The run folder {run.folder} is in use by process {first.pid}, which is "
+                "training in it now. Wait for it to finish or stop it first."
+            )
+            assert "Traceback" not in second.stderr
+            assert waited < 60, f"the refusal took {waited:.0f} s"  # start-up, not a wait
+            assert first.poll() is None  # the first trainer goes on…
+            now = registry.get(run.id)
+            assert now.status == "running" and now.pid == first.pid and not now.error
+            seen = len(registry.epochs(run.id))
+            while len(registry.epochs(run.id)) <= seen:  # …and keeps training
+                assert first.poll() is None and time.monotonic() < deadline + 60
+                time.sleep(0.3)
+            assert (run.folder / "run.lock").read_text().strip() == str(first.pid)
+        finally:
+            first.kill()
+            first.wait()
