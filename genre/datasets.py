@@ -1,8 +1,11 @@
 """Find labelled audio tracks in a user's folder, whatever its layout.
 
 Recognised: the Kaggle copy (``genres_original/<genre>/<genre>.000NN.wav``), the original
-tarball (``genres/<genre>/*.au``), and any folder whose sub-folders are class names. Files that
-cannot be read are skipped and reported, never fatal.
+tarball (``genres/<genre>/*.au``), and any folder whose sub-folders are class names. Class
+folders are walked by :func:`genre.inputs.walk_folder`, the one folder walker: every entry that
+is not used is reported with its reason (not audio by name or content, a corrupt or empty file, a
+broken link, a FIFO, a folder that cannot be read), never dropped silently and never fatal.
+Hidden entries (``.DS_Store``) are ignored.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from pathlib import Path
 import soundfile as sf
 
 from audio.formats import AUDIO_EXTENSIONS, SOUNDFILE_EXTENSIONS
+from audio.source import unusable_reason
 from genre.errors import DatasetError
+from genre.inputs import walk_folder
 from genre.labels import GTZAN_GENRES
 
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")
+NOT_AUDIO = "not an audio file"
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,33 @@ def _unreadable_reason(path: Path) -> str | None:
     return None
 
 
+def _class_dirs(class_root: Path, skipped: list[tuple[Path, str]]) -> list[Path]:
+    """The class folders; a link among them that leads nowhere is added to ``skipped``."""
+    try:
+        entries = sorted(p for p in class_root.iterdir() if not p.name.startswith("."))
+    except OSError as err:
+        raise DatasetError(f"The folder {class_root} cannot be read ({err.strerror}).") from err
+    folders = []
+    for entry in entries:
+        if entry.is_dir():
+            folders.append(entry)
+        elif entry.is_symlink() and (why := unusable_reason(entry)):  # broken, or a loop
+            skipped.append((entry, _short_reason(entry, why)))
+    return folders
+
+
+def _short_reason(path: Path, why: str) -> str:
+    """The walker's sentence about ``path`` without the path, for ``name (reason)`` lists:
+    "a broken symbolic link: it points to …", "folder cannot be read: permission denied"."""
+    why = why.rstrip(".")
+    for prefix, lead in ((f"Cannot read the folder {path}: ", "folder cannot be read: "),
+                         (f"Cannot read {path}: ", "cannot be read: "), (f"{path} is ", ""),
+                         (f"{path} ", "")):  # fmt: skip
+        if why.startswith(prefix):
+            return lead + why[len(prefix) :]
+    return why
+
+
 def skipped_note(skipped: list[tuple[Path, str]], shown: int = 5) -> str:
     """`` Skipped N file(s): a.wav (reason); …; and K more.`` ("" when none): an error about
     missing tracks must not hide the files that were there but could not be used."""
@@ -112,17 +145,16 @@ def discover(root: str | Path, *, check_readable: bool = True) -> Dataset:
     tracks: list[Track] = []
     skipped: list[tuple[Path, str]] = []
     empty: list[str] = []
-    class_dirs = sorted(
-        p for p in class_root.iterdir() if p.is_dir() and not p.name.startswith(".")
-    )
+    class_dirs = _class_dirs(class_root, skipped)
     for class_dir in class_dirs:
-        files = sorted(p for p in class_dir.rglob("*") if p.is_file())
+        found, not_audio = walk_folder(class_dir)
+        entries = sorted([*found, *((p, NOT_AUDIO) for p in not_audio)], key=lambda e: e[0])
         rank = 0
-        for path in files:
+        for path, why in entries:
             if path.name.startswith("."):
                 continue
-            if path.suffix.lower() not in AUDIO_EXTENSIONS:
-                skipped.append((path, "not an audio file"))
+            if why:
+                skipped.append((path, _short_reason(path, why)))
                 continue
             reason = _unreadable_reason(path) if check_readable else None
             if reason:

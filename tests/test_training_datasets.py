@@ -90,6 +90,53 @@ def test_corrupt_empty_and_stray_files_are_listed_never_fatal(tmp_path: Path) ->
     assert found.empty_classes == ["reggae"]
 
 
+@pytest.mark.timeout(60)  # a FIFO that is opened blocks: fail fast rather than hang
+def test_broken_links_and_fifos_are_listed_with_their_reason(tmp_path: Path) -> None:
+    write_tiny_dataset(tmp_path, classes=2, per_class=2)
+    (tmp_path / "blues" / "dead.wav").symlink_to(tmp_path / "gone.wav")
+    (tmp_path / "blues" / "loop.wav").symlink_to(tmp_path / "blues" / "loop.wav")
+    os.mkfifo(tmp_path / "classical" / "pipe.wav")
+    (tmp_path / "country").symlink_to(tmp_path / "moved-away")  # a class folder that is gone
+    found = discover(tmp_path)
+    assert found.counts() == {"blues": 2, "classical": 2}
+    reasons = {p.name: why for p, why in found.skipped}
+    assert reasons == {
+        "dead.wav": f"a broken symbolic link: it points to {tmp_path / 'gone.wav'}, which does "
+        "not exist",
+        "loop.wav": "a symbolic link loop: following its links never reaches a file",
+        "pipe.wav": "a named pipe (FIFO), not a regular file",
+        "country": f"a broken symbolic link: it points to {tmp_path / 'moved-away'}, which "
+        "does not exist",
+    }
+    for track in list(tmp_path.glob("*/*.0000?.wav")):
+        track.unlink()  # nothing usable left: the error still names what was there
+    with pytest.raises(DatasetError) as refused:
+        discover(tmp_path)
+    assert "Skipped 4 file(s): country (a broken symbolic link" in str(refused.value)
+    assert "pipe.wav (a named pipe (FIFO), not a regular file)" in str(refused.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")
+def test_an_unreadable_sub_folder_is_listed_with_its_reason(tmp_path: Path) -> None:
+    write_tiny_dataset(tmp_path, classes=2, per_class=2)
+    write_clip(tmp_path / "blues" / "live" / "blues.00042.wav", 220)
+    locked = [tmp_path / "blues" / "live", tmp_path / "classical"]  # a sub-folder, a class
+    for folder in locked:
+        folder.chmod(0)
+    try:
+        found = discover(tmp_path)
+    finally:
+        for folder in locked:
+            folder.chmod(0o755)
+    assert found.counts() == {"blues": 2}
+    assert found.empty_classes == ["classical"]
+    reasons = {p.name: why for p, why in found.skipped}
+    assert reasons == {
+        "live": "folder cannot be read: permission denied",
+        "classical": "folder cannot be read: permission denied",
+    }
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
