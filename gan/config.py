@@ -11,18 +11,36 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from gan.errors import GanError
+
 SEED_MAX = 2**32 - 1  # seeds are 0 … 2³²−1, as in most tools
 MAX_SECONDS = 30.0  # the longest generated clip
 # Samples per genre in one request. Generation streams (memory does not grow with the count),
 # but each 3-s sample costs about a second of CPU: the cap keeps a typo from running for hours.
 MAX_SAMPLES = 200
 MAX_SAMPLES_ENV = "GAN_MAX_SAMPLES"  # raises (or lowers) the cap
+MAX_SAMPLES_RANGE = (1, 10_000)  # what the setting accepts: 10 000 per genre is hours of CPU
 
 
 def max_samples() -> int:
-    """The cap on samples per genre: ``GAN_MAX_SAMPLES`` if set to a positive integer."""
+    """The cap on samples per genre: ``GAN_MAX_SAMPLES`` when set, else :data:`MAX_SAMPLES`.
+
+    A value that is not a whole number in :data:`MAX_SAMPLES_RANGE` is a :class:`GanError`
+    naming the variable and the range (the CLI's usage error, exit 2), never a silent default.
+    """
     configured = os.environ.get(MAX_SAMPLES_ENV, "").strip()
-    return int(configured) if configured.isdigit() and int(configured) > 0 else MAX_SAMPLES
+    if not configured:
+        return MAX_SAMPLES
+    low, high = MAX_SAMPLES_RANGE
+    try:
+        value = int(configured)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise GanError(
+            f"{MAX_SAMPLES_ENV}={configured!r} is not a whole number between {low} and {high}."
+        )
+    return value
 
 
 def too_many_samples(n: int, cap: int) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gan.config import MAX_SAMPLES, SEED_MAX
+from gan.config import MAX_SAMPLES, MAX_SAMPLES_RANGE, SEED_MAX
 from gan.train import load_checkpoint
 from genre.labels import GTZAN_GENRES
 from tests.conftest import REPO_ROOT
@@ -99,6 +99,27 @@ def test_the_sample_cap_comes_from_one_setting_that_can_be_changed(tmp_path: Pat
                       env=env)  # fmt: skip
     assert allowed.returncode == 0, allowed.stderr
     assert len(list(out.glob("*.wav"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "n"),
+    [("lots", "2"), ("0", "2"), ("-3", "2"), ("2.5", "2"), ("1e3", "2"),
+     (str(MAX_SAMPLES_RANGE[1] + 1), "2"), ("lots", None)],
+)  # fmt: skip
+def test_a_bad_sample_cap_setting_is_a_usage_error(
+    tmp_path: Path, value: str, n: str | None
+) -> None:
+    """Not a silent fall-back to the default cap: one line naming the variable and its range,
+    whether ``--n`` is checked against the cap while parsing or (no ``--n``) before sampling."""
+    out = tmp_path / "samples"
+    count = ["--n", n] if n else []
+    result = run_gan("sample", "--genre", "jazz", *count, "--out", str(out),
+                     env=gan_env(GAN_MAX_SAMPLES=value), timeout=60)  # fmt: skip
+    low, high = MAX_SAMPLES_RANGE
+    line = f"error: GAN_MAX_SAMPLES={value!r} is not a whole number between {low} and {high}."
+    assert_refused(result, line)
+    assert result.stderr.strip() == line  # one line, nothing else
+    assert result.stdout == "" and not out.exists()
 
 
 def test_samples_stream_to_disk_under_a_memory_limit_that_keeping_them_all_exceeds(
