@@ -110,3 +110,10 @@ def test_a_deep_subset_rerun_replaces_only_its_rows(tmp_path: Path) -> None:
     assert fresh["kfold_mean"] != 0.1 and len(fresh["fold_accuracies"]) == 2
     assert fresh["measured_at"] and fresh["load_average"] >= 0
     assert result["deep_started"] == started  # no full run happened
+
+
+def test_readme_speed_table_quotes_the_measured_classify_peak_memory() -> None:
+    measured = json.loads((REPO_ROOT / "bench" / "results" / "classify.json").read_text())
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| Classify, peak memory"))
+    assert f"| {measured['peak_memory_mb_all_bundles']} MB |" in row, row
