@@ -99,12 +99,14 @@ def plan(
                 store.touch(conn, key, stat.mtime)
             result.unchanged.append(path)
     roots = [Path(p).expanduser().resolve() for p in paths]
-    for row in store.tracks(conn, status=None):
-        if row.status == "missing" or row.path in seen:
+    named = {str(r) for r in roots}  # a set: the page's re-analysis passes every file by name
+    folders = [r for r in roots if not r.is_file()]  # a folder, or a root that has vanished
+    for path, status in store.paths_and_status(conn):
+        if status == "missing" or path in seen:
             continue
-        inside = any(Path(row.path) == r or Path(row.path).is_relative_to(r) for r in roots)
-        if inside and not Path(row.path).exists():
-            result.vanished.append(row.path)
+        inside = path in named or any(Path(path).is_relative_to(r) for r in folders)
+        if inside and not Path(path).exists():
+            result.vanished.append(path)
     return result
 
 

@@ -35,10 +35,22 @@ class JobState:
 
 
 class IndexJob:
-    """One indexing run of ``paths`` into the library at ``db_path``."""
+    """One indexing run of ``paths`` into the library at ``db_path``.
 
-    def __init__(self, db_path: Path, paths: Sequence[Path], classifier: Classifier) -> None:
+    ``reanalyse``: also redo the tracks under ``paths`` that another model analysed (the page
+    passes the outdated tracks' own files, so nothing else is looked at).
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        paths: Sequence[Path],
+        classifier: Classifier,
+        *,
+        reanalyse: bool = False,
+    ) -> None:
         self.db_path = Path(db_path)
+        self.reanalyse = reanalyse
         self.paths = [Path(p) for p in paths]
         self.classifier = classifier
         self._lock = threading.Lock()
@@ -93,6 +105,7 @@ class IndexJob:
                     conn,
                     self.paths,
                     self.classifier,
+                    reanalyse=self.reanalyse,
                     progress=self._progress,
                     should_stop=self._stop.is_set,
                 )

@@ -45,6 +45,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE tracks ADD COLUMN music_score REAL",
         "ALTER TABLE tracks ADD COLUMN file_tags TEXT",
     ),
+    # 3: a counter that any change to ``tracks`` bumps, so a reader can tell in one cheap query
+    # whether its cached copy of the rows is stale (store.data_state). Triggers, not the store's
+    # own writes, bump it: no writer (an older build, a hand-run UPDATE) can forget to.
+    (
+        "CREATE TABLE library_state (id INTEGER PRIMARY KEY CHECK (id = 1), "
+        "version INTEGER NOT NULL)",
+        "INSERT INTO library_state (id, version) VALUES (1, 0)",
+        *(
+            f"CREATE TRIGGER tracks_{event.lower()}_bumps AFTER {event} ON tracks "
+            "BEGIN UPDATE library_state SET version = version + 1 WHERE id = 1; END"
+            for event in ("INSERT", "UPDATE", "DELETE")
+        ),
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

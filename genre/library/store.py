@@ -121,6 +121,34 @@ def tracks(
     return rows
 
 
+def data_state(conn: sqlite3.Connection) -> tuple[int, int]:
+    """A cheap fingerprint of the rows: it changes whenever any row is added, changed or removed.
+
+    ``(version, max id)``: the version is a counter that triggers bump on every write to
+    ``tracks`` (schema migration 3), the same for every connection. ``PRAGMA data_version`` would
+    not do: it is per connection and says nothing about the connection's own writes; nor would
+    max(indexed_at) + count: marking a file missing or touched changes neither. ``max(id)`` tells
+    a recreated database from the old one at the same version. Two indexed lookups, microseconds.
+    """
+    version = conn.execute("SELECT version FROM library_state WHERE id = 1").fetchone()
+    top = conn.execute("SELECT max(id) FROM tracks").fetchone()
+    return (int(version[0]) if version else 0, int(top[0] or 0))
+
+
+def outdated(conn: sqlite3.Connection, bundle: str) -> list[str]:
+    """Paths of the analysed tracks that another model than ``bundle`` produced."""
+    rows = conn.execute(
+        "SELECT path FROM tracks WHERE status = 'ok' AND bundle IS NOT ? ORDER BY path", (bundle,)
+    )
+    return [r[0] for r in rows]
+
+
+def paths_and_status(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Every row's path and status, nothing decoded (what the indexer needs to find vanished
+    files without loading 50 000 analyses)."""
+    return [(r[0], r[1]) for r in conn.execute("SELECT path, status FROM tracks ORDER BY path")]
+
+
 def counts(conn: sqlite3.Connection) -> dict[str, int]:
     found = dict(conn.execute("SELECT status, count(*) FROM tracks GROUP BY status").fetchall())
     return {s: int(found.get(s, 0)) for s in ("ok", "failed", "missing")}
