@@ -35,9 +35,10 @@ def write_model_card(folder: Path, meta: dict[str, Any]) -> None:
         "",
         "Decides, per 3-s window and per track, whether a recording is music before any genre is "
         "named. Input: the 200-d penultimate embedding of musicnn (MSD weights, the same "
-        "backbone as the default genre model, see `../musicnn-msd/PROVENANCE.md`) and five "
+        "backbone as the default genre model, see `../musicnn-msd/PROVENANCE.md`) and six "
         "signal statistics of the same log-mel patch (level, spectral flatness and its spread, "
-        "frame-energy spread, share of energy modulation at syllable rate). Output: "
+        "frame-energy spread, share of energy modulation at syllable rate, how far steady "
+        "spectral peaks stand out over ~0.26 s). Output: "
         "P(music, speech, noise, steady tone, silence) per window, from a class-balanced "
         f"multinomial logistic regression (L2 {m['l2']:g}, chosen by {m['folds']}-fold "
         "grouped CV).",
@@ -81,9 +82,13 @@ def write_model_card(folder: Path, meta: dict[str, Any]) -> None:
         "- No real a cappella, solo piano, ambient or field recordings of music were available "
         "to fit or test on beyond the GTZAN classical clips and the solo trumpet; a cappella "
         "singing is the likeliest real music to be mistaken for speech.",
-        "- Brown noise (a deep rumble), held out of fitting, is mostly called music: to the "
-        "backbone it looks like a bass-heavy mix. A first split also held out sine sweeps and "
-        "3 of 6 were called music; sweeps then joined the fitting families.",
+        "- Held-out families were changed after they failed, so those rows are less independent "
+        "than they look: a first split held out sine sweeps (3 of 6 called music; sweeps "
+        "joined the fitting families); a second held out brown noise (5 of 6 called music: a "
+        "deep rumble looks like a bass-heavy mix to the backbone), which joined the fitting "
+        "families with a new statistic, steady spectral peaks (noise of any colour has none), "
+        "while wind and rain became the held-out noises; generated tones then gained a hiss "
+        "floor, after a test tone with hiss was called music.",
         f"- Features were computed in {meta.get('precision', 'float32')}; CPUs with VNNI "
         "(int8) or AVX512-BF16 serve in lower precision, which moves the backbone's outputs "
         "by ~5e-4 on average (`genre/musicnn_fast.py`).",

@@ -2,7 +2,8 @@
 
 Families: speech from Debian's ``espeak-ng`` (several languages and voices), the real spoken
 digits and room-noise recordings in ``../shared/data/extra/notmusic``, and numpy-made noises
-(white, pink, brown, mains hum, room tone, applause-like bursts, clicks, a metronome), tones
+(white, pink, brown, mains hum, room tone, applause-like bursts, wind, rain, clicks, a
+metronome), tones
 (steady sines, beeps like a browser's fake microphone, sweeps) and silence-like recordings.
 
 Every clip names its ``kind`` (a not-music class of ``genre.music_detector.CLASSES``), its
@@ -133,6 +134,21 @@ def _bursts(rng: np.random.Generator, seconds: float, rate: float, decay_s: floa
     return out + 0.01 * rng.standard_normal(n)
 
 
+def _wind(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    """Gusting wind or distant traffic: a deep rumble whose loudness swells every few seconds."""
+    t = _t(seconds)
+    gusts = 1 + 0.7 * np.sin(2 * np.pi * rng.uniform(0.1, 0.4) * t + rng.uniform(0, 2 * np.pi))
+    return coloured_noise(rng, len(t), 2.5) * gusts
+
+
+def _rain(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    """Rain on a window: hundreds of tiny drops a second over a soft hiss."""
+    n = len(_t(seconds))
+    return _bursts(rng, seconds, rate=300, decay_s=0.002) + 0.05 * coloured_noise(rng, n, 1) / (
+        np.std(coloured_noise(rng, 4096, 1)) or 1.0
+    )
+
+
 def _clicks(rng: np.random.Generator, seconds: float) -> np.ndarray:
     """A metronome: identical short clicks at a steady tempo."""
     n = len(_t(seconds))
@@ -151,7 +167,9 @@ def _tone(rng: np.random.Generator, seconds: float) -> np.ndarray:
     t = _t(seconds)
     f = rng.uniform(80, 3000)
     harmonics = rng.integers(1, 4)
-    return sum(np.sin(2 * np.pi * f * k * t) / k for k in range(1, harmonics + 1))
+    steady = sum(np.sin(2 * np.pi * f * k * t) / k for k in range(1, harmonics + 1))
+    # A tone played through a speaker or a sound card carries some hiss.
+    return steady + 10 ** (rng.uniform(-60, -25) / 20) * rng.standard_normal(len(t))
 
 
 def _beeps(rng: np.random.Generator, seconds: float) -> np.ndarray:
@@ -183,6 +201,8 @@ SYNTHETIC: dict[str, tuple[str, Callable[[np.random.Generator, float], np.ndarra
     "hum": ("noise", _hum),
     "room tone": ("noise", _room_tone),
     "applause": ("noise", lambda r, s: _bursts(r, s, rate=30, decay_s=0.01)),
+    "wind": ("noise", _wind),
+    "rain": ("noise", _rain),
     "knocks": ("noise", lambda r, s: _bursts(r, s, rate=2, decay_s=0.03)),
     "metronome": ("noise", _clicks),
     "tone": ("tone", _tone),

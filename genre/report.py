@@ -81,6 +81,22 @@ def headline(prediction: Prediction) -> Headline:
     return Headline(verdict.kind, verdict.heading, detail, tuple(verdict.genres), small)
 
 
+def text_line(name: str, prediction: Prediction) -> str:
+    """One line of ``genre classify``'s text output: the page's verdict, then the figures."""
+    if not is_music(prediction):
+        like = f"sounds like {prediction.sounds_like}; " if prediction.sounds_like else ""
+        return (
+            f"{name}: not music ({like}music score {prediction.music_score:.2f}; "
+            f"the genre model's guess would be {prediction.genre})"
+        )
+    (top, p_top), (runner_up, p_next) = prediction.ranked()[:2]
+    verdict = verdict_of(prediction)
+    figures = f"{p_top:.0%}; next {runner_up} {p_next:.0%}"
+    if verdict.kind == "clear":
+        return f"{name}: {top} ({figures})"
+    return f"{name}: {verdict.heading} ({top} {figures})"
+
+
 def held_out_accuracy(metrics: Mapping[str, Any]) -> float | None:
     """The bundle's accuracy on tracks it never trained on, when its metrics record one."""
     for key in HELD_OUT_ACCURACY_KEYS:

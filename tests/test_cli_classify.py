@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import soundfile as sf
+
 from genre.labels import GTZAN_GENRES
 from tests.conftest import REPO_ROOT, wav_bytes
 
@@ -98,6 +101,22 @@ def test_human_output(gtzan_dir: Path, private_data_dir: Path) -> None:
     done = run_cli("classify", str(clip), env_home=private_data_dir)
     assert done.returncode == 0
     assert done.stdout.startswith(f"{clip}: ")
+    assert "%; next " in done.stdout
+
+
+def test_human_output_says_what_the_page_says_for_a_mix(
+    gtzan_dir: Path, private_data_dir: Path, tmp_path: Path
+) -> None:
+    """Not the top genre alone: the verdict heading, as on the page, then the figures."""
+    parts = []
+    for clip in ("reggae/reggae.00002.ogg", "pop/pop.00001.ogg"):
+        samples, rate = sf.read(gtzan_dir / "audio" / clip, dtype="float32")
+        parts.append(samples[: 15 * rate])
+    mix = tmp_path / "reggae-then-pop.wav"
+    sf.write(mix, np.concatenate(parts), rate, subtype="PCM_16")
+    done = run_cli("classify", str(mix), env_home=private_data_dir)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{mix}: A mix of reggae and pop ("), done.stdout
     assert "%; next " in done.stdout
 
 

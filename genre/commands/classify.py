@@ -16,6 +16,7 @@ from genre.batch import MAX_WORKERS, classify_files
 from genre.classifier import Classifier
 from genre.inputs import expand, looks_like_audio, report_skipped
 from genre.paths import active_bundle_dir
+from genre.report import text_line
 
 NAME = "classify"
 HELP = "Classify audio files or folders by genre."
@@ -78,20 +79,8 @@ def run(args: argparse.Namespace) -> int:
         assert prediction is not None
         if args.json:
             print(json.dumps(prediction.to_json(str(path))), flush=True)
-        elif not prediction.is_music:
-            like = f"sounds like {prediction.sounds_like}; " if prediction.sounds_like else ""
-            bar.write(
-                f"{path}: not music ({like}music score {prediction.music_score:.2f}; "
-                f"the genre model's guess would be {prediction.genre})",
-                file=sys.stdout,
-            )
         else:
-            runner_up = prediction.ranked()[1]
-            bar.write(
-                f"{path}: {prediction.genre} ({prediction.confidence:.0%}; "
-                f"next {runner_up[0]} {runner_up[1]:.0%})",
-                file=sys.stdout,
-            )
+            bar.write(text_line(str(path), prediction), file=sys.stdout)
             for note in prediction.warnings:
                 bar.write(f"  note: {note}", file=sys.stdout)
     bar.close()
