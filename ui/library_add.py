@@ -34,12 +34,12 @@ def current_job() -> IndexJob | None:
     return st.session_state.get(JOB_KEY)
 
 
-def start(paths: list[Path], classifier: Classifier) -> None:
+def start(paths: list[Path], classifier: Classifier, *, reanalyse: bool = False) -> None:
     job = current_job()
     if job is not None and job.state().running:
         st.warning("The library is being indexed already; wait for that run or cancel it.")
         return
-    job = IndexJob(default_db_path(), paths, classifier).start()
+    job = IndexJob(default_db_path(), paths, classifier, reanalyse=reanalyse).start()
     running_jobs()[str(default_db_path())] = job
     st.session_state[JOB_KEY] = job
 
@@ -126,6 +126,27 @@ def show_summary(state: JobState) -> None:
     if s.failed:
         st.warning(f"{len(s.failed)} file(s) could not be added:")
         st.markdown("\n".join(f"- `{Path(f['file']).name}`: {f['error']}" for f in s.failed))
+
+
+def reanalyse_notice(classifier: Classifier | None, outdated: list[str]) -> None:
+    """Say how many tracks another model analysed, with a button that redoes just those (in
+    the background like adding, so "Add music" below shows its progress, ETA and Cancel)."""
+    job = current_job()
+    if classifier is None or not outdated or (job is not None and job.state().running):
+        return
+    n = len(outdated)
+    with st.container(border=True):
+        st.markdown(
+            f"**{n} track{'s were' if n != 1 else ' was'} analysed by an older model** than the "
+            f"one in use now ({classifier.bundle.name}), so {'they' if n != 1 else 'it'} may not "
+            "compare fairly with the rest on the map and in **More like this**."
+        )
+        if st.button(f"Re-analyse {'them' if n != 1 else 'it'}", key="library_reanalyse"):
+            here = [Path(p) for p in outdated if Path(p).is_file()]
+            if not here:
+                st.warning("None of those files is still where it was; add their folder again.")
+                return
+            start(here, classifier, reanalyse=True)
 
 
 def add_music(classifier: Classifier | None, expanded: bool) -> None:

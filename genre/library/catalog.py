@@ -104,8 +104,8 @@ class Catalog:
             wanted = [self.tag_names.index(t) for t in chosen.tags if t in self.tag_names]
             keep &= np.isin(self.top, wanted).any(axis=1)
         if chosen.moods:
-            wanted_moods = set(chosen.moods)
-            keep &= np.array([bool(wanted_moods & set(m)) for m in self.moods], dtype=bool)
+            columns = [_MOODS.index(m) for m in chosen.moods if m in _MOODS]
+            keep &= self._mood_mask()[:, columns].any(axis=1)
         if chosen.text.strip():
             keep &= self._matching(chosen.text)
         duration = np.nan_to_num(self.duration, nan=0.0)
@@ -114,6 +114,17 @@ class Catalog:
         if chosen.max_s is not None:
             keep &= duration <= chosen.max_s
         return np.flatnonzero(keep)
+
+    def _mood_mask(self) -> np.ndarray:
+        """(n, moods): whether each mood word is among a track's own (made once)."""
+
+        def make() -> np.ndarray:
+            mask = np.zeros((len(self), len(_MOODS)), dtype=bool)
+            for i, words in enumerate(self.moods):
+                mask[i, [_MOODS.index(w) for w in words]] = True
+            return mask
+
+        return self.remember("mood_mask", make)
 
     def _matching(self, text: str) -> np.ndarray:
         wanted = text.strip().casefold()
