@@ -8,12 +8,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from genre.classifier import Classifier
 from genre.library import store
+from genre.library.analysis import bundle_id
 from genre.library.indexer import index
 from genre.library.schema import SCHEMA_VERSION, connect, schema_version
 from genre.paths import default_bundle_dir
@@ -123,3 +125,25 @@ def test_cli_contracts(music: Path, private_data_dir: Path, gtzan_dir: Path) -> 
     assert m3u.startswith("#EXTM3U") and m3u.count("#EXTINF") == 3
     csv_text = run_library(private_data_dir, "export", "--csv", "--genre", "classical").stdout
     assert csv_text.splitlines()[0].startswith("file,title,artist,genre")
+
+
+def test_cli_reanalyse_redoes_only_tracks_of_another_model(
+    music: Path, private_data_dir: Path, classifier: Classifier
+) -> None:
+    assert run_library(private_data_dir, "add", str(music), "--json").returncode == 0
+    db = private_data_dir / "library.sqlite3"
+    older = str((music / "metal.00001.ogg").resolve())
+    with closing(connect(db)) as conn, conn:
+        conn.execute(
+            "UPDATE tracks SET bundle = 'musicnn-older@2025-01-01' WHERE path = ?", (older,)
+        )
+    plain = run_library(private_data_dir, "add", str(music), "--json")
+    summary = json.loads(plain.stdout.strip().splitlines()[-1])
+    assert (summary["updated"], summary["unchanged"]) == (0, 3)  # not without --reanalyse
+    redo = run_library(private_data_dir, "add", str(music), "--reanalyse", "--json")
+    assert redo.returncode == 0, redo.stderr
+    summary = json.loads(redo.stdout.strip().splitlines()[-1])
+    assert (summary["added"], summary["updated"], summary["unchanged"]) == (0, 1, 2)
+    with closing(connect(db)) as conn:
+        bundles = {t.path: t.bundle for t in store.tracks(conn)}
+    assert set(bundles.values()) == {bundle_id(classifier)}

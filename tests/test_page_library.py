@@ -17,9 +17,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from genre.library import store
+from genre.classifier import Classifier
+from genre.library import catalog, store
+from genre.library.analysis import bundle_id
 from genre.library.schema import connect
 from genre.library.similarity import similar
+from genre.paths import active_bundle_dir
 from genre.verdict import display_name
 from tests.conftest import REPO_ROOT
 
@@ -198,6 +201,57 @@ def test_the_map_shows_every_track_coloured_by_genre(library_home: Indexed) -> N
     legend = {trace["name"] for trace in figure["data"]}
     assert legend == {display_name(t.genre or "?") for t in tracks}
     assert "Click a dot to hear the track" in " ".join(c.value for c in at.caption)
+
+
+def test_typing_narrows_the_more_like_this_pick_list(library_home: Indexed) -> None:
+    at = show(open_page(), "similar")
+    at.text_input(key="similar_find").input("METAL.0000").run()
+    options = at.selectbox(key="similar_pick").options
+    assert len(options) == 2 and all(o.startswith("metal.0000") for o in options)
+    at.text_input(key="similar_find").input("no such song").run()
+    assert any("contains “no such song”" in i.value for i in at.info)
+    assert not at.selectbox
+
+
+def test_a_large_library_map_draws_a_fixed_sample_and_says_so(
+    library_home: Indexed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog, "MAP_POINTS", 3)
+    tracks = library_tracks(library_home.home)
+    drawn = []
+    for _ in range(2):
+        at = open_page()
+        figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+        drawn.append(sorted(row[0] for trace in figure["data"] for row in trace["customdata"]))
+        captions = " ".join(c.value for c in at.caption)
+        assert f"a sample of 3 of these {len(tracks)} tracks" in captions
+    assert len(drawn[0]) == 3 and drawn[0] == drawn[1]
+
+
+def test_tracks_of_an_older_model_are_reanalysed_from_the_page(library_home: Indexed) -> None:
+    current = bundle_id(Classifier(active_bundle_dir()))
+    older = sorted(t.path for t in library_tracks(library_home.home))[:2]
+    with closing(connect(library_home.home / "library.sqlite3")) as conn, conn:
+        conn.executemany(
+            "UPDATE tracks SET bundle = 'musicnn-older@2025-01-01' WHERE path = ?",
+            [(p,) for p in older],
+        )
+    at = open_page()
+    notice = " ".join(m.value for m in at.markdown)
+    assert "**2 tracks were analysed by an older model**" in notice
+    at.button(key="library_reanalyse").click()
+    at.run()
+    assert not at.exception
+    progress_seen = bool(at.get("progress"))
+    wait_for_summary(at)
+    assert progress_seen
+    assert at.success[0].value == "Added 0 new tracks, updated 2, 0 already up to date."
+    after = {t.path: t for t in library_tracks(library_home.home)}
+    assert {after[p].bundle for p in older} == {current}
+    assert all(t.bundle == current for t in after.values())
+    again = open_page()
+    assert "older model" not in " ".join(m.value for m in again.markdown)
+    assert "library_reanalyse" not in [b.key for b in again.button]
 
 
 def test_uploaded_files_are_kept_in_the_data_folder_and_added(
