@@ -289,7 +289,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def _configure_sample(p: argparse.ArgumentParser) -> None:
     p.add_argument("--genre", required=True, help="a genre, or several separated by commas")
     p.add_argument("--n", type=cli_args.sample_count, default=1,
-                   help="samples per genre (at most GAN_MAX_SAMPLES, default 200)")  # fmt: skip
+                   help="samples per genre (default 1; at most GAN_MAX_SAMPLES)")  # fmt: skip
     p.add_argument("--seed", type=cli_args.seed,
                    help="0 … 2³²−1; same seed → same samples (default: random)")  # fmt: skip
     p.add_argument("--seconds", type=cli_args.float_in(0.0, MAX_SECONDS, low_open=True),
