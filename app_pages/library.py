@@ -19,7 +19,7 @@ from genre.library.catalog import Catalog
 from genre.library.schema import connect, default_db_path
 from genre.paths import active_bundle_dir
 from ui.charts import display_name
-from ui.library_add import add_music, reanalyse_notice
+from ui.library_add import add_music, indexing, reanalyse_notice
 from ui.library_similar import similar_tab
 from ui.library_views import VIEW_KEY, VIEWS, map_tab, table_tab
 
@@ -103,7 +103,13 @@ st.markdown(
 )
 classifier = classifier_or_none()
 with contextlib.closing(connect()) as conn:
-    cat = catalog.cached(conn, default_db_path())
+    cat = catalog.cached(conn, default_db_path(), writing=indexing())
+    if cat.stale:
+        st.caption(
+            "Indexing is running: the tracks below are those from before it started; the "
+            "page shows the new ones when it ends (reloading a large library on every click "
+            "would slow the page down)."
+        )
     if classifier is not None:
         reanalyse_notice(classifier, cat.outdated(bundle_id(classifier)))
     add_music(classifier, expanded=not len(cat))

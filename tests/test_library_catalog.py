@@ -107,3 +107,17 @@ def test_the_map_draws_a_fixed_sample_and_search_is_bounded(db: Path) -> None:
     found, total = cat.search("SONG 12", limit=5)
     assert total == sum("song 12" in p for p in cat.haystack) and len(found) == min(5, total)
     assert all("song 12" in cat.haystack[i] for i in found)
+
+
+def test_a_slow_catalog_is_kept_while_indexing_writes_and_reloaded_after(db: Path) -> None:
+    with closing(connect(db)) as conn:
+        first = catalog.cached(conn, db)
+        first.load_s = catalog.RELOAD_WHILE_WRITING_S + 1  # as if it had taken that long
+        synthetic.fill(conn, 1, seed=5, bundle="newer@1")
+        kept = catalog.cached(conn, db, writing=True)
+        assert kept is first and kept.stale
+        fresh = catalog.cached(conn, db)  # the run has ended
+        assert fresh is not first and not fresh.stale
+        fresh.load_s = 0.0  # quick to load: reloaded even while a run writes
+        synthetic.fill(conn, 1, seed=6, bundle="newer@1")
+        assert catalog.cached(conn, db, writing=True) is not fresh

@@ -34,6 +34,12 @@ def current_job() -> IndexJob | None:
     return st.session_state.get(JOB_KEY)
 
 
+def indexing() -> bool:
+    """Whether a run is writing to this library now."""
+    job = current_job()
+    return job is not None and job.state().running
+
+
 def start(paths: list[Path], classifier: Classifier, *, reanalyse: bool = False) -> None:
     job = current_job()
     if job is not None and job.state().running:

@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from genre.verdict import display_name
 
 MAP_POINTS = 5000  # the map draws at most this many dots (a fixed sample); search covers all
 SEARCH_LIMIT = 200  # "More like this" offers at most this many typed-search matches
+RELOAD_WHILE_WRITING_S = 1.0  # while indexing runs, a catalog this slow to load is kept
 CACHED_LIBRARIES = 4  # database files kept in memory at once (tests open several)
 COLUMNS = (
     "path, status, error, title, artist, genre, confidence, duration_s, tags, embedding, bundle"
@@ -61,6 +63,8 @@ class Catalog:
     rank: np.ndarray  # the map's sampling order (projection.sample_rank)
     failed: list[tuple[str, str]]  # (path, reason) of files that could not be analysed
     counts: dict[str, int]
+    load_s: float = 0.0  # how long load() took (cached() decides on it while indexing runs)
+    stale: bool = False  # rows changed since (kept on purpose while indexing runs)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -334,20 +338,28 @@ _locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
 
-def cached(conn: sqlite3.Connection, db_path: Path) -> Catalog:
+def cached(conn: sqlite3.Connection, db_path: Path, *, writing: bool = False) -> Catalog:
     """The catalog of ``db_path`` at its current state: reloaded only after a row changed.
 
     Shared by every session of the server (one copy per library, not per visitor); one
     session loads while others wanting the same library wait for it rather than load twice.
+    ``writing``: an indexing run is adding rows (each one a new state). Then a catalog that
+    took over RELOAD_WHILE_WRITING_S to load is kept (``stale`` set) until the run ends, or a
+    50 000-track library would reload for seconds on every click while a folder is added.
     """
     key = str(Path(db_path).resolve())
     with _guard:
         lock = _locks.setdefault(key, threading.Lock())
     with lock:
         found = _cache.get(key)
-        if found is not None and found.state == store.data_state(conn):
-            return found
+        if found is not None:
+            current = found.state == store.data_state(conn)
+            found.stale = not current
+            if current or (writing and found.load_s > RELOAD_WHILE_WRITING_S):
+                return found
+        started = time.perf_counter()
         fresh = load(conn, Path(db_path))
+        fresh.load_s = time.perf_counter() - started
         with _guard:
             _cache.pop(key, None)
             _cache[key] = fresh
