@@ -188,6 +188,7 @@ def test_more_like_this_from_an_upload_does_not_add_it(
     assert not at.exception and not at.error
     assert len(at.get("audio")) == before
     assert len(library_tracks(library_home.home)) == before
+    assert any(c.value.startswith("Up to ") and "add its folder" in c.value for c in at.caption)
 
 
 def test_the_map_shows_every_track_coloured_by_genre(library_home: Indexed) -> None:
@@ -259,6 +260,8 @@ def test_uploaded_files_are_kept_in_the_data_folder_and_added(
 ) -> None:
     before = len(library_tracks(library_home.home))
     at = open_page()
+    limit = [c.value for c in at.caption if c.value.startswith("Up to ")]
+    assert limit and "add the folder they are in" in limit[0]  # the upload limit, in words
     clip = (gtzan_dir / "audio" / "country" / "country.00001.ogg").read_bytes()
     at.file_uploader(key="library_uploads").set_value(("my song.ogg", clip, "audio/ogg")).run()
     next(b for b in at.button if b.label == "Add these files").click()

@@ -16,6 +16,7 @@ from genre.library.jobs import IndexJob, JobState, eta_text
 from genre.library.schema import default_db_path
 from genre.paths import shared_gtzan_dir
 from ui.run_watch import rerun_page_when_runs_end, watch_while_running
+from ui.upload_limit import upload_limit_note
 
 JOB_KEY = "library_job"  # this visitor's last run (its summary is shown until the next one)
 WATCH_KEY = "library_job_watch"
@@ -82,6 +83,7 @@ def upload_form(classifier: Classifier) -> None:
         key="library_uploads",
         help=f"Copied into {uploads_dir()} and added to the library.",
     )
+    upload_limit_note("For larger files, add the folder they are in (the other tab).")
     if st.button("Add these files", disabled=not files, type="primary"):
         saved = [save_upload(f.name, f.getvalue()) for f in files or []]
         start(saved, classifier)

@@ -12,6 +12,7 @@ from genre.library import browse, store
 from genre.library.catalog import Catalog
 from genre.library.similarity import similar
 from ui.library_views import play
+from ui.upload_limit import upload_limit_note
 
 SIMILAR_SHOWN = 10
 LIBRARY, UPLOAD = "A track in the library", "A track you upload"
@@ -64,6 +65,7 @@ def similar_tab(cat: Catalog, conn: sqlite3.Connection, classifier: Classifier |
         upload = st.file_uploader(
             "A track you like (it is not added to the library)", key="similar_upload"
         )
+        upload_limit_note("For a larger file, add its folder to the library and pick it there.")
         if upload is None or classifier is None:
             return
         with st.spinner("Listening to your track…"):
