@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from audio.render import spectrogram_png, wav_bytes
 from gan.bundle import GanBundle
 from gan.config import MAX_SECONDS, SEED_MAX
 from gan.errors import GanError
 from gan.sample import (
     GRIFFIN_LIM_ITERS,
     OVERLAP_FRAMES,
+    GeneratedAudio,
     clip_frames,
     mels_from_condition,
     noise_walk,
@@ -34,7 +34,7 @@ MIN_MORPH_SECONDS = 10.0  # shorter and there is no room to drift
 
 
 @dataclass
-class Rendered:
+class Rendered(GeneratedAudio):
     """A generated clip with the genre mix each of its patches was asked for."""
 
     title: str
@@ -45,16 +45,6 @@ class Rendered:
     labels: tuple[str, ...]
     weights: np.ndarray  # [patches, n_labels], each row sums to 1
     patch_step_s: float  # time between the starts of consecutive patches
-
-    @property
-    def duration_s(self) -> float:
-        return len(self.audio) / self.sample_rate
-
-    def wav_bytes(self) -> bytes:
-        return wav_bytes(self.audio, self.sample_rate)
-
-    def png_bytes(self) -> bytes:
-        return spectrogram_png(self.mel_db)
 
 
 def blend_schedule(patches: int) -> np.ndarray:

@@ -34,8 +34,26 @@ GRIFFIN_LIM_ITERS = 24
 CHUNK = 4  # samples drawn and sonified together: batched, yet memory stays flat in the count
 
 
+class GeneratedAudio:
+    """What every generated clip offers: its length, a WAV and a PNG of its spectrogram."""
+
+    audio: np.ndarray  # float32 mono
+    sample_rate: int
+    mel_db: np.ndarray  # log-mel [n_mels, frames] in dB
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    def wav_bytes(self) -> bytes:
+        return wav_bytes(self.audio, self.sample_rate)
+
+    def png_bytes(self) -> bytes:
+        return spectrogram_png(self.mel_db)
+
+
 @dataclass
-class Sample:
+class Sample(GeneratedAudio):
     genre: str
     seed: int
     index: int
@@ -47,16 +65,6 @@ class Sample:
     @property
     def name(self) -> str:
         return f"{self.genre}-seed{self.seed}-{self.index + 1:02d}"
-
-    @property
-    def duration_s(self) -> float:
-        return len(self.audio) / self.sample_rate
-
-    def wav_bytes(self) -> bytes:
-        return wav_bytes(self.audio, self.sample_rate)
-
-    def png_bytes(self) -> bytes:
-        return spectrogram_png(self.mel_db)
 
 
 def clip_frames(seconds: float, bundle: GanBundle) -> int:
