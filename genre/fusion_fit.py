@@ -4,7 +4,7 @@ held-out tracks of the shipped head's grouped cross-validation.
     python -m genre fit-fusion [--bundle assets/musicnn-genre] [--data DIR] [--json]
 
 1. The head is trained out-of-fold exactly as ``python -m genre train-musicnn`` does
-   (:func:`genre.train_musicnn.cross_validate`, cached backbone features), keeping every
+   (:func:`genre.training.musicnn_cv.cross_validate`, cached backbone features), keeping every
    held-out serving window's logits and MSD tags.
 2. Fusion (:mod:`genre.fusion`): ``weight`` and ``floor`` minimise the held-out tracks' NLL
    over a small grid. Because they are picked on the same folds, a nested estimate is also
@@ -35,15 +35,14 @@ from genre.labels import GTZAN_GENRES
 from genre.musicnn import MSD_TAGS
 from genre.paths import ASSETS_DIR, shared_extra_dir, shared_gtzan_dir
 from genre.splits import grouped_kfold
-from genre.train_musicnn import (
-    CrossValidation,
-    HeadConfig,
+from genre.training.musicnn_cv import CrossValidation, cross_validate
+from genre.training.musicnn_features import (
     Progress,
     WindowFeatures,
-    cross_validate,
     extract_features,
     load_tracks,
 )
+from genre.training.musicnn_head import HeadConfig
 from genre.verdict import ThresholdEvidence, thresholds_from_held_out
 from genre.windows import mean_probability, track_probabilities
 

@@ -40,7 +40,6 @@ from genre.training.musicnn_bundle import (
 )
 from genre.training.musicnn_cv import CrossValidation, cross_validate, stricter_metrics
 from genre.training.musicnn_features import (
-    BACKBONE_WEIGHTS,
     Progress,
     WindowFeatures,
     extract_features,
@@ -48,22 +47,8 @@ from genre.training.musicnn_features import (
 )
 from genre.training.musicnn_head import HeadConfig, fit_head, served_model
 
-# The program's names, and names genre.fusion_fit, genre.training.cache and genre.training.data
-# still import from here (their homes are the genre.training.musicnn_* modules above).
-__all__ = [
-    "BACKBONE_WEIGHTS",
-    "CrossValidation",
-    "HeadConfig",
-    "Progress",
-    "WindowFeatures",
-    "configure",
-    "cross_validate",
-    "extract_features",
-    "load_tracks",
-    "main",
-    "run",
-    "train_musicnn",
-]
+__all__ = ["configure", "main", "run", "train_musicnn"]  # the program; its parts live in
+# the genre.training.musicnn_* modules above
 
 
 def build_model(

@@ -114,7 +114,7 @@ def _weights_digest(path: Path) -> str:
 def embedding_cache_dir(features: Sequence[str], root: Path | None = None) -> Path:
     """One folder per backbone (hash of its weights), window layout and feature set."""
     from genre.musicnn import PATCH_FRAMES
-    from genre.train_musicnn import BACKBONE_WEIGHTS
+    from genre.training.musicnn_features import BACKBONE_WEIGHTS
 
     ident = (
         f"{_weights_digest(BACKBONE_WEIGHTS)}|{PATCH_FRAMES}|shifted|float32|{','.join(features)}"
@@ -127,7 +127,7 @@ def embedding_cache_dir(features: Sequence[str], root: Path | None = None) -> Pa
 
 def embedding(track: Track, features: Sequence[str], folder: Path) -> tuple[TrackEmbedding, bool]:
     """(the track's window embeddings, came from the cache?); raises AudioError."""
-    from genre.train_musicnn import extract_features
+    from genre.training.musicnn_features import extract_features
 
     try:
         entry = folder / f"{track_key(track.path)}.npz"

@@ -21,7 +21,7 @@ from genre.training.cache import load_embeddings, load_spectrograms
 from genre.training.frontend import Frontend
 
 if TYPE_CHECKING:
-    from genre.train_musicnn import WindowFeatures
+    from genre.training.musicnn_features import WindowFeatures
 
 T = TypeVar("T")  # what was loaded per track: a spectrogram or window embeddings
 
@@ -104,7 +104,7 @@ def load_embedding_dataset(
     folder: str | Path, features: tuple[str, ...], progress: Progress | None = None
 ) -> TrackData:
     """Discover labelled tracks and their musicnn window embeddings (cached), skipping bad files."""
-    from genre.train_musicnn import WindowFeatures
+    from genre.training.musicnn_features import WindowFeatures
 
     dataset = discover(folder)
     found, unreadable, hits = load_embeddings(dataset.tracks, features, progress=progress)
