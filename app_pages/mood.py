@@ -6,6 +6,7 @@ Thin page: widgets and layout only; the work is in the ``mood`` package.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -18,12 +19,13 @@ from mood.faces import FaceDetector, live_detector, read_image
 from mood.images import ImageLimits
 from mood.labels import EMOJI, article
 from mood.library import DEFAULT_PROFILES
-from mood.live import LiveMoodProcessor, ice_servers
+from mood.live import LiveMoodProcessor
 from mood.queries import DEFAULT_TABLE, LANGUAGES, build_queries, normalise_table
 from mood.youtube import Recommendations, recommend
 from ui.mood_local import local_recommendations, show_local
 from ui.mood_playlist import show_results
 from ui.upload_limit import upload_limit_note
+from ui.webrtc import rtc_configuration, start_streamer, track_waiting, warn_if_stuck
 
 PRIVACY_NOTE = (
     "🔒 **Privacy:** camera frames are analysed in memory on this computer and are never "
@@ -34,7 +36,7 @@ PICK_A_MOOD_HINT = "Or choose **Pick a mood** above and pick one yourself."
 SEARCH_TIMEOUT_S = 8.0
 KEEP_OK_S = 600.0  # a good result list is reused for 10 minutes
 KEEP_FAILED_S = 20.0  # a failed search is retried after 20 s
-WEBRTC_WAIT_S = 10.0  # no video after this long: suggest the snapshot mode
+WAIT_KEY = "mood_webrtc_wait_since"  # when the live video began trying to connect
 log = get_logger("genre.pages.mood")
 
 
@@ -57,6 +59,23 @@ def analyzer_for(backend: str, live: bool) -> MoodAnalyzer | None:
 
 
 # ------------------------------------------------------------------ settings
+def emotion_table(
+    caption: str, defaults: Mapping[str, Sequence[str]], column: str, key: str
+) -> dict[str, str]:
+    """An editable emotion → comma-separated words table; returns what it holds now."""
+    st.caption(caption)
+    table = st.data_editor(
+        pd.DataFrame(
+            {"emotion": list(defaults), column: [", ".join(w) for w in defaults.values()]}
+        ),
+        disabled=["emotion"],
+        hide_index=True,
+        key=key,
+        width="stretch",
+    )
+    return dict(zip(table["emotion"], table[column], strict=True))
+
+
 def settings() -> dict:
     left, mid, right = st.columns([1, 2, 1])
     language = left.selectbox(
@@ -81,37 +100,19 @@ def settings() -> dict:
         help="built-in: works offline. deepface: optional, downloads its weights on first use.",
     )
     with st.expander("Mood → music words and search settings"):
-        st.caption(
+        table = emotion_table(
             "Each detected emotion turns into these words in the YouTube query. Edit them to "
-            "taste (comma-separated)."
-        )
-        table = st.data_editor(
-            pd.DataFrame(
-                {
-                    "emotion": list(DEFAULT_TABLE),
-                    "words": [", ".join(w) for w in DEFAULT_TABLE.values()],
-                }
-            ),
-            disabled=["emotion"],
-            hide_index=True,
+            "taste (comma-separated).",
+            DEFAULT_TABLE,
+            "words",
             key="mood_table",
-            width="stretch",
         )
-        st.caption(
+        profiles = emotion_table(
             "Songs from your music library are ranked by these sounds-like tags (the ones the "
-            "Library page shows; comma-separated)."
-        )
-        profiles = st.data_editor(
-            pd.DataFrame(
-                {
-                    "emotion": list(DEFAULT_PROFILES),
-                    "library tags": [", ".join(t) for t in DEFAULT_PROFILES.values()],
-                }
-            ),
-            disabled=["emotion"],
-            hide_index=True,
+            "Library page shows; comma-separated).",
+            DEFAULT_PROFILES,
+            "library tags",
             key="mood_profiles",
-            width="stretch",
         )
         cols = st.columns(3)
         per_query = cols[0].number_input("Results per query", 1, 20, 6, key="mood_per_query")
@@ -126,8 +127,8 @@ def settings() -> dict:
         "language": language or "English",
         "artists": artists,
         "backend": backend,
-        "table": dict(zip(table["emotion"], table["words"], strict=True)),
-        "profiles": dict(zip(profiles["emotion"], profiles["library tags"], strict=True)),
+        "table": table,
+        "profiles": profiles,
         "per_query": int(per_query),
         "timeout": float(timeout),
         "offline": bool(offline),
@@ -279,16 +280,13 @@ def live_processor(backend: str) -> LiveMoodProcessor | None:
 
 
 def live_mode(cfg: dict) -> None:
-    try:
-        servers = ice_servers()
-    except MoodError as err:
-        st.error(str(err))
+    rtc = rtc_configuration()
+    if rtc is None:
         return
     processor = live_processor(cfg["backend"])
     if processor is None:
         return
     import av
-    from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
     def on_frame(frame: av.VideoFrame) -> av.VideoFrame:
         # Runs in streamlit-webrtc's worker thread: no st.* here, only the locked processor.
@@ -298,41 +296,32 @@ def live_mode(cfg: dict) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.markdown(privacy_note(cfg["language"]))
-        try:
-            ctx = webrtc_streamer(
-                key="mood-live",
-                mode=WebRtcMode.SENDRECV,
-                video_frame_callback=on_frame,
-                rtc_configuration={"iceServers": servers},
-                media_stream_constraints={"video": True, "audio": False},
-                async_processing=True,
-            )
-        except Exception:  # e.g. no WebRTC runtime (AppTest) or aiortc failing to load
-            log.exception("starting the live video failed")
-            st.warning(
-                "Live video is not available here. Use **Snapshot** above: it works everywhere."
-            )
+        ctx = start_streamer(
+            "mood-live",
+            rtc,
+            video=on_frame,
+            unavailable="Live video is not available here. Use **Snapshot** above: it works "
+            "everywhere.",
+            log=log,
+            failure="starting the live video failed",
+        )
+        if ctx is None:
             return
         st.caption(
             "Press START and allow the camera. If the video does not appear (a firewall can "
             "block WebRTC), use **Snapshot** above."
         )
-    playing = bool(ctx.state.playing)
-    waiting = bool(ctx.state.signalling) and not playing
-    if waiting:
-        st.session_state.setdefault("mood_webrtc_wait_since", time.monotonic())
-    else:
-        st.session_state.pop("mood_webrtc_wait_since", None)
+    ticking = track_waiting(ctx, WAIT_KEY)
 
-    @st.fragment(run_every=1.0 if (playing or waiting) else None)
+    @st.fragment(run_every=1.0 if ticking else None)
     def live_panel() -> None:
         state = processor.snapshot()
-        since = st.session_state.get("mood_webrtc_wait_since")
-        if since and not ctx.state.playing and time.monotonic() - since > WEBRTC_WAIT_S:
-            st.warning(
-                "The live video could not connect. Switch to **Snapshot** mode above: it works "
-                "everywhere, even without WebRTC."
-            )
+        warn_if_stuck(
+            ctx,
+            WAIT_KEY,
+            "The live video could not connect. Switch to **Snapshot** mode above: it works "
+            "everywhere, even without WebRTC.",
+        )
         if not ctx.state.playing and state.frames_seen == 0:
             st.caption("Start the camera and your mood appears here.")
             return

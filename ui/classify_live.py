@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import time
 
 import streamlit as st
 
@@ -12,12 +11,11 @@ from genre.errors import GenreError
 from genre.live import SNAPSHOT_S, LiveListener, LiveSnapshot, LiveWhy, explain_recent
 from genre.logs import get_logger
 from genre.report import headline
-from mood import MoodError
-from mood.live import ice_servers  # the ICE settings the Mood page uses too
 from ui import charts
 from ui.explain_view import show_explanation
+from ui.webrtc import rtc_configuration, start_streamer, track_waiting, warn_if_stuck
 
-WEBRTC_WAIT_S = 10.0  # not connected after this long: suggest the Record tab
+WAIT_KEY = "classify_live_wait_since"  # when live listening began trying to connect
 PRIVACY_NOTE = (
     "🔒 Nothing is recorded or stored: the last few seconds of sound are kept in memory only "
     "while you listen, and dropped when you press STOP. A 📸 snapshot you ask about is kept "
@@ -65,14 +63,11 @@ def show_snapshot(state: LiveSnapshot) -> None:
 
 
 def live_tab(classifier: Classifier) -> None:
-    try:
-        servers = ice_servers()
-    except MoodError as err:
-        st.error(str(err))
+    rtc = rtc_configuration()
+    if rtc is None:
         return
     listener = listener_for(classifier)
     import av
-    from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
     def on_audio(frame: av.AudioFrame) -> av.AudioFrame:
         # streamlit-webrtc's worker thread: no st.* here, only the listener's locked buffer.
@@ -82,18 +77,15 @@ def live_tab(classifier: Classifier) -> None:
         return frame
 
     st.markdown(PRIVACY_NOTE)
-    try:
-        ctx = webrtc_streamer(
-            key="classify-live",
-            mode=WebRtcMode.SENDONLY,
-            audio_frame_callback=on_audio,
-            rtc_configuration={"iceServers": servers},
-            media_stream_constraints={"video": False, "audio": True},
-            async_processing=True,
-        )
-    except Exception:  # e.g. no WebRTC runtime (AppTest) or aiortc failing to load
-        get_logger("genre.pages").exception("starting live listening failed")
-        st.warning("Live listening is not available here. Use **Record** above instead.")
+    ctx = start_streamer(
+        "classify-live",
+        rtc,
+        audio=on_audio,
+        unavailable="Live listening is not available here. Use **Record** above instead.",
+        log=get_logger("genre.pages"),
+        failure="starting live listening failed",
+    )
+    if ctx is None:
         return
     st.caption(
         "Press START, allow the microphone and play music nearby. If nothing happens (a "
@@ -102,19 +94,17 @@ def live_tab(classifier: Classifier) -> None:
     playing = bool(ctx.state.playing)
     if playing:
         listener.start()
-        st.session_state.pop("classify_live_wait_since", None)
     else:
         listener.stop()  # STOP pressed or never started: the sound is dropped
-        if ctx.state.signalling:
-            st.session_state.setdefault("classify_live_wait_since", time.monotonic())
+    ticking = track_waiting(ctx, WAIT_KEY)
 
-    @st.fragment(run_every=1.0 if playing or ctx.state.signalling else None)
+    @st.fragment(run_every=1.0 if ticking else None)
     def live_panel() -> None:
-        since = st.session_state.get("classify_live_wait_since")
-        if since and not ctx.state.playing and time.monotonic() - since > WEBRTC_WAIT_S:
-            st.warning(
-                "Live listening could not connect. Use the **Record** tab: it works everywhere."
-            )
+        warn_if_stuck(
+            ctx,
+            WAIT_KEY,
+            "Live listening could not connect. Use the **Record** tab: it works everywhere.",
+        )
         if ctx.state.playing:
             show_snapshot(listener.snapshot())
 
