@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -178,7 +179,8 @@ def _train_locked(
     if args.export:
         from gan.bundle import export_run
 
-        export = partial(export_run, run_dir, Path(args.export), command=" ".join(sys.argv))
+        command = shlex.join(["python", "-m", "gan", *args.argv])  # this call, as it was given
+        export = partial(export_run, run_dir, Path(args.export), command=command)
     recorded = RecordedTraining(
         registry=registry,
         run_id=run_id,
@@ -357,4 +359,5 @@ def build_parser() -> argparse.ArgumentParser:
 @guard_main(prog="gan", errors=(GanError, GenreError, RunError), log_file=log_file, error_exit=2)
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)
     return int(args.handler(args))

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from gan import cli_args
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The call that repeats this pick, every setting spelled out (defaults included), as the
+    bundle records it: built from the parsed options, so it is right in-process too."""
+    words = ["python", "-m", "gan", "pick", "--run", str(args.run), "--out", str(args.out),
+             "--per-genre", str(args.per_genre)]  # fmt: skip
+    if args.data is not None:
+        words += ["--data", str(args.data)]
+    return shlex.join([*words, "--threads", str(args.threads)])
 
 
 def _cmd_pick(args: argparse.Namespace) -> int:
@@ -26,10 +37,9 @@ def _cmd_pick(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     classifier = load_default_classifier()
     clips = load_clips(args.data)
-    command = "python -m gan pick " + " ".join(sys.argv[2:])
     chosen, scores = pick(
         args.run.resolve(), args.out, classifier, clips, per_genre=args.per_genre,
-        command=command, progress=lambda msg: print(msg, file=sys.stderr, flush=True),
+        command=command_line(args), progress=lambda msg: print(msg, file=sys.stderr, flush=True),
     )  # fmt: skip
     print(json.dumps({
         "out": str(args.out), "chosen_step": chosen.step, "rule": RULE,
