@@ -3,8 +3,9 @@
 Families: speech from Debian's ``espeak-ng`` (several languages and voices), the real spoken
 digits and room-noise recordings in ``../shared/data/extra/notmusic``, and numpy-made noises
 (white, pink, brown, mains hum, room tone, applause-like bursts, wind, rain, clicks, a
-metronome), tones
-(steady sines, beeps like a browser's fake microphone, sweeps) and silence-like recordings.
+metronome), everyday sounds (plate clinks, typing, footsteps, an idling engine, animal calls,
+birdsong), tones (steady sines, beeps like a browser's fake microphone, sweeps) and
+silence-like recordings.
 
 Every clip names its ``kind`` (a not-music class of ``genre.music_detector.CLASSES``), its
 ``family`` and a ``group`` (the source it came from): cross-validation keeps a group on one
@@ -194,6 +195,125 @@ def _silence_like(rng: np.random.Generator, seconds: float) -> np.ndarray:
     return _peak(_room_tone(rng, seconds), rng.uniform(-70, -45))
 
 
+# --- everyday sounds: the kind a room or a street makes while a phone listens ---------------
+
+
+def _hits(rng: np.random.Generator, n: int, times: np.ndarray, make_hit: Callable) -> np.ndarray:
+    """Sum of one sound per start time (seconds), each drawn by ``make_hit(rng)``."""
+    out = np.zeros(n)
+    for start in (times * SAMPLE_RATE).astype(int):
+        hit = make_hit(rng)[: max(0, n - start)]
+        out[start : start + len(hit)] += hit
+    return out
+
+
+def _clink(rng: np.random.Generator) -> np.ndarray:
+    """A plate or glass struck: a few inharmonic partials ringing down."""
+    t = _t(rng.uniform(0.15, 0.5))
+    partials = rng.uniform(1200, 7000, rng.integers(3, 7))
+    ring = sum(np.sin(2 * np.pi * f * t) * np.exp(-t / rng.uniform(0.02, 0.25)) for f in partials)
+    return rng.uniform(0.2, 1) * ring + 0.3 * rng.standard_normal(len(t)) * np.exp(-t / 0.004)
+
+
+def _dishes(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    n = len(_t(seconds))
+    times = np.sort(rng.uniform(0, seconds, rng.poisson(rng.uniform(1.5, 5) * seconds)))
+    water = 0.05 * coloured_noise(rng, n, 0.5) * (rng.random() < 0.5)
+    return _hits(rng, n, times, _clink) + water / (np.std(water) or 1) * 0.05
+
+
+def _typing(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    """Keys pressed in words of 2-8 letters, with pauses between words."""
+    n, times, now = len(_t(seconds)), [], 0.0
+    while now < seconds:
+        for _ in range(rng.integers(2, 9)):
+            times.append(now)
+            now += rng.uniform(0.06, 0.2)
+        now += rng.uniform(0.2, 1.5)
+
+    def key(r: np.random.Generator) -> np.ndarray:
+        burst = np.diff(r.standard_normal(int(0.012 * SAMPLE_RATE)), prepend=0.0)
+        return r.uniform(0.3, 1) * burst * np.exp(-np.arange(len(burst)) / 40)
+
+    return _hits(rng, n, np.asarray([t for t in times if t < seconds]), key) + 1e-3 * (
+        coloured_noise(rng, n, 1) / (np.std(coloured_noise(rng, 4096, 1)) or 1)
+    )
+
+
+def _footsteps(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    """Someone walking: a soft thump and a scuff every half second or so, stopping now and then."""
+    n, period = len(_t(seconds)), rng.uniform(0.45, 0.7)
+    times = (
+        np.arange(0, seconds, period)
+        + rng.normal(0, 0.03 * period, int(seconds / period) + 1)[
+            : len(np.arange(0, seconds, period))
+        ]
+    )
+    times = times[(times > 0) & (rng.random(len(times)) > 0.15)]
+
+    def step(r: np.random.Generator) -> np.ndarray:
+        length = int(0.12 * SAMPLE_RATE)
+        thump = coloured_noise(r, length, 2.5) * np.exp(-np.arange(length) / (0.02 * SAMPLE_RATE))
+        scuff = r.standard_normal(length) * np.exp(-np.arange(length) / (0.01 * SAMPLE_RATE))
+        return thump / (np.abs(thump).max() or 1) + r.uniform(0.05, 0.3) * scuff
+
+    return _hits(rng, n, times, step) + 0.01 * coloured_noise(rng, n, 2) / (
+        np.std(coloured_noise(rng, 4096, 2)) or 1
+    )
+
+
+def _engine(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    """An idling engine or a fan: a low buzz whose speed wanders, in rumble."""
+    t = _t(seconds)
+    f0 = rng.uniform(20, 60) * (1 + 0.05 * np.sin(2 * np.pi * rng.uniform(0.05, 0.3) * t))
+    phase = 2 * np.pi * np.cumsum(f0) / SAMPLE_RATE
+    buzz = sum(np.sin(k * phase) / k ** rng.uniform(0.7, 1.5) for k in range(1, 16))
+    rumble = coloured_noise(rng, len(t), 2)
+    return buzz / (np.std(buzz) or 1) + rng.uniform(0.3, 2) * rumble / (np.std(rumble) or 1)
+
+
+def _call(rng: np.random.Generator) -> np.ndarray:
+    """One animal call (a miaow, a bark): a harmonic voice gliding up and down."""
+    t = _t(rng.uniform(0.15, 0.7))
+    base = rng.uniform(250, 900)
+    f0 = base * (1 + rng.uniform(0.1, 0.6) * np.sin(np.pi * t / t[-1]))
+    phase = 2 * np.pi * np.cumsum(f0) / SAMPLE_RATE
+    formant = rng.uniform(800, 3000)
+    voice = sum(
+        np.sin(k * phase) * np.exp(-(((k * base - formant) / 1200) ** 2)) for k in range(1, 12)
+    )
+    envelope = np.clip(np.sin(np.pi * t / t[-1]), 0, 1) ** 0.5
+    return voice * envelope + 0.2 * rng.standard_normal(len(t)) * np.exp(-t / 0.03)
+
+
+def _animal(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    n = len(_t(seconds))
+    times = np.cumsum(rng.uniform(0.4, 2.5, int(seconds / 0.4)))
+    return _hits(rng, n, times[times < seconds - 0.1], _call) + 0.02 * _room_tone(rng, seconds) / (
+        np.std(_room_tone(rng, 1.0)) or 1
+    )
+
+
+def _birdsong(rng: np.random.Generator, seconds: float) -> np.ndarray:
+    """Phrases of quick chirps (fast whistled sweeps), pauses between, wind behind."""
+    n, times, now = len(_t(seconds)), [], rng.uniform(0, 1)
+    while now < seconds:
+        for _ in range(rng.integers(3, 12)):
+            times.append(now)
+            now += rng.uniform(0.06, 0.15)
+        now += rng.uniform(0.5, 3.0)
+
+    def chirp(r: np.random.Generator) -> np.ndarray:
+        t = _t(r.uniform(0.03, 0.12))
+        f = np.linspace(*r.uniform(2000, 7000, 2), len(t))
+        return np.sin(2 * np.pi * np.cumsum(f) / SAMPLE_RATE) * np.sin(np.pi * t / t[-1])
+
+    wind = _wind(rng, seconds)
+    return _hits(rng, n, np.asarray([t for t in times if t < seconds]), chirp) + 0.1 * wind / (
+        np.std(wind) or 1
+    )
+
+
 SYNTHETIC: dict[str, tuple[str, Callable[[np.random.Generator, float], np.ndarray]]] = {
     "white noise": ("noise", lambda r, s: r.standard_normal(len(_t(s)))),
     "pink noise": ("noise", lambda r, s: coloured_noise(r, len(_t(s)), 1)),
@@ -209,6 +329,12 @@ SYNTHETIC: dict[str, tuple[str, Callable[[np.random.Generator, float], np.ndarra
     "beeps": ("tone", _beeps),
     "sweep": ("tone", _sweep),
     "silence": ("silence", _silence_like),
+    "dishes": ("noise", _dishes),
+    "typing": ("noise", _typing),
+    "footsteps": ("noise", _footsteps),
+    "engine": ("noise", _engine),
+    "animal calls": ("noise", _animal),
+    "birdsong": ("noise", _birdsong),
 }
 
 
