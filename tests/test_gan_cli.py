@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile as sf
 
 from genre.labels import GTZAN_GENRES
@@ -127,49 +126,18 @@ def test_bad_recipe_settings_are_clear_errors(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "No run folder at" in missing.stderr
 
 
-def test_pick_records_the_call_from_its_options_also_in_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """main(argv) in-process: the bundle's command is this pick, not the test runner's argv."""
-    import torch
+def test_pick_records_the_call_from_its_parsed_options() -> None:
+    """What the bundle stores is this pick (quoted paths, defaults spelled out), built from the
+    parsed options rather than sys.argv, so it is right when main(argv) runs in-process."""
+    from gan.cli import build_parser
+    from gan.cli_pick import command_line
 
-    import gan.data
-    import gan.metrics
-    import gan.pick
-    from gan.cli import build_parser, main
-    from gan.pick import SnapshotScore
-
-    recorded: dict = {}
-
-    def fake_pick(run_dir, out_dir, classifier, clips, per_genre=10, command="", progress=None):
-        recorded.update(run=run_dir, out=out_dir, per_genre=per_genre, command=command)
-        score = SnapshotScore(step=2, agreement=0.5, per_genre={"blues": 0.5}, fd=1.0)
-        return score, [score]
-
-    monkeypatch.setattr(gan.pick, "pick", fake_pick)
-    monkeypatch.setattr(gan.metrics, "load_default_classifier", lambda: None)
-    monkeypatch.setattr(gan.data, "load_clips", lambda data: [])
-    monkeypatch.setattr(sys, "argv", ["pytest", "-q", "tests/test_gan_cli.py"])
-    run, out, data = tmp_path / "my run", tmp_path / "picked", tmp_path / "clips"
-    run.mkdir()
-    threads = torch.get_num_threads()  # pick sets it for the whole process: put it back
-    monkeypatch.setattr(torch, "set_num_threads", lambda n: recorded.update(threads=n))
-    argv = ["pick", "--run", str(run), "--out", str(out), "--per-genre", "3",
-            "--data", str(data), "--threads", "1"]  # fmt: skip
-    assert main(argv) == 0
-    assert json.loads(capsys.readouterr().out)["chosen_step"] == 2
-    command = recorded["command"]
-    assert command == shlex.join(["python", "-m", "gan", *argv])
-    # What is stored runs again as the same pick (quoted paths, defaults spelled out).
+    argv = ["pick", "--run", "my run/r1", "--out", "picked", "--per-genre", "3"]
+    command = command_line(build_parser().parse_args(argv))
     words = shlex.split(command)
     assert words[:4] == ["python", "-m", "gan", "pick"]
+    assert "--threads" in words  # the default, spelled out
     again = build_parser().parse_args(words[3:])
-    assert (again.run, again.out, again.per_genre, again.data) == (run, out, 3, data)
-    assert recorded["run"] == run.resolve() and recorded["per_genre"] == 3
-    assert recorded["threads"] == 1 and torch.get_num_threads() == threads
-    # Left out on the command line, the defaults are recorded too.
-    assert main(["pick", "--run", str(run), "--out", str(out)]) == 0
-    capsys.readouterr()
-    spelled = build_parser().parse_args(shlex.split(recorded["command"])[3:])
-    assert spelled.per_genre == 10 and spelled.data is None
-    assert "--per-genre 10" in recorded["command"] and "--threads" in recorded["command"]
+    assert (str(again.run), str(again.out), again.per_genre, again.data) == (
+        "my run/r1", "picked", 3, None,
+    )  # fmt: skip
