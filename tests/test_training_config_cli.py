@@ -37,7 +37,8 @@ def test_options_round_trip_a_config_with_every_setting_changed() -> None:
         model="simple_cnn", dataset="/music", split="kfold", epochs=7, folds=3, seed=4,
         frontend="stft", sample_rate=16000, n_fft=1024, hop=256, n_mels=64, window_s=2.0,
         hop_s=1.0, batch_size=8, lr=3e-4, weight_decay=0.0, crops_per_track=2, augment=False,
-        mixup=0.2, patience=3, threads=2,
+        mixup=0.2, patience=3, threads=2, classes="rock,jazz", fold_block=3, final_fit=True,
+        lr_schedule="one-cycle", label_smoothing=0.1, head_epochs=40, head_hidden=16,
     )  # fmt: skip
     defaults = RunConfig(model="simple_cnn", dataset="/music")
     changed = [

@@ -17,8 +17,11 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from genre.errors import GenreError
 from runs.errors import RunError
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
     from genre.training.config import RunConfig
     from genre.training.reporting import RegistryReporter
     from runs.store import RunRegistry
+
+T = TypeVar("T")
 
 NAME = "train"
 HELP = "Train and evaluate one model; the run is recorded in the run registry."
@@ -60,26 +65,72 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    return _with_sigterm(lambda: _train(args).code)
+
+
+def _with_sigterm(call: Callable[[], T]) -> T:
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        return _train(args)
+        return call()
     finally:
         signal.signal(signal.SIGTERM, previous)  # matters when called in-process (tests)
 
 
-def _train(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a registered run ended: the exit code, and its metrics when it finished."""
+
+    code: int
+    run_id: str | None = None
+    folder: Path | None = None
+    metrics: dict[str, Any] | None = None
+
+
+def train_new_run(
+    config: RunConfig, *, json_out: bool = False, no_resume: bool = False
+) -> RunOutcome:
+    """Register a run with ``config`` and train it, exactly as ``python -m genre train`` does
+    (also used by the shipped bundles' recipes, :mod:`genre.recipes`)."""
+    from runs.store import RunRegistry
+
+    return _with_sigterm(
+        lambda: _train_registered(RunRegistry(), None, config, json_out=json_out,
+                                  no_resume=no_resume)
+    )  # fmt: skip
+
+
+def _train(args: argparse.Namespace) -> RunOutcome:
     from genre.training.config import RunConfig
     from genre.training.config_cli import config_from_args
-    from genre.training.reporting import RegistryReporter
     from runs.store import RunRegistry
 
     registry = RunRegistry()
     if args.run_id:  # a stored run: its config is read back, not rebuilt from options
         stored = registry.get(args.run_id)  # an unknown id: "There is no run …"
-        run_id, config = stored.id, RunConfig.from_dict(stored.config)
+        config = RunConfig.from_dict(stored.config)
+        return _train_registered(
+            registry, stored.id, config, json_out=args.json, no_resume=args.no_resume
+        )
+    return _train_registered(
+        registry, None, config_from_args(args), json_out=args.json, no_resume=args.no_resume
+    )
+
+
+def _train_registered(
+    registry: RunRegistry,
+    stored_id: str | None,
+    config: RunConfig,
+    *,
+    json_out: bool,
+    no_resume: bool,
+) -> RunOutcome:
+    """Train the stored run ``stored_id``, or (None) a new run registered here with ``config``."""
+    from genre.training.reporting import RegistryReporter
+
+    if stored_id is not None:
+        run_id = stored_id
         log_file = None  # the launcher already sends our output to the run's log
     else:
-        config = config_from_args(args)
         from genre.models import get_model_spec
         from genre.training.experiment import check_compatible
 
@@ -97,17 +148,24 @@ def _train(args: argparse.Namespace) -> int:
             held.enter_context(run_folder_lock(folder))
         except RunFolderBusy as err:  # the run is the other trainer's: leave it alone
             print(f"error: {err}", file=sys.stderr)
-            return 2
-        return _train_locked(args, config, registry, run_id, reporter)
+            return RunOutcome(2, run_id, folder)
+        code, metrics = _train_locked(
+            config, registry, run_id, reporter,
+            stored=stored_id is not None, json_out=json_out, no_resume=no_resume,
+        )  # fmt: skip
+        return RunOutcome(code, run_id, folder, metrics)
 
 
 def _train_locked(
-    args: argparse.Namespace,
     config: RunConfig,
     registry: RunRegistry,
     run_id: str,
     reporter: RegistryReporter,
-) -> int:
+    *,
+    stored: bool,
+    json_out: bool,
+    no_resume: bool,
+) -> tuple[int, dict[str, Any] | None]:
     from genre.training.config_cli import config_to_args
     from genre.training.experiment import run_training, summary_line
     from genre.training.resume import EpochCheckpoint, claim_checkpoint
@@ -116,11 +174,11 @@ def _train_locked(
     try:
         registry.start(run_id, pid=os.getpid())
         reporter.log(f"run {run_id}: {config.model} on {config.data_source}, split {config.split}")
-        if args.run_id:  # how to repeat it from a terminal
+        if stored:  # how to repeat it from a terminal
             reporter.log("same settings: python -m genre train " + " ".join(config_to_args(config)))
-        if args.no_resume:
+        if no_resume:
             EpochCheckpoint(folder, config).remove()
-        elif not args.run_id and (earlier := claim_checkpoint(registry, config, folder)):
+        elif not stored and (earlier := claim_checkpoint(registry, config, folder)):
             reporter.log(f"continuing run {earlier.id} ({earlier.status}) from its checkpoint")
         metrics = run_training(config, reporter, folder)
         registry.finish(run_id, metrics)
@@ -129,19 +187,19 @@ def _train_locked(
         registry.mark_cancelled(run_id)
         reporter.log("cancelled")
         print(f"run {run_id} cancelled", file=sys.stderr)
-        return 130
+        return 130, None
     except (GenreError, RunError) as err:
         registry.fail(run_id, str(err))
         reporter.log(f"failed: {err}")
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return 2, None
     except Exception as err:  # a bug: the traceback goes to the log, a sentence to the registry
         registry.fail(run_id, f"Unexpected error: {type(err).__name__}: {err}")
         with contextlib.suppress(OSError):  # the run is failed even if its log is unwritable
             reporter.log("crashed:\n" + traceback.format_exc())
         print(f"error: training crashed ({type(err).__name__}: {err}); see {folder}/log.txt",
               file=sys.stderr)  # fmt: skip
-        return 1
+        return 1, None
     accuracy = metrics["test_accuracy"]
     extra = (
         f" (k-fold {metrics['kfold_mean']:.1%} ± {metrics['kfold_std']:.1%})"
@@ -151,9 +209,9 @@ def _train_locked(
         f"finished: test accuracy {accuracy:.1%}{extra}, macro F1 {metrics['macro_f1']:.3f} "
         f"on {metrics['n_test']} tracks"
     )
-    if args.json:
+    if json_out:
         print(summary_line(run_id, config, metrics), flush=True)
     else:
         print(f"run {run_id}: {config.model} test accuracy {accuracy:.1%}{extra}, "
               f"macro F1 {metrics['macro_f1']:.3f}; files in {folder}")  # fmt: skip
-    return 0
+    return 0, metrics

@@ -1,10 +1,14 @@
-"""``python -m genre train-musicnn``: rebuild the default bundle (musicnn + genre head)."""
+"""``python -m genre train-musicnn``: ``python -m genre recipe musicnn-genre``."""
 
 from __future__ import annotations
 
-from genre.train_musicnn import configure, run
+import argparse
+
+from genre.commands.recipe import configure_recipe
 
 NAME = "train-musicnn"
-HELP = "Train the default bundle: frozen musicnn (MSD) backbone + a genre head, grouped CV."
+HELP = "Rebuild the default bundle: musicnn (MSD) + a genre head (= recipe musicnn-genre)."
 
-__all__ = ["HELP", "NAME", "configure", "run"]
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    configure_recipe(parser, "musicnn-genre")

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from genre.errors import GenreError
 
 FrontendKind = Literal["mel", "stft"]
+Schedule = Literal["cosine", "one-cycle"]
 
 
 def _option(default: Any, help: str) -> Any:
@@ -25,8 +26,15 @@ class RunConfig:
     split: str = _option("filtered", "how tracks are kept apart: filtered, holdout or kfold")
     dataset: str | None = _option(None, "folder of class folders of audio files")
     features: str | None = _option(None, "per-track feature table (CSV)")
+    classes: str = _option(
+        "", "comma-separated class names the model predicts, in this order; empty: the data's"
+    )
     epochs: int = _option(20, "training epochs (networks trained from spectrograms)")
     folds: int = _option(5, "folds, for --split kfold")
+    fold_block: int = _option(
+        0, "k-fold: neighbouring IDs held out together; 0: about the largest ID / folds"
+    )
+    final_fit: bool = _option(False, "after cross-validation, train the saved model on every track")
     seed: int = _option(0, "random seed of the split, the crops and the weights")
     # spectrogram front-end and windows
     frontend: FrontendKind = field(default="mel", metadata={"help": "spectrogram: mel or stft"})
@@ -40,11 +48,22 @@ class RunConfig:
     batch_size: int = _option(32, "windows per batch")
     lr: float = _option(1e-3, "learning rate")
     weight_decay: float = _option(1e-4, "AdamW weight decay")
+    lr_schedule: Schedule = field(
+        default="cosine",
+        metadata={"help": "learning rate: cosine decay per epoch, or one-cycle per batch"},
+    )
+    label_smoothing: float = _option(0.0, "label smoothing of the training loss")
     crops_per_track: int = _option(8, "random crops per track and epoch when augmenting")
     augment: bool = _option(True, "random-crop windows each epoch (else the fixed window grid)")
     mixup: float = _option(0.0, "Beta(α, α) mixup of window pairs; 0 turns it off")
     patience: int = _option(
         0, "early stopping after this many epochs without a better validation loss; 0: off"
+    )
+    # the genre head on the frozen musicnn backbone (musicnn_genre runs)
+    # (their defaults are the shipped head's recipe, genre.training.musicnn_head.HeadConfig)
+    head_epochs: int = _option(0, "full-batch epochs of a musicnn genre head; 0: the recipe's")
+    head_hidden: int = _option(
+        -1, "hidden units of a musicnn genre head (0: linear); -1: the recipe's"
     )
     # One thread is fastest when several runs or apps share the CPU, where extra threads only
     # spin; raise it on an idle machine.
@@ -65,10 +84,20 @@ class RunConfig:
             (self.crops_per_track >= 1, "crops per track must be at least 1"),
             (self.mixup >= 0, "mixup α must not be negative"),
             (self.patience >= 0, "patience must not be negative"),
+            (self.fold_block >= 0, "the k-fold block must not be negative"),
+            (self.lr_schedule in ("cosine", "one-cycle"), "the schedule: cosine or one-cycle"),
+            (0 <= self.label_smoothing < 1, "label smoothing must be in [0, 1)"),
+            (self.head_epochs >= 0, "head epochs must not be negative"),
+            (self.head_hidden >= -1, "head hidden units must be -1 (the recipe's) or more"),
         ]
         for ok, message in checks:
             if not ok:
                 raise GenreError(f"Invalid training setting: {message}.")
+
+    @property
+    def class_names(self) -> list[str]:
+        """The classes named by ``classes`` (empty: the data's own)."""
+        return [c.strip() for c in self.classes.split(",") if c.strip()]
 
     @property
     def data_source(self) -> str:

@@ -12,15 +12,22 @@ from __future__ import annotations
 import csv
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from genre.errors import DatasetError, GenreError
 from genre.models import ModelSpec, get_model_spec
-from genre.splits import Split, coverage_warnings, make_splits, recommended_split
+from genre.splits import (
+    Split,
+    coverage_warnings,
+    grouped_kfold,
+    make_splits,
+    recommended_split,
+)
 from genre.training.config import RunConfig
 from genre.training.data import (
     TrackData,
@@ -54,6 +61,23 @@ def check_compatible(spec: ModelSpec, config: RunConfig) -> None:
 
 
 def load_data(config: RunConfig, reporter: Reporter) -> TrackData:
+    data = _load_data(config, reporter)
+    return with_classes(data, config.class_names) if config.class_names else data
+
+
+def with_classes(data: TrackData, classes: list[str]) -> TrackData:
+    """``data`` labelled with ``classes`` (in that order), which must name all its classes."""
+    missing = [c for c in data.labels if c not in classes]
+    if missing or len(set(classes)) != len(classes):
+        raise DatasetError(
+            f"The classes {', '.join(classes)} must be distinct and include every class of the "
+            f"data; missing: {', '.join(missing) or 'none'}."
+        )
+    y = np.asarray([classes.index(data.labels[i]) for i in data.y], dtype=data.y.dtype)
+    return replace(data, labels=list(classes), y=y)
+
+
+def _load_data(config: RunConfig, reporter: Reporter) -> TrackData:
     if config.features is not None:
         reporter.phase("reading the feature table")
         return load_feature_table(config.features)
@@ -71,19 +95,47 @@ def load_data(config: RunConfig, reporter: Reporter) -> TrackData:
     return load_audio_dataset(config.dataset or "", frontend_of(config), progress)
 
 
+def run_splits(
+    config: RunConfig,
+    keys: list[str],
+    labels: list[str],
+    numbers: list[int],
+    with_valid: bool,
+) -> list[Split]:
+    """The run's splits; a k-fold with ``fold_block`` holds out blocks of that many IDs."""
+    if config.split == "kfold" and config.fold_block:
+        return blocked_kfold(numbers, config.folds, config.fold_block, with_valid=with_valid)
+    return make_splits(
+        config.split,  # type: ignore[arg-type]
+        keys=keys, labels=labels, numbers=numbers, folds=config.folds,
+        with_valid=with_valid, seed=config.seed,
+    )  # fmt: skip
+
+
+def blocked_kfold(
+    numbers: list[int], n_folds: int, block: int, *, with_valid: bool = False
+) -> list[Split]:
+    """Grouped k-fold over blocks of ``block`` neighbouring IDs (:func:`grouped_kfold`'s
+    folds, in its order); ``with_valid`` holds out the next fold for validation."""
+    tests = [test for _, test in grouped_kfold(numbers, n_folds, block)]
+    if len(tests) < 2 or (with_valid and len(tests) < 3):
+        raise DatasetError(
+            f"The tracks' IDs fall into too few blocks of {block} for grouped cross-validation; "
+            "use a smaller block or the hold-out split."
+        )
+    splits = []
+    for k, test in enumerate(tests):
+        valid = tests[(k + 1) % len(tests)] if with_valid else np.zeros(0, dtype=np.int64)
+        train = np.setdiff1d(np.arange(len(numbers)), np.concatenate([test, valid]))
+        splits.append(Split(f"fold {k + 1}/{len(tests)}", train, np.sort(valid), test))
+    return splits
+
+
 def plan_splits(spec: ModelSpec, config: RunConfig, data: TrackData) -> list[Split]:
     # Feature models need no validation set; in k-fold a validation fold costs training
     # tracks, so it is held out only when early stopping asks for it.
     with_valid = spec.family == "torch" and (config.split != "kfold" or config.patience > 0)
-    splits = make_splits(
-        config.split,  # type: ignore[arg-type]
-        keys=data.keys,
-        labels=data.track_labels,
-        numbers=data.numbers.tolist(),
-        folds=config.folds,
-        with_valid=with_valid,
-        seed=config.seed,
-    )
+    splits = run_splits(config, data.keys, data.track_labels, data.numbers.tolist(), with_valid)
     for split in splits:
         if not len(split.train) or not len(split.test):
             raise DatasetError(
@@ -113,7 +165,7 @@ def run_training(config: RunConfig, reporter: Reporter, folder: Path) -> dict[st
         + (f" (fold 1 of {len(splits)})" if len(splits) > 1 else "")
     )
     trainer = trainer_for(spec)(spec, config, data, splits, reporter, folder)
-    reporter.plan(len(splits), trainer.epochs)
+    reporter.plan(len(splits) + config.final_fit, trainer.epochs)  # the final fit: one more
     result = trainer.finish(cross_validate(trainer, splits, reporter))
     metrics = classification_report(result.y_true, result.y_pred, data.labels)
     if len(result.folds) > 1:
@@ -219,12 +271,8 @@ def preflight(config: RunConfig) -> tuple[str, list[str]]:
     spec = get_model_spec(config.model)
     check_compatible(spec, config)
     tracks = source_tracks(features=config.features, dataset=config.dataset)
-    splits = make_splits(
-        config.split,  # type: ignore[arg-type]
-        keys=tracks.keys, labels=tracks.labels, numbers=tracks.numbers, folds=config.folds,
-        seed=config.seed,
-        with_valid=spec.family == "torch" and (config.split != "kfold" or config.patience > 0),
-    )  # fmt: skip
+    with_valid = spec.family == "torch" and (config.split != "kfold" or config.patience > 0)
+    splits = run_splits(config, tracks.keys, tracks.labels, tracks.numbers, with_valid)
     sizes = splits[0].sizes
     if spec.family == "sklearn":  # feature models train on train + valid
         sizes = {"train": sizes["train"] + sizes["valid"], "test": sizes["test"]}

@@ -51,7 +51,13 @@ MIN_CALIBRATION_TRACKS = 20
 
 
 def recipe(config: RunConfig) -> HeadConfig:
-    return replace(RECIPE, seed=config.seed)
+    """The shipped head's recipe with the run's seed (and its head settings, where given)."""
+    return replace(
+        RECIPE,
+        seed=config.seed,
+        epochs=config.head_epochs or RECIPE.epochs,
+        hidden=RECIPE.hidden if config.head_hidden < 0 else config.head_hidden,
+    )
 
 
 def _window_stats(head: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -115,7 +121,7 @@ class HeadTrainer:
             "musicnn_genre trains its head with the shipped recipe (linear head on the frozen "
             f"backbone's {', '.join(self.head_config.features)} features, "
             f"{self.head_config.epochs} full-batch epochs); epochs, learning rate, batch size "
-            "and front-end settings of the run do not apply"
+            "and front-end settings of the run do not apply (head epochs and hidden units do)"
         )
         self.held_logits: list[torch.Tensor] = []  # calibration windows' logits
         self.held_tracks: list[np.ndarray] = []
@@ -132,9 +138,10 @@ class HeadTrainer:
         train_mask = np.isin(windows.track, split.train)  # serving and shifted windows
         valid_mask = np.isin(windows.track, split.valid) & windows.serving
         test_mask = np.isin(windows.track, split.test) & windows.serving
+        # fold k's head starts from seed + k - 1 (as the shipped head's cross-validation did)
         head, seconds = _fit_with_curve(
             x[train_mask], self.window_y[train_mask], x[valid_mask], self.window_y[valid_mask],
-            head_config, self.n_classes, self.reporter, k,
+            replace(head_config, seed=head_config.seed + k - 1), self.n_classes, self.reporter, k,
         )  # fmt: skip
         self.head = head
         started = time.monotonic()
@@ -162,9 +169,17 @@ class HeadTrainer:
         )
 
     def finish(self, folds: list[FoldResult]) -> TrainResult:
-        head, head_config, data, reporter = self.head, self.head_config, self.data, self.reporter
+        head_config, data, reporter = self.head_config, self.data, self.reporter
+        if self.config.final_fit:  # the saved head: every track's windows, the run's seed
+            k = len(self.splits) + 1
+            reporter.fold_started(k)
+            reporter.log(f"final fit: the saved head is trained on all {data.n_tracks} tracks")
+            self.head, _ = _fit_with_curve(
+                self.x, self.window_y, None, None, head_config, self.n_classes, reporter, k
+            )
+        head = self.head
         assert head is not None and data.backbone_seconds is not None and folds
-        temperature = _temperature(self.held_logits, self.held_tracks, data.y)
+        temperature, nll = _temperature(self.held_logits, self.held_tracks, data.y)
         reporter.log(
             f"calibration temperature {temperature:.2f} (fitted on held-out tracks)"
             if temperature != 1.0
@@ -202,7 +217,7 @@ class HeadTrainer:
             windows_per_second=windows_seen / train_seconds if train_seconds else 0.0,
             best_epoch=head_config.epochs,
             epochs_run=head_config.epochs,
-            checkpoint_from=checkpoint_from(self.splits),
+            checkpoint_from=checkpoint_from(self.splits, self.config.final_fit),
             bundle=bundle_dir,
             extra={
                 "trainable_weights": count_weights(head),
@@ -210,6 +225,7 @@ class HeadTrainer:
                 "embedding_ms_per_track": 1000 * float(np.mean(data.backbone_seconds[tested])),
                 "head_ms_per_track": float(np.mean([f.inference_ms_per_track for f in folds])),
                 "temperature": temperature,
+                **({"calibration_nll": nll} if nll is not None else {}),
                 "head": asdict(head_config),
             },
         )
@@ -226,14 +242,17 @@ def _served_ms_per_track(model: nn.Module, windows_per_track: float, repeats: in
     return 1000 * (time.monotonic() - started) / repeats
 
 
-def _temperature(logits: list[torch.Tensor], tracks: list[np.ndarray], y: np.ndarray) -> float:
-    """One softmax temperature minimising the held-out tracks' NLL (1.0 with too few)."""
+def _temperature(
+    logits: list[torch.Tensor], tracks: list[np.ndarray], y: np.ndarray
+) -> tuple[float, list[float] | None]:
+    """One softmax temperature minimising the held-out tracks' NLL (1.0 with too few), and
+    that NLL before and after it (None when not calibrated)."""
     track = np.concatenate(tracks) if tracks else np.zeros(0, dtype=np.int64)
     present, local = np.unique(track, return_inverse=True)  # fit_temperature wants 0..n-1
     if len(present) < MIN_CALIBRATION_TRACKS:
-        return 1.0
-    value, _, _ = fit_temperature(torch.cat(logits), local, y[present], len(present))
-    return value
+        return 1.0, None
+    value, before, after = fit_temperature(torch.cat(logits), local, y[present], len(present))
+    return value, [before, after]
 
 
 def held_out_thresholds(

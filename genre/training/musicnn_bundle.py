@@ -1,5 +1,6 @@
-"""Writing a musicnn-head bundle: the shipped one (``python -m genre train-musicnn``) and a
-user's (a ``musicnn_genre`` run of the Training page or ``python -m genre train``).
+"""Writing a musicnn-head bundle: the shipped one (``python -m genre recipe musicnn-genre``,
+:mod:`genre.recipes.musicnn_genre`) and a user's (a ``musicnn_genre`` run of the Training page
+or ``python -m genre train``).
 
 One writer for both: :func:`head_bundle_meta` lays out ``bundle.json`` (with
 :func:`serving_meta`, how the head is served), :func:`card_licence` ends the model card's
@@ -21,6 +22,7 @@ from genre.labels import GTZAN_GENRES
 from genre.musicnn import MSD_TAGS, MUSICNN_FRONTEND, PATCH_FRAMES
 from genre.paths import ASSETS_DIR
 from genre.training.musicnn_head import HeadConfig
+from genre.training.trainers import saved_model_tracks, split_words
 
 if TYPE_CHECKING:
     from torch import nn
@@ -200,8 +202,10 @@ same forward pass gives the 50 MSD tags shown as "sounds like".
 L2 {config["weight_decay"]}, full-batch AdamW for {config["epochs"]} epochs. One softmax
 temperature ({cv.temperature:.2f}) fitted on the held-out folds calibrates the probabilities
 (held-out track NLL {cv.nll_before:.3f} → {cv.nll_after:.3f}). Reproduce with
-`python -m genre train-musicnn`: the float32 backbone pass over the clips takes minutes on
-2 CPU cores and is cached in the data folder; the head then trains in seconds.
+`python -m genre recipe musicnn-genre` (alias `python -m genre train-musicnn`): a run in the
+run registry like any other, then shipped here. The float32 backbone pass over the clips
+takes minutes on 2 CPU cores and is cached in the data folder; the head then trains in
+seconds.
 Serving runs the backbone's timbral convolutions as int8 GEMMs (exact int32 sums) and the rest
 of its front-end in bfloat16 where the CPU supports it (~3× faster than float32; float32
 elsewhere). On the 100 clips this changes no track's genre and 0.1 % of window genres;
@@ -246,6 +250,7 @@ def run_meta(
     accuracy: float,
 ) -> dict[str, Any]:
     """``bundle.json`` of a user's head, trained in run ``run_id``."""
+    fit_all = config.final_fit
     return head_bundle_meta(
         name=f"{spec.name}-{run_id}",
         title=f"musicnn (MSD) + genre head (training run {run_id})",
@@ -255,8 +260,8 @@ def run_meta(
         labels=list(data.labels),
         trained_on={
             "dataset": data.source,
-            "files": [data.keys[i] for i in splits[-1].train],
-            "split": config.split,
+            "files": [data.keys[i] for i in saved_model_tracks(splits, data.n_tracks, fit_all)],
+            "split": split_words(config.split, fit_all),
         },
         metrics={
             "test_accuracy": {
@@ -278,11 +283,13 @@ def run_card(
     temperature: float,
 ) -> str:
     """The model card of a user's head (the caller adds the verdict evidence)."""
+    trained = len(saved_model_tracks(splits, data.n_tracks, config.final_fit))
+    after = ", after cross-validation" if config.final_fit else ""
     return (
         "# musicnn (MSD) + genre head, trained in Genre Studio\n\n"
-        "musicnn, pretrained on the Million Song Dataset, stays frozen; a linear genre head on "
-        f"its {', '.join(head_config.features)} features was trained on {len(splits[-1].train)} "
-        f"tracks of {data.source} ({len(data.labels)} classes: {', '.join(data.labels)}), "
+        "musicnn, pretrained on the Million Song Dataset, stays frozen; a genre head on "
+        f"its {', '.join(head_config.features)} features was trained on {trained} "
+        f"tracks of {data.source} ({len(data.labels)} classes: {', '.join(data.labels)}){after}, "
         f"{config.split} split, with the shipped head's recipe ({head_config.epochs} full-batch "
         f"epochs, label smoothing {head_config.label_smoothing}, dropout {head_config.dropout}"
         f"); softmax temperature {temperature:.2f} fitted on held-out tracks.\n\n"

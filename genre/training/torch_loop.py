@@ -72,6 +72,15 @@ def epoch_windows(
     return [items[i] for i in order]
 
 
+def epoch_size(
+    specs: Sequence[np.ndarray], tracks: np.ndarray, frames: int, hop: int, config: RunConfig
+) -> int:
+    """Windows in one training epoch (as :func:`epoch_windows` cuts them)."""
+    if config.augment:
+        return len(tracks) * config.crops_per_track
+    return sum(len(window_starts(specs[t].shape[1], frames, hop)) for t in tracks)
+
+
 def logits_of(out: torch.Tensor | dict) -> torch.Tensor:
     return out["logits"] if isinstance(out, dict) else out
 
@@ -127,7 +136,16 @@ def train_torch(
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
+    per_batch = config.lr_schedule == "one-cycle"
+    if per_batch:  # warm up then anneal over every batch of the fold
+        steps_per_epoch = max(1, math.ceil(epoch_size(specs, train, frames, hop, config)
+                                           / config.batch_size))  # fmt: skip
+        schedule: torch.optim.lr_scheduler.LRScheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimiser, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch
+        )
+    else:
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
+    smoothing = config.label_smoothing
     result = TorchResult(model=model)
     best_loss, best_state, bad_epochs = math.inf, None, 0
     first_epoch, stopped = 1, False
@@ -161,19 +179,24 @@ def train_torch(
                 lam = float(rng.beta(config.mixup, config.mixup))
                 perm = torch.from_numpy(rng.permutation(len(chunk)))
                 logits = logits_of(model(lam * x + (1 - lam) * x[perm]))
-                loss = lam * nn.functional.cross_entropy(logits, target) + (
-                    1 - lam
-                ) * nn.functional.cross_entropy(logits, target[perm])
+                loss = lam * nn.functional.cross_entropy(
+                    logits, target, label_smoothing=smoothing
+                ) + (1 - lam) * nn.functional.cross_entropy(
+                    logits, target[perm], label_smoothing=smoothing
+                )
             else:
                 logits = logits_of(model(x))
-                loss = nn.functional.cross_entropy(logits, target)
+                loss = nn.functional.cross_entropy(logits, target, label_smoothing=smoothing)
             loss.backward()
             optimiser.step()
+            if per_batch:
+                schedule.step()
             total_loss += loss.item() * len(chunk)
             correct += int((logits.argmax(dim=1) == target).sum())
             seen += len(chunk)
             reporter.step(epoch, step, steps)
-        schedule.step()
+        if not per_batch:
+            schedule.step()
         result.train_seconds += time.monotonic() - started
         result.windows_seen += seen
         stats = EpochStats(fold, epoch, total_loss / seen, correct / seen)

@@ -25,8 +25,21 @@ from genre.training.data import TrackData
 from genre.training.frontend import Frontend, make_frontend
 from genre.training.reporting import Reporter
 from genre.training.resume import FoldRunner
-from genre.training.torch_loop import count_weights, evaluate_tracks, fit_length, train_torch
-from genre.training.trainers import FoldResult, TrainResult, checkpoint_from, pooled_accuracy
+from genre.training.torch_loop import (
+    TorchResult,
+    count_weights,
+    evaluate_tracks,
+    fit_length,
+    train_torch,
+)
+from genre.training.trainers import (
+    FoldResult,
+    TrainResult,
+    checkpoint_from,
+    pooled_accuracy,
+    saved_model_tracks,
+    split_words,
+)
 from genre.verdict import thresholds_from_held_out
 from runs.files import write_json
 
@@ -67,13 +80,7 @@ class TorchTrainer:
         return self.config.epochs
 
     def fit_fold(self, k: int, split: Split) -> FoldResult:
-        model = self.spec.build(**self.params)
-        result, probs, ms = self.runner.fold(
-            k, model,
-            partial(train_torch, model, self.specs, self.data.y, split.train, split.valid,
-                    self.config, self.frames, self.hop, self.reporter, k),
-            lambda: evaluate_tracks(model, self.specs, split.test, None, self.frames, self.hop)[0],
-        )  # fmt: skip
+        model, result, probs, ms = self._train(k, split.train, split.valid, split.test)
         self.model = model
         return FoldResult(
             fold=k,
@@ -87,7 +94,36 @@ class TorchTrainer:
             epochs_run=len(result.history),
         )
 
+    def _train(
+        self, k: int, train: np.ndarray, valid: np.ndarray, test: np.ndarray
+    ) -> tuple[torch.nn.Module, TorchResult, np.ndarray, float]:
+        # Seeded before the weights are drawn: fold k's initial weights (not only its crops)
+        # are the same on every re-run, whatever ran before in this process.
+        torch.manual_seed(self.config.seed + k)
+        model = self.spec.build(**self.params)
+        result, probs, ms = self.runner.fold(
+            k, model,
+            partial(train_torch, model, self.specs, self.data.y, train, valid,
+                    self.config, self.frames, self.hop, self.reporter, k),
+            lambda: evaluate_tracks(model, self.specs, test, None, self.frames, self.hop)[0]
+            if len(test) else np.zeros((0, len(self.data.labels))),
+        )  # fmt: skip
+        return model, result, probs, ms
+
+    def _final_fit(self) -> torch.nn.Module:
+        """After cross-validation: the saved model, trained on every track (no early stop)."""
+        k = len(self.splits) + 1
+        self.reporter.fold_started(k)
+        self.reporter.log(
+            f"final fit: the saved model is trained on all {self.data.n_tracks} tracks"
+        )
+        empty = np.zeros(0, dtype=np.int64)
+        model, _, _, _ = self._train(k, np.arange(self.data.n_tracks), empty, empty)
+        return model
+
     def finish(self, folds: list[FoldResult]) -> TrainResult:
+        if self.config.final_fit:
+            self.model = self._final_fit()
         model = self.model
         assert model is not None and folds
         self._save(model)
@@ -104,7 +140,7 @@ class TorchTrainer:
             windows_per_second=windows / train_seconds if train_seconds else 0.0,
             best_epoch=last.best_epoch,
             epochs_run=last.epochs_run,
-            checkpoint_from=checkpoint_from(self.splits),
+            checkpoint_from=checkpoint_from(self.splits, self.config.final_fit),
         )
         if not self.frontend.servable:  # the Classify page computes log-mels only
             return result
@@ -148,8 +184,8 @@ class TorchTrainer:
             "hop_s": config.hop_s,
             "trained_on": {
                 "dataset": data.source,
-                "files": [data.keys[i] for i in self.splits[-1].train],
-                "split": config.split,
+                "files": [data.keys[i] for i in self._saved_tracks()],
+                "split": split_words(config.split, config.final_fit),
             },
             "metrics": {
                 "test_accuracy": {
@@ -161,13 +197,18 @@ class TorchTrainer:
             "licence": "Weights: trained by the user in Genre Studio on their own data.",
         }
 
+    def _saved_tracks(self) -> np.ndarray:
+        return saved_model_tracks(self.splits, self.data.n_tracks, self.config.final_fit)
+
     def _model_card(self, accuracy: float) -> str:
         spec, config, data = self.spec, self.config, self.data
         return (
             f"# {spec.name}, trained in Genre Studio\n\n{spec.description}\n\n"
-            f"Trained on {len(self.splits[-1].train)} tracks of {data.source} "
+            f"Trained on {len(self._saved_tracks())} tracks of {data.source} "
             f"({len(data.labels)} classes: {', '.join(data.labels)}), {config.epochs} epochs at "
-            f"most, {config.split} split.\n"
+            f"most, {config.split} split"
+            + (" (the saved model: every track, after cross-validation)" * config.final_fit)
+            + ".\n"
             f"Track-level accuracy on held-out tracks: **{accuracy:.1%}**. Small datasets give "
             "optimistic numbers for music by artists not in the training data.\n"
         )

@@ -116,7 +116,8 @@ class Trainer(Protocol):
         ...
 
     def finish(self, folds: list[FoldResult]) -> TrainResult:
-        """Save the last fold's model (and bundle) into the run folder; sum the folds up."""
+        """Save the last fold's model (with ``final_fit``: one trained on every track) and
+        bundle into the run folder; sum the folds up."""
         ...
 
 
@@ -137,6 +138,19 @@ def pooled_accuracy(folds: list[FoldResult]) -> float:
     return float(np.mean(np.concatenate([fold.predicted == fold.truth for fold in folds])))
 
 
-def checkpoint_from(splits: list[Split]) -> str:
-    """Which fold's model a run saves: always the last one trained."""
+def checkpoint_from(splits: list[Split], final_fit: bool = False) -> str:
+    """Which model a run saves: the last fold's, or with ``final_fit`` one trained on every
+    track after cross-validation."""
+    if final_fit:
+        return "all tracks (final fit after cross-validation)"
     return f"fold {len(splits)}" if len(splits) > 1 else "the single split"
+
+
+def saved_model_tracks(splits: list[Split], n_tracks: int, final_fit: bool) -> np.ndarray:
+    """The tracks the saved model was trained on."""
+    return np.arange(n_tracks) if final_fit else splits[-1].train
+
+
+def split_words(split: str, final_fit: bool) -> str:
+    """How a bundle's ``trained_on.split`` names the run's split."""
+    return f"{split}; the saved model was then trained on every track" if final_fit else split
