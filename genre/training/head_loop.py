@@ -98,7 +98,8 @@ def _fit_with_curve(
 
 
 class HeadTrainer:
-    """Trains and scores the head on every split; saves the last one as a bundle."""
+    """Trains and scores the head on every split; saves the last one (with ``final_fit``: a
+    head trained on every track after the folds) as a bundle."""
 
     def __init__(
         self,

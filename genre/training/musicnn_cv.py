@@ -1,4 +1,10 @@
-"""Honest accuracy of the shipped musicnn head: grouped cross-validation and its calibration.
+"""The musicnn head's grouped cross-validation on window features, with its calibration.
+
+The shipped head itself is cross-validated by the run pipeline (``python -m genre recipe
+musicnn-genre``: :class:`genre.training.head_loop.HeadTrainer` in the one CV loop, with the
+same folds and seeds: fold k from ``seed + k``, 0-based). This module's :func:`cross_validate`
+reproduces those folds for what needs every held-out window in hand: the tag fusion
+(:mod:`genre.fusion_fit`) and the model card's reference figures (:func:`stricter_metrics`).
 
 A fold holds out blocks of neighbouring GTZAN IDs of every genre (GTZAN is ordered by artist),
 never windows of one track on both sides. A held-out track is scored exactly as the Classifier

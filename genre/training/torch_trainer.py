@@ -1,4 +1,5 @@
-"""The trainer of spectrogram models (torch): one network per fold, the last one saved.
+"""The trainer of spectrogram models (torch): one network per fold, the last one saved (with
+``final_fit``: one more, trained on every track after the folds, is saved instead).
 
 Each fold trains through :class:`~genre.training.resume.FoldRunner`, so a killed run resumes
 from its epoch checkpoint. Models on the log-mel front-end are also saved as a ``bundle/`` the
