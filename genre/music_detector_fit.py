@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from audio import load_audio, resample
+from audio import load_audio
+from audio.degrade import add_noise, band_limit, gain
 from genre.datasets import discover
 from genre.music_detector import (
     CLASSES,
@@ -88,17 +89,12 @@ class Clip:
 
 
 def augment(x: np.ndarray, variant: str, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
     if variant == "quiet":
-        return (x * 10 ** (QUIET_DB / 20)).astype(np.float32)
+        return gain(x, QUIET_DB)
     if variant == "lo-fi":  # what a phone or an old 8 kHz recording keeps
-        return resample(resample(x, SAMPLE_RATE, 8000), 8000, SAMPLE_RATE)[: len(x)]
-    if variant == "noisy":
-        from genre.negatives import coloured_noise
-
-        noise = coloured_noise(rng, len(x), 1)
-        gain = np.sqrt(np.mean(x**2) / (np.mean(noise**2) + 1e-12)) * 10 ** (-15 / 20)
-        return (x + gain * noise).astype(np.float32)
+        return band_limit(x, SAMPLE_RATE, 4000)
+    if variant == "noisy":  # pink noise at 15 dB SNR
+        return add_noise(x, SAMPLE_RATE, 15, 1, np.random.default_rng(seed))
     return x
 
 

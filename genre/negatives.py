@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from audio import resample
+from audio import degrade, resample
 from genre.errors import GenreError
 from genre.paths import shared_extra_dir
 
@@ -101,11 +101,8 @@ def _peak(x: np.ndarray, db: float) -> np.ndarray:
 
 
 def coloured_noise(rng: np.random.Generator, n: int, exponent: float) -> np.ndarray:
-    """Noise with power ∝ 1/f^exponent (0 white, 1 pink, 2 brown)."""
-    spectrum = rng.standard_normal(n // 2 + 1) + 1j * rng.standard_normal(n // 2 + 1)
-    f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
-    f[0] = f[1]
-    return np.fft.irfft(spectrum / f ** (exponent / 2), n)
+    """Noise with power ∝ 1/f^exponent (0 white, 1 pink, 2 brown) at :data:`SAMPLE_RATE`."""
+    return degrade.coloured_noise(rng, n, exponent, SAMPLE_RATE)
 
 
 def _t(seconds: float) -> np.ndarray:
