@@ -6,6 +6,7 @@ GTZAN clips, cut short so each run takes seconds.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -50,7 +51,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_recipes_are_run_configs_with_final_fit() -> None:
     for name, recipe in RECIPES.items():
-        parser = __import__("argparse").ArgumentParser()
+        parser = argparse.ArgumentParser()
         recipe.configure(parser)
         config = recipe.config(Path("clips"), parser.parse_args([]))
         assert config.split == "kfold" and config.final_fit, name
