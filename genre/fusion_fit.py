@@ -3,7 +3,7 @@ held-out tracks of the shipped head's grouped cross-validation.
 
     python -m genre fit-fusion [--bundle assets/musicnn-genre] [--data DIR] [--json]
 
-1. The head is trained out-of-fold exactly as ``python -m genre train-musicnn`` does
+1. The head is trained out-of-fold exactly as ``python -m genre recipe musicnn-genre`` does
    (:func:`genre.training.musicnn_cv.cross_validate`, cached backbone features), keeping every
    held-out serving window's logits and MSD tags.
 2. Fusion (:mod:`genre.fusion`): ``weight`` and ``floor`` minimise the held-out tracks' NLL
@@ -13,7 +13,7 @@ held-out tracks of the shipped head's grouped cross-validation.
    reliability diagram) from the held-out fused track probabilities.
 4. Writes ``"fusion"``, ``"verdict"`` and the figures into the bundle's ``bundle.json``, the
    diagram next to it, and the "How sure is it?" section of its model card. The weights are
-   not touched: the shipped head is the one ``train-musicnn`` trained on all clips.
+   not touched: the shipped head is the one ``recipe musicnn-genre`` trained on all clips.
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ def card_section(
     )
     return f"""{CARD_SECTION}
 
-Rebuilt by `python -m genre fit-fusion` (after `python -m genre train-musicnn`); every figure
+Rebuilt by `python -m genre fit-fusion` (after `python -m genre recipe musicnn-genre`); every figure
 below is on held-out tracks of the same grouped 5-fold cross-validation (the head retrained
 out-of-fold in each fold). With 100 clips one clip is 1 %.
 
@@ -362,7 +362,9 @@ def fit_fusion(
 ) -> dict[str, Any]:
     started = time.monotonic()
     if not (bundle_dir / "bundle.json").is_file():
-        raise BundleError(f"No bundle.json in {bundle_dir}; run python -m genre train-musicnn.")
+        raise BundleError(
+            f"No bundle.json in {bundle_dir}; run python -m genre recipe musicnn-genre."
+        )
     meta = json.loads((bundle_dir / "bundle.json").read_text(encoding="utf-8"))
     if meta.get("kind") != "musicnn_genre" or tuple(meta.get("labels", ())) != GTZAN_GENRES:
         raise BundleError(f"{bundle_dir} is not a musicnn genre bundle of the ten GTZAN genres.")
@@ -371,7 +373,9 @@ def fit_fusion(
     tracks, labels = load_tracks(data_root)
     if len(grouped_kfold([t.number for t in tracks], config.folds, config.block)) < 2:
         raise DatasetError("Fusion needs clips in at least two folds.")
-    feats = extract_features(tracks, shifted=config.shifted_windows, progress=progress)
+    feats = extract_features(
+        tracks, shifted=config.shifted_windows, copies=config.recording_copies, progress=progress
+    )
     cv = cross_validate(tracks, labels, feats, config, progress)
     held = held_out_windows(cv, feats, labels)
     choice = choose_fusion(held, GTZAN_GENRES)

@@ -3,7 +3,7 @@
 forward(log-mel windows [B, 96, 187]) → {"logits": genre logits, "tags": the 50 MSD tag
 probabilities, "embedding": the head's input, "penultimate": the backbone's 200-d embedding}.
 The backbone is frozen and pretrained on the Million Song Dataset; only the head is trained
-(the shipped one by ``genre/train_musicnn.py``; a user's on the Training page or by
+(the shipped one by ``python -m genre recipe musicnn-genre``; a user's on the Training page or by
 ``python -m genre train --model musicnn_genre``), on features that are robust to the few
 artists of the 100 shared GTZAN clips.
 """
