@@ -111,21 +111,26 @@ def _weights_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def embedding_cache_dir(features: Sequence[str], root: Path | None = None) -> Path:
-    """One folder per backbone (hash of its weights), window layout and feature set."""
+def embedding_cache_dir(features: Sequence[str], copies: int = 0, root: Path | None = None) -> Path:
+    """One folder per backbone (hash of its weights), window layout, recording-chain copies
+    and feature set."""
     from genre.musicnn import PATCH_FRAMES
     from genre.training.musicnn_features import BACKBONE_WEIGHTS
 
     ident = (
         f"{_weights_digest(BACKBONE_WEIGHTS)}|{PATCH_FRAMES}|shifted|float32|{','.join(features)}"
     )
+    if copies:  # folders without copies keep their names
+        ident += f"|copies{copies}"
     key = "musicnn-" + hashlib.sha1(ident.encode()).hexdigest()[:16]
     folder = (root or data_dir() / "cache" / "embeddings") / key
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def embedding(track: Track, features: Sequence[str], folder: Path) -> tuple[TrackEmbedding, bool]:
+def embedding(
+    track: Track, features: Sequence[str], folder: Path, copies: int = 0
+) -> tuple[TrackEmbedding, bool]:
     """(the track's window embeddings, came from the cache?); raises AudioError."""
     from genre.training.musicnn_features import extract_features
 
@@ -144,8 +149,9 @@ def embedding(track: Track, features: Sequence[str], folder: Path) -> tuple[Trac
     started = time.monotonic()
     # the shipped head's own extraction, one track at a time so one bad file is skipped alone
     windows = extract_features(
-        [track], low_precision=False, shifted=True, progress=lambda _: None, cache=False
-    )
+        [track], low_precision=False, shifted=True, copies=copies, progress=lambda _: None,
+        cache=False,
+    )  # fmt: skip
     result = TrackEmbedding(
         {n: windows.features[n] for n in features}, windows.serving, time.monotonic() - started
     )
@@ -159,9 +165,11 @@ def load_embeddings(
     tracks: Sequence[Track],
     features: Sequence[str],
     *,
+    copies: int = 0,
     progress: Progress | None = None,
     root: Path | None = None,
 ) -> tuple[list[TrackEmbedding | None], list[tuple[Path, str]], int]:
-    """Embeddings of ``tracks`` (None where unreadable), the skipped files, cache hits."""
-    folder = embedding_cache_dir(features, root)
-    return _load_each(tracks, lambda track: embedding(track, features, folder), progress)
+    """Embeddings of ``tracks`` (None where unreadable), the skipped files, cache hits; with
+    ``copies`` recording-chain copies of every track as extra training windows."""
+    folder = embedding_cache_dir(features, copies, root)
+    return _load_each(tracks, lambda track: embedding(track, features, folder, copies), progress)

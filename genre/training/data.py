@@ -101,13 +101,23 @@ def _decoded_tracks(
 
 
 def load_embedding_dataset(
-    folder: str | Path, features: tuple[str, ...], progress: Progress | None = None
+    folder: str | Path,
+    features: tuple[str, ...],
+    progress: Progress | None = None,
+    copies: int | None = None,
 ) -> TrackData:
-    """Discover labelled tracks and their musicnn window embeddings (cached), skipping bad files."""
+    """Discover labelled tracks and their musicnn window embeddings (cached), skipping bad files;
+    ``copies`` recording-chain copies per track (default: the head recipe's) add training
+    windows."""
     from genre.training.musicnn_features import WindowFeatures
+    from genre.training.musicnn_head import HeadConfig
 
+    if copies is None:
+        copies = HeadConfig().recording_copies
     dataset = discover(folder)
-    found, unreadable, hits = load_embeddings(dataset.tracks, features, progress=progress)
+    found, unreadable, hits = load_embeddings(
+        dataset.tracks, features, copies=copies, progress=progress
+    )
     kept, common = _decoded_tracks(folder, dataset, found, unreadable)
     windows = WindowFeatures(
         track=np.concatenate([np.full(len(e.serving), i) for i, (_, e) in enumerate(kept)]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 
 from audio import LogMel, load_audio
+from audio.degrade import random_recording_chain
 from genre.datasets import Track, discover
 from genre.errors import DatasetError
 from genre.labels import GTZAN_GENRES
@@ -60,10 +62,21 @@ def _windows(n_frames: int, shifted: bool) -> tuple[list[int], list[bool]]:
     return starts, [True] * len(serving) + [False] * len(extra)
 
 
-def _cache_key(tracks: list[Track], low_precision: bool, shifted: bool) -> str:
+def recording_copies(track: Track, samples: np.ndarray, copies: int) -> list[np.ndarray]:
+    """``copies`` versions of a clip through random recording chains (quieter, band-limited,
+    noisy, tilted: :func:`audio.degrade.random_recording_chain`), seeded by the file's name so
+    a clip gets the same copies in every run and cache."""
+    rng = np.random.default_rng(zlib.crc32(track.path.name.encode()))
+    rate = MUSICNN_FRONTEND.sample_rate
+    return [random_recording_chain(samples, rate, rng) for _ in range(copies)]
+
+
+def _cache_key(tracks: list[Track], low_precision: bool, shifted: bool, copies: int) -> str:
     digest = hashlib.sha256()
     digest.update(hashlib.sha256(BACKBONE_WEIGHTS.read_bytes()).digest())
     digest.update(f"{low_precision}-{shifted}-{PATCH_FRAMES}".encode())
+    if copies:  # keys without copies stay as they were
+        digest.update(f"copies-{copies}".encode())
     for track in tracks:
         stat = track.path.stat()
         digest.update(f"{track.path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
@@ -75,11 +88,14 @@ def extract_features(
     *,
     low_precision: bool = False,
     shifted: bool = True,
+    copies: int = 0,
     progress: Progress = print,
     cache: bool = True,
 ) -> WindowFeatures:
-    """Run the frozen backbone over every window of every track (cached on disk)."""
-    cache_path = data_dir() / "cache" / f"musicnn-{_cache_key(tracks, low_precision, shifted)}.npz"
+    """Run the frozen backbone over every window of every track (cached on disk), and over
+    ``copies`` recording-chain copies of it (training windows only: never ``serving``)."""
+    key = _cache_key(tracks, low_precision, shifted, copies)
+    cache_path = data_dir() / "cache" / f"musicnn-{key}.npz"
     if cache and cache_path.is_file():
         stored = np.load(cache_path)
         names = [k for k in stored.files if k not in ("track", "serving")]
@@ -93,15 +109,16 @@ def extract_features(
     started = time.monotonic()
     for i, track in enumerate(tracks):
         samples = load_audio(track.path, sample_rate=MUSICNN_FRONTEND.sample_rate).samples
-        with torch.inference_mode():
-            mel = frontend(torch.from_numpy(samples))
-            starts, serving = _windows(mel.shape[1], shifted)
-            mel = loop_to_length(mel, PATCH_FRAMES, axis=1)  # as the Classifier serves it
-            out = backbone(torch.stack([mel[:, s : s + PATCH_FRAMES] for s in starts]))
-        for name in ("penultimate", "mean_pool", "max_pool", "tags"):
-            parts.setdefault(name, []).append(out[name].numpy())
-        track_ids += [i] * len(starts)
-        serving_flags += serving
+        for copy, version in enumerate([samples, *recording_copies(track, samples, copies)]):
+            with torch.inference_mode():
+                mel = frontend(torch.from_numpy(version))
+                starts, serving = _windows(mel.shape[1], shifted)
+                mel = loop_to_length(mel, PATCH_FRAMES, axis=1)  # as the Classifier serves it
+                out = backbone(torch.stack([mel[:, s : s + PATCH_FRAMES] for s in starts]))
+            for name in ("penultimate", "mean_pool", "max_pool", "tags"):
+                parts.setdefault(name, []).append(out[name].numpy())
+            track_ids += [i] * len(starts)
+            serving_flags += serving if copy == 0 else [False] * len(starts)
         if (i + 1) % 10 == 0 or i + 1 == len(tracks):
             elapsed = time.monotonic() - started
             progress(f"backbone: {i + 1}/{len(tracks)} clips ({elapsed:.0f} s)")
