@@ -63,7 +63,7 @@ def ship(shipment: Shipment) -> dict[str, Any]:
     options, metrics, progress = shipment.options, shipment.metrics, shipment.progress
     head_config = replace(recipe(shipment.config), low_precision=not options.float32)
     tracks, labels = load_tracks(shipment.data)
-    data = load_embedding_dataset(str(shipment.data), head_config.features)  # cached by the run
+    data = load_embedding_dataset(str(shipment.data), head_config.window_features)  # cached
     if data.keys != [t.gtzan_key for t in tracks] or data.embeddings is None:
         raise DatasetError(f"Some clips under {shipment.data} cannot be used for the shipped head.")
     before, after = metrics.get("calibration_nll", [float("nan")] * 2)

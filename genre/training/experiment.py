@@ -91,7 +91,9 @@ def _load_data(config: RunConfig, reporter: Reporter) -> TrackData:
             reporter.log(f"{what} {done}/{total}")
 
     if embedded:
-        return load_embedding_dataset(config.dataset or "", head_recipe(config).features, progress)
+        return load_embedding_dataset(
+            config.dataset or "", head_recipe(config).window_features, progress
+        )
     return load_audio_dataset(config.dataset or "", frontend_of(config), progress)
 
 

@@ -26,6 +26,7 @@ MIN_FOLDS = 2
 @dataclass(frozen=True)
 class RunFusion:
     choice: FusionChoice
+    held: HeldOut
     n_tracks: int
 
     @property
@@ -35,6 +36,11 @@ class RunFusion:
 
     def meta(self) -> dict[str, Any]:
         return self.choice.fusion.to_json()
+
+    def fused_window_probs(self) -> np.ndarray:
+        """[held-out windows, labels] as served with the chosen fusion, in the input's order."""
+        held = self.held
+        return self.choice.fusion.fuse(held.log_probs, held.tags)
 
     def metrics(self) -> dict[str, Any]:
         c = self.choice
@@ -80,4 +86,4 @@ def choose_run_fusion(
     if len(present) < MIN_HELD_OUT_TRACKS or len(np.unique(fold_of)) < MIN_FOLDS or not named:
         return None
     held = HeldOut(log_probs, tags, local, np.asarray(truth)[present], fold_of)
-    return RunFusion(choose_fusion(held, tuple(labels)), len(present))
+    return RunFusion(choose_fusion(held, tuple(labels)), held, len(present))

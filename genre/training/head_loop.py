@@ -24,6 +24,7 @@ from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES
 from genre.splits import Split
 from genre.training.config import RunConfig
 from genre.training.data import TrackData
+from genre.training.head_fusion import RunFusion, choose_run_fusion
 from genre.training.musicnn_bundle import USER_HEAD, run_card, run_meta, save_head_bundle
 from genre.training.musicnn_features import BACKBONE_WEIGHTS
 from genre.training.musicnn_head import (
@@ -128,6 +129,8 @@ class HeadTrainer:
         self.held_tracks: list[np.ndarray] = []
         self.test_logits: list[torch.Tensor] = []  # every fold's test windows, for the verdict
         self.test_tracks: list[np.ndarray] = []
+        self.test_rows: list[np.ndarray] = []  # their rows in the window table (for the tags)
+        self.test_folds: list[np.ndarray] = []
         self.head: nn.Module | None = None
 
     @property
@@ -150,6 +153,8 @@ class HeadTrainer:
         head_ms = 1000 * (time.monotonic() - started) / len(split.test)
         self.test_logits.append(head_logits(head, x[test_mask]))
         self.test_tracks.append(windows.track[test_mask])
+        self.test_rows.append(np.flatnonzero(test_mask))
+        self.test_folds.append(np.full(int(test_mask.sum()), k))
         # held-out windows for calibration: the validation tracks when the split has them,
         # else every fold's test tracks (k-fold: each track is held out once); only the kept
         # (last) head is calibrated on validation tracks
@@ -169,6 +174,17 @@ class HeadTrainer:
             epochs_run=head_config.epochs,
         )
 
+    def _fusion(self, temperature: float) -> RunFusion | None:
+        """Tag fusion chosen on every fold's held-out windows (None where it cannot be)."""
+        tags = self.windows.features.get("tags")
+        if tags is None or not self.test_logits:
+            return None
+        log_probs = torch.log_softmax(torch.cat(self.test_logits) / temperature, dim=1).numpy()
+        return choose_run_fusion(
+            log_probs, tags[np.concatenate(self.test_rows)], np.concatenate(self.test_tracks),
+            np.concatenate(self.test_folds), self.data.y, self.data.labels,
+        )  # fmt: skip
+
     def finish(self, folds: list[FoldResult]) -> TrainResult:
         head_config, data, reporter = self.head_config, self.data, self.reporter
         if self.config.final_fit:  # the saved head: every track's windows, the run's seed
@@ -186,7 +202,13 @@ class HeadTrainer:
             if temperature != 1.0
             else f"not calibrated: fewer than {MIN_CALIBRATION_TRACKS} held-out tracks"
         )
-        evidence = held_out_thresholds(self.test_logits, self.test_tracks, data.y, temperature)
+        fusion = self._fusion(temperature)
+        if fusion is not None:
+            reporter.log(fusion.describe())
+        fused = fusion.fused_window_probs() if fusion is not None and fusion.used else None
+        evidence = held_out_thresholds(
+            self.test_logits, self.test_tracks, data.y, temperature, window_probs=fused
+        )
         reporter.log(f"verdict thresholds: {evidence.thresholds} ({evidence.note})")
         model = served_model(head, head_config, self.n_classes, temperature)
         _save_head(self.folder, head, head_config, self.n_classes)
@@ -199,6 +221,11 @@ class HeadTrainer:
         meta["metrics"]["verdict_evidence"] = {"value": evidence.to_json(), "how": "genre.verdict"}
         card = run_card(self.config, head_config, data, self.splits, accuracy, temperature)
         card += "\n" + evidence.describe() + "\n"
+        if fusion is not None:  # served fused only where the tags helped on held-out tracks
+            if fusion.used:
+                meta["fusion"] = fusion.meta()
+            meta["metrics"]["tag_fusion"] = {"value": fusion.metrics(), "how": "held-out folds"}
+            card += "\n" + fusion.describe() + "\n"
         save_head_bundle(bundle_dir, model=model, meta=meta, card=card, head=USER_HEAD)
         tested = np.concatenate([fold.test for fold in folds])
         windows = self.windows
@@ -257,13 +284,19 @@ def _temperature(
 
 
 def held_out_thresholds(
-    logits: list[torch.Tensor], tracks: list[np.ndarray], y: np.ndarray, temperature: float
+    logits: list[torch.Tensor],
+    tracks: list[np.ndarray],
+    y: np.ndarray,
+    temperature: float,
+    window_probs: np.ndarray | None = None,
 ) -> ThresholdEvidence:
     """Verdict thresholds from the test tracks' calibrated probabilities, as served (mean of
-    the windows' softmax); the defaults, with a note, when too few tracks were held out."""
+    the windows' softmax, or the given fused ``window_probs`` of the same windows); the
+    defaults, with a note, when too few tracks were held out."""
     if not logits:
         return thresholds_from_held_out(np.zeros((0, len(np.unique(y)))), np.zeros(0, int))
-    window_probs = torch.softmax(torch.cat(logits) / temperature, dim=1).numpy()
+    if window_probs is None:
+        window_probs = torch.softmax(torch.cat(logits) / temperature, dim=1).numpy()
     track = np.concatenate(tracks)
     present = list(dict.fromkeys(track.tolist()))  # each test track once, in order
     per_track = [window_probs[track == t] for t in present]
