@@ -285,12 +285,16 @@ def test_a_close_call_names_two_genres(gtzan_dir: Path, tmp_path: Path) -> None:
 
 def test_a_mix_of_two_real_clips_reads_as_a_mix(gtzan_dir: Path) -> None:
     at = open_page()
-    wav = mixed_clips(gtzan_dir, "reggae/reggae.00002.ogg", "pop/pop.00001.ogg")
-    at.file_uploader(key="uploads").set_value(("reggae-then-pop.wav", wav, "audio/wav"))
+    # whole clips: each genre leads in about half of the windows (the mix rule asks for 45 %)
+    wav = mixed_clips(gtzan_dir, "classical/classical.00003.ogg", "rock/rock.00004.ogg", seconds=30)
+    at.file_uploader(key="uploads").set_value(("classical-then-rock.wav", wav, "audio/wav"))
     at.run()
     assert not at.exception
     headings = genre_headings(at)
-    assert headings == ["<h2 style='margin-bottom:0'>A mix of reggae and pop</h2>"], headings
+    assert headings in (
+        ["<h2 style='margin-bottom:0'>A mix of classical and rock</h2>"],
+        ["<h2 style='margin-bottom:0'>A mix of rock and classical</h2>"],
+    ), headings
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
