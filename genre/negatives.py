@@ -219,20 +219,35 @@ def _dishes(rng: np.random.Generator, seconds: float) -> np.ndarray:
     return _hits(rng, n, times, _clink) + water / (np.std(water) or 1) * 0.05
 
 
+def _phrases(
+    rng: np.random.Generator,
+    seconds: float,
+    start: float,
+    events: tuple[int, int],
+    within: tuple[float, float],
+    between: tuple[float, float],
+) -> np.ndarray:
+    """Start times of events in bursts (words typed, chirps sung): ``events`` per burst, spaced
+    by ``within`` seconds, bursts apart by ``between``."""
+    times, now = [], start
+    while now < seconds:
+        for _ in range(rng.integers(*events)):
+            times.append(now)
+            now += rng.uniform(*within)
+        now += rng.uniform(*between)
+    return np.asarray([t for t in times if t < seconds])
+
+
 def _typing(rng: np.random.Generator, seconds: float) -> np.ndarray:
     """Keys pressed in words of 2-8 letters, with pauses between words."""
-    n, times, now = len(_t(seconds)), [], 0.0
-    while now < seconds:
-        for _ in range(rng.integers(2, 9)):
-            times.append(now)
-            now += rng.uniform(0.06, 0.2)
-        now += rng.uniform(0.2, 1.5)
+    n = len(_t(seconds))
+    times = _phrases(rng, seconds, 0.0, (2, 9), (0.06, 0.2), (0.2, 1.5))
 
     def key(r: np.random.Generator) -> np.ndarray:
         burst = np.diff(r.standard_normal(int(0.012 * SAMPLE_RATE)), prepend=0.0)
         return r.uniform(0.3, 1) * burst * np.exp(-np.arange(len(burst)) / 40)
 
-    return _hits(rng, n, np.asarray([t for t in times if t < seconds]), key) + 1e-3 * (
+    return _hits(rng, n, times, key) + 1e-3 * (
         coloured_noise(rng, n, 1) / (np.std(coloured_noise(rng, 4096, 1)) or 1)
     )
 
@@ -293,12 +308,8 @@ def _animal(rng: np.random.Generator, seconds: float) -> np.ndarray:
 
 def _birdsong(rng: np.random.Generator, seconds: float) -> np.ndarray:
     """Phrases of quick chirps (fast whistled sweeps), pauses between, wind behind."""
-    n, times, now = len(_t(seconds)), [], rng.uniform(0, 1)
-    while now < seconds:
-        for _ in range(rng.integers(3, 12)):
-            times.append(now)
-            now += rng.uniform(0.06, 0.15)
-        now += rng.uniform(0.5, 3.0)
+    n = len(_t(seconds))
+    times = _phrases(rng, seconds, rng.uniform(0, 1), (3, 12), (0.06, 0.15), (0.5, 3.0))
 
     def chirp(r: np.random.Generator) -> np.ndarray:
         t = _t(r.uniform(0.03, 0.12))
@@ -306,9 +317,7 @@ def _birdsong(rng: np.random.Generator, seconds: float) -> np.ndarray:
         return np.sin(2 * np.pi * np.cumsum(f) / SAMPLE_RATE) * np.sin(np.pi * t / t[-1])
 
     wind = _wind(rng, seconds)
-    return _hits(rng, n, np.asarray([t for t in times if t < seconds]), chirp) + 0.1 * wind / (
-        np.std(wind) or 1
-    )
+    return _hits(rng, n, times, chirp) + 0.1 * wind / (np.std(wind) or 1)
 
 
 SYNTHETIC: dict[str, tuple[str, Callable[[np.random.Generator, float], np.ndarray]]] = {
