@@ -27,7 +27,11 @@ MIN_FOLDS = 2
 class RunFusion:
     choice: FusionChoice
     held: HeldOut
-    n_tracks: int
+
+    @property
+    def n_tracks(self) -> int:
+        """Held-out tracks the fusion was chosen on."""
+        return len(self.held.truth)
 
     @property
     def used(self) -> bool:
@@ -86,4 +90,4 @@ def choose_run_fusion(
     if len(present) < MIN_HELD_OUT_TRACKS or len(np.unique(fold_of)) < MIN_FOLDS or not named:
         return None
     held = HeldOut(log_probs, tags, local, np.asarray(truth)[present], fold_of)
-    return RunFusion(choose_fusion(held, tuple(labels)), held, len(present))
+    return RunFusion(choose_fusion(held, tuple(labels)), held)
