@@ -106,6 +106,29 @@ def chromium_page(extra_args: list[str] | None = None) -> Iterator[object]:
         page = context.new_page()
         try:
             yield page
+        except BaseException:
+            _save_failure(page)
+            raise
         finally:
             context.close()
             browser.close()
+
+
+def _save_failure(page) -> None:
+    """Keep what the browser showed when a test failed: a flake is found from its picture."""
+    folder = REPO_ROOT / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    stem = folder / f"failure-{time.strftime('%H%M%S')}-{os.getpid()}"
+    with contextlib.suppress(Exception):  # a page that died cannot be saved: keep the error
+        page.screenshot(path=f"{stem}.png", full_page=True)
+        text = page.inner_text("body")
+        Path(f"{stem}.txt").write_text(text)
+        print(f"The page when the test failed ({stem}.png):\n{text[:4000]}", file=sys.stderr)
+
+
+def wait_until_idle(page, timeout_ms: float = 120_000) -> None:
+    """Wait until the app's script has finished its run (the attribute Streamlit's own
+    end-to-end tests wait on), so a click lands on the finished page."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        timeout=timeout_ms
+    )

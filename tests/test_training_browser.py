@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import chromium_available, chromium_page, streamlit_server
+from tests.browser import chromium_available, chromium_page, streamlit_server, wait_until_idle
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,6 +29,7 @@ def test_launch_watch_and_compare_in_a_real_browser(tmp_path: Path, artifacts_di
         page.get_by_text("No training is running").wait_for(timeout=60_000)
         page.get_by_role("button", name="Quick start").wait_for(timeout=60_000)
         page.get_by_text("Advanced: your own data").click()  # the expander
+        wait_until_idle(page)  # the first run of the page may still be drawing the sections below
         # defaults: the shipped GTZAN feature table, logistic regression, artist-filtered split
         page.get_by_role("button", name="Launch training").click()
         page.get_by_text("Started 1 run(s) in the background").wait_for(timeout=TIMEOUT_MS)

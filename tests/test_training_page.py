@@ -161,6 +161,8 @@ def test_launch_a_tiny_run_watch_it_finish_and_promote_it(tmp_path: Path) -> Non
     at.run()
     assert not at.error, [e.value for e in at.error]
     assert "Started 1 run" in at.success[0].value
+    at.run()  # a rerun (a run that ended reruns the page) keeps the message where it was
+    assert "Started 1 run" in at.success[0].value
     registry = RunRegistry()
     (run,) = registry.list()
 
@@ -183,6 +185,32 @@ def test_launch_a_tiny_run_watch_it_finish_and_promote_it(tmp_path: Path) -> Non
     at.button(key="restore-default").click()
     at.run()
     assert active_bundle_dir() == default_bundle_dir()
+
+
+def test_a_k_fold_run_can_save_a_model_trained_on_every_track(tmp_path: Path) -> None:
+    data = write_tiny_dataset(tmp_path / "clips")
+    at = open_page()
+    at.selectbox(key="split").set_value("kfold")
+    at.run()
+    assert "final-fit" not in {c.key for c in at.checkbox}  # feature-table models: never saved
+    pick_data(at, TYPED, data)
+    at.multiselect(key="models-audio").set_value(["linear_mel"])
+    at.run()
+    at.number_input(key="folds").set_value(2)
+    at.number_input(key="epochs").set_value(1)
+    at.number_input(key="n_mels").set_value(32)
+    at.number_input(key="window_s").set_value(1.0)
+    at.checkbox(key="final-fit").check()
+    at.button(key="launch-button").click()
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    registry = RunRegistry()
+    (run,) = registry.list()
+    assert run.config["final_fit"] is True and run.config["folds"] == 2
+    run_until(at, lambda: proc.refresh(registry) or not registry.get(run.id).active)
+    assert registry.get(run.id).status == "finished", registry.get(run.id).error
+    meta = json.loads((run.folder / "bundle" / "bundle.json").read_text())
+    assert "trained on every track" in json.dumps(meta)
 
 
 def test_the_k_fold_columns_sort_as_numbers() -> None:

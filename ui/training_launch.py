@@ -3,6 +3,8 @@ options), with the checks run before a launch."""
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from genre.errors import GenreError
@@ -25,6 +27,9 @@ from genre.training.data_choices import (
 from genre.training.experiment import preflight
 from runs.store import RunRegistry
 
+QUICK, ADVANCED = "quick", "advanced"  # where a launch's messages are shown
+MESSAGES_KEY = "training-launch-messages"
+Message = tuple[str, str]  # (st function: success / warning / error, text)
 QUICK_START_MODEL = "musicnn_genre"  # the most accurate on little data, and quick to fit
 SPLIT_NAMES = {
     "filtered": "artist-filtered (GTZAN only: 443 / 197 / 290)",
@@ -47,6 +52,7 @@ def quick_start() -> None:
             suggestion = checked(compare.AUDIO_SOURCE, path).suggestion
             split = suggestion[0] if suggestion else "kfold"
             start_runs(compare.AUDIO_SOURCE, path, [QUICK_START_MODEL], {"split": split})
+        show_launch_messages(QUICK)
 
 
 def pick_data() -> tuple[str, str, DataCheck]:
@@ -112,6 +118,15 @@ def launch_form() -> None:
             settings["folds"] = int(
                 folds_column.number_input("Folds", 2, 10, d("folds"), key="folds")
             )
+        if split == "kfold" and source == compare.AUDIO_SOURCE:  # models the Classify page uses
+            settings["final_fit"] = folds_column.checkbox(
+                "Then train the saved model on every track",
+                d("final_fit"),
+                key="final-fit",
+                help="The accuracy shown comes from the folds either way. Ticked, the model "
+                "you can use on the Classify page learns from all your tracks (one more "
+                "training); unticked, it is the last fold's model.",
+            )
         if trains_a_network:
             settings["epochs"] = int(
                 epochs_column.number_input("Epochs", 1, 200, d("epochs"), key="epochs")
@@ -158,7 +173,8 @@ def launch_form() -> None:
             "Launch training", type="primary", key="launch-button", disabled=not check.ok
         )
     if submitted:
-        start_runs(source, path, models, settings)
+        start_runs(source, path, models, settings, where=ADVANCED)
+    show_launch_messages(ADVANCED)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -186,26 +202,42 @@ def apply_split_suggestion(suggestion: tuple[str, str] | None) -> None:
         state["split"] = state["split-auto"] = suggestion[0]
 
 
-def start_runs(source: str, path: str, models: list[str], settings: dict) -> None:
+def start_runs(
+    source: str, path: str, models: list[str], settings: dict, where: str = QUICK
+) -> None:
+    """Check and launch one run per model; what happened is told under the button clicked
+    (``where``) and stays there until the next launch."""
+    st.session_state[MESSAGES_KEY] = (where, launch_runs(source, path, models, settings))
+
+
+def launch_runs(source: str, path: str, models: list[str], settings: dict) -> list[Message]:
     if not models:
-        st.warning("Pick at least one model.")
-        return
+        return [("warning", "Pick at least one model.")]
     try:
         configs = [compare.build_config(source, path, m, **settings) for m in models]
         note, warnings = preflight(configs[0])
         for config in configs[1:]:
             preflight(config)
     except GenreError as err:
-        st.error(str(err))
-        return
-    for warning in warnings:
-        st.warning(warning)
+        return [("error", str(err))]
+    messages: list[Message] = [("warning", w) for w in warnings]
     started = [jobs.launch(config, RunRegistry()) for config in configs]
     failed = [r for r in started if r.status == "failed"]
-    for run in failed:
-        st.error(f"{run.model}: {run.error}")
+    messages += [("error", f"{run.model}: {run.error}") for run in failed]
     if len(failed) < len(started):
-        st.success(
-            f"Started {len(started) - len(failed)} run(s) in the background: {note}. "
-            "They keep running if you leave this page."
-        )
+        messages.append((
+            "success",
+            f"Started {len(started) - len(failed)} run(s) in the background at "
+            f"{time.strftime('%H:%M')}: {note}. They keep running if you leave this page.",
+        ))  # fmt: skip
+    return messages
+
+
+def show_launch_messages(where: str) -> None:
+    """The last launch's messages, if its button is ``where``. Kept in the session: a run that
+    ends within seconds reruns the page, and a message shown only once would vanish unread."""
+    shown_where, messages = st.session_state.get(MESSAGES_KEY, (None, []))
+    if shown_where != where:
+        return
+    for level, text in messages:
+        getattr(st, level)(text)
