@@ -5,7 +5,8 @@ held-out tracks of the shipped head's grouped cross-validation.
 
 1. The head is trained out-of-fold exactly as ``python -m genre recipe musicnn-genre`` does
    (:func:`genre.training.musicnn_cv.cross_validate`, cached backbone features), keeping every
-   held-out serving window's logits and MSD tags.
+   held-out serving window's logits and MSD tags. The recipe itself skips this step: its run
+   saved those windows (``held_out.npz``) and it calls :func:`ship_fusion` on them.
 2. Fusion (:mod:`genre.fusion`): ``weight`` and ``floor`` minimise the held-out tracks' NLL
    over a small grid. Because they are picked on the same folds, a nested estimate is also
    reported: every fold is scored with the settings chosen on the other folds.
@@ -22,7 +23,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,14 @@ class HeldOut:
     track: np.ndarray  # [windows]
     truth: np.ndarray  # [tracks]
     fold_of: np.ndarray  # [tracks]
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, **{f.name: getattr(self, f.name) for f in fields(self)})
+
+    @classmethod
+    def load(cls, path: Path) -> HeldOut:
+        with np.load(path) as saved:
+            return cls(**{f.name: saved[f.name] for f in fields(cls)})
 
     def track_probs(self, fusion: TagFusion) -> tuple[np.ndarray, list[np.ndarray]]:
         """Fused probabilities per track (mean of its windows) and per window, by track."""
@@ -378,6 +387,21 @@ def fit_fusion(
     )
     cv = cross_validate(tracks, labels, feats, config, progress)
     held = held_out_windows(cv, feats, labels)
+    return ship_fusion(bundle_dir, held, extra_dir, progress, started)
+
+
+def ship_fusion(
+    bundle_dir: Path,
+    held: HeldOut,
+    extra_dir: Path | None,
+    progress: Progress = print,
+    started: float | None = None,
+) -> dict[str, Any]:
+    """Choose the fusion on ``held`` (the grouped CV's held-out windows of the bundle's head)
+    and write it, the verdict thresholds, the reliability plot and the card section into the
+    shipped bundle; returns the summary."""
+    started = time.monotonic() if started is None else started
+    labels = held.truth
     choice = choose_fusion(held, GTZAN_GENRES)
     progress(
         f"fusion w={choice.fusion.weight:g} floor={choice.fusion.floor:g} "

@@ -10,6 +10,8 @@ import soundfile as sf
 
 from audio import load_audio
 from genre.classifier import Classifier
+from genre.fusion_fit import HeldOut, choose_fusion
+from genre.training.head_fusion import HELD_OUT_FILE
 from runs.store import RunRegistry
 from tests.test_training_jobs import cli
 
@@ -55,3 +57,8 @@ def test_a_head_run_chooses_tag_fusion_on_its_folds_and_serves_it(
         assert "Tag fusion: off" in card
     log = (RunRegistry().folder(run.id) / "log.txt").read_text(encoding="utf-8")
     assert "Tag fusion" in log
+    # the held-out windows are kept: shipping chooses the same fusion from them, no second CV
+    held = HeldOut.load(RunRegistry().folder(run.id) / HELD_OUT_FILE)
+    assert len(held.truth) == 25 and len(set(held.fold_of.tolist())) == 5
+    assert len(held.log_probs) == len(held.tags) == len(held.track)
+    assert choose_fusion(held, GENRES).fusion.to_json() == chosen["fusion"]

@@ -136,3 +136,16 @@ def test_train_musicnn_alias_keeps_its_json_contract(clips: Path, tmp_path: Path
     assert bundle.extra["training"]["run"] == summary["run_id"]
     assert "ISC" in (out / "LICENSE").read_text(encoding="utf-8")
     assert "plain_logreg_cv_accuracy_mean" in bundle.metrics
+
+
+def test_the_musicnn_recipe_ships_fusion_only_from_its_own_folds(clips: Path, tmp_path: Path):
+    out = tmp_path / "musicnn"
+    result = run_cli(
+        "recipe", "musicnn-genre", "--data", str(clips), "--out", str(out), "--epochs", "5",
+        "--float32", "--json",
+    )  # fmt: skip
+    # 8 clips in two folds: too few held-out clips to choose a fusion on, and no second CV
+    assert result.returncode == 2, result.stderr
+    assert "could not be shipped" in result.stderr and "--no-fusion" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()  # nothing half-shipped over the bundle in use

@@ -5,7 +5,8 @@ the pipeline's grouped CV (blocks of two neighbouring IDs, fold k seeded ``seed 
 calibrates one temperature on the held-out folds, then fits the saved head on every clip.
 Shipping adds the card's reference figures (:func:`genre.training.musicnn_cv.stricter_metrics`),
 writes the bundle with the shipped wording and, unless ``--no-fusion``, the tag fusion and
-verdict thresholds (:func:`genre.fusion_fit.fit_fusion`).
+verdict thresholds chosen on the run's own held-out windows (:func:`genre.fusion_fit.ship_fusion`
+on the run's ``held_out.npz``: the folds are not trained a second time).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def config(data: Path, options: argparse.Namespace) -> RunConfig:
 
 def ship(shipment: Shipment) -> dict[str, Any]:
     from genre.training.data import load_embedding_dataset
+    from genre.training.head_fusion import HELD_OUT_FILE
     from genre.training.head_loop import recipe
     from genre.training.musicnn_bundle import (
         SHIPPED_HEAD,
@@ -61,6 +63,12 @@ def ship(shipment: Shipment) -> dict[str, Any]:
     from genre.training.musicnn_head import served_model
 
     options, metrics, progress = shipment.options, shipment.metrics, shipment.progress
+    held_out = shipment.run_folder / HELD_OUT_FILE  # the run's own folds: no second CV
+    if not options.no_fusion and not held_out.is_file():  # checked before anything is written
+        raise DatasetError(
+            "The run chose no tag fusion (it needs k-fold and at least 20 held-out clips); "
+            "ship with --no-fusion."
+        )
     head_config = replace(recipe(shipment.config), low_precision=not options.float32)
     tracks, labels = load_tracks(shipment.data)
     data = load_embedding_dataset(str(shipment.data), head_config.window_features)  # cached
@@ -78,7 +86,7 @@ def ship(shipment: Shipment) -> dict[str, Any]:
     meta = shipped_meta(shipment.out, tracks, head_config, cv, shipment.minutes)
     meta["metrics"].update(extras)
     meta["training"]["run"] = shipment.run_id
-    run_meta = read_meta(shipment.run_bundle)  # held-out thresholds (fit-fusion refits them)
+    run_meta = read_meta(shipment.run_bundle)  # held-out thresholds (fusion refits them)
     meta["verdict"] = run_meta["verdict"]
     meta["metrics"]["verdict_evidence"] = run_meta["metrics"]["verdict_evidence"]
     save_head_bundle(shipment.out, model=model, meta=meta, card=shipped_card(meta, cv),
@@ -93,11 +101,11 @@ def ship(shipment: Shipment) -> dict[str, Any]:
     }
     if options.no_fusion:
         return summary
-    from genre.fusion_fit import fit_fusion
+    from genre.fusion_fit import HeldOut, ship_fusion
 
     # the non-GTZAN sanity check belongs to the shipped default, trained on the shared clips
     extra = shared_gtzan_dir().parent / "extra" / "music" if options.data is None else None
-    fused = fit_fusion(shipment.out, shipment.data, extra, progress)
+    fused = ship_fusion(shipment.out, HeldOut.load(held_out), extra, progress)
     # the bundle serves the fused model: its figures come first
     summary["head_cv_accuracy_mean"] = summary["grouped_cv_accuracy_mean"]
     summary["grouped_cv_accuracy_mean"], summary["grouped_cv_accuracy_std"] = fused[

@@ -21,6 +21,7 @@ from genre.fusion_fit import FusionChoice, HeldOut, choose_fusion
 from genre.verdict import MIN_HELD_OUT_TRACKS
 
 MIN_FOLDS = 2
+HELD_OUT_FILE = "held_out.npz"  # in the run folder: what the fusion was chosen on
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES
 from genre.splits import Split
 from genre.training.config import RunConfig
 from genre.training.data import TrackData
-from genre.training.head_fusion import RunFusion, choose_run_fusion
+from genre.training.head_fusion import HELD_OUT_FILE, RunFusion, choose_run_fusion
 from genre.training.musicnn_bundle import USER_HEAD, run_card, run_meta, save_head_bundle
 from genre.training.musicnn_features import BACKBONE_WEIGHTS
 from genre.training.musicnn_head import (
@@ -205,6 +205,7 @@ class HeadTrainer:
         fusion = self._fusion(temperature)
         if fusion is not None:
             reporter.log(fusion.describe())
+            fusion.held.save(self.folder / HELD_OUT_FILE)  # shipping reuses it, no second CV
         fused = fusion.fused_window_probs() if fusion is not None and fusion.used else None
         evidence = held_out_thresholds(
             self.test_logits, self.test_tracks, data.y, temperature, window_probs=fused
