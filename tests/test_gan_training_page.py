@@ -76,6 +76,8 @@ def test_launch_watch_promote_then_generate_with_it() -> None:
     done = RunRegistry().get(run.id)
     assert done.status == "finished"
     assert done.metrics["steps"] == 4
+    # the page reran when the run ended: what the launch said is still under its button
+    assert any("GAN training started" in s.value for s in at.success)
     assert any(m.label == "Generator loss" for m in at.metric)
     assert "gantrain-curves-" + run.id in keys(at, "plotly_chart")
     # finished GAN runs are not mixed into the classifiers' accuracy comparison

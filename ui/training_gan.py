@@ -13,10 +13,13 @@ from gan.jobs import GanJob, gan_run_dir, generator_dir, is_gan_run
 from genre.training.compare import progress_text
 from runs import proc
 from runs.store import Run, RunRegistry
+from ui import launch_messages
 from ui.gan_charts import loss_figure
+from ui.launch_messages import Message
 from ui.run_watch import rerun_page_when_runs_end, watch_while_running
 
 POLL_S = 2.0
+GAN_LAUNCH = "gan"  # where the launch's messages are shown
 
 
 def shipped_training_note() -> str:
@@ -48,23 +51,25 @@ def launch_form(registry: RunRegistry) -> None:
         st.caption(shipped_training_note())
         submitted = st.form_submit_button("Launch GAN training", key="gantrain-launch")
     if submitted:
-        start_gan_run(registry, GanJob(steps=int(steps), batch_size=int(batch), seed=int(seed)))
+        job = GanJob(steps=int(steps), batch_size=int(batch), seed=int(seed))
+        launch_messages.remember(GAN_LAUNCH, start_gan_run(registry, job))
+    launch_messages.show(GAN_LAUNCH)
 
 
-def start_gan_run(registry: RunRegistry, job: GanJob) -> None:
+def start_gan_run(registry: RunRegistry, job: GanJob) -> list[Message]:
     busy = [r for r in registry.list(limit=200) if r.active and is_gan_run(r)]
     if busy:
         # two GANs at once would each crawl on a small machine
-        st.warning(f"A GAN is already training (run {busy[0].id}); wait for it or cancel it.")
-        return
+        return [("warning", f"A GAN is already training (run {busy[0].id}); wait for it or "
+                 "cancel it.")]  # fmt: skip
     run = gan_jobs.launch(job, registry)
     if run.status == "failed":
-        st.error(run.error or "The training process could not start.")
-    else:
-        st.success(
-            f"GAN training started in the background (run {run.id}). It keeps running if you "
-            "leave this page."
-        )
+        return [("error", run.error or "The training process could not start.")]
+    return [(
+        "success",
+        f"GAN training started in the background (run {run.id}). It keeps running if you "
+        "leave this page.",
+    )]  # fmt: skip
 
 
 def show_live(run: Run, registry: RunRegistry) -> None:

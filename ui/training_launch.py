@@ -26,10 +26,10 @@ from genre.training.data_choices import (
 )
 from genre.training.experiment import preflight
 from runs.store import RunRegistry
+from ui import launch_messages
+from ui.launch_messages import Message
 
 QUICK, ADVANCED = "quick", "advanced"  # where a launch's messages are shown
-MESSAGES_KEY = "training-launch-messages"
-Message = tuple[str, str]  # (st function: success / warning / error, text)
 QUICK_START_MODEL = "musicnn_genre"  # the most accurate on little data, and quick to fit
 SPLIT_NAMES = {
     "filtered": "artist-filtered (GTZAN only: 443 / 197 / 290)",
@@ -52,7 +52,7 @@ def quick_start() -> None:
             suggestion = checked(compare.AUDIO_SOURCE, path).suggestion
             split = suggestion[0] if suggestion else "kfold"
             start_runs(compare.AUDIO_SOURCE, path, [QUICK_START_MODEL], {"split": split})
-        show_launch_messages(QUICK)
+        launch_messages.show(QUICK)
 
 
 def pick_data() -> tuple[str, str, DataCheck]:
@@ -174,7 +174,7 @@ def launch_form() -> None:
         )
     if submitted:
         start_runs(source, path, models, settings, where=ADVANCED)
-    show_launch_messages(ADVANCED)
+    launch_messages.show(ADVANCED)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -207,7 +207,7 @@ def start_runs(
 ) -> None:
     """Check and launch one run per model; what happened is told under the button clicked
     (``where``) and stays there until the next launch."""
-    st.session_state[MESSAGES_KEY] = (where, launch_runs(source, path, models, settings))
+    launch_messages.remember(where, launch_runs(source, path, models, settings))
 
 
 def launch_runs(source: str, path: str, models: list[str], settings: dict) -> list[Message]:
@@ -231,13 +231,3 @@ def launch_runs(source: str, path: str, models: list[str], settings: dict) -> li
             f"{time.strftime('%H:%M')}: {note}. They keep running if you leave this page.",
         ))  # fmt: skip
     return messages
-
-
-def show_launch_messages(where: str) -> None:
-    """The last launch's messages, if its button is ``where``. Kept in the session: a run that
-    ends within seconds reruns the page, and a message shown only once would vanish unread."""
-    shown_where, messages = st.session_state.get(MESSAGES_KEY, (None, []))
-    if shown_where != where:
-        return
-    for level, text in messages:
-        getattr(st, level)(text)
