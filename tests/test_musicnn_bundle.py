@@ -130,11 +130,12 @@ def test_cli_classify_uses_the_bundle(gtzan_dir: Path) -> None:
 
 
 def test_train_musicnn_cli_builds_a_loadable_bundle(gtzan_dir: Path, tmp_path: Path) -> None:
-    """A real, small run: 2 genres × 4 clips cut to 7 s, two grouped folds, then classify."""
+    """A real, small run: 2 genres × 10 clips cut to 7 s, five grouped folds (20 held-out
+    clips: enough to choose the tag fusion on), shipped with that fusion, then classify."""
     data = tmp_path / "clips"
     for genre in ("classical", "metal"):
         (data / genre).mkdir(parents=True)
-        for number in range(4):
+        for number in range(10):
             wave, rate = sf.read(clip(gtzan_dir, f"{genre}.{number:05d}"), dtype="float32")
             sf.write(data / genre / f"{genre}.{number:05d}.wav", wave[: 7 * rate], rate)
     out = tmp_path / "bundle"
@@ -145,8 +146,11 @@ def test_train_musicnn_cli_builds_a_loadable_bundle(gtzan_dir: Path, tmp_path: P
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert len(summary["fold_accuracies"]) == 2  # IDs 0–1 and 2–3 held out in turn
+    assert len(summary["fold_accuracies"]) == 5  # IDs 0–1, 2–3, … held out in turn
+    # shipped with the fusion its own run chose on those folds (no second cross-validation)
+    assert "thresholds" in summary["fusion"]
     bundle = load_bundle(out)
+    assert bundle.extra["verdict"] == summary["fusion"]["thresholds"]
     assert bundle.kind == "musicnn_genre" and bundle.tags == MSD_TAGS
     assert (
         bundle.metrics["grouped_cv_accuracy_mean"]["value"] == summary["grouped_cv_accuracy_mean"]
