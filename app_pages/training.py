@@ -7,9 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from genre.paths import (
     active_bundle_dir,
@@ -21,7 +19,7 @@ from genre.training import compare
 from genre.training.promotion import check_promotion
 from runs import proc
 from runs.store import Run, RunRegistry
-from ui import charts
+from ui import training_charts
 from ui.run_watch import rerun_page_when_runs_end, watch_while_running
 from ui.training_gan import gan_section, is_gan_run
 from ui.training_launch import launch_form, quick_start
@@ -40,41 +38,7 @@ def registry() -> RunRegistry:
     return RunRegistry()
 
 
-# -- launch ---------------------------------------------------------------------------------
-
-
 # -- live runs ------------------------------------------------------------------------------
-def curves_figure(run_id: str, epochs: list[dict]) -> go.Figure | None:
-    frame = compare.curves_frame(epochs)
-    if frame.empty:
-        return None
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
-    dash = {"train": "solid", "validation": "dot"}
-    for (fold, side), part in frame.groupby(["fold", "side"], sort=True):
-        for col, metric in ((1, "loss"), (2, "accuracy")):
-            rows = part[part.metric == metric]
-            if rows.empty:
-                continue
-            name = side if frame.fold.nunique() == 1 else f"{side}, fold {fold}"
-            fig.add_trace(
-                go.Scatter(
-                    x=rows.epoch,
-                    y=rows.value,
-                    mode="lines+markers",
-                    name=name,
-                    legendgroup=name,
-                    showlegend=col == 1,
-                    line=dict(dash=dash[side]),
-                ),
-                row=1,
-                col=col,
-            )
-    fig.update_yaxes(tickformat=".0%", row=1, col=2, range=[0, 1])
-    fig.update_xaxes(title_text="epoch", dtick=1 if frame.epoch.max() <= 20 else None)
-    fig.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10))
-    return fig
-
-
 def show_active(run: Run, reg: RunRegistry) -> None:
     with st.container(border=True):
         head, button = st.columns([5, 1])
@@ -83,7 +47,7 @@ def show_active(run: Run, reg: RunRegistry) -> None:
         if button.button("Cancel", key=f"cancel-{run.id}"):
             st.toast(proc.cancel(run.id, reg))
         st.progress(run.progress, text=compare.progress_text(run))
-        fig = curves_figure(run.id, reg.epochs(run.id))
+        fig = training_charts.curves(reg.epochs(run.id))
         if fig is not None:
             st.plotly_chart(fig, key=f"live-{run.id}")
 
@@ -108,55 +72,6 @@ def _live_runs() -> None:
 
 
 # -- comparison -----------------------------------------------------------------------------
-def confusion_figure(metrics: dict) -> go.Figure:
-    labels = [charts.display_name(g) for g in metrics["labels"]]
-    matrix = metrics["confusion"]
-    fig = go.Figure(
-        go.Heatmap(
-            z=matrix,
-            x=labels,
-            y=labels,
-            colorscale="Blues",
-            text=matrix,
-            texttemplate="%{text}",
-            showscale=False,
-            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        height=380,
-        margin=dict(l=10, r=10, t=10, b=10),
-        xaxis=dict(title="predicted", tickangle=-45),
-        yaxis=dict(title="true", autorange="reversed"),
-    )
-    return fig
-
-
-def accuracy_bars(table: pd.DataFrame) -> go.Figure:
-    shown = table.sort_values("accuracy %", ascending=False).head(20)
-    errors = shown["k-fold std %"].fillna(0.0).tolist()
-    fig = go.Figure(
-        go.Bar(
-            x=[
-                f"{m} ({s}) {r[-6:]}"
-                for m, s, r in zip(shown.model, shown.split, shown.run, strict=True)
-            ],
-            y=shown["accuracy %"],
-            error_y=dict(type="data", array=errors, visible=any(errors)),
-            marker_color=["#2e7d32" if p else "#607d8b" for p in shown.promotable],
-            text=[f"{a:.1f} %" for a in shown["accuracy %"]],
-            textposition="outside",
-            hovertemplate="%{x}: %{y:.1f} %<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        height=340,
-        margin=dict(l=10, r=10, t=10, b=10),
-        yaxis=dict(title="test accuracy (%)", range=[0, 105]),
-    )
-    return fig
-
-
 def promote_controls(run: Run) -> None:
     bundle = run.metrics.get("bundle")
     if not bundle:
@@ -196,7 +111,7 @@ def promote(run: Run, bundle: str) -> None:
 
 def run_details(run: Run, reg: RunRegistry) -> None:
     st.markdown(f"**{compare.run_label(run)}**")
-    st.plotly_chart(confusion_figure(run.metrics), key=f"confusion-{run.id}")
+    st.plotly_chart(training_charts.confusion(run.metrics), key=f"confusion-{run.id}")
     st.dataframe(
         compare.per_genre_table(run.metrics),
         hide_index=True,
@@ -206,7 +121,7 @@ def run_details(run: Run, reg: RunRegistry) -> None:
         },
         key=f"report-{run.id}",
     )
-    fig = curves_figure(run.id, reg.epochs(run.id))
+    fig = training_charts.curves(reg.epochs(run.id))
     if fig is not None:
         st.plotly_chart(fig, key=f"curves-{run.id}")
     skipped = run.metrics.get("skipped") or []
@@ -242,7 +157,7 @@ def comparison() -> None:
             },
             key="comparison",
         )
-        st.plotly_chart(accuracy_bars(table), key="accuracy-bars")
+        st.plotly_chart(training_charts.accuracy_bars(table), key="accuracy-bars")
         st.caption(
             "Accuracy is per track, on tracks the model never saw in training. With k-fold, "
             "every track is tested once; the bars show the folds' standard deviation. "
