@@ -3,10 +3,11 @@ held-out tracks of the shipped head's grouped cross-validation.
 
     python -m genre fit-fusion [--bundle assets/musicnn-genre] [--data DIR] [--json]
 
-1. The head is trained out-of-fold exactly as ``python -m genre recipe musicnn-genre`` does
-   (:func:`genre.training.musicnn_cv.cross_validate`, cached backbone features), keeping every
-   held-out serving window's logits and MSD tags. The recipe itself skips this step: its run
-   saved those windows (``held_out.npz``) and it calls :func:`ship_fusion` on them.
+1. The bundle's head is trained out-of-fold by the run pipeline, as ``python -m genre recipe
+   musicnn-genre`` trains it (same config, cached backbone features; a temporary run outside
+   the registry), which keeps every held-out serving window's logits and MSD tags
+   (``held_out.npz``). The recipe itself skips this step: it calls :func:`ship_fusion` on its
+   own run's windows.
 2. Fusion (:mod:`genre.fusion`): ``weight`` and ``floor`` minimise the held-out tracks' NLL
    over a small grid. Because they are picked on the same folds, a nested estimate is also
    reported: every fold is scored with the settings chosen on the other folds.
@@ -35,16 +36,9 @@ from genre.fusion import TAG_GENRES, TagFusion
 from genre.labels import GTZAN_GENRES
 from genre.musicnn import MSD_TAGS
 from genre.paths import ASSETS_DIR, shared_extra_dir, shared_gtzan_dir
-from genre.splits import grouped_kfold
-from genre.training.musicnn_cv import CrossValidation, cross_validate
-from genre.training.musicnn_features import (
-    Progress,
-    WindowFeatures,
-    extract_features,
-    load_tracks,
-)
+from genre.training.musicnn_features import Progress
 from genre.training.musicnn_head import HeadConfig
-from genre.verdict import ThresholdEvidence, thresholds_from_held_out
+from genre.verdict import MIN_HELD_OUT_TRACKS, ThresholdEvidence, thresholds_from_held_out
 from genre.windows import mean_probability, track_probabilities
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
@@ -78,14 +72,6 @@ class HeldOut:
         n = len(self.truth)
         out = track_probabilities(window, self.track, np.arange(n))
         return out, [window[self.track == i] for i in range(n)]
-
-
-def held_out_windows(cv: CrossValidation, feats: WindowFeatures, truth: np.ndarray) -> HeldOut:
-    logits = cv.window_logits / cv.temperature
-    logits = logits - logits.max(axis=1, keepdims=True)
-    log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    rows = cv.window_rows
-    return HeldOut(log_probs, feats.features["tags"][rows], feats.track[rows], truth, cv.fold_of)
 
 
 def _nll(probs: np.ndarray, truth: np.ndarray) -> float:
@@ -369,6 +355,12 @@ def replace_card_section(card_path: Path, section: str) -> None:
 def fit_fusion(
     bundle_dir: Path, data_root: Path, extra_dir: Path | None, progress: Progress = print
 ) -> dict[str, Any]:
+    """Choose the fusion for an existing head bundle: its head's run is trained again through
+    the pipeline (unregistered, without the final fit) for its held-out windows."""
+    from genre.training.head_fusion import HELD_OUT_FILE
+    from genre.training.head_loop import run_config
+    from genre.training.musicnn_cv import unregistered_run
+
     started = time.monotonic()
     if not (bundle_dir / "bundle.json").is_file():
         raise BundleError(
@@ -377,16 +369,26 @@ def fit_fusion(
     meta = json.loads((bundle_dir / "bundle.json").read_text(encoding="utf-8"))
     if meta.get("kind") != "musicnn_genre" or tuple(meta.get("labels", ())) != GTZAN_GENRES:
         raise BundleError(f"{bundle_dir} is not a musicnn genre bundle of the ten GTZAN genres.")
-    config = HeadConfig(**{**meta["training"]["config"], "features": tuple(
-        meta["training"]["config"]["features"])})  # fmt: skip
-    tracks, labels = load_tracks(data_root)
-    if len(grouped_kfold([t.number for t in tracks], config.folds, config.block)) < 2:
-        raise DatasetError("Fusion needs clips in at least two folds.")
-    feats = extract_features(
-        tracks, shifted=config.shifted_windows, copies=config.recording_copies, progress=progress
-    )
-    cv = cross_validate(tracks, labels, feats, config, progress)
-    held = held_out_windows(cv, feats, labels)
+    trained = meta["training"]["config"]
+    head = HeadConfig(**{**trained, "features": tuple(trained["features"])})
+    try:
+        config = run_config(head, str(data_root), final_fit=False)
+    except ValueError as err:
+        raise BundleError(
+            f"The head in {bundle_dir} was trained with {err}; rebuild the bundle with "
+            "python -m genre recipe musicnn-genre."
+        ) from err
+
+    def held_out(folder: Path) -> HeldOut | None:  # written where the run could choose one
+        path = folder / HELD_OUT_FILE
+        return HeldOut.load(path) if path.is_file() else None
+
+    held = unregistered_run(config, progress, keep=held_out)[1]
+    if held is None:
+        raise DatasetError(
+            f"Fusion needs at least {MIN_HELD_OUT_TRACKS} held-out clips in two or more folds; "
+            f"{data_root} has too few."
+        )
     return ship_fusion(bundle_dir, held, extra_dir, progress, started)
 
 

@@ -157,3 +157,15 @@ def test_train_musicnn_cli_builds_a_loadable_bundle(gtzan_dir: Path, tmp_path: P
     )
     prediction = Classifier(out).predict(data / "metal" / "metal.00000.wav")
     assert prediction.genre in GTZAN_GENRES and prediction.tags is not None
+    # fit-fusion on the shipped bundle trains the same head run again through the pipeline
+    # (unregistered): the same folds, so the same fusion and thresholds
+    (tmp_path / "no-extra").mkdir()
+    refit = subprocess.run(
+        [sys.executable, "-m", "genre", "fit-fusion", "--bundle", str(out), "--data", str(data),
+         "--extra", str(tmp_path / "no-extra"), "--json"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert refit.returncode == 0, refit.stderr
+    refitted = json.loads(refit.stdout.strip().splitlines()[-1])
+    for key in ("weight", "floor", "temperature", "thresholds", "fused_cv_accuracy"):
+        assert refitted[key] == summary["fusion"][key], key

@@ -88,7 +88,7 @@ def test_a_users_head_bundle_and_the_shipped_writer_carry_the_isc_licence(tmp_pa
     config = HeadConfig(epochs=5)
     x, window_y = data.embeddings.features["penultimate"], data.y[data.embeddings.track]
     model = served_model(fit_head(x, window_y, config, 10, 0), config, 10, 1.0)
-    cv = CrossValidation([0.5, 0.5], np.eye(10, dtype=int), np.zeros((8, 10)), 1.0, 0.7, 0.7)
+    cv = CrossValidation([0.5, 0.5], np.eye(10, dtype=int), 1.0, 0.7, 0.7)
     meta = shipped_meta(tmp_path / "musicnn-genre", [], config, cv, 0.1)
     meta["metrics"].update(
         {f"plain_logreg_cv_accuracy_{s}": {"value": 0.5} for s in ("mean", "std")}

@@ -25,6 +25,9 @@ from genre.paths import REPO_ROOT
 from genre.recipes import RECIPES
 from genre.training.config import RunConfig
 from genre.training.experiment import run_training
+from genre.training.head_loop import RECIPE as HEAD
+from genre.training.head_loop import recipe as head_recipe
+from genre.training.head_loop import run_config
 from genre.training.reporting import Reporter
 from runs.store import RunRegistry
 
@@ -136,6 +139,27 @@ def test_train_musicnn_alias_keeps_its_json_contract(clips: Path, tmp_path: Path
     assert bundle.extra["training"]["run"] == summary["run_id"]
     assert "ISC" in (out / "LICENSE").read_text(encoding="utf-8")
     assert "plain_logreg_cv_accuracy_mean" in bundle.metrics
+    # fit-fusion trains this head's folds again through the pipeline: 8 clips are too few
+    card = (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    refused = run_cli("fit-fusion", "--bundle", str(out), "--data", str(clips))
+    assert refused.returncode == 2, refused.stderr
+    assert "needs at least 20 held-out clips" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert (out / "MODEL_CARD.md").read_text(encoding="utf-8") == card  # nothing written
+
+
+def test_a_head_run_config_trains_exactly_that_head() -> None:
+    """fit-fusion rebuilds a bundle's head run from its settings: the recipe's settings (seed,
+    epochs, width and folds aside) map to a run and back; others are refused, by name."""
+    head = replace(HEAD, seed=4, epochs=30, hidden=64, folds=3, block=5, low_precision=False)
+    config = run_config(head, "clips", final_fit=False)
+    assert (config.folds, config.fold_block, config.final_fit) == (3, 5, False)
+    assert replace(head_recipe(config), folds=3, block=5, low_precision=False) == head
+    assert run_config(HEAD, "clips") == RECIPES["musicnn-genre"].config(
+        Path("clips"), argparse.Namespace(seed=HEAD.seed, epochs=HEAD.epochs, hidden=HEAD.hidden)
+    )
+    with pytest.raises(ValueError, match="lr, recording_copies"):
+        run_config(replace(HEAD, lr=0.1, recording_copies=0), "clips")
 
 
 def test_the_musicnn_recipe_ships_fusion_only_from_its_own_folds(clips: Path, tmp_path: Path):

@@ -3,7 +3,8 @@
 The run trains the head with the shipped recipe (:data:`genre.training.head_loop.RECIPE`) in
 the pipeline's grouped CV (blocks of two neighbouring IDs, fold k seeded ``seed + k - 1``),
 calibrates one temperature on the held-out folds, then fits the saved head on every clip.
-Shipping adds the card's reference figures (:func:`genre.training.musicnn_cv.stricter_metrics`),
+Shipping adds the card's reference figures (:func:`genre.training.musicnn_cv.stricter_metrics`:
+the same pipeline on halves of the IDs, plain logistic regression),
 writes the bundle with the shipped wording and, unless ``--no-fusion``, the tag fusion and
 verdict thresholds chosen on the run's own held-out windows (:func:`genre.fusion_fit.ship_fusion`
 on the run's ``held_out.npz``: the folds are not trained a second time).
@@ -16,8 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from genre.bundle import load_bundle
 from genre.errors import DatasetError
 from genre.labels import GTZAN_GENRES
@@ -25,6 +24,7 @@ from genre.paths import shared_gtzan_dir
 from genre.recipes.base import Recipe, Shipment, read_meta
 from genre.training.config import RunConfig
 from genre.training.head_loop import RECIPE as HEAD
+from genre.training.head_loop import run_config
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -41,11 +41,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def config(data: Path, options: argparse.Namespace) -> RunConfig:
-    return RunConfig(
-        model="musicnn_genre", dataset=str(data), classes=",".join(GTZAN_GENRES),
-        split="kfold", folds=HEAD.folds, fold_block=HEAD.block, final_fit=True,
-        seed=options.seed, head_epochs=options.epochs, head_hidden=options.hidden, threads=0,
-    )  # fmt: skip
+    head = replace(HEAD, seed=options.seed, epochs=options.epochs, hidden=options.hidden)
+    return run_config(head, str(data))
 
 
 def ship(shipment: Shipment) -> dict[str, Any]:
@@ -76,11 +73,10 @@ def ship(shipment: Shipment) -> dict[str, Any]:
         raise DatasetError(f"Some clips under {shipment.data} cannot be used for the shipped head.")
     before, after = metrics.get("calibration_nll", [float("nan")] * 2)
     cv = CrossValidation(
-        shipment.fold_accuracies, shipment.confusion, np.zeros((len(tracks), len(GTZAN_GENRES))),
-        float(metrics["temperature"]), before, after,
-    )  # fmt: skip
+        shipment.fold_accuracies, shipment.confusion, float(metrics["temperature"]), before, after
+    )
     progress("reference figures for the card: halves CV, plain logistic regression")
-    extras = stricter_metrics(tracks, labels, data.embeddings, head_config)
+    extras = stricter_metrics(shipment.config, tracks, labels, data.embeddings, head_config)
     run_model = load_bundle(shipment.run_bundle).build_model()  # the all-clips head
     model = served_model(run_model.head, head_config, len(GTZAN_GENRES), cv.temperature)
     meta = shipped_meta(shipment.out, tracks, head_config, cv, shipment.minutes)

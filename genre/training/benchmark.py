@@ -19,7 +19,7 @@ from genre.models import get_model_spec, model_names
 from genre.paths import REPO_ROOT, shared_gtzan_dir
 from genre.training.config import RunConfig
 from genre.training.experiment import run_training
-from genre.training.reporting import Reporter
+from genre.training.reporting import LineReporter
 
 FEATURE_TABLE = REPO_ROOT / "data" / "gtzan" / "features_30_sec.csv"
 DEEP_DEFAULTS = {
@@ -53,18 +53,6 @@ SHARED_CLIPS = (
 Log = Callable[[str], None]
 
 
-class _Quiet(Reporter):
-    def __init__(self, log: Log) -> None:
-        super().__init__()
-        self._log = log
-
-    def log(self, message: str) -> None:
-        self._log(message)
-
-    def epoch_end(self, stats: Any) -> None:
-        pass
-
-
 def feature_models() -> list[str]:
     return [n for n in model_names() if get_model_spec(n).input == "features"]
 
@@ -77,7 +65,7 @@ def deep_models() -> list[str]:
 def _one(config: RunConfig, log: Log) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="genre-bench-") as folder:
         started = time.monotonic()
-        metrics = run_training(config, _Quiet(log), Path(folder))
+        metrics = run_training(config, LineReporter(log), Path(folder))
         metrics["wall_seconds"] = time.monotonic() - started
     keep = (
         "test_accuracy", "macro_precision", "macro_recall", "macro_f1", "kfold_mean",

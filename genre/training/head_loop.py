@@ -19,6 +19,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from genre.labels import GTZAN_GENRES
 from genre.models import ModelSpec
 from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES
 from genre.splits import Split
@@ -59,6 +60,24 @@ def recipe(config: RunConfig) -> HeadConfig:
         epochs=config.head_epochs or RECIPE.epochs,
         hidden=RECIPE.hidden if config.head_hidden < 0 else config.head_hidden,
     )
+
+
+def run_config(head: HeadConfig, dataset: str, *, final_fit: bool = True) -> RunConfig:
+    """The run that trains ``head`` on the ten GTZAN genres in ``dataset``: the inverse of
+    :func:`recipe`, in the head's grouped folds (blocks of neighbouring IDs of every genre).
+    Only a head of the recipe's settings (seed, epochs and width aside) has one: else
+    ``ValueError`` names the settings the pipeline cannot reproduce."""
+    config = RunConfig(
+        model="musicnn_genre", dataset=dataset, classes=",".join(GTZAN_GENRES), split="kfold",
+        folds=head.folds, fold_block=head.block, final_fit=final_fit, seed=head.seed,
+        head_epochs=head.epochs, head_hidden=head.hidden, threads=0,
+    )  # fmt: skip
+    trained = replace(recipe(config), folds=head.folds, block=head.block,
+                      low_precision=head.low_precision)  # fmt: skip
+    differ = [k for k, v in asdict(head).items() if asdict(trained)[k] != v]
+    if differ:
+        raise ValueError(f"settings the run pipeline does not offer: {', '.join(differ)}")
+    return config
 
 
 def _window_stats(head: nn.Module, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

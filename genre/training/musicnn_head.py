@@ -22,7 +22,7 @@ from genre.windows import track_probabilities
 
 @dataclass(frozen=True)
 class HeadConfig:
-    # Chosen among 12 settings by the grouped CV (genre.training.musicnn_cv; so its figure is
+    # Chosen among 12 settings by grouped CV on the shared clips (so the recipe's figure is
     # slightly optimistic): adding the pooled mid-end features, an MLP or more/less L2 changed
     # it by ≤ 2 clips.
     features: tuple[str, ...] = ("penultimate",)

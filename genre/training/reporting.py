@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -88,6 +89,21 @@ class Reporter:
     def epoch_end(self, stats: EpochStats) -> None:
         prefix = f"fold {stats.fold}/{self.folds} " if self.folds > 1 else ""
         self.log(prefix + stats.describe())
+
+
+class LineReporter(Reporter):
+    """Log lines to ``say`` and no epoch lines: for runs inside another command (the
+    benchmark, the shipped head's reference figures) whose own output is the point."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        super().__init__()
+        self._say = say
+
+    def log(self, message: str) -> None:
+        self._say(message)
+
+    def epoch_end(self, stats: EpochStats) -> None:
+        pass
 
 
 class RegistryReporter(Reporter):
