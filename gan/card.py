@@ -93,6 +93,8 @@ def render_card(meta: dict[str, Any]) -> str:
             f"{_fmt(metrics.get('fd_real_b_vs_real_a'))} |",
             f"| Fréchet distance, Griffin-Lim-resynthesised B vs A | "
             f"{_fmt(metrics.get('fd_resynthesised_b_vs_real_a'))} |",
+            f"| diversity: distance between two generated clips of a genre ÷ between two real "
+            f"excerpts of it (different clips; aim ≈ 1) | {_fmt(metrics.get('diversity_ratio'))} |",
             f"| round-trip spectral convergence (mean / median) | "
             f"{_fmt(metrics.get('round_trip_sc_mean'))} / "
             f"{_fmt(metrics.get('round_trip_sc_median'))} |",
@@ -105,6 +107,14 @@ def render_card(meta: dict[str, Any]) -> str:
             + ".",
             "",
         ]
+        varied = metrics.get("diversity_ratio_per_genre")
+        if varied:
+            lines += [
+                "Per-genre diversity: "
+                + ", ".join(f"{g} {float(v):.2f}" for g, v in varied.items())
+                + ".",
+                "",
+            ]
         agreement = metrics.get("agreement")
         if agreement is not None and float(agreement) < AGREEMENT_AIM:
             missed = [g for g, v in per.items() if float(v) < chance]
@@ -148,7 +158,7 @@ def render_card(meta: dict[str, Any]) -> str:
         "- Three seconds of texture, not songs: there is no melody or structure beyond a patch.",
         "- Trained for minutes on a CPU, the generator draws the coarse spectral shape and rhythm "
         "of a genre but blurs harmonics and onsets, and two samples of one genre differ less "
-        "than two real excerpts do (pixel distance about a third of the real one). A classifier "
+        f"than two real excerpts do ({_diversity_words(metrics)}). A classifier "
         "trained on these same clips with the same spectrogram recognises the genres; a "
         "classifier pretrained on other music (musicnn) mostly hears the blur as pop, hip-hop, "
         "metal or rock.",
@@ -228,6 +238,13 @@ def _sonification(metrics: dict[str, Any]) -> list[str]:
             "`python -m gan evaluate --write` measures them again."
         )
     return lines
+
+
+def _diversity_words(metrics: dict[str, Any]) -> str:
+    ratio = metrics.get("diversity_ratio")
+    if ratio is None:  # measured before diversity was: the old pixel-space estimate
+        return "pixel distance about a third of the real one"
+    return f"in the judge's embedding, {float(ratio):.2f} of the real distance; see Quality"
 
 
 def _losses(losses: dict[str, float]) -> str:

@@ -6,6 +6,8 @@
    the distance between two halves of the real clips (the floor it could reach).
 3. Round-trip spectral convergence: how closely the mel of the sonified audio matches the mel
    the generator drew (Griffin-Lim's own loss).
+4. Diversity: how far apart two generated clips of one genre are in the classifier's embedding,
+   as a share of how far apart two real excerpts of that genre (from different clips) are.
 """
 
 from __future__ import annotations
@@ -91,6 +93,44 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     middle = np.linalg.eigvalsh(sqrt_a @ cov_b @ sqrt_a)
     trace_sqrt = float(np.sum(np.sqrt(np.clip(middle, 0, None))))
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt)
+
+
+def mean_pairwise_distance(embeddings: np.ndarray, groups: np.ndarray | None = None) -> float:
+    """Mean Euclidean distance over pairs of rows; with ``groups``, only pairs from different
+    groups (two excerpts of one recording are not two pieces of a genre)."""
+    n = len(embeddings)
+    gram = embeddings @ embeddings.T
+    squared = np.diag(gram)[:, None] + np.diag(gram)[None, :] - 2 * gram
+    distances = np.sqrt(np.clip(squared, 0, None))
+    pairs = np.triu(np.ones((n, n), dtype=bool), k=1)
+    if groups is not None:
+        pairs &= groups[:, None] != groups[None, :]
+    if not pairs.any():
+        raise GanError("Diversity needs at least two clips to compare.")
+    return float(distances[pairs].mean())
+
+
+def diversity_ratios(
+    generated: np.ndarray,
+    generated_genres: list[str],
+    real: np.ndarray,
+    real_genres: list[str],
+    real_clips: list[int],
+    labels: tuple[str, ...],
+) -> dict[str, float]:
+    """Per genre: mean distance between its generated clips ÷ mean distance between its real
+    excerpts of different clips (1: as varied as the real music; near 0: one sound). Genres
+    with fewer than two generated clips or two real clips are left out."""
+    gen_of, real_of = np.asarray(generated_genres), np.asarray(real_genres)
+    clips = np.asarray(real_clips)
+    ratios = {}
+    for g in labels:
+        if (gen_of == g).sum() < 2 or len(np.unique(clips[real_of == g])) < 2:
+            continue
+        ratios[g] = mean_pairwise_distance(generated[gen_of == g]) / mean_pairwise_distance(
+            real[real_of == g], clips[real_of == g]
+        )
+    return ratios
 
 
 class ClassifierProbe:
@@ -245,6 +285,11 @@ def evaluate(
         resynth += [normalise_loudness(w, rate) for w in sonify(mel, bundle)]
     r_probs, r_emb = probe.clips(resynth, rate)
 
+    real = half_a + half_b
+    diversity = diversity_ratios(
+        gen_emb, gen_genres, np.concatenate([a_emb, b_emb]), [s[0] for s in real],
+        [s[1] for s in real], bundle.labels,
+    )  # fmt: skip
     per_genre_agreement = {
         g: probe.agreement(gen_probs[[x == g for x in gen_genres]], [g] * gen_genres.count(g))
         for g in bundle.labels
@@ -274,6 +319,10 @@ def evaluate(
         "fd_real_b_vs_real_a": round(frechet_distance(b_emb, a_emb), 3),
         "fd_resynthesised_b_vs_real_a": round(frechet_distance(r_emb, a_emb), 3),
         "real_segments": {"a": len(half_a), "b": len(half_b)},
+        "diversity_ratio": round(float(np.mean(list(diversity.values()))), 3)
+        if diversity
+        else None,
+        "diversity_ratio_per_genre": {g: round(v, 3) for g, v in diversity.items()},
         "round_trip_sc_mean": round(float(sc.mean()), 4),
         "round_trip_sc_median": round(float(np.median(sc)), 4),
         "other_classifiers": others,

@@ -15,7 +15,12 @@ from audio import LogMel, load_audio, mel_to_audio
 from gan.bundle import GanBundle, load_gan_bundle
 from gan.data import PATCH_SPEC
 from gan.errors import GanError
-from gan.metrics import frechet_distance, spectral_convergence
+from gan.metrics import (
+    diversity_ratios,
+    frechet_distance,
+    mean_pairwise_distance,
+    spectral_convergence,
+)
 from gan.sample import (
     PEAK_LIMIT,
     TARGET_DBFS,
@@ -154,3 +159,29 @@ def test_frechet_distance_and_spectral_convergence_basics() -> None:
     assert frechet_distance(a, b) == pytest.approx(4.0, abs=0.3)
     x = torch.randn(2, 8, 8)
     assert torch.allclose(spectral_convergence(x, x), torch.zeros(2))
+
+
+def test_diversity_ratio_compares_generated_spread_with_real_spread() -> None:
+    rng = np.random.default_rng(1)
+    labels = ("jazz", "metal")
+    real = rng.standard_normal((40, 8))
+    real_genres = ["jazz"] * 20 + ["metal"] * 20
+    real_clips = [i // 2 for i in range(40)]  # two excerpts of every clip
+    same_spread = rng.standard_normal((20, 8))
+    one_sound = np.tile(rng.standard_normal((1, 8)), (20, 1))
+    generated = np.concatenate([same_spread, one_sound])
+    ratios = diversity_ratios(
+        generated, ["jazz"] * 10 + ["metal"] * 10 + ["jazz"] * 10 + ["metal"] * 10,
+        real, real_genres, real_clips, labels,
+    )  # fmt: skip
+    # jazz: half spread like the real clips, half one repeated sound; metal likewise
+    assert 0.3 < ratios["jazz"] < 1.0 and 0.3 < ratios["metal"] < 1.0
+    alike = diversity_ratios(same_spread, ["jazz"] * 20, real, real_genres, real_clips, labels)
+    assert alike == {"jazz": pytest.approx(1.0, abs=0.15)}  # metal: no generated clips
+    assert diversity_ratios(one_sound, ["metal"] * 20, real, real_genres, real_clips, labels) == {
+        "metal": pytest.approx(0.0, abs=1e-6)
+    }
+    # excerpts of one clip are never compared with each other
+    twins = np.repeat(rng.standard_normal((20, 8)), 2, axis=0)
+    assert mean_pairwise_distance(twins, np.asarray(real_clips)) > 1.0
+    assert mean_pairwise_distance(twins) < mean_pairwise_distance(twins, np.asarray(real_clips))
