@@ -357,9 +357,9 @@ def fit_fusion(
 ) -> dict[str, Any]:
     """Choose the fusion for an existing head bundle: its head's run is trained again through
     the pipeline (unregistered, without the final fit) for its held-out windows."""
+    from genre.training.experiment import unregistered_run
     from genre.training.head_fusion import HELD_OUT_FILE
     from genre.training.head_loop import run_config
-    from genre.training.musicnn_cv import unregistered_run
 
     started = time.monotonic()
     if not (bundle_dir / "bundle.json").is_file():

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,8 +17,7 @@ from typing import Any
 from genre.models import get_model_spec, model_names
 from genre.paths import REPO_ROOT, shared_gtzan_dir
 from genre.training.config import RunConfig
-from genre.training.experiment import run_training
-from genre.training.reporting import LineReporter
+from genre.training.experiment import unregistered_run
 
 FEATURE_TABLE = REPO_ROOT / "data" / "gtzan" / "features_30_sec.csv"
 DEEP_DEFAULTS = {
@@ -63,10 +61,9 @@ def deep_models() -> list[str]:
 
 
 def _one(config: RunConfig, log: Log) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="genre-bench-") as folder:
-        started = time.monotonic()
-        metrics = run_training(config, LineReporter(log), Path(folder))
-        metrics["wall_seconds"] = time.monotonic() - started
+    started = time.monotonic()
+    metrics = unregistered_run(config, log)[0]
+    metrics["wall_seconds"] = time.monotonic() - started
     keep = (
         "test_accuracy", "macro_precision", "macro_recall", "macro_f1", "kfold_mean",
         "kfold_std", "fold_accuracies", "n_test", "n_train", "weights", "train_seconds",

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,7 @@ from genre.training.data import (
 )
 from genre.training.head_loop import recipe as head_recipe
 from genre.training.metrics import classification_report, summarise_folds
-from genre.training.reporting import Reporter
+from genre.training.reporting import LineReporter, Reporter
 from genre.training.torch_trainer import frontend_of
 from genre.training.trainers import TrainResult, cross_validate
 from genre.training.trainers_registry import trainer_for
@@ -185,6 +187,18 @@ def run_training(config: RunConfig, reporter: Reporter, folder: Path) -> dict[st
     )
     _write_tables(folder, data, result, metrics)
     return metrics
+
+
+def unregistered_run(
+    config: RunConfig, say: Callable[[str], None], keep: Callable[[Path], Any] | None = None
+) -> tuple[dict[str, Any], Any]:
+    """Train ``config`` as :func:`run_training` does, in a temporary folder and outside the run
+    registry (a step of another command, not a run of its own), logging to ``say``: its
+    metrics, and what ``keep`` read from the run folder before the folder went."""
+    with tempfile.TemporaryDirectory(prefix="genre-run-") as folder:
+        metrics = run_training(config, LineReporter(say), Path(folder))
+        kept = keep(Path(folder)) if keep is not None else None
+    return metrics, kept
 
 
 def _write_tables(

@@ -1,19 +1,16 @@
 """The shipped head's cross-validation figures, as its model card reports them.
 
-The head is cross-validated by the run pipeline only (:class:`genre.training.head_loop.HeadTrainer`
-in the one CV loop, :func:`genre.training.trainers.cross_validate`): the recipe's own run, and
-the runs below. :class:`CrossValidation` carries a finished run's figures to the card;
-:func:`stricter_metrics` adds the card's two reference points: the same pipeline on halves of
-every genre's IDs, and plain logistic regression on track-mean embeddings.
+The head is cross-validated by the run pipeline only (:class:`genre.training.head_loop.
+HeadTrainer` in the one CV loop, :func:`genre.training.trainers.cross_validate`): the recipe's
+own run, and the halves run below (:func:`genre.training.experiment.unregistered_run`).
+:class:`CrossValidation` carries a finished run's figures to the card; :func:`stricter_metrics`
+adds the card's two reference points: the same pipeline on halves of every genre's IDs, and
+plain logistic regression on track-mean embeddings.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -21,12 +18,9 @@ from genre.datasets import Track
 from genre.errors import DatasetError
 from genre.splits import grouped_kfold
 from genre.training.config import RunConfig
-from genre.training.experiment import run_training
+from genre.training.experiment import unregistered_run
 from genre.training.musicnn_features import WindowFeatures
 from genre.training.musicnn_head import HeadConfig
-from genre.training.reporting import LineReporter
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -46,18 +40,6 @@ class CrossValidation:
     @property
     def std(self) -> float:
         return float(np.std(self.accuracies))
-
-
-def unregistered_run(
-    config: RunConfig, progress: Progress, keep: Callable[[Path], Any] | None = None
-) -> tuple[dict[str, Any], Any]:
-    """Train ``config`` through the pipeline in a temporary folder, outside the run registry
-    (a step of another command, not a run of its own): its metrics, and what ``keep`` read
-    from the run folder before it went."""
-    with tempfile.TemporaryDirectory(prefix="genre-head-run-") as folder:
-        metrics = run_training(config, LineReporter(progress), Path(folder))
-        kept = keep(Path(folder)) if keep is not None else None
-    return metrics, kept
 
 
 def stricter_metrics(
