@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audio.inversion import DEFAULT_PHASE_INIT, MEL_INVERSION_ITERS
+from gan.config import GanConfig
 
 AGREEMENT_AIM = (
     0.60  # the target share of clips the default classifier assigns to their genre
@@ -34,8 +35,9 @@ def render_card(meta: dict[str, Any]) -> str:
         "(`audio.mel_to_audio`); longer clips cross-fade consecutive patches.",
         "",
         "## Model",
-        f"- Conditional DCGAN: generator {model.get('g_channels')} channels with genre-conditioned "
-        f"batch norm and a {model.get('embed_dim')}-d genre embedding joined to "
+        f"- Conditional DCGAN: generator {model.get('g_channels')} channels "
+        f"({_upsampling_words(model)}) with genre-conditioned batch norm and a "
+        f"{model.get('embed_dim')}-d genre embedding joined to "
         f"{model.get('z_dim')}-d noise; discriminator {model.get('d_channels')} channels, "
         "spectral norm, projection on the genre, a mel-position input channel and an auxiliary "
         f"genre classifier head (AC-GAN loss, weight {config.get('aux_weight')}).",
@@ -238,6 +240,12 @@ def _sonification(metrics: dict[str, Any]) -> list[str]:
             "`python -m gan evaluate --write` measures them again."
         )
     return lines
+
+
+def _upsampling_words(model: dict[str, Any]) -> str:
+    if GanConfig.from_dict(model).upsample == "nearest":
+        return "each doubling: nearest-neighbour upsampling, then a 3 × 3 convolution"
+    return "each doubling: a stride-2 4 × 4 transposed convolution"
 
 
 def _diversity_words(metrics: dict[str, Any]) -> str:

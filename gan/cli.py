@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from cliguard import guard_main
 from gan import cli_args, cli_morph, cli_pick
-from gan.config import AUGMENTATIONS, MAX_SECONDS, GanConfig, TrainConfig
+from gan.config import AUGMENTATIONS, MAX_SECONDS, UPSAMPLING, GanConfig, TrainConfig
 from gan.errors import GanError
 from genre.errors import GenreError
 from genre.logs import log_file
@@ -62,8 +62,9 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
                        "own folder.")  # fmt: skip
     try:
         model = GanConfig(
-            g_channels=tuple(args.g_channels), d_channels=tuple(args.d_channels), z_dim=args.z_dim
-        )
+            g_channels=tuple(args.g_channels), d_channels=tuple(args.d_channels),
+            z_dim=args.z_dim, upsample=args.upsample,
+        )  # fmt: skip
     except ValueError as err:
         raise GanError(f"Invalid model shape: {err}.") from err
     try:
@@ -233,6 +234,9 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--z-dim", type=channels, default=m.z_dim)
     p.add_argument("--g-channels", type=channels, nargs="+", default=list(m.g_channels))
     p.add_argument("--d-channels", type=channels, nargs="+", default=list(m.d_channels))
+    p.add_argument("--upsample", choices=UPSAMPLING, default=m.upsample,
+                   help="how the generator doubles its map (transposed: the shipped generator's "
+                        "DCGAN layers)")  # fmt: skip
     p.add_argument("--clips-per-genre", type=count, help="use only the first N clips of each genre")
     p.add_argument("--threads", type=cli_args.threads, default=default_threads(1))
     p.add_argument("--max-minutes", type=cli_args.float_in(0.0, 1e6, low_open=True),

@@ -51,6 +51,9 @@ def too_many_samples(n: int, cap: int) -> str:
     )
 
 
+UPSAMPLING = ("nearest", "transposed")  # see GanConfig.upsample
+
+
 @dataclass(frozen=True)
 class GanConfig:
     n_classes: int = 10
@@ -60,8 +63,14 @@ class GanConfig:
     frames: int = 128
     g_channels: tuple[int, ...] = (256, 128, 64, 32, 16)  # at 4, 8, 16, 32, 64 px
     d_channels: tuple[int, ...] = (16, 32, 64, 128, 256)  # at 64, 32, 16, 8, 4 px
+    # How the generator doubles its map: "nearest" (copy each pixel, then a 3 × 3 convolution)
+    # or "transposed" (a stride-2 4 × 4 transposed convolution, the DCGAN original, whose
+    # uneven overlap leaves a frame-to-frame checkerboard that musicnn hears as drums).
+    upsample: str = "nearest"
 
     def __post_init__(self) -> None:
+        if self.upsample not in UPSAMPLING:
+            raise ValueError(f"upsampling must be one of {', '.join(UPSAMPLING)}")
         steps = len(self.g_channels)
         if self.n_mels != 4 * 2**steps or self.frames != 4 * 2**steps:
             raise ValueError("n_mels and frames must equal 4 · 2^len(g_channels)")
@@ -73,7 +82,9 @@ class GanConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GanConfig:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        # Bundles and checkpoints from before the choice existed used transposed convolutions.
+        known = {"upsample": "transposed"}
+        known.update({k: data[k] for k in cls.__dataclass_fields__ if k in data})
         for key in ("g_channels", "d_channels"):
             if key in known:
                 known[key] = tuple(known[key])

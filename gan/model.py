@@ -1,7 +1,8 @@
 """A conditional DCGAN for 128 × 128 log-mel patches, small enough to train on two CPU cores.
 
-Generator: noise ⊕ genre embedding → 4 × 4 map → five stride-2 transposed convolutions, each
-followed by class-conditional batch norm (the genre sets every layer's gain and bias) → tanh.
+Generator: noise ⊕ genre embedding → 4 × 4 map → five doublings (nearest-neighbour upsampling
+and a 3 × 3 convolution; transposed convolutions in older bundles), each followed by
+class-conditional batch norm (the genre sets every layer's gain and bias) → tanh.
 Discriminator: spectral-normalised stride-2 convolutions → global sum pooling → an unconditional
 score plus a projection on the genre embedding (Miyato & Koyama 2018). Trained with the hinge
 loss; an exponential moving average (EMA) of the generator's weights is what gets shipped.
@@ -45,6 +46,17 @@ class ConditionalBatchNorm2d(nn.Module):
         return self.norm(x) * gain + bias
 
 
+def upsampling_layer(kind: str, cin: int, cout: int) -> nn.Module:
+    """One doubling of the generator's map (see ``GanConfig.upsample``); only the output layer
+    has a bias (the others are followed by batch norm)."""
+    bias = cout == 1
+    if kind == "transposed":
+        return nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=bias)
+    return nn.Sequential(
+        nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, cout, 3, padding=1, bias=bias)
+    )
+
+
 class Generator(nn.Module):
     """(z [B, z_dim], genre [B] or genre weights [B, n_classes]) → normalised log-mel
     [B, 1, n_mels, frames] in [-1, 1]."""
@@ -58,8 +70,7 @@ class Generator(nn.Module):
         self.norms = nn.ModuleList(ConditionalBatchNorm2d(w, config.n_classes) for w in c)
         outs = (*c[1:], 1)
         self.ups = nn.ModuleList(
-            nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=cout == 1)
-            for cin, cout in zip(c, outs, strict=True)
+            upsampling_layer(config.upsample, cin, cout) for cin, cout in zip(c, outs, strict=True)
         )
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -75,6 +75,40 @@ def test_generator_and_discriminator_shapes_for_every_genre() -> None:
     assert not torch.allclose(pair[0], pair[1])
 
 
+@pytest.mark.parametrize("upsample", ["nearest", "transposed"])
+def test_both_upsampling_layers_draw_full_size_patches(upsample: str) -> None:
+    generator = Generator(GanConfig(**{**TINY.to_dict(), "upsample": upsample})).eval()
+    with torch.no_grad():
+        out = generator(torch.randn(3, TINY.z_dim), torch.tensor([0, 4, 9]))
+    assert out.shape == (3, 1, 128, 128) and torch.isfinite(out).all()
+
+
+def test_nearest_upsampling_leaves_no_checkerboard_at_initialisation() -> None:
+    """The reason for the choice: a stride-2 transposed convolution gives even and odd frames
+    different numbers of overlapping taps, so a freshly built generator already alternates
+    frame to frame; nearest-neighbour copies followed by a 3 × 3 convolution do not."""
+
+    def alternation(upsample: str) -> float:
+        torch.manual_seed(0)
+        config = GanConfig(**{**GanConfig().to_dict(), "upsample": upsample})
+        generator = Generator(config).eval()
+        with torch.no_grad():
+            out = generator(torch.randn(8, config.z_dim), torch.arange(8))[:, 0]
+        second = out[..., 2:] - 2 * out[..., 1:-1] + out[..., :-2]  # frame-to-frame zigzag
+        first = out[..., 1:] - out[..., :-1]
+        return float(second.abs().mean() / first.abs().mean())
+
+    assert alternation("nearest") < alternation("transposed")
+
+
+def test_configs_from_before_the_upsampling_choice_load_as_transposed() -> None:
+    old = {k: v for k, v in GanConfig().to_dict().items() if k != "upsample"}
+    assert GanConfig.from_dict(old).upsample == "transposed"
+    assert GanConfig.from_dict(GanConfig().to_dict()).upsample == "nearest"
+    with pytest.raises(ValueError, match="upsampling"):
+        GanConfig(upsample="bilinear")
+
+
 def test_config_rejects_mismatched_sizes() -> None:
     with pytest.raises(ValueError):
         GanConfig(g_channels=(8, 8, 8, 8))  # 4 layers make 64 px, not 128
