@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from audio.inversion import DEFAULT_PHASE_INIT, MEL_INVERSION_ITERS
-from gan.config import GanConfig
+from gan.config import GanConfig, TrainConfig, training_options
 
 AGREEMENT_AIM = (
     0.60  # the issue's target share of clips the default classifier assigns to their genre
@@ -58,16 +59,15 @@ def render_card(meta: dict[str, Any]) -> str:
         "",
         "## Training",
         f"- {training.get('steps')} steps of batch {config.get('batch_size')} in "
-        f"{minutes:.1f} min on CPU ({training.get('threads')} thread, `nice -n 10`, on 2 cores "
-        "shared with other jobs: a load average of about 8, so an idle machine is faster).",
+        f"{minutes:.1f} min on CPU ({_threads_words(training)}).",
+        *_recipe_lines(config),
         f"- Mean losses over the last steps: {_losses(losses)}. "
         "Per-step losses: `training_log.csv` (columns step, d_loss, g_loss, d_real, d_fake, "
         "aux_real, aux_fake, elapsed_s).",
-        "- Reproduce (resumes if interrupted):",
+        "- Reproduce (training resumes if interrupted):",
         "",
         "```",
-        f"nice -n 10 {training.get('command') or 'python -m gan train --export assets/gan-cgan'}",
-        "python -m gan evaluate --bundle " + f"assets/{meta['name']} --write",
+        *_reproduce(meta),
         "```",
         "",
         "## Quality (measured by `python -m gan evaluate`, also in `make bench`)",
@@ -238,6 +238,51 @@ def _sonification(metrics: dict[str, Any]) -> list[str]:
         lines.append(
             f"The Quality figures above were measured with {_describe_sonification(earlier)}; "
             "`python -m gan evaluate --write` measures them again."
+        )
+    return lines
+
+
+def _reproduce(meta: dict[str, Any]) -> list[str]:
+    """The commands that rebuild this bundle: training (its settings spelled out from the
+    stored config), the snapshot pick when one chose the step, and the evaluation."""
+    training = meta.get("training", {})
+    options = training_options(TrainConfig.from_dict(training.get("config", {})))
+    folder = f"assets/{meta['name']}"
+    command = training.get("command") or ""
+    words = shlex.split(command)
+    if meta.get("selection") and "--run" in words:
+        run = words[words.index("--run") + 1]
+        lines = [
+            shlex.join(["nice", "-n", "10", "python", "-m", "gan", "train", "--run", run,
+                        *options]),
+            command,
+        ]  # fmt: skip
+    else:
+        lines = [shlex.join(["nice", "-n", "10", "python", "-m", "gan", "train", *options,
+                             "--export", folder])]  # fmt: skip
+    return [*lines, f"python -m gan evaluate --bundle {folder} --write"]
+
+
+def _threads_words(training: dict[str, Any]) -> str:
+    threads = training.get("threads")
+    words = f"{threads} thread{'' if threads == 1 else 's'}"
+    # Where the machine was busy with other work, the bundle says so (times are not comparable).
+    return f"{words}, {training['machine']}" if training.get("machine") else words
+
+
+def _recipe_lines(config: dict[str, Any]) -> list[str]:
+    """The limited-data recipe, when the run used it (gan.augment, the R1 penalty)."""
+    augment = [a for a in str(config.get("augment", "")).split(",") if a]
+    lines = []
+    if augment:
+        lines.append(
+            f"- DiffAugment ({', '.join(augment)}): every patch the discriminator sees, real or "
+            "generated, is randomly transformed the same way, so it cannot memorise 100 clips."
+        )
+    if config.get("r1_gamma"):
+        lines.append(
+            f"- R1 penalty on real patches, weight {config['r1_gamma']}, every "
+            f"{config.get('r1_every')} steps."
         )
     return lines
 

@@ -138,3 +138,34 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "model"}
         return cls(**known, model=GanConfig.from_dict(data.get("model", {})))
+
+
+# ``python -m gan train``'s option for each TrainConfig / GanConfig field that has one (the
+# rest, such as the Adam betas, keep their defaults from the command line).
+TRAIN_FLAGS = {
+    "steps": "--steps", "batch_size": "--batch", "lr_g": "--lr-g", "lr_d": "--lr-d",
+    "ema_decay": "--ema-decay", "aux_weight": "--aux-weight", "augment": "--augment",
+    "r1_gamma": "--r1", "r1_every": "--r1-every", "snapshot_every": "--snapshot-every",
+    "checkpoint_every": "--checkpoint-every", "checkpoint_every_s": "--checkpoint-seconds",
+    "seed": "--seed",
+}  # fmt: skip
+MODEL_FLAGS = {
+    "z_dim": "--z-dim", "g_channels": "--g-channels", "d_channels": "--d-channels",
+    "upsample": "--upsample",
+}  # fmt: skip
+
+
+def training_options(config: TrainConfig) -> list[str]:
+    """The ``gan train`` options that make ``config``: the step budget, then every setting
+    that differs from its default (a model card prints them as the command to reproduce)."""
+    words = ["--steps", str(config.steps)]
+    pairs = [(config, TrainConfig(), TRAIN_FLAGS), (config.model, GanConfig(), MODEL_FLAGS)]
+    for ours, default, flags in pairs:
+        for name, flag in flags.items():
+            value = getattr(ours, name)
+            if name == "steps" or value == getattr(default, name):
+                continue
+            words += [flag, *(str(v) for v in value)] if isinstance(value, tuple) else [
+                flag, str(value)
+            ]  # fmt: skip
+    return words

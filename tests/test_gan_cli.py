@@ -109,6 +109,11 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
     assert report["chosen_step"] in (2, 4) and report["out"] == str(out)
     card = (out / "MODEL_CARD.md").read_text()
     assert f"| {report['chosen_step']} **(shipped)** |" in card
+    # The card's reproduce block trains the same run, then repeats this pick.
+    assert (
+        f"python -m gan train --run {run} --steps 4 --batch 4 --augment shift,cutout,gain" in card
+    )
+    assert "DiffAugment (shift, cutout, gain)" in card and "R1 penalty on real patches" in card
     meta = json.loads((out / "gan.json").read_text())
     assert meta["training"]["config"]["augment"] == "shift,cutout,gain"
     assert meta["training"]["config"]["r1_gamma"] == 1.0
@@ -141,3 +146,23 @@ def test_pick_records_the_call_from_its_parsed_options() -> None:
     assert (str(again.run), str(again.out), again.per_genre, again.data) == (
         "my run/r1", "picked", 3, None,
     )  # fmt: skip
+
+
+def test_the_cards_training_options_parse_back_to_the_same_settings() -> None:
+    """training_options spells a config as `gan train` options; the real parser must read
+    them back to that config (an option renamed in one place and not the other fails here)."""
+    from gan.cli import _train_config, build_parser
+    from gan.config import GanConfig, TrainConfig, training_options
+
+    configs = [
+        TrainConfig(),
+        TrainConfig(steps=123, batch_size=8, lr_g=1e-4, lr_d=3e-4, ema_decay=0.99,
+                    aux_weight=0.5, augment="shift,gain", r1_gamma=2.0, r1_every=8,
+                    snapshot_every=500, checkpoint_every=50, checkpoint_every_s=30.0, seed=7,
+                    model=GanConfig(z_dim=64, g_channels=(128, 64, 32, 16, 8),
+                                    d_channels=(8, 16, 32, 64, 128), upsample="transposed")),
+    ]  # fmt: skip
+    for config in configs:
+        args = build_parser().parse_args(["train", *training_options(config)])
+        assert _train_config(args) == config
+    assert training_options(TrainConfig()) == ["--steps", str(TrainConfig().steps)]
