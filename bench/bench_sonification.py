@@ -38,6 +38,7 @@ from gan.metrics import (
     ClassifierProbe,
     frechet_distance,
     load_default_classifier,
+    real_halves,
     real_segments,
     spectral_convergence,
 )
@@ -138,15 +139,14 @@ def main() -> None:
         "round_trip": rows,
     }
     if not args.no_judge:
-        results["judged"] = judge(segments, spec, rate, frontend)
+        halves = real_halves(clips, clip_samples(3.0, bundle), rate)
+        results["judged"] = judge(*halves, spec, rate, frontend)
     write_results("sonification", results)
 
 
-def judge(segments, spec, rate: int, frontend: LogMel) -> dict[str, object]:
+def judge(half_a, half_b, spec, rate: int, frontend: LogMel) -> dict[str, object]:
     """Agreement and Fréchet distance of the resyntheses in ``JUDGED``."""
     probe = ClassifierProbe(load_default_classifier())
-    half_a = [s for s in segments if s[1] % 2 == 0]
-    half_b = [s for s in segments if s[1] % 2 == 1]
     genres = [s[0] for s in half_b]
     _, a_emb = probe.clips([s[2] for s in half_a], rate)
     b_probs, b_emb = probe.clips([s[2] for s in half_b], rate)

@@ -158,12 +158,10 @@ def render_card(meta: dict[str, Any]) -> str:
         "- Griffin-Lim guesses the phase the spectrogram lacks, which gives a metallic, "
         "slightly smeared sound; the 128-band mel also blurs pitch above ~1 kHz.",
         "- Three seconds of texture, not songs: there is no melody or structure beyond a patch.",
-        "- Trained for minutes on a CPU, the generator draws the coarse spectral shape and rhythm "
-        "of a genre but blurs harmonics and onsets, and two samples of one genre differ less "
-        f"than two real excerpts do ({_diversity_words(metrics)}). A classifier "
-        "trained on these same clips with the same spectrogram recognises the genres; a "
-        "classifier pretrained on other music (musicnn) mostly hears the blur as pop, hip-hop, "
-        "metal or rock.",
+        "- Trained on a CPU from 100 clips, the generator draws the coarse spectral shape and "
+        "rhythm of a genre but blurs harmonics and onsets, and two samples of one genre differ "
+        f"less than two real excerpts do ({_diversity_words(metrics)}).",
+        *_misheard_lines(metrics),
         "",
         f"Created {meta.get('created')}. Licence: {meta.get('licence')}.",
         "",
@@ -242,6 +240,9 @@ def _sonification(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+MISHEARD_BELOW = 0.3  # a genre the judge names for fewer of its clips counts as not recognised
+
+
 def _reproduce(meta: dict[str, Any]) -> list[str]:
     """The commands that rebuild this bundle: training (its settings spelled out from the
     stored config), the snapshot pick when one chose the step, and the evaluation."""
@@ -291,6 +292,28 @@ def _upsampling_words(model: dict[str, Any]) -> str:
     if GanConfig.from_dict(model).upsample == "nearest":
         return "each doubling: nearest-neighbour upsampling, then a 3 × 3 convolution"
     return "each doubling: a stride-2 4 × 4 transposed convolution"
+
+
+def _misheard_lines(metrics: dict[str, Any]) -> list[str]:
+    """Which asked-for genres the judge mostly hears as something else, and as what."""
+    heard = metrics.get("heard_as_per_genre")
+    per = metrics.get("agreement_per_genre", {})
+    if heard is None:  # measured before evaluate recorded it: the recorded impression
+        return [
+            "- A classifier trained on these same clips with the same spectrogram recognises "
+            "the genres; a classifier pretrained on other music (musicnn) mostly hears the blur "
+            "as pop, hip-hop, metal or rock."
+        ]
+    misheard = []
+    for genre, shares in heard.items():
+        if float(per.get(genre, 0)) >= MISHEARD_BELOW or not shares:
+            continue
+        top, share = next(iter(shares.items()))
+        if top != genre:
+            misheard.append(f"{genre} as {top} ({100 * share:.0f} %)")
+    if not misheard:
+        return []
+    return [f"- The judge mostly hears the generated {'; '.join(misheard)}."]
 
 
 def _diversity_words(metrics: dict[str, Any]) -> str:

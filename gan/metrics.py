@@ -193,9 +193,10 @@ class ClassifierProbe:
         return float(np.mean([c == g for c, g in zip(chosen, genres, strict=True)]))
 
 
-def real_segments(
-    clips: list[ClipMel], length: int, sample_rate: int
-) -> list[tuple[str, int, np.ndarray]]:
+Segment = tuple[str, int, np.ndarray]  # (genre, clip number, samples)
+
+
+def real_segments(clips: list[ClipMel], length: int, sample_rate: int) -> list[Segment]:
     """Non-overlapping ``length``-sample segments of every clip's audio: (genre, clip, samples)."""
     from audio import load_audio
 
@@ -205,6 +206,36 @@ def real_segments(
         for start in range(0, len(samples) - length + 1, length):
             out.append((clip.genre, clip.number, samples[start : start + length]))
     return out
+
+
+def heard_as(asked: list[str], heard: list[str], floor: float = 0.1) -> dict[str, dict[str, float]]:
+    """Per genre asked for, the share of its clips the judge named each genre (shares of at
+    least ``floor``, most common first): what a generator's "jazz" actually sounds like."""
+    out: dict[str, dict[str, float]] = {}
+    for genre in dict.fromkeys(asked):
+        names = [h for a, h in zip(asked, heard, strict=True) if a == genre]
+        shares = {n: names.count(n) / len(names) for n in dict.fromkeys(names)}
+        ranked = sorted(shares.items(), key=lambda item: -item[1])
+        out[genre] = {n: round(v, 3) for n, v in ranked if v >= floor}
+    return out
+
+
+def real_halves(
+    clips: list[ClipMel], length: int, sample_rate: int
+) -> tuple[list[Segment], list[Segment]]:
+    """The real segments split by clip into halves A and B: alternate clips in (genre,
+    number) order, so every genre with two clips or more is in both (for GTZAN's numbering,
+    A holds the even-numbered clips). A half with no segment is a :class:`GanError`: the
+    comparisons need real clips on both sides."""
+    half_a = real_segments(clips[0::2], length, sample_rate)
+    half_b = real_segments(clips[1::2], length, sample_rate)
+    if not half_a or not half_b:
+        seconds = length / sample_rate
+        raise GanError(
+            f"Judging a generator needs at least two real clips of {seconds:.1f} s or more "
+            f"to compare with (found {len(clips)} usable)."
+        )
+    return half_a, half_b
 
 
 @dataclass
@@ -250,6 +281,7 @@ def evaluate(
     rate = bundle.spec.sample_rate
     patches = patches_for(3.0, bundle)
     length = clip_samples(3.0, bundle)
+    half_a, half_b = real_halves(clips, length, rate)  # first: too few clips fails at once
 
     gen_genres: list[str] = []
     gen_waves: list[np.ndarray] = []
@@ -267,11 +299,8 @@ def evaluate(
             progress(f"generated {genre}")
     gen_probs, gen_emb = probe.clips(gen_waves, rate)
 
-    segments = real_segments(clips, length, rate)
-    half_a = [s for s in segments if s[1] % 2 == 0]
-    half_b = [s for s in segments if s[1] % 2 == 1]
     if progress:
-        progress(f"{len(segments)} real segments")
+        progress(f"{len(half_a) + len(half_b)} real segments")
     _, a_emb = probe.clips([s[2] for s in half_a], rate)
     b_probs, b_emb = probe.clips([s[2] for s in half_b], rate)
 
@@ -294,6 +323,7 @@ def evaluate(
         g: probe.agreement(gen_probs[[x == g for x in gen_genres]], [g] * gen_genres.count(g))
         for g in bundle.labels
     }
+    heard = [probe.labels[i] for i in np.argmax(gen_probs, axis=1)]
     sc = np.concatenate(sc_values)
     b_genres = [s[0] for s in half_b]
     others = {}
@@ -313,6 +343,7 @@ def evaluate(
         "clip_seconds": round(length / rate, 2),
         "agreement": round(probe.agreement(gen_probs, gen_genres), 4),
         "agreement_per_genre": {g: round(v, 3) for g, v in per_genre_agreement.items()},
+        "heard_as_per_genre": heard_as(gen_genres, heard),
         "agreement_real_half_b": round(probe.agreement(b_probs, b_genres), 4),
         "agreement_real_resynthesised": round(probe.agreement(r_probs, b_genres), 4),
         "fd_generated_vs_real_a": round(frechet_distance(gen_emb, a_emb), 3),

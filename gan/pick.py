@@ -23,7 +23,7 @@ import torch
 from gan.bundle import GanBundle, export_run, load_gan_bundle, write_meta
 from gan.data import ClipMel
 from gan.errors import GanError
-from gan.metrics import ClassifierProbe, frechet_distance, real_segments
+from gan.metrics import ClassifierProbe, frechet_distance, real_halves
 from gan.sample import clip_samples, generate_mels, normalise_loudness, patches_for, sonify
 from gan.train import list_snapshots
 from genre.classifier import Classifier
@@ -49,8 +49,8 @@ class SnapshotScore:
 def real_embeddings(probe: ClassifierProbe, clips: list[ClipMel], bundle: GanBundle) -> np.ndarray:
     """Embeddings of every other real 3-s segment (``evaluate``'s half A)."""
     rate = bundle.spec.sample_rate
-    segments = real_segments(clips, clip_samples(3.0, bundle), rate)
-    return probe.clips([s[2] for s in segments if s[1] % 2 == 0], rate)[1]
+    half_a, _ = real_halves(clips, clip_samples(3.0, bundle), rate)
+    return probe.clips([s[2] for s in half_a], rate)[1]
 
 
 def score_bundle(

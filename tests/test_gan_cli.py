@@ -114,7 +114,20 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
         f"python -m gan train --run {run} --steps 4 --batch 4 --augment shift,cutout,gain" in card
     )
     assert "DiffAugment (shift, cutout, gain)" in card and "R1 penalty on real patches" in card
+    # `gan evaluate --write` stores the figures in gan.json and the card, the curve kept.
+    judged = run_gan("evaluate", "--bundle", str(out), "--per-genre", "2", "--data", str(data),
+                     "--write")  # fmt: skip
+    assert judged.returncode == 0, judged.stderr
+    figures = json.loads(judged.stdout.splitlines()[-1])
+    assert figures["generated_clips"] == 20 and 0.0 <= figures["agreement"] <= 1.0
+    assert set(figures["heard_as_per_genre"]) == set(GTZAN_GENRES)
+    for genre, shares in figures["heard_as_per_genre"].items():
+        assert 0 < sum(shares.values()) <= 1.0 + 1e-9, genre
+    card = (out / "MODEL_CARD.md").read_text()
+    assert f"| {100 * figures['agreement']:.1f} % |" in card
+    assert f"| {report['chosen_step']} **(shipped)** |" in card
     meta = json.loads((out / "gan.json").read_text())
+    assert meta["metrics"]["agreement"] == figures["agreement"]
     assert meta["training"]["config"]["augment"] == "shift,cutout,gain"
     assert meta["training"]["config"]["r1_gamma"] == 1.0
     assert meta["training"]["command"] == shlex.join(

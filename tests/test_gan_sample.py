@@ -13,12 +13,14 @@ from PIL import Image
 
 from audio import LogMel, load_audio, mel_to_audio
 from gan.bundle import GanBundle, load_gan_bundle
-from gan.data import PATCH_SPEC
+from gan.data import PATCH_SPEC, ClipMel
 from gan.errors import GanError
 from gan.metrics import (
     diversity_ratios,
     frechet_distance,
+    heard_as,
     mean_pairwise_distance,
+    real_halves,
     spectral_convergence,
 )
 from gan.sample import (
@@ -185,3 +187,27 @@ def test_diversity_ratio_compares_generated_spread_with_real_spread() -> None:
     twins = np.repeat(rng.standard_normal((20, 8)), 2, axis=0)
     assert mean_pairwise_distance(twins, np.asarray(real_clips)) > 1.0
     assert mean_pairwise_distance(twins) < mean_pairwise_distance(twins, np.asarray(real_clips))
+
+
+def test_heard_as_names_what_each_asked_for_genre_sounds_like() -> None:
+    asked = ["jazz"] * 10 + ["metal"] * 4
+    heard = ["hiphop"] * 6 + ["jazz"] * 3 + ["pop"] + ["metal"] * 4
+    shares = heard_as(asked, heard)
+    assert shares == {"jazz": {"hiphop": 0.6, "jazz": 0.3, "pop": 0.1}, "metal": {"metal": 1.0}}
+    assert list(shares["jazz"]) == ["hiphop", "jazz", "pop"]  # most common first
+    assert heard_as(asked, heard, floor=0.2)["jazz"] == {"hiphop": 0.6, "jazz": 0.3}
+
+
+def test_real_halves_alternate_clips_and_refuse_a_single_clip(tmp_path: Path) -> None:
+    rate = 22050
+    clips = []
+    for number, genre in enumerate(["jazz", "jazz", "metal"]):
+        path = tmp_path / f"{genre}.{number:05d}.wav"
+        sf.write(path, 0.1 * np.sin(np.arange(7 * rate) / 10.0).astype(np.float32), rate)
+        clips.append(ClipMel(genre, number, path, torch.zeros(128, 128)))
+    a, b = real_halves(clips, 3 * rate, rate)
+    assert [(g, n) for g, n, _ in a] == [("jazz", 0), ("jazz", 0), ("metal", 2), ("metal", 2)]
+    assert [(g, n) for g, n, _ in b] == [("jazz", 1), ("jazz", 1)]
+    assert all(len(samples) == 3 * rate for _, _, samples in a + b)
+    with pytest.raises(GanError, match="at least two real clips"):
+        real_halves(clips[:1], 3 * rate, rate)
