@@ -342,9 +342,26 @@ def quality_sentence(meta: dict[str, Any], name: Any = str) -> str | None:
         "the genre asked for"
     )
     good = [name(g) for g, share in per_genre.items() if share >= 0.5]
-    weak = [name(g) for g, share in per_genre.items() if share < 0.3]
+    weak = [g for g, share in per_genre.items() if share < MISHEARD_BELOW]
     if good:
         sentence += f": best for {', '.join(good)}"
     if weak:
-        sentence += f"; not yet for {', '.join(weak)}"
+        sentence += f"; not yet for {_weak_words(weak, metrics.get('heard_as_per_genre'), name)}"
     return sentence + "."
+
+
+def _weak_words(weak: list[str], heard: dict[str, dict[str, float]] | None, name: Any) -> str:
+    """The genres not yet recognised, grouped by what they come out sounding like."""
+    if not heard:
+        return ", ".join(name(g) for g in weak)
+    groups: dict[str, list[str]] = {}
+    for genre in weak:
+        top = next(iter(heard.get(genre) or {genre: 0}), genre)
+        groups.setdefault(top, []).append(genre)
+    parts = []
+    for top, genres in groups.items():
+        names = [name(g) for g in genres]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        heard_as = "heard as a mix of genres" if top in genres else f"heard as {name(top)}"
+        parts.append(f"{listed} ({heard_as})")
+    return ", ".join(parts)
