@@ -280,6 +280,11 @@ def _recipe_lines(config: dict[str, Any]) -> list[str]:
             f"- DiffAugment ({', '.join(augment)}): every patch the discriminator sees, real or "
             "generated, is randomly transformed the same way, so it cannot memorise 100 clips."
         )
+    if config.get("mode_seeking"):
+        lines.append(
+            f"- Mode-seeking term, weight {config['mode_seeking']}: two noises of one genre are "
+            "rewarded for giving different patches, so a genre is not one repeated sound."
+        )
     if config.get("r1_gamma"):
         lines.append(
             f"- R1 penalty on real patches, weight {config['r1_gamma']}, every "

@@ -74,6 +74,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
             checkpoint_every=args.checkpoint_every, checkpoint_every_s=args.checkpoint_seconds,
             seed=args.seed, model=model, augment=args.augment, r1_gamma=args.r1,
             r1_every=args.r1_every, snapshot_every=args.snapshot_every,
+            mode_seeking=args.mode_seeking,
         )  # fmt: skip
     except ValueError as err:
         raise GanError(f"Invalid training settings: {err}.") from err
@@ -228,6 +229,9 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
                    help="R1 penalty weight on real patches (default: 0, off)")  # fmt: skip
     p.add_argument("--r1-every", type=count, default=d.r1_every,
                    help="apply the R1 penalty every N steps (lazy R1)")  # fmt: skip
+    p.add_argument("--mode-seeking", type=cli_args.float_in(0.0, 100.0),
+                   default=d.mode_seeking, help="weight of the mode-seeking term: two noises "
+                   "of one genre should sound different (default: 0, off)")  # fmt: skip
     p.add_argument("--snapshot-every", type=cli_args.int_in(0, MAX_STEPS),
                    default=d.snapshot_every,
                    help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip

@@ -110,6 +110,11 @@ class TrainConfig:
     augment: str = ""
     r1_gamma: float = 0.0
     r1_every: int = 4
+    # Mode-seeking term (Mao et al. 2019): the generator is rewarded when two noises of one
+    # genre give different patches. Without it each genre collapses to one sound, whatever
+    # the noise (the AC-GAN term favours the most typical one), so a genre the judge does not
+    # recognise in that one sound scores 0 %.
+    mode_seeking: float = 0.0
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
     # its evaluation rather than by being the last (python -m gan pick).
@@ -126,6 +131,8 @@ class TrainConfig:
             )
         if self.snapshot_every < 0:
             raise ValueError("the snapshot interval must be ≥ 0 steps (0: no snapshots)")
+        if self.mode_seeking < 0:
+            raise ValueError("the mode-seeking weight must be ≥ 0")
         if self.r1_gamma < 0 or self.r1_every < 1:
             raise ValueError("the R1 weight must be ≥ 0 and its interval ≥ 1 step")
 
@@ -145,7 +152,8 @@ class TrainConfig:
 TRAIN_FLAGS = {
     "steps": "--steps", "batch_size": "--batch", "lr_g": "--lr-g", "lr_d": "--lr-d",
     "ema_decay": "--ema-decay", "aux_weight": "--aux-weight", "augment": "--augment",
-    "r1_gamma": "--r1", "r1_every": "--r1-every", "snapshot_every": "--snapshot-every",
+    "r1_gamma": "--r1", "r1_every": "--r1-every", "mode_seeking": "--mode-seeking",
+    "snapshot_every": "--snapshot-every",
     "checkpoint_every": "--checkpoint-every", "checkpoint_every_s": "--checkpoint-seconds",
     "seed": "--seed",
 }  # fmt: skip

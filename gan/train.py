@@ -168,6 +168,22 @@ def r1_penalty(
     return 0.5 * gamma * grad.pow(2).flatten(1).sum(1).mean()
 
 
+def paired_genres(genres: torch.Tensor) -> torch.Tensor:
+    """The batch's genres with its second half a copy of its first: generated patch i and
+    i + B/2 share a genre (and differ in noise), for :func:`mode_seeking_loss`."""
+    half = genres.shape[0] // 2
+    return torch.cat([genres[:half], genres[:half], genres[2 * half :]])
+
+
+def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """1 / (mean |G(z₁) − G(z₂)| / mean |z₁ − z₂|) over the pairs of :func:`paired_genres`:
+    small when two noises of one genre give different patches (Mao et al. 2019, MSGAN)."""
+    half = fake.shape[0] // 2
+    apart = (fake[:half] - fake[half : 2 * half]).abs().flatten(1).mean(1)
+    noise_apart = (z[:half] - z[half : 2 * half]).abs().mean(1)
+    return 1.0 / ((apart / noise_apart).mean() + 1e-5)
+
+
 def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dict[str, float]:
     """One discriminator and one generator update on a batch of real patches."""
     g, d = state.generator, state.discriminator
@@ -177,12 +193,15 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
     policy = parse_policy(config.augment)
     seen = lambda x: augment(x, policy, state.noise_rng) if policy else x  # noqa: E731
     z = torch.randn(real.shape[0], config.model.z_dim, generator=state.noise_rng)
-    fake = g(z, genres)
+    fake_genres = paired_genres(genres) if config.mode_seeking > 0 else genres
+    fake = g(z, fake_genres)
 
     aux = config.aux_weight
     d.requires_grad_(True)
     # Real and fake patches in one batch: one pass through the network instead of two.
-    scores, logits = d.score_and_classify(seen(torch.cat([real, fake.detach()])), genres.repeat(2))
+    scores, logits = d.score_and_classify(
+        seen(torch.cat([real, fake.detach()])), torch.cat([genres, fake_genres])
+    )
     real_scores, fake_scores = scores.split(real.shape[0])
     loss_d = hinge_d_loss(real_scores, fake_scores)
     aux_d = torch.zeros(())
@@ -195,13 +214,14 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
     state.opt_d.step()
 
     d.requires_grad_(False)  # the generator's update needs no discriminator gradients
-    fake_scores_g, fake_logits = d.score_and_classify(seen(fake), genres)
+    fake_scores_g, fake_logits = d.score_and_classify(seen(fake), fake_genres)
     loss_g = hinge_g_loss(fake_scores_g)
     aux_g = torch.zeros(())
     if fake_logits is not None and aux > 0:
-        aux_g = F.cross_entropy(fake_logits, genres)
+        aux_g = F.cross_entropy(fake_logits, fake_genres)
+    seeking = mode_seeking_loss(fake, z) if config.mode_seeking > 0 else torch.zeros(())
     state.opt_g.zero_grad(set_to_none=True)
-    (loss_g + aux * aux_g).backward()
+    (loss_g + aux * aux_g + config.mode_seeking * seeking).backward()
     state.opt_g.step()
     d.requires_grad_(True)
 

@@ -171,6 +171,7 @@ def test_the_cards_training_options_parse_back_to_the_same_settings() -> None:
         TrainConfig(),
         TrainConfig(steps=123, batch_size=8, lr_g=1e-4, lr_d=3e-4, ema_decay=0.99,
                     aux_weight=0.5, augment="shift,gain", r1_gamma=2.0, r1_every=8,
+                    mode_seeking=1.5,
                     snapshot_every=500, checkpoint_every=50, checkpoint_every_s=30.0, seed=7,
                     model=GanConfig(z_dim=64, g_channels=(128, 64, 32, 16, 8),
                                     d_channels=(8, 16, 32, 64, 128), upsample="transposed")),

@@ -16,7 +16,15 @@ from gan.data import ClipMel, PatchSampler, denormalise, load_clips, normalise
 from gan.errors import GanError
 from gan.model import Discriminator, GanConfig, Generator, recalibrate_batch_norm
 from gan.sample import generate
-from gan.train import GanState, TrainConfig, load_checkpoint, train, train_step
+from gan.train import (
+    GanState,
+    TrainConfig,
+    load_checkpoint,
+    mode_seeking_loss,
+    paired_genres,
+    train,
+    train_step,
+)
 from genre.labels import GTZAN_GENRES
 
 
@@ -272,3 +280,21 @@ def test_the_quality_sentence_says_what_the_weak_genres_sound_like() -> None:
     del metrics["heard_as_per_genre"]  # evaluated before that was recorded
     assert quality_sentence({"metrics": metrics}).endswith("not yet for blues, jazz, rock.")
     assert quality_sentence({"metrics": {}}) is None
+
+
+def test_mode_seeking_pairs_genres_and_rewards_different_patches() -> None:
+    genres = torch.tensor([3, 1, 4, 1, 5])
+    assert paired_genres(genres).tolist() == [3, 1, 3, 1, 5]  # odd batch: the last stays
+    z = torch.randn(4, 8)
+    same = torch.zeros(4, 1, 16, 16)
+    varied = torch.cat([torch.zeros(2, 1, 16, 16), torch.ones(2, 1, 16, 16)])
+    assert mode_seeking_loss(varied, z) < mode_seeking_loss(same, z)
+    assert torch.isfinite(mode_seeking_loss(same, z))
+    state = GanState.fresh(tiny_config(mode_seeking=1.0))
+    real, real_genres = PatchSampler(synthetic_clips()).sample(4, state.data_rng)
+    before = parameters(state.generator)
+    losses = train_step(state, real, real_genres)
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    assert changed(before, state.generator)
+    with pytest.raises(ValueError, match="mode-seeking"):
+        TrainConfig(mode_seeking=-1.0)
