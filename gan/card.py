@@ -119,12 +119,13 @@ def render_card(meta: dict[str, Any]) -> str:
             ]
         agreement = metrics.get("agreement")
         if agreement is not None and float(agreement) < AGREEMENT_AIM:
-            missed = [g for g, v in per.items() if float(v) < chance]
+            missed = [g for g, v in per.items() if float(v) < MISHEARD_BELOW]
             lines += [
                 f"**The aim of ≥ {100 * AGREEMENT_AIM:.0f} % agreement is not met.** "
                 + (
-                    f"The judge recognises {len(per) - len(missed)} of {len(per)} genres; "
-                    f"it hears the generated {', '.join(missed)} as other genres. "
+                    f"The judge recognises {len(per) - len(missed)} of {len(per)} genres (in "
+                    f"≥ {100 * MISHEARD_BELOW:.0f} % of their clips); it hears most of the "
+                    f"generated {', '.join(missed)} as other genres. "
                     if missed
                     else ""
                 )
@@ -142,7 +143,8 @@ def render_card(meta: dict[str, Any]) -> str:
                 "",
             ]
         lines += [
-            "Halves A and B are the even- and odd-numbered clips, cut into non-overlapping "
+            "Halves A and B are alternate clips in genre and number order (for GTZAN, the even- "
+            "and odd-numbered clips), cut into non-overlapping "
             "segments as long as a generated clip. Embeddings are the classifier's own "
             "embedding output (else the input of its last linear layer), averaged over its "
             "windows. The classifiers were trained on these same 100 clips, so their agreement "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Callable
@@ -62,7 +63,8 @@ def test_launch_watch_promote_then_generate_with_it() -> None:
     at = training_page()
     assert [t.label for t in at.tabs] == ["🏷️ Classifier models", "🎹 Music generator"]
     note = " ".join(c.value for c in at.caption)
-    assert "The shipped generator trained for 4000 steps" in note
+    shipped = json.loads((default_gan_dir() / "gan.json").read_text(encoding="utf-8"))
+    assert f"The shipped generator trained for {shipped['training']['steps']} steps" in note
     at.number_input(key="gantrain-steps").set_value(4)
     at.number_input(key="gantrain-batch").set_value(4)
     at.number_input(key="gantrain-seed").set_value(5)

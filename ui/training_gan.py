@@ -28,12 +28,14 @@ def shipped_training_note() -> str:
         meta = json.loads((default_gan_dir() / META_FILE).read_text(encoding="utf-8"))
         training = meta["training"]
         steps, minutes = int(training["steps"]), float(training["seconds"]) / 60
+        threads = int(training.get("threads") or 1)
     except (OSError, ValueError, KeyError, TypeError):
         return ""
+    cores = "one CPU core" if threads == 1 else f"{threads} CPU threads"
     return (
-        f"The shipped generator trained for {steps} steps (about {minutes:.0f} min on one CPU "
-        f"core). A few hundred steps give a rougher, noisier generator, but show the two "
-        "networks learning against each other in a few minutes."
+        f"The shipped generator trained for {steps} steps (about {minutes:.0f} min on {cores}). "
+        "A few hundred steps give a rougher, noisier generator, but show the two networks "
+        "learning against each other in a few minutes."
     )
 
 
