@@ -39,7 +39,6 @@ from gan.metrics import (
     frechet_distance,
     load_default_classifier,
     real_halves,
-    real_segments,
     spectral_convergence,
 )
 from gan.sample import clip_samples, normalise_loudness
@@ -82,7 +81,9 @@ def main() -> None:
     frontend = LogMel(spec)
     window = torch.hann_window(spec.n_fft)
     clips = load_clips(limit_per_genre=args.per_genre)
-    segments = real_segments(clips, clip_samples(3.0, bundle), rate)
+    # Each clip's audio is decoded once: the judge compares the halves, the rest uses them all.
+    halves = real_halves(clips, clip_samples(3.0, bundle), rate)
+    segments = [*halves[0], *halves[1]]
     # One segment from the middle of each clip for the convergence figures.
     middle = {}
     for genre, number, samples in segments:
@@ -139,7 +140,6 @@ def main() -> None:
         "round_trip": rows,
     }
     if not args.no_judge:
-        halves = real_halves(clips, clip_samples(3.0, bundle), rate)
         results["judged"] = judge(*halves, spec, rate, frontend)
     write_results("sonification", results)
 

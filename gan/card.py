@@ -363,7 +363,7 @@ def _weak_words(weak: list[str], heard: dict[str, dict[str, float]] | None, name
         return ", ".join(name(g) for g in weak)
     groups: dict[str, list[str]] = {}
     for genre in weak:
-        top = next(iter(heard.get(genre) or {genre: 0}), genre)
+        top = next(iter(heard.get(genre) or {}), genre)
         groups.setdefault(top, []).append(genre)
     parts = []
     for top, genres in groups.items():

@@ -65,7 +65,8 @@ class GanConfig:
     d_channels: tuple[int, ...] = (16, 32, 64, 128, 256)  # at 64, 32, 16, 8, 4 px
     # How the generator doubles its map: "nearest" (copy each pixel, then a 3 × 3 convolution)
     # or "transposed" (a stride-2 4 × 4 transposed convolution, the DCGAN original, whose
-    # uneven overlap leaves a frame-to-frame checkerboard that musicnn hears as drums).
+    # uneven overlap leaves a frame-to-frame zigzag: 3.8 dB mean change between frames in
+    # the old generator's classical, 2.4 dB in real classical).
     upsample: str = "nearest"
 
     def __post_init__(self) -> None:
@@ -111,9 +112,9 @@ class TrainConfig:
     r1_gamma: float = 0.0
     r1_every: int = 4
     # Mode-seeking term (Mao et al. 2019): the generator is rewarded when two noises of one
-    # genre give different patches. Without it each genre collapses to one sound, whatever
-    # the noise (the AC-GAN term favours the most typical one), so a genre the judge does not
-    # recognise in that one sound scores 0 %.
+    # genre give different patches. Without it the generators trained here drew one sound
+    # per genre whatever the noise, so a genre the judge did not recognise in that one sound
+    # scored 0 %.
     mode_seeking: float = 0.0
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
