@@ -224,14 +224,16 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=cli_args.seed, default=d.seed)
     p.add_argument("--augment", default=d.augment,
                    help=f"augmentations shown to the discriminator, comma-separated: "
-                   f"{', '.join(AUGMENTATIONS)} (default: none)")  # fmt: skip
+                   f"{', '.join(AUGMENTATIONS)} (default: {d.augment}; \"\" for none)")  # fmt: skip
     p.add_argument("--r1", type=cli_args.float_in(0.0, 1000.0), default=d.r1_gamma,
-                   help="R1 penalty weight on real patches (default: 0, off)")  # fmt: skip
+                   help=f"R1 penalty weight on real patches (default: {d.r1_gamma}; 0: "
+                   "off)")  # fmt: skip
     p.add_argument("--r1-every", type=count, default=d.r1_every,
                    help="apply the R1 penalty every N steps (lazy R1)")  # fmt: skip
     p.add_argument("--mode-seeking", type=cli_args.float_in(0.0, 100.0),
                    default=d.mode_seeking, help="weight of the mode-seeking term: two noises "
-                   "of one genre should sound different (default: 0, off)")  # fmt: skip
+                   f"of one genre should sound different (default: {d.mode_seeking}; 0: "
+                   "off)")  # fmt: skip
     p.add_argument("--snapshot-every", type=cli_args.int_in(0, MAX_STEPS),
                    default=d.snapshot_every,
                    help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip

@@ -94,12 +94,13 @@ def test_train_resume_export_then_sample_from_the_result(tmp_path: Path) -> None
 
 
 def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path: Path) -> None:
-    """Augmentation, R1 and snapshots from the command line, then `gan pick` on the run."""
+    """A new run trains with the recipe (augmentation, R1, mode seeking) without being asked,
+    keeps snapshots, then `gan pick` on the run."""
     data = tone_clips(tmp_path / "clips")
     run, out = tmp_path / "run", tmp_path / "picked"
     trained = run_gan("train", "--data", str(data), "--run", str(run), "--batch", "4", "--quiet",
-                      "--steps", "4", "--augment", "shift,cutout,gain", "--r1", "1",
-                      "--r1-every", "2", "--snapshot-every", "2", *TINY_MODEL)  # fmt: skip
+                      "--steps", "4", "--r1-every", "2", "--snapshot-every", "2",
+                      *TINY_MODEL)  # fmt: skip
     assert trained.returncode == 0, trained.stderr
     picked = run_gan("pick", "--run", str(run), "--out", str(out), "--per-genre", "1",
                      "--data", str(data))  # fmt: skip
@@ -109,11 +110,14 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
     assert report["chosen_step"] in (2, 4) and report["out"] == str(out)
     card = (out / "MODEL_CARD.md").read_text()
     assert f"| {report['chosen_step']} **(shipped)** |" in card
-    # The card's reproduce block trains the same run, then repeats this pick.
+    # The card's reproduce block trains the same run (the recipe is the default), then repeats
+    # this pick; it names the recipe the run used.
     assert (
-        f"python -m gan train --run {run} --steps 4 --batch 4 --augment shift,cutout,gain" in card
+        f"python -m gan train --run {run} --steps 4 --batch 4 --r1-every 2 --snapshot-every 2"
+        in card
     )
     assert "DiffAugment (shift, cutout, gain)" in card and "R1 penalty on real patches" in card
+    assert "Mode-seeking term" in card
     # `gan evaluate --write` stores the figures in gan.json and the card, the curve kept.
     judged = run_gan("evaluate", "--bundle", str(out), "--per-genre", "2", "--data", str(data),
                      "--write")  # fmt: skip
@@ -130,6 +134,7 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
     assert meta["metrics"]["agreement"] == figures["agreement"]
     assert meta["training"]["config"]["augment"] == "shift,cutout,gain"
     assert meta["training"]["config"]["r1_gamma"] == 1.0
+    assert meta["training"]["config"]["mode_seeking"] == 1.0
     assert meta["training"]["command"] == shlex.join(
         ["python", "-m", "gan", "pick", "--run", str(run), "--out", str(out), "--per-genre", "1",
          "--data", str(data), "--threads", "1"]
@@ -169,6 +174,7 @@ def test_the_cards_training_options_parse_back_to_the_same_settings() -> None:
 
     configs = [
         TrainConfig(),
+        TrainConfig(augment="", r1_gamma=0.0, mode_seeking=0.0),  # the recipe turned off
         TrainConfig(steps=123, batch_size=8, lr_g=1e-4, lr_d=3e-4, ema_decay=0.99,
                     aux_weight=0.5, augment="shift,gain", r1_gamma=2.0, r1_every=8,
                     mode_seeking=1.5,

@@ -117,6 +117,19 @@ def test_configs_from_before_the_upsampling_choice_load_as_transposed() -> None:
         GanConfig(upsample="bilinear")
 
 
+def test_new_runs_use_the_recipe_and_configs_from_before_it_resume_without() -> None:
+    recipe = TrainConfig()
+    assert recipe.augment and recipe.r1_gamma > 0 and recipe.mode_seeking > 0
+    assert TrainConfig.from_dict(recipe.to_dict()) == recipe
+    old = {
+        k: v
+        for k, v in recipe.to_dict().items()
+        if k not in ("augment", "r1_gamma", "mode_seeking")
+    }
+    legacy = TrainConfig.from_dict(old)
+    assert (legacy.augment, legacy.r1_gamma, legacy.mode_seeking) == ("", 0.0, 0.0)
+
+
 def test_config_rejects_mismatched_sizes() -> None:
     with pytest.raises(ValueError):
         GanConfig(g_channels=(8, 8, 8, 8))  # 4 layers make 64 px, not 128
