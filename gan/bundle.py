@@ -66,6 +66,10 @@ class GanBundle:
     generator: Generator
     db_floor: float
     db_ceil: float
+    # The truncation trick (Brock et al. 2018, BigGAN): every noise vector is scaled by ψ
+    # before the generator, trading variety for more typical sounds. 1 leaves the noise as
+    # trained; the bundle's ``sampling.truncation`` sets it (see gan.pick).
+    truncation: float = 1.0
 
     @property
     def name(self) -> str:
@@ -122,6 +126,10 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
         generator.load_state_dict(load_file(str(folder / str(meta["weights"]))), strict=True)
     except Exception as err:  # safetensors raises several types for damaged or missing files
         raise GanError(f"The generator weights at {folder} cannot be loaded: {err}") from err
+    truncation = meta.get("sampling", {}).get("truncation", 1.0)
+    if not isinstance(truncation, int | float) or not 0 < truncation <= 1:
+        raise GanError(f"The generator at {folder} has a truncation of {truncation!r} in "
+                       f"{META_FILE}; it must be a number above 0 and at most 1.")  # fmt: skip
     return GanBundle(
         path=folder,
         meta=meta,
@@ -131,6 +139,7 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
         generator=generator.eval(),
         db_floor=float(meta["normalisation"]["db_floor"]),
         db_ceil=float(meta["normalisation"]["db_ceil"]),
+        truncation=float(truncation),
     )
 
 

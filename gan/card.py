@@ -6,6 +6,7 @@ import shlex
 from typing import Any
 
 from audio.inversion import DEFAULT_PHASE_INIT, MEL_INVERSION_ITERS
+from gan.card_pick import selection_lines, truncation_words
 from gan.config import GanConfig, TrainConfig, training_options
 
 AGREEMENT_AIM = (
@@ -78,7 +79,7 @@ def render_card(meta: dict[str, Any]) -> str:
         lines += [
             f"Judge: the `{metrics.get('classifier')}` genre classifier, on "
             f"{metrics.get('generated_clips')} generated clips of {metrics.get('clip_seconds')} s "
-            "(sonified, loudness-normalised).",
+            f"(sonified, loudness-normalised{truncation_words(meta)}).",
             "",
             "| measure | value |",
             "|---|---|",
@@ -152,7 +153,7 @@ def render_card(meta: dict[str, Any]) -> str:
         ]
     else:
         lines.append("Not measured yet: run `python -m gan evaluate --write`.")
-    lines += _selection(meta.get("selection"))
+    lines += selection_lines(meta)
     lines += ["", *_sonification(metrics)]
     lines += [
         "",
@@ -169,30 +170,6 @@ def render_card(meta: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def _selection(selection: dict[str, Any] | None) -> list[str]:
-    """The snapshot curve ``python -m gan pick`` scored, the shipped step marked."""
-    if not selection:
-        return []
-    lines = [
-        "",
-        "## Which training step ships (`python -m gan pick`)",
-        f"Every kept snapshot was scored on {selection.get('clips_per_genre')} generated clips "
-        f"per genre; the rule: {selection.get('rule')}.",
-        "",
-        "| step | agreement | worst genre | Fréchet distance |",
-        "|---:|---:|---:|---:|",
-    ]
-    for point in selection.get("curve", []):
-        chosen = point["step"] == selection.get("chosen_step")
-        mark = " **(shipped)**" if chosen else ""
-        worst = min(point["per_genre"].values()) if point.get("per_genre") else None
-        lines.append(
-            f"| {point['step']}{mark} | {_fmt(point.get('agreement'), pct=True)} | "
-            f"{_fmt(worst, pct=True)} | {_fmt(point.get('fd'))} |"
-        )
-    return lines
 
 
 def current_sonification() -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """``python -m gan pick``: ship a run's best snapshot, chosen by evaluation (:mod:`gan.pick`).
 
 Prints one JSON object: ``out`` (the bundle written), ``chosen_step``, ``rule``,
-``agreement``, ``worst_genre_agreement``, ``fd`` and ``curve`` (every snapshot's step,
-agreement, per-genre agreement and Fréchet distance, the same curve the model card shows).
+``agreement``, ``worst_genre_agreement``, ``fd`` (at the shipped truncation), ``truncation``
+(the ψ chosen, 1 with ``--no-truncation``) and ``curve`` (every snapshot's step, agreement,
+per-genre agreement and Fréchet distance, the same curve the model card shows).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def command_line(args: argparse.Namespace) -> str:
              "--per-genre", str(args.per_genre)]  # fmt: skip
     if args.data is not None:
         words += ["--data", str(args.data)]
+    if args.no_truncation:
+        words.append("--no-truncation")
     return shlex.join([*words, "--threads", str(args.threads)])
 
 
@@ -40,11 +43,12 @@ def _cmd_pick(args: argparse.Namespace) -> int:
     chosen, scores = pick(
         args.run.resolve(), args.out, classifier, clips, per_genre=args.per_genre,
         command=command_line(args), progress=lambda msg: print(msg, file=sys.stderr, flush=True),
+        truncate=not args.no_truncation,
     )  # fmt: skip
     print(json.dumps({
         "out": str(args.out), "chosen_step": chosen.step, "rule": RULE,
         "agreement": chosen.agreement, "worst_genre_agreement": chosen.worst_genre,
-        "fd": chosen.fd, "curve": [asdict(s) for s in scores],
+        "fd": chosen.fd, "truncation": chosen.truncation, "curve": [asdict(s) for s in scores],
     }))  # fmt: skip
     return 0
 
@@ -59,5 +63,7 @@ def configure(sub: argparse._SubParsersAction, default_run: Path, threads: int) 
     p.add_argument("--per-genre", type=cli_args.sample_count, default=10,
                    help="generated clips per genre scored per snapshot (default: 10)")  # fmt: skip
     p.add_argument("--data", type=Path, help="real clips to compare with (default: shared GTZAN)")
+    p.add_argument("--no-truncation", action="store_true",
+                   help="ship the chosen step at ψ = 1 instead of choosing ψ")  # fmt: skip
     p.add_argument("--threads", type=cli_args.threads, default=threads)
     p.set_defaults(handler=_cmd_pick)

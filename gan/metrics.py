@@ -358,4 +358,5 @@ def evaluate(
         "round_trip_sc_median": round(float(np.median(sc)), 4),
         "other_classifiers": others,
         "sonification": current_sonification(),
+        "truncation": bundle.truncation,
     }

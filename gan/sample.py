@@ -147,6 +147,7 @@ def mels_from_condition(bundle: GanBundle, y: torch.Tensor, z: torch.Tensor) -> 
     """[n, patches, z_dim] noise and each patch's genre (ids [n·patches], or genre weights
     [n·patches, n_classes] for blends) → log-mels in dB [n, n_mels, frames_for(patches)]."""
     n, patches = z.shape[0], z.shape[1]
+    z = z * bundle.truncation  # every path to the generator passes here
     out = bundle.generator(z.reshape(n * patches, -1), y)  # [n·patches, 1, n_mels, frames]
     mel_db = denormalise(out.squeeze(1), bundle.db_floor, bundle.db_ceil)
     return join_patches(mel_db.reshape(n, patches, *mel_db.shape[1:]))

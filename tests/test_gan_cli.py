@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from gan.pick import TRUNCATIONS
 from genre.labels import GTZAN_GENRES
 from tests.conftest import REPO_ROOT
 
@@ -110,6 +111,8 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
     assert report["chosen_step"] in (2, 4) and report["out"] == str(out)
     card = (out / "MODEL_CARD.md").read_text()
     assert f"| {report['chosen_step']} **(shipped)** |" in card
+    assert report["truncation"] in TRUNCATIONS  # then the truncation of that step is chosen
+    assert f"| {report['truncation']:g} **(shipped)** |" in card.split("### Truncation")[1]
     # The card's reproduce block trains the same run (the recipe is the default), then repeats
     # this pick; it names the recipe the run used.
     assert (
@@ -129,6 +132,8 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
         assert 0 < sum(shares.values()) <= 1.0 + 1e-9, genre
     card = (out / "MODEL_CARD.md").read_text()
     assert f"| {100 * figures['agreement']:.1f} % |" in card
+    assert figures["truncation"] == report["truncation"]  # measured as it samples
+    assert "now samples at" not in card
     assert f"| {report['chosen_step']} **(shipped)** |" in card
     meta = json.loads((out / "gan.json").read_text())
     assert meta["metrics"]["agreement"] == figures["agreement"]

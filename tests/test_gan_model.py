@@ -254,6 +254,10 @@ def test_model_card_says_plainly_when_the_agreement_aim_is_missed() -> None:
     missed = card.split("is not met")[1].split("\n")[0]
     assert "classical" in missed and "jazz" not in missed  # names the missed genres
     assert "The judge mostly hears the generated classical as reggae (75 %)." in card
+    # Figures measured at another truncation than the bundle now samples at are flagged.
+    moved = copy.deepcopy(meta)
+    moved["sampling"] = {"truncation": 0.5 if meta["metrics"].get("truncation") != 0.5 else 0.6}
+    assert "`python -m gan evaluate --write` measures it again" in render_card(moved)
     better = copy.deepcopy(meta)
     better["metrics"]["agreement"] = 0.75
     better["metrics"]["agreement_per_genre"] = {g: 0.75 for g in meta["labels"]}

@@ -12,7 +12,7 @@ from gan.bundle import load_gan_bundle
 from gan.data import PatchSampler, load_clips
 from gan.errors import GanError
 from gan.metrics import load_default_classifier
-from gan.pick import SnapshotScore, best, pick
+from gan.pick import TRUNCATIONS, SnapshotScore, best, best_truncation, pick
 from gan.train import list_snapshots, train
 from tests.test_gan_model import one_thread, synthetic_clips, tiny_config  # noqa: F401
 
@@ -35,6 +35,16 @@ def test_the_rule_prefers_a_generator_that_every_genre_can_be_heard_in() -> None
     assert best([even, closer]) == closer
 
 
+def test_the_truncation_rule_trades_variety_only_within_the_distance_allowance() -> None:
+    per = {"a": 0.3, "b": 0.3}
+    untruncated = SnapshotScore(100, 0.3, per, 80.0, truncation=1.0)
+    milder = SnapshotScore(100, 0.37, {"a": 0.37, "b": 0.37}, 84.0, truncation=0.8)
+    strongest = SnapshotScore(100, 0.5, {"a": 0.5, "b": 0.5}, 95.0, truncation=0.5)  # +19 %
+    assert best_truncation([untruncated, milder, strongest]) == milder
+    worse = SnapshotScore(100, 0.2, {"a": 0.2, "b": 0.2}, 70.0, truncation=0.9)
+    assert best_truncation([untruncated, worse]) == untruncated
+
+
 def test_pick_scores_every_snapshot_and_ships_the_chosen_step(
     tmp_path: Path, gtzan_dir: Path
 ) -> None:
@@ -49,6 +59,12 @@ def test_pick_scores_every_snapshot_and_ships_the_chosen_step(
     assert bundle.meta["training"]["steps"] == chosen.step
     selection = json.loads((tmp_path / "out" / "gan.json").read_text())["selection"]
     assert selection["chosen_step"] == chosen.step and len(selection["curve"]) == 2
+    # The chosen step is then scored at every truncation; the bundle samples at the chosen ψ.
+    curve = selection["truncation_curve"]
+    assert [point["truncation"] for point in curve] == list(TRUNCATIONS)
+    assert all(point["step"] == chosen.step for point in curve)
+    assert bundle.truncation == chosen.truncation and chosen.truncation in TRUNCATIONS
+    assert chosen == best_truncation([SnapshotScore(**point) for point in curve])
     with pytest.raises(GanError, match="no snapshots"):
         empty = tmp_path / "plain"
         train(PatchSampler(synthetic_clips()), empty, tiny_config(steps=1), progress=False)

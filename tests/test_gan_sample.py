@@ -104,6 +104,36 @@ def test_one_patch_clip_and_seed_reproducibility(bundle: GanBundle) -> None:
     assert not np.allclose(first[0].mel_db, other_seed[0].mel_db)
 
 
+def test_truncation_scales_every_noise_vector_before_the_generator(tmp_path: Path) -> None:
+    """A bundle with ψ draws from ψ·z what the untruncated one draws from ψ·z, on every path
+    (plain samples here; morphs and prompts reach the generator the same way)."""
+    import copy
+    import json
+    import shutil
+
+    from gan.sample import mels_from_noise
+
+    truncated_dir = tmp_path / "truncated"
+    shutil.copytree(load_gan_bundle().path, truncated_dir)
+    meta = json.loads((truncated_dir / "gan.json").read_text())
+    for bad in (0, 1.5, "half"):
+        broken = copy.deepcopy(meta)
+        broken["sampling"] = {"truncation": bad}
+        (truncated_dir / "gan.json").write_text(json.dumps(broken))
+        with pytest.raises(GanError, match="truncation"):
+            load_gan_bundle(truncated_dir)
+    meta["sampling"] = {"truncation": 0.5}
+    (truncated_dir / "gan.json").write_text(json.dumps(meta))
+    plain, truncated = load_gan_bundle(), load_gan_bundle(truncated_dir)
+    assert (plain.truncation, truncated.truncation) == (1.0, 0.5)
+    z = torch.randn(2, 1, plain.config.z_dim, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(mels_from_noise(truncated, [3, 6], z),
+                               mels_from_noise(plain, [3, 6], 0.5 * z))  # fmt: skip
+    assert not torch.allclose(
+        mels_from_noise(truncated, [3, 6], z), mels_from_noise(plain, [3, 6], z)
+    )
+
+
 def test_unknown_genre_and_bad_requests_are_refused(bundle: GanBundle) -> None:
     with pytest.raises(GanError, match="Unknown genre 'polka'"):
         generate(bundle, ["polka"], 1, seed=0)

@@ -1,0 +1,81 @@
+"""The model card's account of ``python -m gan pick``: which step ships, at which truncation.
+
+The figures come from the bundle's ``selection`` (written by :func:`gan.pick.pick`); the Quality
+section says which truncation its own figures were measured at (:func:`truncation_words`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _pct(value: Any) -> str:
+    return "not measured" if value is None else f"{100 * float(value):.1f} %"
+
+
+def _row(first: str, point: dict[str, Any]) -> str:
+    worst = min(point["per_genre"].values()) if point.get("per_genre") else None
+    fd = point.get("fd")
+    return (
+        f"| {first} | {_pct(point.get('agreement'))} | {_pct(worst)} | "
+        f"{'not measured' if fd is None else f'{float(fd):.3g}'} |"
+    )
+
+
+def sampling_truncation(meta: dict[str, Any]) -> float:
+    return float(meta.get("sampling", {}).get("truncation", 1.0))
+
+
+def truncation_words(meta: dict[str, Any]) -> str:
+    """``", noise truncated to ψ = 0.8"`` for the Quality section (nothing at ψ = 1), plus a
+    warning when its figures were measured at another ψ than the bundle samples at now."""
+    measured = float(meta.get("metrics", {}).get("truncation", 1.0))
+    words = "" if measured == 1.0 else f", noise truncated to ψ = {measured:g}"
+    if measured != sampling_truncation(meta):
+        words += (
+            f"; the generator now samples at ψ = {sampling_truncation(meta):g}: "
+            "`python -m gan evaluate --write` measures it again"
+        )
+    return words
+
+
+def selection_lines(meta: dict[str, Any]) -> list[str]:
+    """The snapshot curve ``gan pick`` scored, the shipped step marked, then its truncations."""
+    selection = meta.get("selection")
+    if not selection:
+        return []
+    lines = [
+        "",
+        "## Which training step ships (`python -m gan pick`)",
+        f"Every kept snapshot was scored on {selection.get('clips_per_genre')} generated clips "
+        f"per genre; the rule: {selection.get('rule')}.",
+        "",
+        "| step | agreement | worst genre | Fréchet distance |",
+        "|---:|---:|---:|---:|",
+    ]
+    for point in selection.get("curve", []):
+        mark = " **(shipped)**" if point["step"] == selection.get("chosen_step") else ""
+        lines.append(_row(f"{point['step']}{mark}", point))
+    return lines + _truncation_lines(meta)
+
+
+def _truncation_lines(meta: dict[str, Any]) -> list[str]:
+    selection = meta["selection"]
+    curve = selection.get("truncation_curve")
+    if not curve:
+        return []
+    shipped = sampling_truncation(meta)
+    lines = [
+        "",
+        "### Truncation",
+        "Sampling scales every noise vector by ψ (the truncation trick of BigGAN): below 1, "
+        "each genre sounds more typical and less varied. The chosen step was scored at each ψ "
+        f"on the same clips; the rule: {selection.get('truncation_rule')}.",
+        "",
+        "| ψ | agreement | worst genre | Fréchet distance |",
+        "|---:|---:|---:|---:|",
+    ]
+    for point in curve:
+        mark = " **(shipped)**" if float(point["truncation"]) == shipped else ""
+        lines.append(_row(f"{float(point['truncation']):g}{mark}", point))
+    return lines
