@@ -122,9 +122,12 @@ def test_truncation_scales_every_noise_vector_before_the_generator(tmp_path: Pat
         (truncated_dir / "gan.json").write_text(json.dumps(broken))
         with pytest.raises(GanError, match="truncation"):
             load_gan_bundle(truncated_dir)
+    del meta["sampling"]  # a bundle without the setting samples untruncated
+    shutil.copytree(truncated_dir, tmp_path / "plain")
+    (tmp_path / "plain" / "gan.json").write_text(json.dumps(meta))
     meta["sampling"] = {"truncation": 0.5}
     (truncated_dir / "gan.json").write_text(json.dumps(meta))
-    plain, truncated = load_gan_bundle(), load_gan_bundle(truncated_dir)
+    plain, truncated = load_gan_bundle(tmp_path / "plain"), load_gan_bundle(truncated_dir)
     assert (plain.truncation, truncated.truncation) == (1.0, 0.5)
     z = torch.randn(2, 1, plain.config.z_dim, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(mels_from_noise(truncated, [3, 6], z),
