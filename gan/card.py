@@ -6,20 +6,13 @@ import shlex
 from typing import Any
 
 from audio.inversion import DEFAULT_PHASE_INIT, MEL_INVERSION_ITERS
+from gan.card_pick import fmt as _fmt
 from gan.card_pick import selection_lines, truncation_words
 from gan.config import GanConfig, TrainConfig, training_options
 
 AGREEMENT_AIM = (
     0.60  # the target share of clips the default classifier assigns to their genre
 )
-
-
-def _fmt(value: Any, pct: bool = False) -> str:
-    if value is None:
-        return "not measured yet"
-    if pct:
-        return f"{100 * float(value):.1f} %"
-    return f"{float(value):.3g}" if isinstance(value, float) else str(value)
 
 
 def render_card(meta: dict[str, Any]) -> str:

@@ -9,16 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 
-def _pct(value: Any) -> str:
-    return "not measured" if value is None else f"{100 * float(value):.1f} %"
+def fmt(value: Any, pct: bool = False) -> str:
+    """A card figure: a percentage, 3 significant digits, or "not measured yet"."""
+    if value is None:
+        return "not measured yet"
+    if pct:
+        return f"{100 * float(value):.1f} %"
+    return f"{float(value):.3g}" if isinstance(value, float) else str(value)
 
 
 def _row(first: str, point: dict[str, Any]) -> str:
     worst = min(point["per_genre"].values()) if point.get("per_genre") else None
-    fd = point.get("fd")
     return (
-        f"| {first} | {_pct(point.get('agreement'))} | {_pct(worst)} | "
-        f"{'not measured' if fd is None else f'{float(fd):.3g}'} |"
+        f"| {first} | {fmt(point.get('agreement'), pct=True)} | {fmt(worst, pct=True)} | "
+        f"{fmt(point.get('fd'))} |"
     )
 
 
@@ -30,10 +34,11 @@ def truncation_words(meta: dict[str, Any]) -> str:
     """``", noise truncated to ψ = 0.8"`` for the Quality section (nothing at ψ = 1), plus a
     warning when its figures were measured at another ψ than the bundle samples at now."""
     measured = float(meta.get("metrics", {}).get("truncation", 1.0))
+    now = sampling_truncation(meta)
     words = "" if measured == 1.0 else f", noise truncated to ψ = {measured:g}"
-    if measured != sampling_truncation(meta):
+    if measured != now:
         words += (
-            f"; the generator now samples at ψ = {sampling_truncation(meta):g}: "
+            f"; the generator now samples at ψ = {now:g}: "
             "`python -m gan evaluate --write` measures it again"
         )
     return words
