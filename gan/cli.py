@@ -21,11 +21,19 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cliguard import guard_main
 from gan import cli_args, cli_morph, cli_pick
-from gan.config import AUGMENTATIONS, MAX_SECONDS, UPSAMPLING, GanConfig, TrainConfig
+from gan.config import (
+    AUGMENTATIONS,
+    MAX_SECONDS,
+    MODEL_FLAGS,
+    TRAIN_FLAGS,
+    UPSAMPLING,
+    GanConfig,
+    TrainConfig,
+)
 from gan.errors import GanError
 from genre.errors import GenreError
 from genre.logs import log_file
@@ -61,21 +69,14 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         raise GanError("--run and --run-id cannot be combined: a registered run trains in its "
                        "own folder.")  # fmt: skip
     try:
-        model = GanConfig(
-            g_channels=tuple(args.g_channels), d_channels=tuple(args.d_channels),
-            z_dim=args.z_dim, upsample=args.upsample,
-        )  # fmt: skip
+        model = GanConfig(**{
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in ((name, getattr(args, name)) for name in MODEL_FLAGS)
+        })  # fmt: skip
     except ValueError as err:
         raise GanError(f"Invalid model shape: {err}.") from err
     try:
-        return TrainConfig(
-            steps=args.steps, batch_size=args.batch, lr_g=args.lr_g, lr_d=args.lr_d,
-            ema_decay=args.ema_decay, aux_weight=args.aux_weight,
-            checkpoint_every=args.checkpoint_every, checkpoint_every_s=args.checkpoint_seconds,
-            seed=args.seed, model=model, augment=args.augment, r1_gamma=args.r1,
-            r1_every=args.r1_every, snapshot_every=args.snapshot_every,
-            mode_seeking=args.mode_seeking,
-        )  # fmt: skip
+        return TrainConfig(**{name: getattr(args, name) for name in TRAIN_FLAGS}, model=model)
     except ValueError as err:
         raise GanError(f"Invalid training settings: {err}.") from err
 
@@ -85,7 +86,7 @@ def _read_stored_job(args: argparse.Namespace, registry: RunRegistry) -> None:
     from gan.jobs import GanJob
 
     job = GanJob.from_dict(registry.get(args.run_id).config)  # an unknown id: a clear error
-    args.steps, args.batch, args.seed = job.steps, job.batch_size, job.seed
+    args.steps, args.batch_size, args.seed = job.steps, job.batch_size, job.seed
     args.checkpoint_every, args.clips_per_genre = job.checkpoint_every, job.clips_per_genre
     if job.threads is not None:
         args.threads = job.threads
@@ -110,7 +111,7 @@ def _register(args: argparse.Namespace, registry: RunRegistry, run_dir: Path) ->
     run = registry.create(
         model=GAN_MODEL, split=None,
         dataset=dataset_label(str(args.data) if args.data else None),
-        config={"steps": args.steps, "batch_size": args.batch, "seed": args.seed,
+        config={"steps": args.steps, "batch_size": args.batch_size, "seed": args.seed,
                 "checkpoint_every": args.checkpoint_every, "run_dir": str(run_dir)},
     )  # fmt: skip
     return run.id
@@ -210,39 +211,45 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
                    help="folder of genre sub-folders (default: shared GTZAN)")  # fmt: skip
     p.add_argument("--run", type=cli_args.output_folder,
                    help=f"run folder, resumable (default: {default_run_dir()})")  # fmt: skip
-    p.add_argument("--steps", type=count, default=d.steps)
-    p.add_argument("--batch", type=cli_args.int_in(1, MAX_BATCH), default=d.batch_size)
-    p.add_argument("--lr-g", type=rate, default=d.lr_g)
-    p.add_argument("--lr-d", type=rate, default=d.lr_d)
-    p.add_argument("--ema-decay", type=cli_args.float_in(0.0, 0.9999), default=d.ema_decay)
-    p.add_argument("--aux-weight", type=cli_args.float_in(0.0, 100.0), default=d.aux_weight,
-                   help="AC-GAN genre loss weight")  # fmt: skip
-    p.add_argument("--checkpoint-every", type=count, default=d.checkpoint_every,
-                   help="save every N steps (the first save comes after a few steps)")  # fmt: skip
-    p.add_argument("--checkpoint-seconds", type=cli_args.float_in(1.0, 86400.0),
-                   default=d.checkpoint_every_s, help="and at least every S seconds")  # fmt: skip
-    p.add_argument("--seed", type=cli_args.seed, default=d.seed)
-    p.add_argument("--augment", default=d.augment,
-                   help=f"augmentations shown to the discriminator, comma-separated: "
-                   f"{', '.join(AUGMENTATIONS)} (default: {d.augment}; \"\" for none)")  # fmt: skip
-    p.add_argument("--r1", type=cli_args.float_in(0.0, 1000.0), default=d.r1_gamma,
-                   help=f"R1 penalty weight on real patches (default: {d.r1_gamma}; 0: "
-                   "off)")  # fmt: skip
-    p.add_argument("--r1-every", type=count, default=d.r1_every,
-                   help="apply the R1 penalty every N steps (lazy R1)")  # fmt: skip
-    p.add_argument("--mode-seeking", type=cli_args.float_in(0.0, 100.0),
-                   default=d.mode_seeking, help="weight of the mode-seeking term: two noises "
-                   f"of one genre should sound different (default: {d.mode_seeking}; 0: "
-                   "off)")  # fmt: skip
-    p.add_argument("--snapshot-every", type=cli_args.int_in(0, MAX_STEPS),
-                   default=d.snapshot_every,
-                   help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
-    p.add_argument("--z-dim", type=channels, default=m.z_dim)
-    p.add_argument("--g-channels", type=channels, nargs="+", default=list(m.g_channels))
-    p.add_argument("--d-channels", type=channels, nargs="+", default=list(m.d_channels))
-    p.add_argument("--upsample", choices=UPSAMPLING, default=m.upsample,
-                   help="how the generator doubles its map (transposed: the shipped generator's "
-                        "DCGAN layers)")  # fmt: skip
+
+    # Each setting's flag comes from TRAIN_FLAGS / MODEL_FLAGS and its default from the
+    # config, so a model card's reproduce command (training_options) cannot drift from them.
+    def option(name: str, **kwargs: Any) -> None:
+        flags, defaults = (TRAIN_FLAGS, d) if name in TRAIN_FLAGS else (MODEL_FLAGS, m)
+        default, flag = getattr(defaults, name), flags[name]
+        if "choices" not in kwargs:  # help names the value after the flag, not the field
+            kwargs["metavar"] = flag.lstrip("-").replace("-", "_").upper()
+        p.add_argument(flag, dest=name,
+                       default=list(default) if isinstance(default, tuple) else default,
+                       **kwargs)  # fmt: skip
+
+    option("steps", type=count)
+    option("batch_size", type=cli_args.int_in(1, MAX_BATCH))
+    option("lr_g", type=rate)
+    option("lr_d", type=rate)
+    option("ema_decay", type=cli_args.float_in(0.0, 0.9999))
+    option("aux_weight", type=cli_args.float_in(0.0, 100.0), help="AC-GAN genre loss weight")
+    option("checkpoint_every", type=count,
+           help="save every N steps (the first save comes after a few steps)")  # fmt: skip
+    option("checkpoint_every_s", type=cli_args.float_in(1.0, 86400.0),
+           help="and at least every S seconds")  # fmt: skip
+    option("seed", type=cli_args.seed)
+    option("augment", help=f"augmentations shown to the discriminator, comma-separated: "
+           f"{', '.join(AUGMENTATIONS)} (default: {d.augment}; \"\" for none)")  # fmt: skip
+    option("r1_gamma", type=cli_args.float_in(0.0, 1000.0),
+           help=f"R1 penalty weight on real patches (default: {d.r1_gamma}; 0: off)")  # fmt: skip
+    option("r1_every", type=count, help="apply the R1 penalty every N steps (lazy R1)")
+    option("mode_seeking", type=cli_args.float_in(0.0, 100.0),
+           help="weight of the mode-seeking term: two noises of one genre should sound "
+           f"different (default: {d.mode_seeking}; 0: off)")  # fmt: skip
+    option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
+           help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
+    option("z_dim", type=channels)
+    option("g_channels", type=channels, nargs="+")
+    option("d_channels", type=channels, nargs="+")
+    option("upsample", choices=UPSAMPLING,
+           help="how the generator doubles its map (transposed: the shipped generator's "
+                "DCGAN layers)")  # fmt: skip
     p.add_argument("--clips-per-genre", type=count, help="use only the first N clips of each genre")
     p.add_argument("--threads", type=cli_args.threads, default=default_threads(1))
     p.add_argument("--max-minutes", type=cli_args.float_in(0.0, 1e6, low_open=True),

@@ -156,7 +156,8 @@ LEGACY_RECIPE: dict[str, Any] = {"augment": "", "r1_gamma": 0.0, "mode_seeking":
 
 
 # ``python -m gan train``'s option for each TrainConfig / GanConfig field that has one (the
-# rest, such as the Adam betas, keep their defaults from the command line).
+# rest, such as the Adam betas, keep their defaults from the command line). The parser defines
+# its options from these tables and reads them back by field name, so this is their one home.
 TRAIN_FLAGS = {
     "steps": "--steps", "batch_size": "--batch", "lr_g": "--lr-g", "lr_d": "--lr-d",
     "ema_decay": "--ema-decay", "aux_weight": "--aux-weight", "augment": "--augment",
