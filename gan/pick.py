@@ -81,10 +81,8 @@ def score_bundle(
         waves += [normalise_loudness(w, rate) for w in sonify(mel_db, bundle)]
         genres += [genre] * per_genre
     probs, embeddings = probe.clips(waves, rate)
-    heard = [probe.labels[i] for i in np.argmax(probs, axis=1)]
-    hits = np.array([h == g for h, g in zip(heard, genres, strict=True)])
-    per = {g: float(hits[[x == g for x in genres]].mean()) for g in bundle.labels}
-    return float(hits.mean()), per, frechet_distance(embeddings, real)
+    per = probe.agreement_per_genre(probs, genres, bundle.labels)
+    return probe.agreement(probs, genres), per, frechet_distance(embeddings, real)
 
 
 class Scorer:

@@ -132,6 +132,13 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
         assert 0 < sum(shares.values()) <= 1.0 + 1e-9, genre
     card = (out / "MODEL_CARD.md").read_text()
     assert f"| {100 * figures['agreement']:.1f} % |" in card
+    # Each genre's ceiling (its real segments after Griffin-Lim) sits beside its agreement;
+    # with one clip per genre, half B holds every other genre's clip and only those have one.
+    ceiling = figures["agreement_real_resynthesised_per_genre"]
+    assert set(ceiling) == set(GTZAN_GENRES[1::2]) and all(0 <= v <= 1 for v in ceiling.values())
+    rock, blues = figures["agreement_per_genre"]["rock"], figures["agreement_per_genre"]["blues"]
+    assert f"| rock | {100 * rock:.1f} % | {100 * ceiling['rock']:.1f} % |" in card
+    assert f"| blues | {100 * blues:.1f} % | no real segment |" in card
     assert figures["truncation"] == report["truncation"]  # measured as it samples
     assert "now samples at" not in card
     assert f"| {report['chosen_step']} **(shipped)** |" in card

@@ -258,6 +258,23 @@ def test_model_card_says_plainly_when_the_agreement_aim_is_missed() -> None:
     moved = copy.deepcopy(meta)
     moved["sampling"] = {"truncation": 0.5 if meta["metrics"].get("truncation") != 0.5 else 0.6}
     assert "`python -m gan evaluate --write` measures it again" in render_card(moved)
+    # Per genre, the card says whose shortfall it is: where Griffin-Lim keeps real segments
+    # recognisable the generator's, where it blurs them the sonification's.
+    worse["metrics"]["agreement_real_resynthesised_per_genre"] = {
+        g: 0.2 if g == "classical" else 0.9 for g in meta["labels"]
+    }
+    blurred = render_card(worse)
+    assert "| classical | 0.0 % | 20.0 % |" in blurred
+    assert "Griffin-Lim itself blurs real classical below 30 %" in blurred
+    assert "the shortfall is the generator's" not in blurred.split("is not met")[1]
+    worse["metrics"]["agreement_real_resynthesised_per_genre"]["classical"] = 0.6
+    kept = render_card(worse).split("is not met")[1].split("\n")[0]
+    assert "Real classical segments stay recognisable after Griffin-Lim (at least 60 %)" in kept
+    assert "blurs" not in kept
+    del worse["metrics"]["agreement_real_resynthesised_per_genre"]["classical"]
+    unknown = render_card(worse)  # no real classical segment: no per-genre claim about it
+    assert "| classical | 0.0 % | no real segment |" in unknown
+    assert "Real classical" not in unknown and "blurs real classical" not in unknown
     better = copy.deepcopy(meta)
     better["metrics"]["agreement"] = 0.75
     better["metrics"]["agreement_per_genre"] = {g: 0.75 for g in meta["labels"]}
