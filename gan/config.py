@@ -186,3 +186,21 @@ def training_options(config: TrainConfig) -> list[str]:
                 flag, str(value)
             ]  # fmt: skip
     return words
+
+
+# What a resumed run may change between calls; every other setting is the run's own.
+CHANGEABLE_ON_RESUME = ("steps", "checkpoint_every", "checkpoint_every_s", "snapshot_every")
+
+
+def ignored_on_resume(asked: TrainConfig, stored: TrainConfig) -> list[str]:
+    """The options in ``asked`` that a resumed run with ``stored`` settings will not follow,
+    as ``--flag value (the run has value)``. Only settings asked away from their default
+    count, so a page run (defaults) resuming an older run is not told about what it never set."""
+    default = TrainConfig()
+    return [
+        f"{flag} {getattr(asked, name)} (the run has {getattr(stored, name)!r})"
+        for name, flag in TRAIN_FLAGS.items()
+        if name not in CHANGEABLE_ON_RESUME
+        and getattr(asked, name) != getattr(stored, name)
+        and getattr(asked, name) != getattr(default, name)
+    ]

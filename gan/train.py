@@ -23,7 +23,11 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from gan.augment import augment, parse_policy
-from gan.config import TrainConfig  # defined there (torch-free); imported from here too
+from gan.config import (  # defined there (torch-free); TrainConfig imported from here too
+    CHANGEABLE_ON_RESUME,
+    TrainConfig,
+    ignored_on_resume,
+)
 from gan.data import PatchSampler
 from gan.errors import GanError
 from gan.model import (
@@ -305,11 +309,12 @@ def train(
                 "choose another run folder or start afresh with --no-resume."
             )
         say(f"resuming from step {state.step} (checkpoint in {run_dir})")
+        ignored = ignored_on_resume(config, state.config)
+        if ignored:  # said, not silently dropped: the run keeps the settings it was trained with
+            say(f"kept the run's own settings, not {'; '.join(ignored)}: train a new run "
+                "folder (--run) to change them")  # fmt: skip
         first_save_due = None
-        # The step budget and checkpoint cadence may change between calls; the rest may not.
-        changeable = {"steps": config.steps, "checkpoint_every": config.checkpoint_every,
-                      "checkpoint_every_s": config.checkpoint_every_s,
-                      "snapshot_every": config.snapshot_every}  # fmt: skip
+        changeable = {name: getattr(config, name) for name in CHANGEABLE_ON_RESUME}
         state.config = TrainConfig.from_dict({**state.config.to_dict(), **changeable})
         truncate_log(log_path, state.step)
     else:

@@ -76,8 +76,23 @@ def test_a_training_step_with_the_recipe_is_finite_and_resumes_exactly(tmp_path:
     straight = train(sampler, tmp_path / "a", tiny_config(steps=4, **recipe), progress=False)
     train(sampler, tmp_path / "b", tiny_config(steps=2, checkpoint_every=1, **recipe),
           progress=False)  # fmt: skip
-    resumed = train(sampler, tmp_path / "b", tiny_config(steps=4, **recipe), progress=False)
+    # Asked for another augmentation on resume: the run keeps its own, and says so.
+    said: list[str] = []
+    asked = tiny_config(steps=4, **{**recipe, "augment": "shift"})
+    resumed = train(sampler, tmp_path / "b", asked, progress=False, say=said.append)
     assert resumed.state.config.augment == "shift,cutout,gain"
+    assert any("not --augment shift (the run has 'shift,cutout,gain')" in line for line in said)
     for a, b in zip(straight.state.generator.parameters(),
                     resumed.state.generator.parameters(), strict=True):  # fmt: skip
         assert torch.equal(a, b)
+
+
+def test_resuming_reports_only_the_settings_asked_for_that_the_run_will_not_follow() -> None:
+    from gan.config import LEGACY_RECIPE, TrainConfig, ignored_on_resume
+
+    stored = TrainConfig.from_dict({"steps": 100})  # an old run: stored without the recipe
+    assert {k: getattr(stored, k) for k in LEGACY_RECIPE} == LEGACY_RECIPE
+    # A page run resumes with the defaults: it never asked for the recipe, nothing to report.
+    assert ignored_on_resume(TrainConfig(steps=200), stored) == []
+    asked = TrainConfig(steps=200, lr_g=1e-4, snapshot_every=50)  # the step budget may change
+    assert ignored_on_resume(asked, stored) == ["--lr-g 0.0001 (the run has 0.0002)"]
