@@ -21,6 +21,7 @@ from audio import MelSpec
 from gan.data import DB_CEIL, DB_FLOOR, PATCH_FRAMES, PATCH_SPEC
 from gan.errors import GanError
 from gan.model import GanConfig, Generator, count_parameters, recalibrate_batch_norm
+from gan.start_from import started_from
 from gan.train import load_checkpoint, loss_summary, read_losses, truncate_log
 from genre.paths import ASSETS_DIR, data_dir, write_pointer
 
@@ -227,6 +228,9 @@ def export_run(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "licence": "MIT (weights trained by this project; GTZAN audio is for research use)",
     }
+    source = started_from(run_dir)
+    if source is not None:  # a run started from another run's checkpoint (--start-from)
+        meta["training"]["started_from"] = source
     write_meta(out_dir, meta)
     load_gan_bundle(out_dir)  # prove the bundle loads before anyone relies on it
     return out_dir

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from audio.inversion import DEFAULT_PHASE_INIT, MEL_INVERSION_ITERS
 from gan.card_pick import fmt as _fmt
 from gan.card_pick import selection_lines, truncation_words
-from gan.config import GanConfig, TrainConfig, training_options
+from gan.card_training import recipe_lines as _recipe_lines
+from gan.card_training import reproduce_lines as _reproduce
+from gan.card_training import threads_words as _threads_words
+from gan.config import GanConfig
 
 AGREEMENT_AIM = (
     0.60  # the issue's target share of clips the default classifier assigns to their genre
@@ -54,7 +56,7 @@ def render_card(meta: dict[str, Any]) -> str:
         "## Training",
         f"- {training.get('steps')} steps of batch {config.get('batch_size')} in "
         f"{minutes:.1f} min on CPU ({_threads_words(training)}).",
-        *_recipe_lines(config),
+        *_recipe_lines(training),
         f"- Mean losses over the last steps: {_losses(losses)}. "
         "Per-step losses: `training_log.csv` (columns step, d_loss, g_loss, d_real, d_fake, "
         "aux_real, aux_fake, elapsed_s).",
@@ -200,56 +202,6 @@ def _sonification(metrics: dict[str, Any]) -> list[str]:
 
 
 MISHEARD_BELOW = 0.3  # a genre the judge names for fewer of its clips counts as not recognised
-
-
-def _reproduce(meta: dict[str, Any]) -> list[str]:
-    """The commands that rebuild this bundle: training (its settings spelled out from the
-    stored config), the snapshot pick when one chose the step, and the evaluation."""
-    training = meta.get("training", {})
-    options = training_options(TrainConfig.from_dict(training.get("config", {})))
-    folder = f"assets/{meta['name']}"
-    command = training.get("command") or ""
-    words = shlex.split(command)
-    if meta.get("selection") and "--run" in words:
-        run = words[words.index("--run") + 1]
-        lines = [
-            shlex.join(["nice", "-n", "10", "python", "-m", "gan", "train", "--run", run,
-                        *options]),
-            command,
-        ]  # fmt: skip
-    else:
-        lines = [shlex.join(["nice", "-n", "10", "python", "-m", "gan", "train", *options,
-                             "--export", folder])]  # fmt: skip
-    return [*lines, f"python -m gan evaluate --bundle {folder} --write"]
-
-
-def _threads_words(training: dict[str, Any]) -> str:
-    threads = training.get("threads")
-    words = f"{threads} thread{'' if threads == 1 else 's'}"
-    # Where the machine was busy with other work, the bundle says so (times are not comparable).
-    return f"{words}, {training['machine']}" if training.get("machine") else words
-
-
-def _recipe_lines(config: dict[str, Any]) -> list[str]:
-    """The limited-data recipe, when the run used it (gan.augment, the R1 penalty)."""
-    augment = [a for a in str(config.get("augment", "")).split(",") if a]
-    lines = []
-    if augment:
-        lines.append(
-            f"- DiffAugment ({', '.join(augment)}): every patch the discriminator sees, real or "
-            "generated, is randomly transformed the same way, so it cannot memorise 100 clips."
-        )
-    if config.get("mode_seeking"):
-        lines.append(
-            f"- Mode-seeking term, weight {config['mode_seeking']}: two noises of one genre are "
-            "rewarded for giving different patches, so a genre is not one repeated sound."
-        )
-    if config.get("r1_gamma"):
-        lines.append(
-            f"- R1 penalty on real patches, weight {config['r1_gamma']}, every "
-            f"{config.get('r1_every')} steps."
-        )
-    return lines
 
 
 def _upsampling_words(model: dict[str, Any]) -> str:

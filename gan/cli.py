@@ -5,6 +5,8 @@ data/model problem (one line says which; every option is range-checked before an
 130 cancelled (SIGTERM or Ctrl-C; the checkpoint is kept), 141 stdout closed early
 (``… | head -1``). Every ``train`` call is recorded in the run registry (:mod:`runs.store`), so
 the Training page shows it live; a run folder takes one trainer at a time (``run.lock``).
+``train --start-from OLD`` starts a new run folder from OLD's checkpoint with the settings given
+(:mod:`gan.start_from`); resuming keeps a run's own settings and says which it did not follow.
 
 ``sample`` prints one JSON object per sample as soon as its WAV and PNG are written
 (``genre``, ``seed``, ``index``, ``wav``, ``png``, ``seconds``); at most ``GAN_MAX_SAMPLES``
@@ -68,6 +70,9 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     if args.run_id and args.run:
         raise GanError("--run and --run-id cannot be combined: a registered run trains in its "
                        "own folder.")  # fmt: skip
+    if args.start_from and (args.run_id or args.no_resume):
+        raise GanError("--start-from starts a new run folder: it cannot be combined with "
+                       f"{'--run-id' if args.run_id else '--no-resume'}.")  # fmt: skip
     try:
         model = GanConfig(**{
             name: tuple(value) if isinstance(value, list) else value
@@ -140,6 +145,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             try:
                 # Held until this process ends: a second trainer on the folder refuses at once.
                 with run_folder_lock(cli_args.make_folder(run_dir), hint=hint):
+                    if args.start_from:  # before registering: a refusal leaves no run behind
+                        config = _start_from(args.start_from, run_dir, config)
                     run_id = page_run.id if page_run else _register(args, registry, run_dir)
                     return _train_locked(args, stop, registry, run_id, run_dir, config)
             except RunFolderBusy:
@@ -153,6 +160,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 RunRegistry().mark_cancelled(run_id, "Cancelled by the user before it started.")
             print("cancelled", file=sys.stderr)
             return EXIT_CANCELLED
+
+
+def _start_from(source: Path, run_dir: Path, config: TrainConfig) -> TrainConfig:
+    from gan.start_from import start_from
+
+    config = start_from(source, run_dir, config)
+    print(f"Starting from the checkpoint in {source.resolve()} with the settings given.",
+          file=sys.stderr)  # fmt: skip
+    return config
 
 
 def _train_locked(
@@ -255,6 +271,9 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-minutes", type=cli_args.float_in(0.0, 1e6, low_open=True),
                    help="stop this call after M minutes (resumable)")  # fmt: skip
     p.add_argument("--no-resume", action="store_true", help="start afresh even if a run exists")
+    p.add_argument("--start-from", type=Path, metavar="RUN_FOLDER",
+                   help="start this new run from another run's checkpoint (weights, step) and "
+                   "train on with the settings given here")  # fmt: skip
     p.add_argument("--export", type=cli_args.output_folder,
                    help="write the finished generator bundle here")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")

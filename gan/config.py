@@ -192,15 +192,23 @@ def training_options(config: TrainConfig) -> list[str]:
 CHANGEABLE_ON_RESUME = ("steps", "checkpoint_every", "checkpoint_every_s", "snapshot_every")
 
 
+def setting_changes(before: TrainConfig, after: TrainConfig) -> list[tuple[str, Any, Any]]:
+    """(flag, before, after) for each training setting that differs, leaving out the step
+    budget and the checkpoint cadence (the settings a resume may change)."""
+    return [
+        (flag, getattr(before, name), getattr(after, name))
+        for name, flag in TRAIN_FLAGS.items()
+        if name not in CHANGEABLE_ON_RESUME and getattr(before, name) != getattr(after, name)
+    ]
+
+
 def ignored_on_resume(asked: TrainConfig, stored: TrainConfig) -> list[str]:
     """The options in ``asked`` that a resumed run with ``stored`` settings will not follow,
     as ``--flag value (the run has value)``. Only settings asked away from their default
     count, so a page run (defaults) resuming an older run is not told about what it never set."""
-    default = TrainConfig()
+    asked_for = {flag for flag, _, _ in setting_changes(TrainConfig(), asked)}
     return [
-        f"{flag} {getattr(asked, name)} (the run has {getattr(stored, name)!r})"
-        for name, flag in TRAIN_FLAGS.items()
-        if name not in CHANGEABLE_ON_RESUME
-        and getattr(asked, name) != getattr(stored, name)
-        and getattr(asked, name) != getattr(default, name)
+        f"{flag} {wanted} (the run has {kept!r})"
+        for flag, kept, wanted in setting_changes(stored, asked)
+        if flag in asked_for
     ]

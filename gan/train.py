@@ -311,8 +311,8 @@ def train(
         say(f"resuming from step {state.step} (checkpoint in {run_dir})")
         ignored = ignored_on_resume(config, state.config)
         if ignored:  # said, not silently dropped: the run keeps the settings it was trained with
-            say(f"kept the run's own settings, not {'; '.join(ignored)}: train a new run "
-                "folder (--run) to change them")  # fmt: skip
+            say(f"kept the run's own settings, not {'; '.join(ignored)}: to change them, "
+                "start a new run folder from this one (--start-from)")  # fmt: skip
         first_save_due = None
         changeable = {name: getattr(config, name) for name in CHANGEABLE_ON_RESUME}
         state.config = TrainConfig.from_dict({**state.config.to_dict(), **changeable})

@@ -1,0 +1,83 @@
+"""The Training section of a generator's model card: the recipe, where the run started, and
+the commands that rebuild it."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from gan.config import TrainConfig, setting_changes, training_options
+
+
+def reproduce_lines(meta: dict[str, Any]) -> list[str]:
+    """The commands that rebuild this bundle: training (its settings spelled out from the
+    stored config; first the run it started from, if any), the snapshot pick when one chose
+    the step, and the evaluation."""
+    training = meta.get("training", {})
+    options = training_options(TrainConfig.from_dict(training.get("config", {})))
+    folder = f"assets/{meta['name']}"
+    command = training.get("command") or ""
+    words = shlex.split(command)
+    lines, start = [], []
+    source = training.get("started_from")
+    if source:
+        before = TrainConfig.from_dict({**source.get("config", {}), "steps": source["step"]})
+        lines.append(_train_command(["--run", source["run"], *training_options(before)]))
+        start = ["--start-from", source["run"]]
+    if meta.get("selection") and "--run" in words:
+        run = words[words.index("--run") + 1]
+        lines += [_train_command(["--run", run, *start, *options]), command]
+    else:
+        lines.append(_train_command([*start, *options, "--export", folder]))
+    return [*lines, f"python -m gan evaluate --bundle {folder} --write"]
+
+
+def _train_command(options: list[str]) -> str:
+    return shlex.join(["nice", "-n", "10", "python", "-m", "gan", "train", *options])
+
+
+def start_lines(training: dict[str, Any]) -> list[str]:
+    """Where a run started from another run's checkpoint (``--start-from``), what changed."""
+    source = training.get("started_from")
+    if not source:
+        return []
+    before = TrainConfig.from_dict(source.get("config", {}))
+    after = TrainConfig.from_dict(training.get("config", {}))
+    changed = setting_changes(before, after)
+    changes = "; ".join(f"{flag} {old} → {new}" for flag, old, new in changed)
+    return [
+        f"- Started from step {source['step']} of the run in `{source['run']}` "
+        f"(`--start-from`: its weights and optimiser state), with other settings from then on: "
+        f"{changes or 'none'}. Those first steps are in the training log too."
+    ]
+
+
+def threads_words(training: dict[str, Any]) -> str:
+    threads = training.get("threads")
+    words = f"{threads} thread{'' if threads == 1 else 's'}"
+    # Where the machine was busy with other work, the bundle says so (times are not comparable).
+    return f"{words}, {training['machine']}" if training.get("machine") else words
+
+
+def recipe_lines(training: dict[str, Any]) -> list[str]:
+    """The limited-data recipe, when the run used it (gan.augment, the R1 penalty), and what
+    changed where it started from another run."""
+    config = training.get("config", {})
+    augment = [a for a in str(config.get("augment", "")).split(",") if a]
+    lines = []
+    if augment:
+        lines.append(
+            f"- DiffAugment ({', '.join(augment)}): every patch the discriminator sees, real or "
+            "generated, is randomly transformed the same way, so it cannot memorise 100 clips."
+        )
+    if config.get("mode_seeking"):
+        lines.append(
+            f"- Mode-seeking term, weight {config['mode_seeking']}: two noises of one genre are "
+            "rewarded for giving different patches, so a genre is not one repeated sound."
+        )
+    if config.get("r1_gamma"):
+        lines.append(
+            f"- R1 penalty on real patches, weight {config['r1_gamma']}, every "
+            f"{config.get('r1_every')} steps."
+        )
+    return [*lines, *start_lines(training)]

@@ -1,0 +1,71 @@
+"""A run started from another run's checkpoint: its weights, optimiser state, random streams
+and step, trained on with other settings (``python -m gan train --run NEW --start-from OLD``).
+
+Resuming a run keeps the settings it was trained with; this is how to change them part-way
+(turn a recipe term off, lower a learning rate) without touching the source run. The new folder
+gets the source's checkpoint carrying the new settings and the source's loss log up to that
+step, then trains on exactly as a resumed run would. ``started_from.json`` records the source
+(folder, step, settings) for the model card's reproduce commands.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from gan.config import GanConfig, TrainConfig
+from gan.errors import GanError
+from gan.train import load_checkpoint, save_checkpoint, truncate_log
+
+STARTED_FROM_FILE = "started_from.json"
+
+
+def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainConfig:
+    """Set up ``run_dir`` to continue ``source_dir``'s checkpoint with ``config``'s settings;
+    returns them with the source's model (a model left at its defaults means "the source's";
+    a different model asked for is refused: weights cannot change shape)."""
+    given = str(source_dir)  # as the user wrote it: the card's reproduce commands reuse it
+    source_dir, run_dir = source_dir.resolve(), run_dir.resolve()
+    if source_dir == run_dir:
+        raise GanError(
+            f"--start-from names the run folder itself ({run_dir}): to go on training it, "
+            "run without --start-from (it resumes)."
+        )
+    checkpoint = source_dir / "checkpoint.pt"
+    if not checkpoint.is_file():
+        raise GanError(f"There is no checkpoint in {source_dir} to start from.")
+    if (run_dir / "checkpoint.pt").is_file():
+        raise GanError(
+            f"{run_dir} already holds a run: resume it without --start-from, or start from "
+            f"{source_dir} in an empty folder."
+        )
+    state = load_checkpoint(checkpoint)
+    model = state.config.model
+    if config.model not in (model, GanConfig()):
+        raise GanError(
+            f"The run in {source_dir} has another model shape than the one asked for; "
+            "leave out the model options to keep its shape."
+        )
+    if config.steps <= state.step:
+        raise GanError(
+            f"The run in {source_dir} is already at step {state.step}: ask for more --steps."
+        )
+    before = state.config
+    state.config = TrainConfig.from_dict({**config.to_dict(), "model": model.to_dict()})
+    save_checkpoint(state, run_dir / "checkpoint.pt")
+    if (source_dir / "losses.csv").is_file():
+        shutil.copyfile(source_dir / "losses.csv", run_dir / "losses.csv")
+        truncate_log(run_dir / "losses.csv", state.step)
+    record = {"run": given, "step": state.step, "config": before.to_dict()}
+    (run_dir / STARTED_FROM_FILE).write_text(json.dumps(record, indent=2) + "\n", "utf-8")
+    return state.config
+
+
+def started_from(run_dir: Path) -> dict[str, Any] | None:
+    """The record :func:`start_from` left in ``run_dir``, or None for a run started afresh."""
+    path = run_dir / STARTED_FROM_FILE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))

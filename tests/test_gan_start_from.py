@@ -1,0 +1,107 @@
+"""``gan train --start-from``: a new run from another run's checkpoint, with other settings."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import torch
+
+from gan.train import load_checkpoint
+from runs.store import RunRegistry
+from tests.test_gan_cli import TINY_MODEL, run_gan, tone_clips
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_run_started_from_another_trains_on_from_its_checkpoint_with_new_settings(
+    tmp_path: Path,
+) -> None:
+    data = tone_clips(tmp_path / "clips")
+    source, second, bundle = tmp_path / "source", tmp_path / "second", tmp_path / "bundle"
+    common = ["--data", str(data), "--batch", "4", "--quiet", *TINY_MODEL]
+    first = run_gan("train", "--run", str(source), "--steps", "2", *common)
+    assert first.returncode == 0, first.stderr
+    # No model options: the model is the source's.
+    started = run_gan("train", "--run", str(second), "--start-from", str(source), "--steps", "4",
+                      "--mode-seeking", "0", "--export", str(bundle),
+                      *common[: -len(TINY_MODEL)])  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert f"Starting from the checkpoint in {source.resolve()}" in started.stderr
+    summary = json.loads(started.stdout.splitlines()[-1])
+    assert summary["resumed_from"] == 2 and summary["step"] == 4
+    after = load_checkpoint(second / "checkpoint.pt")
+    assert after.step == 4 and after.config.mode_seeking == 0.0
+    untouched = load_checkpoint(source / "checkpoint.pt")  # the source run is left as it was
+    assert untouched.step == 2 and untouched.config.mode_seeking == 1.0
+    rows = _rows(second / "losses.csv")  # the log goes on from the source's
+    assert [r["step"] for r in rows] == ["1", "2", "3", "4"]
+    assert rows[:2] == _rows(source / "losses.csv")
+
+    # It is exactly the source's checkpoint resumed with the new settings.
+    by_hand = tmp_path / "by_hand"
+    by_hand.mkdir()
+    checkpoint = torch.load(source / "checkpoint.pt", weights_only=False)
+    checkpoint["config"]["mode_seeking"] = 0.0
+    torch.save(checkpoint, by_hand / "checkpoint.pt")
+    resumed = run_gan("train", "--run", str(by_hand), "--steps", "4", *common)
+    assert resumed.returncode == 0, resumed.stderr
+    hand = load_checkpoint(by_hand / "checkpoint.pt")
+    for a, b in zip(after.ema.model.parameters(), hand.ema.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+    # The bundle and its card say where the run started and rebuild both parts.
+    meta = json.loads((bundle / "gan.json").read_text())
+    assert meta["training"]["started_from"]["run"] == str(source)
+    assert meta["training"]["started_from"]["step"] == 2
+    assert meta["training"]["started_from"]["config"]["mode_seeking"] == 1.0
+    card = (bundle / "MODEL_CARD.md").read_text()
+    assert f"Started from step 2 of the run in `{source}`" in card
+    assert "--mode-seeking 1.0 → 0.0" in card
+    assert f"python -m gan train --run {source} --steps 2 --batch 4 " in card
+    assert (
+        f"python -m gan train --start-from {source} --steps 4 --batch 4 --mode-seeking 0.0" in card
+    )
+
+
+def test_start_from_refuses_clearly_and_leaves_no_run_behind(tmp_path: Path) -> None:
+    data = tone_clips(tmp_path / "clips")
+    source = tmp_path / "source"
+    common = ["--data", str(data), "--batch", "4", "--quiet", *TINY_MODEL]
+    assert run_gan("train", "--run", str(source), "--steps", "2", *common).returncode == 0
+    runs_before = len(RunRegistry().list())
+    refusals = [
+        (["--run", str(source), "--start-from", str(source), "--steps", "4"],
+         "names the run folder itself"),
+        (["--run", str(tmp_path / "new"), "--start-from", str(tmp_path / "nowhere"),
+          "--steps", "4"], f"There is no checkpoint in {(tmp_path / 'nowhere').resolve()}"),
+        (["--run", str(tmp_path / "new"), "--start-from", str(source), "--steps", "2"],
+         "is already at step 2: ask for more --steps"),
+        (["--run", str(source), "--start-from", str(tmp_path / "x"), "--no-resume"],
+         "cannot be combined with --no-resume"),
+    ]  # fmt: skip
+    for options, message in refusals:
+        refused = run_gan("train", *options, *common)
+        assert refused.returncode == 2 and message in refused.stderr, (options, refused.stderr)
+        assert "Traceback" not in refused.stderr
+    wider = run_gan("train", "--run", str(tmp_path / "wide"), "--start-from", str(source),
+                    "--steps", "4", *common[:-len(TINY_MODEL)], "--z-dim", "8",
+                    "--g-channels", "32", "8", "8", "4", "4",
+                    "--d-channels", "4", "4", "8", "8", "16")  # fmt: skip
+    assert wider.returncode == 2 and "another model shape" in wider.stderr
+    assert len(RunRegistry().list()) == runs_before  # refused before registering
+    assert not (tmp_path / "new" / "checkpoint.pt").exists()
+    # A folder that already holds a run is resumed, not overwritten.
+    second = tmp_path / "second"
+    ok = run_gan(
+        "train", "--run", str(second), "--start-from", str(source), "--steps", "3", *common
+    )
+    assert ok.returncode == 0, ok.stderr
+    again = run_gan("train", "--run", str(second), "--start-from", str(source), "--steps", "5",
+                    *common)  # fmt: skip
+    assert again.returncode == 2 and "already holds a run: resume it" in again.stderr
+    assert load_checkpoint(second / "checkpoint.pt").step == 3
