@@ -93,6 +93,8 @@ def render_card(meta: dict[str, Any]) -> str:
             f"{_fmt(metrics.get('fd_resynthesised_b_vs_real_a'))} |",
             f"| diversity: distance between two generated clips of a genre ÷ between two real "
             f"excerpts of it (different clips; aim ≈ 1) | {_fmt(metrics.get('diversity_ratio'))} |",
+            f"| near-silent clips: quieter than every real segment of their genre (real "
+            f"music: none) | {_fmt(metrics.get('quiet_clips'), pct=True)} |",
             f"| round-trip spectral convergence (mean / median) | "
             f"{_fmt(metrics.get('round_trip_sc_mean'))} / "
             f"{_fmt(metrics.get('round_trip_sc_median'))} |",

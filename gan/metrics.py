@@ -26,6 +26,7 @@ from gan.bundle import GanBundle
 from gan.card import current_sonification
 from gan.data import ClipMel
 from gan.errors import GanError
+from gan.levels import mel_levels, quiet_shares, real_levels
 from genre.classifier import BATCH_WINDOWS, Classifier
 from genre.errors import GenreError
 from genre.paths import active_bundle_dir, default_bundle_dir
@@ -296,6 +297,7 @@ def evaluate(
     gen_genres: list[str] = []
     gen_waves: list[np.ndarray] = []
     sc_values: list[np.ndarray] = []
+    gen_levels: list[np.ndarray] = []
     for gid, genre in enumerate(bundle.labels):
         rng = torch.Generator().manual_seed(seed * 1009 + gid)
         for chunk in range(0, per_genre, 10):
@@ -303,6 +305,7 @@ def evaluate(
             mel_db = generate_mels(bundle, [gid] * n, patches, rng)
             waves = sonify(mel_db, bundle)
             sc_values.append(round_trip_convergence(mel_db, waves, bundle))
+            gen_levels.append(mel_levels(mel_db))
             gen_waves += [normalise_loudness(w, rate) for w in waves]
             gen_genres += [genre] * n
         if progress:
@@ -323,8 +326,12 @@ def evaluate(
             mel = frontend(batch)
         resynth += [normalise_loudness(w, rate) for w in sonify(mel, bundle)]
     r_probs, r_emb = probe.clips(resynth, rate)
-
     real = half_a + half_b
+    quiet = quiet_shares(
+        np.concatenate(gen_levels), gen_genres,
+        real_levels([s[2] for s in real], frontend), [s[0] for s in real],
+    )  # fmt: skip
+
     diversity = diversity_ratios(
         gen_emb, gen_genres, np.concatenate([a_emb, b_emb]), [s[0] for s in real],
         [s[1] for s in real], bundle.labels,
@@ -364,6 +371,8 @@ def evaluate(
         if diversity
         else None,
         "diversity_ratio_per_genre": {g: round(v, 3) for g, v in diversity.items()},
+        "quiet_clips": round(float(np.mean(list(quiet.values()))), 3) if quiet else None,
+        "quiet_clips_per_genre": quiet,
         "round_trip_sc_mean": round(float(sc.mean()), 4),
         "round_trip_sc_median": round(float(np.median(sc)), 4),
         "other_classifiers": others,

@@ -139,6 +139,9 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
     rock, blues = figures["agreement_per_genre"]["rock"], figures["agreement_per_genre"]["blues"]
     assert f"| rock | {100 * rock:.1f} % | {100 * ceiling['rock']:.1f} % |" in card
     assert f"| blues | {100 * blues:.1f} % | no real segment |" in card
+    quiet = figures["quiet_clips"]  # near-silent dropouts, compared per genre
+    assert set(figures["quiet_clips_per_genre"]) == set(GTZAN_GENRES) and 0 <= quiet <= 1
+    assert f"(real music: none) | {100 * quiet:.1f} % |" in card
     assert figures["truncation"] == report["truncation"]  # measured as it samples
     assert "now samples at" not in card
     assert f"| {report['chosen_step']} **(shipped)** |" in card
