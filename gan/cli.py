@@ -74,10 +74,7 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         raise GanError("--start-from starts a new run folder: it cannot be combined with "
                        f"{'--run-id' if args.run_id else '--no-resume'}.")  # fmt: skip
     try:
-        model = GanConfig(**{
-            name: tuple(value) if isinstance(value, list) else value
-            for name, value in ((name, getattr(args, name)) for name in MODEL_FLAGS)
-        })  # fmt: skip
+        model = GanConfig.from_dict({name: getattr(args, name) for name in MODEL_FLAGS})
     except ValueError as err:
         raise GanError(f"Invalid model shape: {err}.") from err
     try:

@@ -320,16 +320,19 @@ def evaluate(
     # The same real segments after a trip through mel → Griffin-Lim: the sonification's own cost.
     frontend = LogMel(bundle.spec)
     resynth = []
+    b_levels = []  # half B's mels are made here anyway: their levels come with them
     for start in range(0, len(half_b), 16):
         batch = torch.from_numpy(np.stack([s[2] for s in half_b[start : start + 16]]))
         with torch.inference_mode():
             mel = frontend(batch)
+        b_levels.append(mel_levels(mel))
         resynth += [normalise_loudness(w, rate) for w in sonify(mel, bundle)]
     r_probs, r_emb = probe.clips(resynth, rate)
     real = half_a + half_b
     quiet = quiet_shares(
         np.concatenate(gen_levels), gen_genres,
-        real_levels([s[2] for s in real], frontend), [s[0] for s in real],
+        np.concatenate([real_levels([s[2] for s in half_a], frontend), *b_levels]),
+        [s[0] for s in real],
     )  # fmt: skip
 
     diversity = diversity_ratios(

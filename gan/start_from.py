@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
             f"The run in {source_dir} is already at step {state.step}: ask for more --steps."
         )
     before = state.config
-    state.config = TrainConfig.from_dict({**config.to_dict(), "model": model.to_dict()})
+    state.config = replace(config, model=model)
     save_checkpoint(state, run_dir / "checkpoint.pt")
     if (source_dir / "losses.csv").is_file():
         shutil.copyfile(source_dir / "losses.csv", run_dir / "losses.csv")

@@ -14,7 +14,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -315,7 +315,7 @@ def train(
                 "start a new run folder from this one (--start-from)")  # fmt: skip
         first_save_due = None
         changeable = {name: getattr(config, name) for name in CHANGEABLE_ON_RESUME}
-        state.config = TrainConfig.from_dict({**state.config.to_dict(), **changeable})
+        state.config = replace(state.config, **changeable)
         truncate_log(log_path, state.step)
     else:
         say(_fresh_start_note(run_dir, checkpoint.is_file()))
