@@ -73,7 +73,14 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
     if config.get("mode_seeking"):
         lines.append(
             f"- Mode-seeking term, weight {config['mode_seeking']}: two noises of one genre are "
-            "rewarded for giving different patches, so a genre is not one repeated sound."
+            "rewarded for giving different patches, so a genre is not one repeated sound"
+            + (
+                f" (each pair's reward capped at a distance of {config['mode_seeking_cap']}, "
+                "about as far apart as real patches of a genre, so silence against sound earns "
+                "nothing extra)."
+                if config.get("mode_seeking_cap")
+                else "."
+            )
         )
     if config.get("r1_gamma"):
         lines.append(

@@ -255,6 +255,10 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     option("mode_seeking", type=cli_args.float_in(0.0, 100.0),
            help="weight of the mode-seeking term: two noises of one genre should sound "
            f"different (default: {d.mode_seeking}; 0: off)")  # fmt: skip
+    option("mode_seeking_cap", type=cli_args.float_in(0.0, 100.0),
+           help="stop rewarding a pair of patches once they are this far apart (about "
+           "0.23: as far as two real patches of a genre; default: "
+           f"{d.mode_seeking_cap}, uncapped)")  # fmt: skip
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     option("z_dim", type=channels)

@@ -30,6 +30,7 @@ from gan.config import (  # defined there (torch-free); TrainConfig imported fro
 )
 from gan.data import PatchSampler
 from gan.errors import GanError
+from gan.losses import mode_seeking_loss, paired_genres, r1_penalty
 from gan.model import (
     Discriminator,
     Ema,
@@ -161,33 +162,6 @@ def load_checkpoint(path: Path) -> GanState:
     return GanState.from_checkpoint(data)
 
 
-def r1_penalty(
-    d: Discriminator, real: torch.Tensor, genres: torch.Tensor, gamma: float
-) -> torch.Tensor:
-    """γ/2 · E‖∇ₓ D(x)‖² on real patches (Mescheder et al. 2018): keeps the discriminator
-    smooth where the data is, which steadies training on little data."""
-    real = real.detach().requires_grad_(True)
-    score = d.score_and_classify(real, genres)[0].sum()
-    (grad,) = torch.autograd.grad(score, real, create_graph=True)
-    return 0.5 * gamma * grad.pow(2).flatten(1).sum(1).mean()
-
-
-def paired_genres(genres: torch.Tensor) -> torch.Tensor:
-    """The batch's genres with its second half a copy of its first: generated patch i and
-    i + B/2 share a genre (and differ in noise), for :func:`mode_seeking_loss`."""
-    half = genres.shape[0] // 2
-    return torch.cat([genres[:half], genres[:half], genres[2 * half :]])
-
-
-def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """1 / (mean |G(z₁) − G(z₂)| / mean |z₁ − z₂|) over the pairs of :func:`paired_genres`:
-    small when two noises of one genre give different patches (Mao et al. 2019, MSGAN)."""
-    half = fake.shape[0] // 2
-    apart = (fake[:half] - fake[half : 2 * half]).abs().flatten(1).mean(1)
-    noise_apart = (z[:half] - z[half : 2 * half]).abs().mean(1)
-    return 1.0 / ((apart / noise_apart).mean() + 1e-5)
-
-
 def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dict[str, float]:
     """One discriminator and one generator update on a batch of real patches."""
     g, d = state.generator, state.discriminator
@@ -223,7 +197,9 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
     aux_g = torch.zeros(())
     if fake_logits is not None and aux > 0:
         aux_g = F.cross_entropy(fake_logits, fake_genres)
-    seeking = mode_seeking_loss(fake, z) if config.mode_seeking > 0 else torch.zeros(())
+    seeking = torch.zeros(())
+    if config.mode_seeking > 0:
+        seeking = mode_seeking_loss(fake, z, config.mode_seeking_cap)
     state.opt_g.zero_grad(set_to_none=True)
     (loss_g + aux * aux_g + config.mode_seeking * seeking).backward()
     state.opt_g.step()

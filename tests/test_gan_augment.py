@@ -9,7 +9,8 @@ import torch
 
 from gan.augment import augment, cutout, gain, parse_policy, shift
 from gan.data import PatchSampler
-from gan.train import GanState, r1_penalty, train, train_step
+from gan.losses import r1_penalty
+from gan.train import GanState, train, train_step
 from tests.test_gan_model import TINY, one_thread, synthetic_clips, tiny_config  # noqa: F401
 
 

@@ -12,16 +12,17 @@ import torch
 
 from gan.bundle import export_run, load_gan_bundle
 from gan.card import AGREEMENT_AIM, current_sonification, quality_sentence, render_card
+from gan.card_training import recipe_lines
+from gan.config import training_options
 from gan.data import ClipMel, PatchSampler, denormalise, load_clips, normalise
 from gan.errors import GanError
+from gan.losses import mode_seeking_loss, paired_genres
 from gan.model import Discriminator, GanConfig, Generator, recalibrate_batch_norm
 from gan.sample import generate
 from gan.train import (
     GanState,
     TrainConfig,
     load_checkpoint,
-    mode_seeking_loss,
-    paired_genres,
     train,
     train_step,
 )
@@ -332,3 +333,36 @@ def test_mode_seeking_pairs_genres_and_rewards_different_patches() -> None:
     assert changed(before, state.generator)
     with pytest.raises(ValueError, match="mode-seeking"):
         TrainConfig(mode_seeking=-1.0)
+    with pytest.raises(ValueError, match="cap"):
+        TrainConfig(mode_seeking_cap=-0.1)
+
+
+def test_capped_mode_seeking_stops_rewarding_pairs_already_far_apart() -> None:
+    z = torch.cat([torch.zeros(2, 8), torch.ones(2, 8)])  # each pair's noises 1 apart
+    # Pair 0 differs by 0.1 (like two real patches), pair 1 by 2 (sound against silence).
+    fake = torch.zeros(4, 1, 4, 4)
+    fake[2] += 0.1
+    fake[3] += 2.0
+    fake.requires_grad_(True)
+    uncapped = mode_seeking_loss(fake, z)
+    assert torch.allclose(uncapped, mode_seeking_loss(fake, z, cap=0.0))  # 0: no cap
+    assert torch.allclose(uncapped, torch.tensor(1 / (1.05 + 1e-5)))
+    capped = mode_seeking_loss(fake, z, cap=0.2)
+    assert torch.allclose(capped, torch.tensor(1 / (0.15 + 1e-5)))
+    (grad,) = torch.autograd.grad(capped, fake)
+    assert grad[3].abs().sum() == 0 and grad[1].abs().sum() == 0  # past the cap: no push
+    assert grad[2].abs().sum() > 0  # below it: still pushed apart
+    (grad_uncapped,) = torch.autograd.grad(uncapped, fake)
+    assert grad_uncapped[3].abs().sum() > 0
+
+
+def test_a_capped_run_trains_and_records_its_cap(tmp_path: Path) -> None:
+    config = tiny_config(steps=2, mode_seeking=1.0, mode_seeking_cap=0.2)
+    train(PatchSampler(synthetic_clips()), tmp_path / "run", config)
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.pt").config.mode_seeking_cap == 0.2
+    assert TrainConfig.from_dict({}).mode_seeking_cap == 0.0  # stored before the cap: uncapped
+    words = training_options(config)
+    assert words[words.index("--mode-seeking-cap") + 1] == "0.2"  # the card's reproduce command
+    (line,) = [x for x in recipe_lines({"config": config.to_dict()}) if "Mode-seeking" in x]
+    assert "capped at a distance of 0.2" in line
+    assert "capped" not in " ".join(recipe_lines({"config": TrainConfig().to_dict()}))
