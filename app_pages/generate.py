@@ -11,6 +11,7 @@ import streamlit as st
 
 from audio import resample
 from gan.bundle import (
+    MIN_TRUNCATION,
     WEIGHTS_FILE,
     GanBundle,
     default_gan_dir,
@@ -106,7 +107,18 @@ def training_curves(bundle: GanBundle) -> go.Figure | None:
     return loss_figure(log) if log is not None else None
 
 
-def controls(labels: tuple[str, ...]) -> tuple[list[str], int, int, bool, int]:
+def variety_slider(tuned: float) -> float:
+    """ψ of the truncation trick, in plain words: lower sounds more typical of the genre and
+    more alike, higher more varied (and sometimes less recognisable)."""
+    return st.slider(
+        "Variety", MIN_TRUNCATION, 1.0, value=tuned, step=0.05, key="gan_variety",
+        help="Lower: each clip sounds more typical of its genre, and the clips sound more "
+        "alike. Higher: more varied, sometimes less recognisable. "
+        f"{tuned:g} is the setting the generator was tuned at.",
+    )  # fmt: skip
+
+
+def controls(labels: tuple[str, ...], tuned: float) -> tuple[list[str], int, int, bool, int, float]:
     left, middle, right = st.columns([3, 2, 2], gap="medium")
     with left:
         genres = st.multiselect(
@@ -128,15 +140,17 @@ def controls(labels: tuple[str, ...]) -> tuple[list[str], int, int, bool, int]:
             "Seed", min_value=0, max_value=999_999, value=7, step=1, key="gan_seed",
             disabled=surprise, help="The same seed gives the same samples.",
         )  # fmt: skip
-    return genres, count, int(seconds), surprise, int(seed)
+        variety = variety_slider(tuned)
+    return genres, count, int(seconds), surprise, int(seed), variety
 
 
 def run_generation(bundle: GanBundle, genres: list[str], count: int, seconds: int,
-                   seed: int) -> None:  # fmt: skip
+                   seed: int, variety: float) -> None:  # fmt: skip
     classifier = judge()
     try:
         with st.spinner("Drawing spectrograms and turning them into sound…"):
-            samples = generate(bundle, genres, count, seed, seconds=float(seconds))
+            samples = generate(bundle.with_truncation(variety), genres, count, seed,
+                               seconds=float(seconds))  # fmt: skip
             verdicts = [verdict(classifier, s) for s in samples]
     except GanError as err:
         st.error(str(err))
@@ -145,11 +159,13 @@ def run_generation(bundle: GanBundle, genres: list[str], count: int, seconds: in
         get_logger("genre.pages").exception("generating %s failed", genres)
         st.error("Something went wrong while generating; the details are in the log.")
         return
-    st.session_state["gan_results"] = {"seed": seed, "samples": samples, "verdicts": verdicts}
+    st.session_state["gan_results"] = {
+        "seed": seed, "variety": variety, "samples": samples, "verdicts": verdicts
+    }  # fmt: skip
 
 
 def samples_section(bundle: GanBundle) -> None:
-    genres, count, seconds, surprise, seed = controls(bundle.labels)
+    genres, count, seconds, surprise, seed, variety = controls(bundle.labels, bundle.truncation)
     # The click is recorded by a callback, which runs before the script: a rerun early in the
     # script would otherwise swallow the button's one-shot value.
     too_many = len(genres) * count > MAX_CLIPS
@@ -157,7 +173,7 @@ def samples_section(bundle: GanBundle) -> None:
               on_click=lambda: st.session_state.update(gan_pending=True))  # fmt: skip
     if st.session_state.pop("gan_pending", False) and genres and not too_many:
         chosen_seed = random.randrange(1_000_000) if surprise else seed
-        run_generation(bundle, genres, count, seconds, chosen_seed)
+        run_generation(bundle, genres, count, seconds, chosen_seed, variety)
     if not genres:
         st.caption("Pick at least one genre.")
     elif too_many:
@@ -167,6 +183,8 @@ def samples_section(bundle: GanBundle) -> None:
         samples, verdicts = results["samples"], results["verdicts"]
         agreed = sum(v.genre == s.genre for s, v in zip(samples, verdicts, strict=True))
         st.subheader(f"Seed {results['seed']}: {len(samples)} samples")
+        if results["variety"] != bundle.truncation:
+            st.caption(f"Drawn at variety {results['variety']:g} (tuned: {bundle.truncation:g}).")
         if verdicts and verdicts[0].genre is not None:
             st.caption(f"The genre classifier agrees with {agreed} of {len(samples)}.")
         columns = st.columns(min(len(samples), 4), gap="medium")
@@ -217,7 +235,7 @@ with st.expander("What am I looking at, and why does it sound like that?"):
         "- **Why it sounds metallic and blurry:** a spectrogram keeps how loud each pitch is "
         "but throws away the *phase* — how the sound waves line up. The app has to guess it "
         "(the Griffin-Lim method), which gives a watery, robotic shimmer. The network is also "
-        "small, trained for minutes on a laptop-class CPU from only 100 clips, so it learns "
+        "small, trained on an ordinary computer's processor from only 100 clips, so it learns "
         "the texture of a genre (drums, bass, brightness) rather than melodies or songs."
     )
 

@@ -10,7 +10,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,10 @@ def set_active_gan_dir(bundle_dir: Path | None) -> None:
     write_pointer(_active_gan_pointer(), bundle_dir)
 
 
+# The least ψ offered for sampling: gan.pick tries down to it; below, a genre's clips sound alike.
+MIN_TRUNCATION = 0.5
+
+
 @dataclass
 class GanBundle:
     path: Path
@@ -71,6 +75,13 @@ class GanBundle:
     # before the generator, trading variety for more typical sounds. 1 leaves the noise as
     # trained; the bundle's ``sampling.truncation`` sets it (see gan.pick).
     truncation: float = 1.0
+
+    def with_truncation(self, truncation: float) -> GanBundle:
+        """The same generator sampled at another ψ (the Generate page's variety slider)."""
+        if not MIN_TRUNCATION <= truncation <= 1:
+            raise GanError(f"The variety (truncation) must lie between {MIN_TRUNCATION} and 1, "
+                           f"not {truncation}.")  # fmt: skip
+        return replace(self, truncation=float(truncation))
 
     @property
     def name(self) -> str:

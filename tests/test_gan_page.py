@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from gan.bundle import default_gan_dir
 from tests.conftest import REPO_ROOT
 
 
@@ -58,6 +61,23 @@ def test_generate_two_genres_shows_players_downloads_and_badges() -> None:
     assert len(shown) == 2
     assert all("Classifier agrees" in b or "Classifier hears" in b for b in shown)
     assert any("genre classifier agrees with" in c.value for c in at.caption)
+
+
+def test_the_variety_slider_starts_at_the_tuned_setting_and_changes_the_clips() -> None:
+    tuned = json.loads((default_gan_dir() / "gan.json").read_text())["sampling"]["truncation"]
+    at = open_page()
+    assert at.slider(key="gan_variety").value == tuned
+    at.slider(key="gan_count").set_value(1)
+    at.button(key="gan_go").click()
+    at.run()
+    tuned_picture = at.get("image")[0].proto.imgs[0].url
+    assert not any("Drawn at variety" in c.value for c in at.caption)
+    at.slider(key="gan_variety").set_value(0.5)
+    at.button(key="gan_go").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert any(f"Drawn at variety 0.5 (tuned: {tuned:g})" in c.value for c in at.caption)
+    assert at.get("image")[0].proto.imgs[0].url != tuned_picture  # same seed, other clip
 
 
 def test_surprise_me_picks_a_seed_and_no_genre_disables_the_button() -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from itertools import combinations
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
-from gan.bundle import load_gan_bundle
+from gan.bundle import MIN_TRUNCATION, default_gan_dir, load_gan_bundle
 from gan.data import PatchSampler, load_clips
 from gan.errors import GanError
 from gan.metrics import load_default_classifier
@@ -25,6 +27,28 @@ def test_snapshots_are_kept_every_n_steps_and_survive_a_resume(tmp_path: Path) -
     assert [step for step, _ in list_snapshots(tmp_path)] == [2, 4, 6]
     kept = torch.load(list_snapshots(tmp_path)[0][1], weights_only=True)
     assert kept["step"] == 2 and "project.weight" in kept["ema"]
+
+
+def test_the_variety_the_page_offers_spans_what_pick_tries_and_changes_the_sound() -> None:
+    assert min(TRUNCATIONS) == MIN_TRUNCATION and max(TRUNCATIONS) == 1.0
+    from gan.sample import generate
+
+    shipped = load_gan_bundle(default_gan_dir())
+    typical, varied = shipped.with_truncation(0.5), shipped.with_truncation(1.0)
+    assert shipped.truncation != 0.5 and typical.generator is shipped.generator  # no reload
+    a = generate(typical, ["jazz"], 4, seed=3, n_iter=2)
+    b = generate(varied, ["jazz"], 4, seed=3, n_iter=2)
+    assert not np.array_equal(a[0].mel_db, b[0].mel_db)
+
+    def spread(clips: list) -> float:  # a genre's clips, how far apart
+        return float(np.mean([np.abs(x.mel_db - y.mel_db).mean()
+                              for x, y in combinations(clips, 2)]))  # fmt: skip
+
+    # Lower ψ draws the noise nearer its centre, so a genre's clips lie closer together.
+    assert spread(a) < spread(b)
+    for wrong in (0.0, 0.4, 1.5):
+        with pytest.raises(GanError, match=r"between 0\.5 and 1"):
+            shipped.with_truncation(wrong)
 
 
 def test_the_rule_prefers_a_generator_that_every_genre_can_be_heard_in() -> None:
