@@ -19,7 +19,11 @@ from audio import resample
 from genre.errors import GenreError
 
 RING_S = 10.0  # seconds of recent sound kept
-GAP_S = 0.5  # a pause in the frames' timestamps longer than this starts the sound afresh
+# A pause in the frames' timestamps longer than this starts the sound afresh. With the CPU
+# saturated, WebRTC drops about half a second of frames every ~10 s (measured: jumps of
+# 0.50-0.60 s); at 0.5 s each such dropout threw away up to 10 s of sound, so the "Why?"
+# snapshot often had too little. Music on both sides of a short dropout is the same music.
+GAP_S = 2.0
 INT16_SCALE = 1.0 / 32768.0
 
 

@@ -84,6 +84,13 @@ def test_a_gap_starts_the_sound_afresh() -> None:
     np.testing.assert_array_equal(ring.latest(1.0, RATE), after)
 
 
+def test_a_short_dropout_under_load_keeps_the_sound_held() -> None:
+    ring = AudioRing(seconds=10.0)
+    ring.append(sweep(3.0), RATE, 1, at=0.0)
+    ring.append(sweep(1.0), RATE, 1, at=3.6)  # 0.6 s of frames lost (a busy machine)
+    assert ring.held_s == pytest.approx(4.0)  # joined, not restarted
+
+
 def test_a_new_sample_rate_starts_afresh_and_clear_drops_everything() -> None:
     ring = AudioRing(seconds=2.0)
     ring.append(sweep(1.0), RATE, 1)
