@@ -11,7 +11,6 @@ import streamlit as st
 
 from audio import resample
 from gan.bundle import (
-    MIN_TRUNCATION,
     WEIGHTS_FILE,
     GanBundle,
     default_gan_dir,
@@ -107,18 +106,19 @@ def training_curves(bundle: GanBundle) -> go.Figure | None:
     return loss_figure(log) if log is not None else None
 
 
-def variety_slider(tuned: float) -> float:
+def variety_slider(tuned: float, low: float, high: float) -> float:
     """ψ of the truncation trick, in plain words: lower sounds more typical of the genre and
     more alike, higher more varied (and sometimes less recognisable)."""
     return st.slider(
-        "Variety", MIN_TRUNCATION, 1.0, value=tuned, step=0.05, key="gan_variety",
+        "Variety", low, high, value=tuned, step=0.05, key="gan_variety",
         help="Lower: each clip sounds more typical of its genre, and the clips sound more "
         "alike. Higher: more varied, sometimes less recognisable. "
         f"{tuned:g} is the setting the generator was tuned at.",
     )  # fmt: skip
 
 
-def controls(labels: tuple[str, ...], tuned: float) -> tuple[list[str], int, int, bool, int, float]:
+def controls(bundle: GanBundle) -> tuple[list[str], int, int, bool, int, float]:
+    labels = bundle.labels
     left, middle, right = st.columns([3, 2, 2], gap="medium")
     with left:
         genres = st.multiselect(
@@ -140,7 +140,7 @@ def controls(labels: tuple[str, ...], tuned: float) -> tuple[list[str], int, int
             "Seed", min_value=0, max_value=999_999, value=7, step=1, key="gan_seed",
             disabled=surprise, help="The same seed gives the same samples.",
         )  # fmt: skip
-        variety = variety_slider(tuned)
+        variety = variety_slider(bundle.truncation, *bundle.truncation_range)
     return genres, count, int(seconds), surprise, int(seed), variety
 
 
@@ -165,7 +165,7 @@ def run_generation(bundle: GanBundle, genres: list[str], count: int, seconds: in
 
 
 def samples_section(bundle: GanBundle) -> None:
-    genres, count, seconds, surprise, seed, variety = controls(bundle.labels, bundle.truncation)
+    genres, count, seconds, surprise, seed, variety = controls(bundle)
     # The click is recorded by a callback, which runs before the script: a rerun early in the
     # script would otherwise swallow the button's one-shot value.
     too_many = len(genres) * count > MAX_CLIPS

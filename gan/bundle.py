@@ -76,10 +76,17 @@ class GanBundle:
     # trained; the bundle's ``sampling.truncation`` sets it (see gan.pick).
     truncation: float = 1.0
 
+    @property
+    def truncation_range(self) -> tuple[float, float]:
+        """The ψ it may be sampled at: down to MIN_TRUNCATION, or to its own ψ if lower (a
+        bundle may store any ψ in (0, 1])."""
+        return min(MIN_TRUNCATION, self.truncation), 1.0
+
     def with_truncation(self, truncation: float) -> GanBundle:
         """The same generator sampled at another ψ (the Generate page's variety slider)."""
-        if not MIN_TRUNCATION <= truncation <= 1:
-            raise GanError(f"The variety (truncation) must lie between {MIN_TRUNCATION} and 1, "
+        low, high = self.truncation_range
+        if not low <= truncation <= high:
+            raise GanError(f"The variety (truncation) must lie between {low:g} and {high:g}, "
                            f"not {truncation}.")  # fmt: skip
         return replace(self, truncation=float(truncation))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
@@ -49,6 +50,9 @@ def test_the_variety_the_page_offers_spans_what_pick_tries_and_changes_the_sound
     for wrong in (0.0, 0.4, 1.5):
         with pytest.raises(GanError, match=r"between 0\.5 and 1"):
             shipped.with_truncation(wrong)
+    stored_low = replace(shipped, truncation=0.3)  # a bundle may store a lower ψ
+    assert stored_low.truncation_range == (0.3, 1.0)
+    assert stored_low.with_truncation(0.3).truncation == 0.3
 
 
 def test_the_rule_prefers_a_generator_that_every_genre_can_be_heard_in() -> None:
