@@ -25,6 +25,7 @@ from genre.errors import GenreError
 from genre.logs import get_logger
 from genre.paths import active_bundle_dir, default_bundle_dir
 from ui import charts, generate_more
+from ui.clicks import remember_click, take_click
 from ui.gan_charts import loss_figure
 
 LENGTHS_S = (3, 6, 12)
@@ -166,12 +167,10 @@ def run_generation(bundle: GanBundle, genres: list[str], count: int, seconds: in
 
 def samples_section(bundle: GanBundle) -> None:
     genres, count, seconds, surprise, seed, variety = controls(bundle)
-    # The click is recorded by a callback, which runs before the script: a rerun early in the
-    # script would otherwise swallow the button's one-shot value.
     too_many = len(genres) * count > MAX_CLIPS
     st.button("🎲 Generate", type="primary", disabled=not genres or too_many, key="gan_go",
-              on_click=lambda: st.session_state.update(gan_pending=True))  # fmt: skip
-    if st.session_state.pop("gan_pending", False) and genres and not too_many:
+              on_click=remember_click("gan_pending"))  # fmt: skip
+    if take_click("gan_pending") and genres and not too_many:
         chosen_seed = random.randrange(1_000_000) if surprise else seed
         run_generation(bundle, genres, count, seconds, chosen_seed, variety)
     if not genres:

@@ -27,10 +27,12 @@ from genre.training.data_choices import (
 from genre.training.experiment import preflight
 from runs.store import RunRegistry
 from ui import launch_messages
+from ui.clicks import remember_click, take_click
 from ui.launch_messages import Message
 
 QUICK, ADVANCED = "quick", "advanced"  # where a launch's messages are shown
 QUICK_START_MODEL = "musicnn_genre"  # the most accurate on little data, and quick to fit
+QUICK_CLICKED, LAUNCH_CLICKED = "quick-start-clicked", "launch-clicked"
 SPLIT_NAMES = {
     "filtered": "artist-filtered (GTZAN only: 443 / 197 / 290)",
     "holdout": "stratified hold-out (tracks)",
@@ -47,8 +49,10 @@ def quick_start() -> None:
             f"**Quick start**: train the *{model_title(QUICK_START_MODEL)}* on the 100 shipped "
             "GTZAN clips and see its honest accuracy in a few minutes."
         )
-        clicked = button.button("Quick start", type="primary", key="quick-start")
-        if clicked:
+        button.button(
+            "Quick start", type="primary", key="quick-start", on_click=remember_click(QUICK_CLICKED)
+        )
+        if take_click(QUICK_CLICKED):
             suggestion = checked(compare.AUDIO_SOURCE, path).suggestion
             split = suggestion[0] if suggestion else "kfold"
             start_runs(compare.AUDIO_SOURCE, path, [QUICK_START_MODEL], {"split": split})
@@ -169,10 +173,14 @@ def launch_form() -> None:
                     )
                 )
             st.caption("Networks train on short windows and score a whole track by averaging them.")
-        submitted = st.form_submit_button(
-            "Launch training", type="primary", key="launch-button", disabled=not check.ok
+        st.form_submit_button(
+            "Launch training",
+            type="primary",
+            key="launch-button",
+            disabled=not check.ok,
+            on_click=remember_click(LAUNCH_CLICKED),
         )
-    if submitted:
+    if take_click(LAUNCH_CLICKED) and check.ok:
         start_runs(source, path, models, settings, where=ADVANCED)
     launch_messages.show(ADVANCED)
 
