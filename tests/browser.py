@@ -16,6 +16,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.ws_trace import WebSocketTrace
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -104,22 +106,25 @@ def chromium_page(extra_args: list[str] | None = None) -> Iterator[object]:
             viewport={"width": 1400, "height": 1000}, permissions=["microphone", "camera"]
         )
         page = context.new_page()
+        trace = WebSocketTrace(page)
         try:
             yield page
         except BaseException:
-            _save_failure(page)
+            _save_failure(page, trace)
             raise
         finally:
             context.close()
             browser.close()
 
 
-def _save_failure(page) -> None:
-    """Keep what the browser showed when a test failed: a flake is found from its picture."""
+def _save_failure(page, trace: WebSocketTrace) -> None:
+    """Keep what the browser showed when a test failed, and what it said to the server: a
+    flake is found from its picture and its messages."""
     folder = REPO_ROOT / "test-artifacts"
     folder.mkdir(exist_ok=True)
     stem = folder / f"failure-{time.strftime('%H%M%S')}-{os.getpid()}"
     with contextlib.suppress(Exception):  # a page that died cannot be saved: keep the error
+        Path(f"{stem}.ws.txt").write_text("\n".join(trace.lines) + "\n")
         page.screenshot(path=f"{stem}.png", full_page=True)
         text = page.inner_text("body")
         Path(f"{stem}.txt").write_text(text)
