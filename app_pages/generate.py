@@ -107,17 +107,6 @@ def training_curves(bundle: GanBundle) -> go.Figure | None:
     return loss_figure(log) if log is not None else None
 
 
-def variety_slider(tuned: float, low: float, high: float) -> float:
-    """ψ of the truncation trick, in plain words: lower sounds more typical of the genre and
-    more alike, higher more varied (and sometimes less recognisable)."""
-    return st.slider(
-        "Variety", low, high, value=tuned, step=0.05, key="gan_variety",
-        help="Lower: each clip sounds more typical of its genre, and the clips sound more "
-        "alike. Higher: more varied, sometimes less recognisable. "
-        f"{tuned:g} is the setting the generator was tuned at.",
-    )  # fmt: skip
-
-
 def controls(bundle: GanBundle) -> tuple[list[str], int, int, bool, int, float]:
     labels = bundle.labels
     left, middle, right = st.columns([3, 2, 2], gap="medium")
@@ -141,7 +130,7 @@ def controls(bundle: GanBundle) -> tuple[list[str], int, int, bool, int, float]:
             "Seed", min_value=0, max_value=999_999, value=7, step=1, key="gan_seed",
             disabled=surprise, help="The same seed gives the same samples.",
         )  # fmt: skip
-        variety = variety_slider(bundle.truncation, *bundle.truncation_range)
+        variety = generate_more.variety_slider(bundle, key="gan_variety")
     return genres, count, int(seconds), surprise, int(seed), variety
 
 
@@ -182,8 +171,7 @@ def samples_section(bundle: GanBundle) -> None:
         samples, verdicts = results["samples"], results["verdicts"]
         agreed = sum(v.genre == s.genre for s, v in zip(samples, verdicts, strict=True))
         st.subheader(f"Seed {results['seed']}: {len(samples)} samples")
-        if results["variety"] != bundle.truncation:
-            st.caption(f"Drawn at variety {results['variety']:g} (tuned: {bundle.truncation:g}).")
+        generate_more.variety_note(bundle, results["variety"])
         if verdicts and verdicts[0].genre is not None:
             st.caption(f"The genre classifier agrees with {agreed} of {len(samples)}.")
         columns = st.columns(min(len(samples), 4), gap="medium")

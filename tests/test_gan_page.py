@@ -141,3 +141,28 @@ def test_words_become_a_blend_and_the_page_says_which_words_it_followed() -> Non
     at.button(key="prompt_go").click()
     at.run()
     assert "No genre in those words" in at.error[0].value
+
+
+def test_morph_and_words_take_the_variety_too() -> None:
+    tuned = json.loads((default_gan_dir() / "gan.json").read_text())["sampling"]["truncation"]
+    at = open_page()
+    assert at.slider(key="morph_variety").value == tuned
+    assert at.slider(key="prompt_variety").value == tuned
+    at.slider(key="morph_seconds").set_value(10)
+    at.button(key="morph_go").click()
+    at.run()
+    tuned_sound = at.get("audio")[0].proto.url
+    assert not any("Drawn at variety" in c.value for c in at.caption)
+    at.slider(key="morph_variety").set_value(0.5)
+    at.button(key="morph_go").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert any(f"Drawn at variety 0.5 (tuned: {tuned:g})" in c.value for c in at.caption)
+    assert at.get("audio")[0].proto.url != tuned_sound  # same seed, other clip
+    at.text_input(key="prompt_text").set_value("aggressive metal")
+    at.slider(key="prompt_seconds").set_value(4)
+    at.slider(key="prompt_variety").set_value(0.6)
+    at.button(key="prompt_go").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert any(f"Drawn at variety 0.6 (tuned: {tuned:g})" in c.value for c in at.caption)

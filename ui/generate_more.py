@@ -22,6 +22,24 @@ RESULT_KEY = "gan_more_result"  # the latest morph or blend of this session (one
 EXAMPLES = ("mellow jazz with guitar", "a blend of reggae and pop", "metal with a touch of rock")
 
 
+def variety_slider(bundle: GanBundle, key: str) -> float:
+    """ψ of the truncation trick, in plain words: lower sounds more typical of the genre and
+    more alike, higher more varied (and sometimes less recognisable)."""
+    low, high = bundle.truncation_range
+    return st.slider(
+        "Variety", low, high, value=bundle.truncation, step=0.05, key=key,
+        help="Lower: each clip sounds more typical of its genre, and the clips sound more "
+        "alike. Higher: more varied, sometimes less recognisable. "
+        f"{bundle.truncation:g} is the setting the generator was tuned at.",
+    )  # fmt: skip
+
+
+def variety_note(bundle: GanBundle, variety: float) -> None:
+    """Say so when a result was drawn at another variety than the tuned one."""
+    if variety != bundle.truncation:
+        st.caption(f"Drawn at variety {variety:g} (tuned: {bundle.truncation:g}).")
+
+
 def heard_over_time(classifier: Classifier, clip: Rendered, asked: str | None) -> go.Figure:
     """The classifier's genre mix window by window, with the asked share of ``asked`` dashed."""
     prediction = classifier.predict_samples(
@@ -48,6 +66,7 @@ def _make(
     action: Callable[[], Rendered],
     classifier: Classifier | None,
     asked: str | None,
+    variety: float,
     note: str = "",
 ) -> None:
     try:
@@ -61,7 +80,9 @@ def _make(
         get_logger("genre.pages").exception("generating a morph or blend failed")
         st.error("Something went wrong while generating; the details are in the log.")
         return
-    st.session_state[RESULT_KEY] = {"kind": kind, "clip": clip, "figure": figure, "note": note}
+    st.session_state[RESULT_KEY] = {
+        "kind": kind, "clip": clip, "figure": figure, "note": note, "variety": variety
+    }  # fmt: skip
 
 
 def morph_tab(bundle: GanBundle, classifier: Classifier | None) -> None:
@@ -71,20 +92,24 @@ def morph_tab(bundle: GanBundle, classifier: Classifier | None) -> None:
     )
     labels = bundle.labels
     name = lambda g: charts.display_name(g).capitalize()  # noqa: E731
-    first, second, length, seed = st.columns([2, 2, 3, 1], vertical_alignment="bottom")
+    first, second = st.columns(2)
     start = first.selectbox("From", labels, index=labels.index("rock") if "rock" in labels
                             else 0, format_func=name, key="morph_from")  # fmt: skip
     end = second.selectbox("To", labels, index=labels.index("metal") if "metal" in labels
                            else 1, format_func=name, key="morph_to")  # fmt: skip
+    length, variety_column, seed = st.columns([3, 3, 1], vertical_alignment="bottom")
     seconds = length.slider("Length (seconds)", int(MIN_MORPH_SECONDS), 30, 20, step=5,
                             key="morph_seconds")  # fmt: skip
+    with variety_column:
+        variety = variety_slider(bundle, key="morph_variety")
     chosen = seed.number_input("Seed", 0, 999_999, 7, key="morph_seed")
     if st.button("🌗 Morph", type="primary", key="morph_go", disabled=start == end):
-        _make("morph", lambda: morph(bundle, start, end, float(seconds), int(chosen)),
-              classifier, end)  # fmt: skip
+        drawn = bundle.with_truncation(variety)
+        _make("morph", lambda: morph(drawn, start, end, float(seconds), int(chosen)),
+              classifier, end, variety)  # fmt: skip
     if start == end:
         st.caption("Pick two different genres.")
-    show_result("morph")
+    show_result("morph", bundle)
 
 
 def prompt_tab(bundle: GanBundle, classifier: Classifier | None) -> None:
@@ -94,7 +119,10 @@ def prompt_tab(bundle: GanBundle, classifier: Classifier | None) -> None:
     )
     text = st.text_input("What should it sound like?", placeholder=EXAMPLES[0], key="prompt_text")
     st.caption("Try: " + " · ".join(f"“{e}”" for e in EXAMPLES))
-    seconds = st.slider("Length (seconds)", 3, 30, 10, key="prompt_seconds")
+    length, variety_column = st.columns(2)
+    seconds = length.slider("Length (seconds)", 3, 30, 10, key="prompt_seconds")
+    with variety_column:
+        variety = variety_slider(bundle, key="prompt_variety")
     # never disabled: a click straight after typing must count (the box commits on blur)
     if st.button("💬 Make it", type="primary", key="prompt_go"):
         try:
@@ -103,18 +131,20 @@ def prompt_tab(bundle: GanBundle, classifier: Classifier | None) -> None:
             st.error(str(err))
             return
         main = max(reading.mix, key=reading.mix.__getitem__)
-        _make("words", lambda: blend(bundle, reading.mix, float(seconds), seed=7), classifier,
-              main, reading.summary())  # fmt: skip
-    show_result("words")
+        drawn = bundle.with_truncation(variety)
+        _make("words", lambda: blend(drawn, reading.mix, float(seconds), seed=7), classifier,
+              main, variety, reading.summary())  # fmt: skip
+    show_result("words", bundle)
 
 
-def show_result(kind: str) -> None:
+def show_result(kind: str, bundle: GanBundle) -> None:
     """The session's latest clip, in the tab that made it."""
     result = st.session_state.get(RESULT_KEY)
     if not result or result["kind"] != kind:
         return
     clip: Rendered = result["clip"]
     st.subheader(clip.title.replace("hiphop", "hip-hop"))
+    variety_note(bundle, result.get("variety", bundle.truncation))
     if result["note"]:
         st.info(result["note"])
     st.audio(clip.wav_bytes(), format="audio/wav")
