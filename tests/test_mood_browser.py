@@ -81,6 +81,9 @@ def journey(artifacts: Path) -> dict:
             page.get_by_text("Music for a happy mood").wait_for(timeout=30_000)
         with contextlib.suppress(Exception):  # the YouTube results sit in a tab beside the library
             page.get_by_role("tab", name=re.compile("YouTube")).click(timeout=10_000)
+            # the tab's panel is shown a moment after the click: read the page once it is (a
+            # clean-clone CI run read it before, while its screenshot showed the searches)
+            page.get_by_text("upbeat happy English songs").first.wait_for(timeout=30_000)
         text = page.inner_text("body")
         result["no_face"] = "No face found" in text
         label = re.search(r"You look (\w+)", text)
