@@ -7,6 +7,7 @@ classifier bundles never mistake a generator for a classifier.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from audio import MelSpec
+from gan.config import LEVEL_FLOORS_KEY
 from gan.data import DB_CEIL, DB_FLOOR, PATCH_FRAMES, PATCH_SPEC
 from gan.errors import GanError
 from gan.model import GanConfig, Generator, count_parameters, recalibrate_batch_norm
@@ -75,6 +77,9 @@ class GanBundle:
     # before the generator, trading variety for more typical sounds. 1 leaves the noise as
     # trained; the bundle's ``sampling.truncation`` sets it (see gan.pick).
     truncation: float = 1.0
+    # Per label, the quietest real level (dB, gan.levels): a patch below it is a dropout and is
+    # drawn again. None (bundles made before it existed): patches are kept as drawn.
+    level_floors: torch.Tensor | None = None
 
     @property
     def truncation_range(self) -> tuple[float, float]:
@@ -89,6 +94,11 @@ class GanBundle:
             raise GanError(f"The variety (truncation) must lie between {low:g} and {high:g}, "
                            f"not {truncation}.")  # fmt: skip
         return replace(self, truncation=float(truncation))
+
+    def with_level_floors(self, floors: dict[str, float]) -> GanBundle:
+        """The same generator drawing dropouts again below ``floors`` (dB per genre)."""
+        meta = {"sampling": {LEVEL_FLOORS_KEY: floors}}
+        return replace(self, level_floors=_level_floors(meta, self.labels, self.path))
 
     @property
     def name(self) -> str:
@@ -150,6 +160,7 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
         raise GanError(f"The generator at {folder} has a truncation of {truncation!r} in "
                        f"{META_FILE}; it must be a number above 0 and at most 1.")  # fmt: skip
     return GanBundle(
+        level_floors=_level_floors(meta, labels, folder),
         path=folder,
         meta=meta,
         labels=labels,
@@ -160,6 +171,23 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
         db_ceil=float(meta["normalisation"]["db_ceil"]),
         truncation=float(truncation),
     )
+
+
+def _level_floors(
+    meta: dict[str, Any], labels: tuple[str, ...], folder: Path
+) -> torch.Tensor | None:
+    """The stored per-genre dropout floors, in label order; None when the bundle has none."""
+    floors = meta.get("sampling", {}).get(LEVEL_FLOORS_KEY)
+    if floors is None:
+        return None
+    if (
+        not isinstance(floors, dict)
+        or set(floors) != set(labels)
+        or not all(isinstance(v, int | float) and math.isfinite(v) for v in floors.values())
+    ):
+        raise GanError(f"The generator at {folder} has unusable {LEVEL_FLOORS_KEY} in "
+                       f"{META_FILE}: one number (dB) per genre is needed.")  # fmt: skip
+    return torch.tensor([float(floors[label]) for label in labels])
 
 
 def load_active_gan_bundle(

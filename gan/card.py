@@ -10,7 +10,8 @@ from gan.card_pick import selection_lines, truncation_words
 from gan.card_training import recipe_lines as _recipe_lines
 from gan.card_training import reproduce_lines as _reproduce
 from gan.card_training import threads_words as _threads_words
-from gan.config import GanConfig
+from gan.config import LEVEL_FLOORS_KEY, GanConfig
+from gan.levels import MAX_REDRAWS
 
 AGREEMENT_AIM = (
     0.60  # the issue's target share of clips the default classifier assigns to their genre
@@ -94,7 +95,8 @@ def render_card(meta: dict[str, Any]) -> str:
             f"| diversity: distance between two generated clips of a genre ÷ between two real "
             f"excerpts of it (different clips; aim ≈ 1) | {_fmt(metrics.get('diversity_ratio'))} |",
             f"| near-silent clips: quieter than every real segment of their genre (real "
-            f"music: none) | {_fmt(metrics.get('quiet_clips'), pct=True)} |",
+            f"music: none){_redraw_words(meta)} | {_fmt(metrics.get('quiet_clips'), pct=True)} |",
+            *_as_drawn_line(meta, metrics),
             f"| round-trip spectral convergence (mean / median) | "
             f"{_fmt(metrics.get('round_trip_sc_mean'))} / "
             f"{_fmt(metrics.get('round_trip_sc_median'))} |",
@@ -345,3 +347,21 @@ def _weak_words(weak: list[str], heard: dict[str, dict[str, float]] | None, name
         heard_as = "heard as a mix of genres" if top in genres else f"heard as {name(top)}"
         parts.append(f"{listed} ({heard_as})")
     return ", ".join(parts)
+
+
+def _redraws(meta: dict[str, Any]) -> bool:
+    return LEVEL_FLOORS_KEY in meta.get("sampling", {})
+
+
+def _redraw_words(meta: dict[str, Any]) -> str:
+    if not _redraws(meta):
+        return ""
+    return f", after sampling drew them again (up to {MAX_REDRAWS} times)"
+
+
+def _as_drawn_line(meta: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
+    """How many clips came out near-silent before being drawn again (redrawing bundles)."""
+    drawn = metrics.get("quiet_clips_as_drawn")
+    if not _redraws(meta) or drawn is None:
+        return []
+    return [f"| … as the generator first drew them | {_fmt(drawn, pct=True)} |"]

@@ -178,15 +178,17 @@ def _train_locked(
 ) -> int:
     from functools import partial
 
-    from gan.data import PatchSampler, load_clips
+    from gan.data import ClipMel, PatchSampler, load_clips
     from gan.registry_run import RecordedTraining
     from gan.train import train
     from genre.datasets import skipped_note
 
+    clips: list[ClipMel] = []  # kept for the export's level floors
+
     def load_sampler() -> PatchSampler:
         print(f"Reading clips from {args.data or 'the shared GTZAN folder'}…", file=sys.stderr)
         skipped: list[tuple[Path, str]] = []
-        clips = load_clips(args.data, limit_per_genre=args.clips_per_genre, skipped=skipped)
+        clips[:] = load_clips(args.data, limit_per_genre=args.clips_per_genre, skipped=skipped)
         if skipped:
             print(skipped_note(skipped).strip(), file=sys.stderr)
         return PatchSampler(clips)
@@ -194,9 +196,15 @@ def _train_locked(
     export = None
     if args.export:
         from gan.bundle import export_run
+        from gan.floors import store_level_floors
 
         command = shlex.join(["python", "-m", "gan", *args.argv])  # this call, as it was given
-        export = partial(export_run, run_dir, Path(args.export), command=command)
+
+        def export() -> Path:  # the bundle draws its dropouts again, as a picked one does
+            out = export_run(run_dir, Path(args.export), command=command)
+            store_level_floors(out, clips)
+            return out
+
     recorded = RecordedTraining(
         registry=registry,
         run_id=run_id,

@@ -54,6 +54,11 @@ def too_many_samples(n: int, cap: int) -> str:
 UPSAMPLING = ("nearest", "transposed")  # see GanConfig.upsample
 
 
+# In a bundle's metadata, sampling.level_floors_db: per genre, the quietest real level (dB);
+# a generated patch below it is a dropout and is drawn again (gan.levels.redraw_quiet).
+LEVEL_FLOORS_KEY = "level_floors_db"
+
+
 @dataclass(frozen=True)
 class GanConfig:
     n_classes: int = 10

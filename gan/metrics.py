@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -286,7 +286,14 @@ def evaluate(
     ``other_judges``: further classifiers whose agreement (on the same generated clips and
     the same real and resynthesised segments) is reported beside the main one's.
     """
-    from gan.sample import clip_samples, generate_mels, normalise_loudness, patches_for, sonify
+    from gan.sample import (
+        clip_samples,
+        mels_from_noise,
+        noise_walk,
+        normalise_loudness,
+        patches_for,
+        sonify,
+    )
 
     probe = ClassifierProbe(classifier)
     rate = bundle.spec.sample_rate
@@ -298,11 +305,15 @@ def evaluate(
     gen_waves: list[np.ndarray] = []
     sc_values: list[np.ndarray] = []
     gen_levels: list[np.ndarray] = []
+    drawn_levels: list[np.ndarray] = []  # before dropouts are drawn again: how often they are
+    as_drawn = replace(bundle, level_floors=None)
     for gid, genre in enumerate(bundle.labels):
         rng = torch.Generator().manual_seed(seed * 1009 + gid)
         for chunk in range(0, per_genre, 10):
             n = min(10, per_genre - chunk)
-            mel_db = generate_mels(bundle, [gid] * n, patches, rng)
+            z = noise_walk(n, patches, bundle.config.z_dim, rng)
+            mel_db = mels_from_noise(bundle, [gid] * n, z)
+            drawn_levels.append(mel_levels(mels_from_noise(as_drawn, [gid] * n, z)))
             waves = sonify(mel_db, bundle)
             sc_values.append(round_trip_convergence(mel_db, waves, bundle))
             gen_levels.append(mel_levels(mel_db))
@@ -329,11 +340,12 @@ def evaluate(
         resynth += [normalise_loudness(w, rate) for w in sonify(mel, bundle)]
     r_probs, r_emb = probe.clips(resynth, rate)
     real = half_a + half_b
-    quiet = quiet_shares(
-        np.concatenate(gen_levels), gen_genres,
-        np.concatenate([real_levels([s[2] for s in half_a], frontend), *b_levels]),
-        [s[0] for s in real],
-    )  # fmt: skip
+    all_real_levels = np.concatenate([real_levels([s[2] for s in half_a], frontend), *b_levels])
+    real_genres = [s[0] for s in real]
+    quiet = quiet_shares(np.concatenate(gen_levels), gen_genres, all_real_levels, real_genres)
+    quiet_drawn = quiet_shares(
+        np.concatenate(drawn_levels), gen_genres, all_real_levels, real_genres
+    )
 
     diversity = diversity_ratios(
         gen_emb, gen_genres, np.concatenate([a_emb, b_emb]), [s[0] for s in real],
@@ -376,6 +388,11 @@ def evaluate(
         "diversity_ratio_per_genre": {g: round(v, 3) for g, v in diversity.items()},
         "quiet_clips": round(float(np.mean(list(quiet.values()))), 3) if quiet else None,
         "quiet_clips_per_genre": quiet,
+        # as the generator drew them, before sampling drew the dropouts again (the same
+        # figure as quiet_clips for a bundle without level floors)
+        "quiet_clips_as_drawn": (
+            round(float(np.mean(list(quiet_drawn.values()))), 3) if quiet_drawn else None
+        ),
         "round_trip_sc_mean": round(float(sc.mean()), 4),
         "round_trip_sc_median": round(float(np.median(sc)), 4),
         "other_classifiers": others,

@@ -26,8 +26,10 @@ import numpy as np
 import torch
 
 from gan.bundle import GanBundle, export_run, load_gan_bundle, write_meta
+from gan.config import LEVEL_FLOORS_KEY
 from gan.data import ClipMel
 from gan.errors import GanError
+from gan.floors import clip_level_floors
 from gan.metrics import ClassifierProbe, frechet_distance, real_halves
 from gan.sample import clip_samples, generate_mels, normalise_loudness, patches_for, sonify
 from gan.train import list_snapshots
@@ -86,16 +88,21 @@ def score_bundle(
 
 
 class Scorer:
-    """Scores generators on the same real segments, embedded once (on the first bundle)."""
+    """Scores generators on the same real segments, embedded once (on the first bundle), with
+    dropouts drawn again below the real clips' level floors, as the page draws them."""
 
     def __init__(self, classifier: Classifier, clips: list[ClipMel], per_genre: int) -> None:
         self.probe = ClassifierProbe(classifier)
         self.clips, self.per_genre = clips, per_genre
         self._real: np.ndarray | None = None
+        self.level_floors: dict[str, float] | None = None
 
     def score(self, bundle: GanBundle, step: int) -> SnapshotScore:
         if self._real is None:
             self._real = real_embeddings(self.probe, self.clips, bundle)
+            self.level_floors = clip_level_floors(bundle, self.clips)
+        if self.level_floors is not None:
+            bundle = bundle.with_level_floors(self.level_floors)
         agreement, per, fd = score_bundle(bundle, self.probe, self._real, self.per_genre)
         return SnapshotScore(step, round(agreement, 4), per, round(fd, 3), bundle.truncation)
 
@@ -181,5 +188,7 @@ def pick(
         meta["selection"]["truncation_rule"] = TRUNCATION_RULE
         meta["selection"]["truncation_curve"] = [asdict(s) for s in truncations]
     meta["sampling"] = {"truncation": shipped.truncation}
+    if scorer.level_floors is not None:
+        meta["sampling"][LEVEL_FLOORS_KEY] = scorer.level_floors
     write_meta(out_dir, meta)
     return shipped, scores

@@ -22,6 +22,7 @@ from gan.bundle import GanBundle
 from gan.config import MAX_SECONDS, SEED_MAX, max_samples, too_many_samples
 from gan.data import denormalise
 from gan.errors import GanError
+from gan.levels import redraw_quiet
 
 OVERLAP_FRAMES = 32  # ≈ 0.74 s cross-fade between consecutive patches
 WALK_ANGLE = 0.6  # radians between consecutive patches' noise vectors
@@ -147,9 +148,14 @@ def mels_from_condition(bundle: GanBundle, y: torch.Tensor, z: torch.Tensor) -> 
     """[n, patches, z_dim] noise and each patch's genre (ids [n·patches], or genre weights
     [n·patches, n_classes] for blends) → log-mels in dB [n, n_mels, frames_for(patches)]."""
     n, patches = z.shape[0], z.shape[1]
-    z = z * bundle.truncation  # every path to the generator passes here
-    out = bundle.generator(z.reshape(n * patches, -1), y)  # [n·patches, 1, n_mels, frames]
-    mel_db = denormalise(out.squeeze(1), bundle.db_floor, bundle.db_ceil)
+    z = z.reshape(n * patches, -1) * bundle.truncation  # every path to the generator passes here
+
+    def draw(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # [N, z_dim] → dB [N, mels, F]
+        return denormalise(bundle.generator(z, y).squeeze(1), bundle.db_floor, bundle.db_ceil)
+
+    mel_db = draw(z, y)
+    if bundle.level_floors is not None:  # near-silent dropouts: drawn again (gan.levels)
+        mel_db = redraw_quiet(draw, mel_db, z, y, bundle.level_floors, bundle.truncation)
     return join_patches(mel_db.reshape(n, patches, *mel_db.shape[1:]))
 
 

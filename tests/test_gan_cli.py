@@ -81,7 +81,10 @@ def test_train_resume_export_then_sample_from_the_result(tmp_path: Path) -> None
     summary = json.loads(second.stdout.splitlines()[-1])
     assert summary["resumed_from"] == 2 and summary["step"] == 3
     assert summary["exported"] == str(bundle)
-    recorded = json.loads((bundle / "gan.json").read_text())["training"]["command"]
+    meta = json.loads((bundle / "gan.json").read_text())
+    # the training clips' level floors came with the export: sampling draws dropouts again
+    assert set(meta["sampling"]["level_floors_db"]) == set(GTZAN_GENRES)
+    recorded = meta["training"]["command"]
     assert recorded == shlex.join(["python", "-m", "gan", *common, "--steps", "3", "--export",
                                    str(bundle)])  # fmt: skip
     assert len((run / "losses.csv").read_text().splitlines()) == 1 + 3
@@ -141,7 +144,12 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
     assert f"| blues | {100 * blues:.1f} % | no real segment |" in card
     quiet = figures["quiet_clips"]  # near-silent dropouts, compared per genre
     assert set(figures["quiet_clips_per_genre"]) == set(GTZAN_GENRES) and 0 <= quiet <= 1
-    assert f"(real music: none) | {100 * quiet:.1f} % |" in card
+    # pick stored the clips' level floors, so sampling drew the dropouts again: the card says
+    # how many remain and how many the generator first drew
+    assert f"drew them again (up to 3 times) | {100 * quiet:.1f} % |" in card
+    drawn = figures["quiet_clips_as_drawn"]
+    assert drawn >= quiet
+    assert f"| … as the generator first drew them | {100 * drawn:.1f} % |" in card
     assert figures["truncation"] == report["truncation"]  # measured as it samples
     assert "now samples at" not in card
     assert f"| {report['chosen_step']} **(shipped)** |" in card

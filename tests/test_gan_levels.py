@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
+import pytest
 import torch
 
 from audio import LogMel
-from gan.data import PATCH_SPEC
-from gan.levels import mel_levels, quiet_shares, real_levels
+from gan.bundle import default_gan_dir, load_gan_bundle
+from gan.data import PATCH_SPEC, load_clips
+from gan.errors import GanError
+from gan.floors import clip_level_floors
+from gan.levels import genre_floors, mel_levels, patch_floors, quiet_shares, real_levels
+from gan.metrics import real_segments
+from gan.sample import clip_samples, mels_from_noise, noise_walk
 
 
 def test_a_clip_below_the_quietest_real_segment_of_its_genre_counts_as_near_silent() -> None:
@@ -31,3 +43,75 @@ def test_levels_of_real_audio_and_of_generated_patches_are_on_one_scale() -> Non
     assert levels[2] == -80.0  # silence sits at the floor the generator's range ends at
     # dB below the floor clamp to it, as the generator's tanh output does.
     assert mel_levels(torch.full((2, 128, 128), -200.0)).tolist() == [-80.0, -80.0]
+
+
+def test_the_floor_of_a_genre_is_its_quietest_real_level() -> None:
+    levels = np.array([-20.0, -10.0, -40.0, -35.0])
+    assert genre_floors(levels, ["rock", "rock", "jazz", "jazz"]) == {"rock": -20.0, "jazz": -40.0}
+
+
+def test_a_blend_may_be_as_quiet_as_the_quietest_genre_it_mixes() -> None:
+    floors = torch.tensor([-10.0, -30.0, -20.0])
+    assert patch_floors(floors, torch.tensor([2, 0])).tolist() == [-20.0, -10.0]
+    weights = torch.tensor([[0.5, 0.0, 0.5], [0.0, 0.2, 0.8], [1.0, 0.0, 0.0]])
+    assert patch_floors(floors, weights).tolist() == [-20.0, -30.0, -10.0]
+
+
+def test_no_real_segment_lies_below_the_floors_taken_from_its_clips(gtzan_dir: Path) -> None:
+    bundle = load_gan_bundle()
+    clips = load_clips(gtzan_dir / "audio", limit_per_genre=2)
+    floors = clip_level_floors(bundle, clips)
+    assert floors is not None and list(floors) == list(bundle.labels)
+    segments = real_segments(clips, clip_samples(3.0, bundle), bundle.spec.sample_rate)
+    levels = real_levels([s[2] for s in segments], LogMel(bundle.spec))
+    for genre in bundle.labels:
+        mine = levels[[s[0] == genre for s in segments]]
+        assert mine.min() >= floors[genre] > mine.min() - 0.011  # the quietest sits on it
+    assert clip_level_floors(bundle, clips[:4]) is None  # genres without a clip: no floors
+
+
+def test_the_shipped_generator_draws_its_dropouts_again_given_floors(gtzan_dir: Path) -> None:
+    as_drawn = load_gan_bundle()
+    assert as_drawn.level_floors is None  # shipped before floors existed: kept as drawn
+    floors = clip_level_floors(as_drawn, load_clips(gtzan_dir / "audio"))
+    bundle = as_drawn.with_level_floors(floors)
+    pop = bundle.genre_index("pop")  # the genre with the most dropouts
+    z = noise_walk(60, 1, bundle.config.z_dim, torch.Generator().manual_seed(3))
+    before = mels_from_noise(as_drawn, [pop] * 60, z)
+    after = mels_from_noise(bundle, [pop] * 60, z)
+    quiet = mel_levels(before) < floors["pop"]
+    assert quiet.sum() >= 5  # this generator does drop out (about a third of its pop patches)
+    assert (mel_levels(after) < floors["pop"]).sum() <= 1  # up to 3 redraws leave very few
+    kept = ~torch.from_numpy(quiet)
+    assert torch.equal(after[kept], before[kept])  # patches with sound stay as they were
+    assert torch.equal(after, mels_from_noise(bundle, [pop] * 60, z))  # redrawn the same way
+
+
+def test_floors_that_do_not_fit_the_generator_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "gan"
+    shutil.copytree(default_gan_dir(), folder)
+    meta = json.loads((folder / "gan.json").read_text())
+    floors = {genre: -30.0 for genre in meta["labels"]}
+    for bad in ({**floors, "polka": -20.0}, {**floors, "jazz": "quiet"}, [-20.0]):
+        meta["sampling"]["level_floors_db"] = bad
+        (folder / "gan.json").write_text(json.dumps(meta))
+        with pytest.raises(GanError, match="one number \\(dB\\) per genre"):
+            load_gan_bundle(folder)
+    meta["sampling"]["level_floors_db"] = floors
+    (folder / "gan.json").write_text(json.dumps(meta))
+    assert load_gan_bundle(folder).level_floors.tolist() == [-30.0] * len(floors)
+
+
+def test_the_tool_gives_an_older_bundle_its_floors(tmp_path: Path, gtzan_dir: Path) -> None:
+    folder = tmp_path / "gan-cgan"
+    shutil.copytree(default_gan_dir(), folder)
+    tool = Path(__file__).resolve().parents[1] / "tools" / "gan_level_floors.py"
+    done = subprocess.run(
+        [sys.executable, str(tool), "--bundle", str(folder), "--data", str(gtzan_dir / "audio")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    floors = json.loads(done.stdout)["level_floors_db"]
+    bundle = load_gan_bundle(folder)
+    assert bundle.level_floors.tolist() == pytest.approx([floors[g] for g in bundle.labels])
+    assert "drew them again (up to 3 times)" in (folder / "MODEL_CARD.md").read_text()

@@ -14,6 +14,7 @@ import torch
 from gan.bundle import MIN_TRUNCATION, default_gan_dir, load_gan_bundle
 from gan.data import PatchSampler, load_clips
 from gan.errors import GanError
+from gan.floors import clip_level_floors
 from gan.metrics import load_default_classifier
 from gan.pick import TRUNCATIONS, SnapshotScore, best, best_truncation, pick
 from gan.train import list_snapshots, train
@@ -34,7 +35,8 @@ def test_the_variety_the_page_offers_spans_what_pick_tries_and_changes_the_sound
     assert min(TRUNCATIONS) == MIN_TRUNCATION and max(TRUNCATIONS) == 1.0
     from gan.sample import generate
 
-    shipped = load_gan_bundle(default_gan_dir())
+    # as drawn: a dropout drawn again would get new noise, not the truncated one
+    shipped = replace(load_gan_bundle(default_gan_dir()), level_floors=None)
     typical, varied = shipped.with_truncation(0.5), shipped.with_truncation(1.0)
     assert shipped.truncation != 0.5 and typical.generator is shipped.generator  # no reload
     a = generate(typical, ["jazz"], 4, seed=3, n_iter=2)
@@ -92,6 +94,10 @@ def test_pick_scores_every_snapshot_and_ships_the_chosen_step(
     assert [point["truncation"] for point in curve] == list(TRUNCATIONS)
     assert all(point["step"] == chosen.step for point in curve)
     assert bundle.truncation == chosen.truncation and chosen.truncation in TRUNCATIONS
+    # Dropouts are drawn again below the real clips' floors, in the scoring and in the bundle.
+    floors = clip_level_floors(bundle, clips)
+    assert floors is not None and bundle.meta["sampling"]["level_floors_db"] == floors
+    assert bundle.level_floors.tolist() == pytest.approx([floors[g] for g in bundle.labels])
     assert chosen == best_truncation([SnapshotScore(**point) for point in curve])
     with pytest.raises(GanError, match="no snapshots"):
         empty = tmp_path / "plain"

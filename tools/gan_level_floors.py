@@ -1,0 +1,43 @@
+"""Give an existing generator bundle its dropout floors (one-off, for bundles picked before
+``gan pick`` stored them).
+
+    .venv/bin/python tools/gan_level_floors.py --bundle assets/gan-cgan [--data CLIPS]
+
+Per genre, the level of the quietest real 3-s segment of the clips (default: the shared
+GTZAN clips the shipped generator was trained on) goes into ``gan.json`` as
+``sampling.level_floors_db``; from then on sampling draws a patch below it again (see
+``gan.levels``). The model card is re-rendered; run ``python -m gan evaluate --write`` after
+it, so the quality figures describe clips as they are now drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gan.bundle import load_gan_bundle
+from gan.config import LEVEL_FLOORS_KEY
+from gan.data import load_clips
+from gan.floors import store_level_floors
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bundle", type=Path, required=True, help="the generator bundle")
+    parser.add_argument("--data", type=Path, help="real clips (default: shared GTZAN)")
+    args = parser.parse_args()
+    floors = store_level_floors(args.bundle, load_clips(args.data))
+    if floors is None:
+        print("Every genre of the generator needs at least one 3-s real clip.", file=sys.stderr)
+        return 2
+    load_gan_bundle(args.bundle)  # the bundle still loads, floors and all
+    print(json.dumps({LEVEL_FLOORS_KEY: floors}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
