@@ -137,3 +137,19 @@ def wait_until_idle(page, timeout_ms: float = 120_000) -> None:
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
         timeout=timeout_ms
     )
+
+
+def wait_until_still(locator, checks: int = 3, interval_ms: int = 150, timeout_ms: int = 30_000):
+    """Wait until ``locator``'s box has stayed put for ``checks`` looks ``interval_ms`` apart
+    (an expander opening animates the height of what is below it), and return that box: a
+    click at a moving target can land beside it, and then no click reaches the app."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    last, same = None, 0
+    while time.monotonic() < deadline:
+        box = locator.bounding_box()
+        same = same + 1 if box is not None and box == last else 0
+        if same >= checks:
+            return box
+        last = box
+        locator.page.wait_for_timeout(interval_ms)
+    raise TimeoutError(f"{locator} kept moving for {timeout_ms} ms (last box {last})")
