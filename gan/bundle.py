@@ -97,8 +97,7 @@ class GanBundle:
 
     def with_level_floors(self, floors: dict[str, float]) -> GanBundle:
         """The same generator drawing dropouts again below ``floors`` (dB per genre)."""
-        meta = {"sampling": {LEVEL_FLOORS_KEY: floors}}
-        return replace(self, level_floors=_level_floors(meta, self.labels, self.path))
+        return replace(self, level_floors=_level_floors(floors, self.labels, self.path))
 
     @property
     def name(self) -> str:
@@ -160,7 +159,7 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
         raise GanError(f"The generator at {folder} has a truncation of {truncation!r} in "
                        f"{META_FILE}; it must be a number above 0 and at most 1.")  # fmt: skip
     return GanBundle(
-        level_floors=_level_floors(meta, labels, folder),
+        level_floors=_level_floors(meta.get("sampling", {}).get(LEVEL_FLOORS_KEY), labels, folder),
         path=folder,
         meta=meta,
         labels=labels,
@@ -173,11 +172,8 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
     )
 
 
-def _level_floors(
-    meta: dict[str, Any], labels: tuple[str, ...], folder: Path
-) -> torch.Tensor | None:
-    """The stored per-genre dropout floors, in label order; None when the bundle has none."""
-    floors = meta.get("sampling", {}).get(LEVEL_FLOORS_KEY)
+def _level_floors(floors: object, labels: tuple[str, ...], folder: Path) -> torch.Tensor | None:
+    """Per-genre dropout floors (as stored in the metadata) in label order; None for none."""
     if floors is None:
         return None
     if (

@@ -306,17 +306,21 @@ def evaluate(
     sc_values: list[np.ndarray] = []
     gen_levels: list[np.ndarray] = []
     drawn_levels: list[np.ndarray] = []  # before dropouts are drawn again: how often they are
-    as_drawn = replace(bundle, level_floors=None)
+    # without floors nothing is drawn again: its patches are not generated twice
+    as_drawn = None if bundle.level_floors is None else replace(bundle, level_floors=None)
     for gid, genre in enumerate(bundle.labels):
         rng = torch.Generator().manual_seed(seed * 1009 + gid)
         for chunk in range(0, per_genre, 10):
             n = min(10, per_genre - chunk)
             z = noise_walk(n, patches, bundle.config.z_dim, rng)
             mel_db = mels_from_noise(bundle, [gid] * n, z)
-            drawn_levels.append(mel_levels(mels_from_noise(as_drawn, [gid] * n, z)))
+            gen_levels.append(mel_levels(mel_db))
+            drawn_levels.append(
+                gen_levels[-1] if as_drawn is None
+                else mel_levels(mels_from_noise(as_drawn, [gid] * n, z))
+            )  # fmt: skip
             waves = sonify(mel_db, bundle)
             sc_values.append(round_trip_convergence(mel_db, waves, bundle))
-            gen_levels.append(mel_levels(mel_db))
             gen_waves += [normalise_loudness(w, rate) for w in waves]
             gen_genres += [genre] * n
         if progress:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -63,21 +64,34 @@ def test_generate_two_genres_shows_players_downloads_and_badges() -> None:
     assert any("genre classifier agrees with" in c.value for c in at.caption)
 
 
-def test_the_variety_slider_starts_at_the_tuned_setting_and_changes_the_clips() -> None:
-    tuned = json.loads((default_gan_dir() / "gan.json").read_text())["sampling"]["truncation"]
-    at = open_page()
-    assert at.slider(key="gan_variety").value == tuned
-    at.slider(key="gan_count").set_value(1)
-    at.button(key="gan_go").click()
+def tuned_variety() -> float:
+    return json.loads((default_gan_dir() / "gan.json").read_text())["sampling"]["truncation"]
+
+
+def check_variety_gives_another_clip(
+    at: AppTest, slider: str, button: str, clip: Callable[[AppTest], str]
+) -> None:
+    """Made at the tuned variety, then at 0.5 with the same seed: another ``clip`` (its
+    picture or sound), and a note saying which variety it was drawn at."""
+    at.button(key=button).click()
     at.run()
-    tuned_picture = at.get("image")[0].proto.imgs[0].url
+    tuned_clip = clip(at)
     assert not any("Drawn at variety" in c.value for c in at.caption)
-    at.slider(key="gan_variety").set_value(0.5)
-    at.button(key="gan_go").click()
+    at.slider(key=slider).set_value(0.5)
+    at.button(key=button).click()
     at.run()
     assert not at.exception and not at.error
-    assert any(f"Drawn at variety 0.5 (tuned: {tuned:g})" in c.value for c in at.caption)
-    assert at.get("image")[0].proto.imgs[0].url != tuned_picture  # same seed, other clip
+    assert any(f"Drawn at variety 0.5 (tuned: {tuned_variety():g})" in c.value for c in at.caption)
+    assert clip(at) != tuned_clip  # same seed, other clip
+
+
+def test_the_variety_slider_starts_at_the_tuned_setting_and_changes_the_clips() -> None:
+    at = open_page()
+    assert at.slider(key="gan_variety").value == tuned_variety()
+    at.slider(key="gan_count").set_value(1)
+    check_variety_gives_another_clip(
+        at, "gan_variety", "gan_go", lambda at: at.get("image")[0].proto.imgs[0].url
+    )
 
 
 def test_surprise_me_picks_a_seed_and_no_genre_disables_the_button() -> None:
@@ -144,21 +158,14 @@ def test_words_become_a_blend_and_the_page_says_which_words_it_followed() -> Non
 
 
 def test_morph_and_words_take_the_variety_too() -> None:
-    tuned = json.loads((default_gan_dir() / "gan.json").read_text())["sampling"]["truncation"]
+    tuned = tuned_variety()
     at = open_page()
     assert at.slider(key="morph_variety").value == tuned
     assert at.slider(key="prompt_variety").value == tuned
     at.slider(key="morph_seconds").set_value(10)
-    at.button(key="morph_go").click()
-    at.run()
-    tuned_sound = at.get("audio")[0].proto.url
-    assert not any("Drawn at variety" in c.value for c in at.caption)
-    at.slider(key="morph_variety").set_value(0.5)
-    at.button(key="morph_go").click()
-    at.run()
-    assert not at.exception and not at.error
-    assert any(f"Drawn at variety 0.5 (tuned: {tuned:g})" in c.value for c in at.caption)
-    assert at.get("audio")[0].proto.url != tuned_sound  # same seed, other clip
+    check_variety_gives_another_clip(
+        at, "morph_variety", "morph_go", lambda at: at.get("audio")[0].proto.url
+    )
     at.text_input(key="prompt_text").set_value("aggressive metal")
     at.slider(key="prompt_seconds").set_value(4)
     at.slider(key="prompt_variety").set_value(0.6)
