@@ -10,7 +10,7 @@ from gan.card_pick import selection_lines, truncation_words
 from gan.card_training import recipe_lines as _recipe_lines
 from gan.card_training import reproduce_lines as _reproduce
 from gan.card_training import threads_words as _threads_words
-from gan.config import LEVEL_FLOORS_KEY, GanConfig
+from gan.config import EVALUATION_SEED, LEVEL_FLOORS_KEY, GanConfig
 from gan.levels import MAX_REDRAWS
 
 AGREEMENT_AIM = (
@@ -75,7 +75,9 @@ def render_card(meta: dict[str, Any]) -> str:
         lines += [
             f"Judge: the `{metrics.get('classifier')}` genre classifier, on "
             f"{metrics.get('generated_clips')} generated clips of {metrics.get('clip_seconds')} s "
-            f"(sonified, loudness-normalised{truncation_words(meta)}).",
+            # figures from before evaluate took --seed were all drawn with the default seed
+            f"(noise seed {metrics.get('seed', EVALUATION_SEED)}; sonified, "
+            f"loudness-normalised{truncation_words(meta)}).",
             "",
             "| measure | value |",
             "|---|---|",

@@ -29,6 +29,7 @@ from cliguard import guard_main
 from gan import cli_args, cli_morph, cli_pick
 from gan.config import (
     AUGMENTATIONS,
+    EVALUATION_SEED,
     MAX_SECONDS,
     MODEL_FLAGS,
     TRAIN_FLAGS,
@@ -360,7 +361,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     clips = load_clips(args.data)
     torch.set_num_threads(args.threads)
     report = evaluate(
-        bundle, classifier, clips, per_genre=args.per_genre,
+        bundle, classifier, clips, per_genre=args.per_genre, seed=args.seed,
         progress=lambda msg: print(msg, file=sys.stderr),
         other_judges=other_classifiers(classifier),
     )  # fmt: skip
@@ -381,6 +382,9 @@ def _configure_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, help="real clips to compare with (default: shared GTZAN)")
     p.add_argument("--per-genre", type=cli_args.sample_count, default=50,
                    help="generated clips per genre")  # fmt: skip
+    p.add_argument("--seed", type=cli_args.seed, default=EVALUATION_SEED,
+                   help="noise for the generated clips; another seed shows how much the "
+                        "figures move by chance (default: %(default)s, the card's)")  # fmt: skip
     p.add_argument("--threads", type=cli_args.threads, default=default_threads(2))
     p.add_argument("--write", action="store_true", help="store the figures in the model card")
     p.set_defaults(handler=_cmd_evaluate)

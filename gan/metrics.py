@@ -24,6 +24,7 @@ from torch import nn
 from audio import LogMel, resample
 from gan.bundle import GanBundle
 from gan.card import current_sonification
+from gan.config import EVALUATION_SEED
 from gan.data import ClipMel
 from gan.errors import GanError
 from gan.levels import mel_levels, quiet_shares, real_levels
@@ -277,7 +278,7 @@ def evaluate(
     classifier: Classifier,
     clips: list[ClipMel],
     per_genre: int = 50,
-    seed: int = 1234,
+    seed: int = EVALUATION_SEED,
     progress: Any = None,
     other_judges: list[Classifier] | None = None,
 ) -> dict[str, Any]:
@@ -402,4 +403,5 @@ def evaluate(
         "other_classifiers": others,
         "sonification": current_sonification(),
         "truncation": bundle.truncation,
+        "seed": seed,
     }

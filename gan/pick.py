@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from gan.bundle import GanBundle, export_run, load_gan_bundle, write_meta
-from gan.config import LEVEL_FLOORS_KEY
+from gan.config import EVALUATION_SEED, LEVEL_FLOORS_KEY
 from gan.data import ClipMel
 from gan.errors import GanError
 from gan.floors import clip_level_floors
@@ -71,7 +71,11 @@ def real_embeddings(probe: ClassifierProbe, clips: list[ClipMel], bundle: GanBun
 
 
 def score_bundle(
-    bundle: GanBundle, probe: ClassifierProbe, real: np.ndarray, per_genre: int, seed: int = 1234
+    bundle: GanBundle,
+    probe: ClassifierProbe,
+    real: np.ndarray,
+    per_genre: int,
+    seed: int = EVALUATION_SEED,
 ) -> tuple[float, dict[str, float], float]:
     """(agreement, agreement per genre, Fréchet distance to ``real``) of generated clips."""
     rate = bundle.spec.sample_rate

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from gan.config import EVALUATION_SEED
 from gan.pick import TRUNCATIONS
 from genre.labels import GTZAN_GENRES
 from tests.conftest import REPO_ROOT
@@ -162,6 +163,17 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
         ["python", "-m", "gan", "pick", "--run", str(run), "--out", str(out), "--per-genre", "1",
          "--data", str(data), "--threads", "1"]
     )  # fmt: skip
+    # Another --seed draws other clips from the same generator, judged against the same real
+    # segments: what moves is chance alone, and the card keeps the default seed's figures.
+    assert figures["seed"] == EVALUATION_SEED
+    other = run_gan("evaluate", "--bundle", str(out), "--per-genre", "2", "--data", str(data),
+                    "--seed", "7")  # fmt: skip
+    assert other.returncode == 0, other.stderr
+    reseeded = json.loads(other.stdout.splitlines()[-1])
+    assert reseeded["seed"] == 7
+    assert reseeded["fd_real_b_vs_real_a"] == figures["fd_real_b_vs_real_a"]
+    assert reseeded["fd_generated_vs_real_a"] != figures["fd_generated_vs_real_a"]
+    assert json.loads((out / "gan.json").read_text())["metrics"]["seed"] == EVALUATION_SEED
 
 
 def test_bad_recipe_settings_are_clear_errors(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import torch
 from gan.bundle import export_run, load_gan_bundle
 from gan.card import AGREEMENT_AIM, current_sonification, quality_sentence, render_card
 from gan.card_training import recipe_lines
-from gan.config import training_options
+from gan.config import EVALUATION_SEED, training_options
 from gan.data import ClipMel, PatchSampler, denormalise, load_clips, normalise
 from gan.errors import GanError
 from gan.losses import mode_seeking_loss, paired_genres
@@ -259,6 +259,12 @@ def test_model_card_says_plainly_when_the_agreement_aim_is_missed() -> None:
     moved = copy.deepcopy(meta)
     moved["sampling"] = {"truncation": 0.5 if meta["metrics"].get("truncation") != 0.5 else 0.6}
     assert "`python -m gan evaluate --write` measures it again" in render_card(moved)
+    # The card names the noise seed its clips were drawn with (the default before it was stored).
+    reseeded = copy.deepcopy(meta)
+    reseeded["metrics"]["seed"] = 7
+    assert f"clips of {meta['metrics']['clip_seconds']} s (noise seed 7;" in render_card(reseeded)
+    reseeded["metrics"].pop("seed")
+    assert f"(noise seed {EVALUATION_SEED};" in render_card(reseeded)
     # Per genre, the card says whose shortfall it is: where Griffin-Lim keeps real segments
     # recognisable the generator's, where it blurs them the sonification's.
     worse["metrics"]["agreement_real_resynthesised_per_genre"] = {
