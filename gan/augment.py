@@ -8,7 +8,11 @@ with augmented). The changes suit spectrograms rather than photos:
 
 - ``shift``: roll in time by up to 1/8 of the patch (music has no fixed start);
 - ``cutout``: blank a random band of frames and one of mel bins to the floor (silence);
-- ``gain``: lift or lower the whole patch by a little (loudness is arbitrary).
+- ``gain``: lift or lower the whole patch by a little (loudness is arbitrary);
+- ``pitch``: move the patch up or down by a few mel bins, about a tone or two (a genre has no
+  key: without it the discriminator's genre head tells the 10 clips of a genre apart by the
+  exact bins their notes sit in, and a 2-bin move drops its accuracy on real patches from
+  100 % to 27–53 %).
 
 Patches are normalised log-mels in [-1, 1] where -1 is the dB floor.
 """
@@ -24,6 +28,7 @@ CUTOUT_TIME_RATIO = 0.25
 CUTOUT_FREQ_RATIO = 0.125
 GAIN_RANGE = 0.15  # in normalised units (the dB range maps to 2): about ±3 dB at a 40-dB range
 FLOOR = -1.0
+PITCH_BINS = 4  # the most a patch moves along the mel axis, either way
 
 
 def parse_policy(text: str) -> tuple[str, ...]:
@@ -64,7 +69,17 @@ def gain(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return x + offset.view(-1, *([1] * (x.dim() - 1)))
 
 
-_APPLY = {"shift": shift, "cutout": cutout, "gain": gain}
+def pitch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per-patch move along the mel axis by up to ``PITCH_BINS``; the edge bin fills the gap
+    (no wrap-around: the top of the spectrum never lands at the bottom)."""
+    batch, bins = x.shape[0], x.shape[-2]
+    offsets = torch.randint(-PITCH_BINS, PITCH_BINS + 1, (batch,), generator=generator)
+    index = (torch.arange(bins)[None, :] - offsets[:, None]).clamp(0, bins - 1)  # [B, bins]
+    index = index.view(batch, *([1] * (x.dim() - 3)), bins, 1).expand_as(x)
+    return torch.gather(x, -2, index)
+
+
+_APPLY = {"shift": shift, "cutout": cutout, "gain": gain, "pitch": pitch}
 
 
 def augment(x: torch.Tensor, policy: tuple[str, ...], generator: torch.Generator) -> torch.Tensor:

@@ -99,7 +99,7 @@ class GanConfig:
         return cls(**known)
 
 
-AUGMENTATIONS = ("shift", "cutout", "gain")  # see gan.augment
+AUGMENTATIONS = ("shift", "cutout", "gain", "pitch")  # see gan.augment
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan.augment import augment, cutout, gain, parse_policy, shift
+from gan.augment import PITCH_BINS, augment, cutout, gain, parse_policy, pitch, shift
 from gan.data import PatchSampler
 from gan.losses import r1_penalty
 from gan.train import GanState, train, train_step
@@ -46,9 +46,28 @@ def test_gain_moves_a_whole_patch_by_one_small_offset() -> None:
     assert offsets.abs().max() <= 0.15 + 1e-6
 
 
+def test_pitch_moves_each_patch_along_the_mel_axis_without_wrapping_round() -> None:
+    x = patches(8)
+    moved = pitch(x, torch.Generator().manual_seed(0))
+    offsets = set()
+    for before, after in zip(x[:, 0], moved[:, 0], strict=True):
+        found = [k for k in range(-PITCH_BINS, PITCH_BINS + 1)
+                 if torch.equal(after[max(k, 0) : 128 + min(k, 0)],
+                                before[max(-k, 0) : 128 - max(k, 0)])]  # fmt: skip
+        assert len(found) == 1  # one move of at most PITCH_BINS bins
+        k = found[0]
+        offsets.add(k)
+        # the gap is filled with the edge bin the patch moved away from, not wrapped round
+        gap = after[:k] if k > 0 else after[128 + k :]
+        edge = before[0] if k > 0 else before[-1]
+        assert torch.equal(gap, edge.expand_as(gap))
+    assert len(offsets) > 1  # each patch draws its own move
+    assert torch.equal(moved[:, :, :, :5], pitch(x[:, :, :, :5], torch.Generator().manual_seed(0)))
+
+
 def test_augmentation_is_differentiable_so_the_generator_learns_through_it() -> None:
     x = patches().requires_grad_(True)
-    out = augment(x, parse_policy("shift,cutout,gain"), torch.Generator().manual_seed(0))
+    out = augment(x, parse_policy("shift,cutout,gain,pitch"), torch.Generator().manual_seed(0))
     out.sum().backward()
     assert x.grad is not None and (x.grad == 0).any() and (x.grad == 1).any()  # cut vs kept
 
