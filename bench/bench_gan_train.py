@@ -39,9 +39,7 @@ def main() -> None:
 
     sampler = PatchSampler(load_clips())
     fast = GanState.fresh(TrainConfig())
-    plain = GanState.from_checkpoint(fast.to_checkpoint())
-    for network in (plain.generator, plain.discriminator, plain.ema.model):
-        network.to(memory_format=torch.contiguous_format)
+    plain = GanState.from_checkpoint(fast.to_checkpoint()).in_layout(torch.contiguous_format)
     times: dict[str, list[float]] = {"channels_last": [], "contiguous": []}
     for state in (fast, plain):
         seconds_per_step(state, sampler, 3)  # warm-up: oneDNN picks its kernels

@@ -71,12 +71,8 @@ class GanState:
         torch.manual_seed(config.seed)  # weight initialisation
         generator = Generator(config.model)
         discriminator = Discriminator(config.model, auxiliary=config.aux_weight > 0)
-        # Channels-last weights spare oneDNN's CPU convolutions their layout copies; same
-        # values, faster steps (bench/bench_gan_train.py). Exports are made contiguous again.
-        for network in (generator, discriminator):
-            network.to(memory_format=torch.channels_last)
         betas = (config.beta1, config.beta2)
-        return cls(
+        state = cls(
             config=config,
             generator=generator,
             discriminator=discriminator,
@@ -87,6 +83,16 @@ class GanState:
             noise_rng=torch.Generator().manual_seed(config.seed + 2),
             labels=tuple(labels),
         )
+        # Channels-last weights spare oneDNN's CPU convolutions their layout copies; same
+        # values, faster steps (bench/bench_gan_train.py). Exports are made contiguous again.
+        return state.in_layout(torch.channels_last)
+
+    def in_layout(self, memory_format: torch.memory_format) -> GanState:
+        """This state with every network's weights in ``memory_format`` (changed in place, so
+        the optimisers keep their parameters; returned for chaining)."""
+        for network in (self.generator, self.discriminator, self.ema.model):
+            network.to(memory_format=memory_format)
+        return self
 
     def to_checkpoint(self) -> dict[str, Any]:
         return {

@@ -14,13 +14,6 @@ def batch(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.rand(4, 1, 128, 128, generator=rng) * 2 - 1, torch.tensor([0, 3, 0, 3])
 
 
-def as_contiguous(state: GanState) -> GanState:
-    """The same state with every network in the default (contiguous) layout."""
-    for network in (state.generator, state.discriminator, state.ema.model):
-        network.to(memory_format=torch.contiguous_format)
-    return state
-
-
 def test_a_fresh_run_trains_channels_last() -> None:
     state = GanState.fresh(tiny_config())
     convolutions = [p for p in state.generator.parameters() if p.dim() == 4]
@@ -34,7 +27,7 @@ def test_the_layout_changes_no_step(one_thread) -> None:  # noqa: F811
     """Steps from one state in either layout give the same losses and weights (to float
     rounding): the layout is a speed choice, not a change to the recipe."""
     fast = GanState.fresh(tiny_config(r1_every=1))  # every part of the step: R1, mode seeking
-    plain = as_contiguous(GanState.from_checkpoint(fast.to_checkpoint()))
+    plain = GanState.from_checkpoint(fast.to_checkpoint()).in_layout(torch.contiguous_format)
     for step in range(3):
         real, genres = batch(step)
         fast_losses, plain_losses = train_step(fast, real, genres), train_step(plain, real, genres)
@@ -48,7 +41,7 @@ def test_the_layout_changes_no_step(one_thread) -> None:  # noqa: F811
 
 def test_a_contiguous_checkpoint_resumes_into_the_fast_layout(one_thread) -> None:  # noqa: F811
     """Checkpoints written before the layout change load, train on and export as before."""
-    old = as_contiguous(GanState.fresh(tiny_config()))
+    old = GanState.fresh(tiny_config()).in_layout(torch.contiguous_format)
     resumed = GanState.from_checkpoint(old.to_checkpoint())
     weight = next(p for p in resumed.generator.parameters() if p.dim() == 4)
     assert weight.is_contiguous(memory_format=torch.channels_last)
