@@ -11,7 +11,7 @@ from gan.bundle import GanBundle, load_gan_bundle, write_meta
 from gan.config import LEVEL_FLOORS_KEY
 from gan.data import ClipMel
 from gan.levels import genre_floors, real_levels
-from gan.metrics import real_segments
+from gan.metrics import Segment, real_segments
 from gan.sample import clip_samples
 
 
@@ -19,7 +19,14 @@ def clip_level_floors(bundle: GanBundle, clips: list[ClipMel]) -> dict[str, floa
     """Per genre, the level (dB) of the quietest real 3-s segment of ``clips``: the dropout
     floors sampling redraws below (rounded down, so that segment itself is never below its
     floor). None unless every genre of ``bundle`` has a segment."""
-    segments = real_segments(clips, clip_samples(3.0, bundle), bundle.spec.sample_rate)
+    return segment_level_floors(
+        bundle, real_segments(clips, clip_samples(3.0, bundle), bundle.spec.sample_rate)
+    )
+
+
+def segment_level_floors(bundle: GanBundle, segments: list[Segment]) -> dict[str, float] | None:
+    """:func:`clip_level_floors` from real 3-s segments already cut (``gan.metrics``'s
+    (genre, clip, samples)), for callers that decode the clips for something else too."""
     if not segments:
         return None
     levels = real_levels([s[2] for s in segments], LogMel(bundle.spec))

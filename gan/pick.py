@@ -29,7 +29,7 @@ from gan.bundle import GanBundle, export_run, load_gan_bundle, write_meta
 from gan.config import EVALUATION_SEED, LEVEL_FLOORS_KEY
 from gan.data import ClipMel
 from gan.errors import GanError
-from gan.floors import clip_level_floors
+from gan.floors import segment_level_floors
 from gan.metrics import ClassifierProbe, frechet_distance, real_halves
 from gan.sample import clip_samples, generate_mels, normalise_loudness, patches_for, sonify
 from gan.train import list_snapshots
@@ -61,13 +61,6 @@ class SnapshotScore:
 
     def rank_key(self) -> tuple[float, float, float]:
         return (self.worst_genre, self.agreement, -self.fd)
-
-
-def real_embeddings(probe: ClassifierProbe, clips: list[ClipMel], bundle: GanBundle) -> np.ndarray:
-    """Embeddings of every other real 3-s segment (``evaluate``'s half A)."""
-    rate = bundle.spec.sample_rate
-    half_a, _ = real_halves(clips, clip_samples(3.0, bundle), rate)
-    return probe.clips([s[2] for s in half_a], rate)[1]
 
 
 def score_bundle(
@@ -103,12 +96,19 @@ class Scorer:
 
     def score(self, bundle: GanBundle, step: int) -> SnapshotScore:
         if self._real is None:
-            self._real = real_embeddings(self.probe, self.clips, bundle)
-            self.level_floors = clip_level_floors(bundle, self.clips)
+            self._measure_real(bundle)
         if self.level_floors is not None:
             bundle = bundle.with_level_floors(self.level_floors)
         agreement, per, fd = score_bundle(bundle, self.probe, self._real, self.per_genre)
         return SnapshotScore(step, round(agreement, 4), per, round(fd, 3), bundle.truncation)
+
+    def _measure_real(self, bundle: GanBundle) -> None:
+        """Embeddings of every other real 3-s segment (``evaluate``'s half A) and the level
+        floors of all of them, from one decoding of the clips."""
+        rate = bundle.spec.sample_rate
+        half_a, half_b = real_halves(self.clips, clip_samples(3.0, bundle), rate)
+        self._real = self.probe.clips([s[2] for s in half_a], rate)[1]
+        self.level_floors = segment_level_floors(bundle, half_a + half_b)
 
 
 def _say(progress: Callable[[str], None] | None, what: str, score: SnapshotScore) -> None:
