@@ -21,8 +21,9 @@ def reproduce_lines(meta: dict[str, Any]) -> list[str]:
     lines, start = [], []
     source = training.get("started_from")
     if source:
-        before = TrainConfig.from_dict({**source.get("config", {}), "steps": source["step"]})
-        lines.append(_train_command(["--run", source["run"], *training_options(before)]))
+        if not source.get("bundle"):  # a bundle's own card holds the commands that made it
+            before = TrainConfig.from_dict({**source.get("config", {}), "steps": source["step"]})
+            lines.append(_train_command(["--run", source["run"], *training_options(before)]))
         start = ["--start-from", source["run"]]
     if meta.get("selection") and "--run" in words:
         run = words[words.index("--run") + 1]
@@ -45,10 +46,20 @@ def start_lines(training: dict[str, Any]) -> list[str]:
     after = TrainConfig.from_dict(training.get("config", {}))
     changed = setting_changes(before, after)
     changes = "; ".join(f"{flag} {old} → {new}" for flag, old, new in changed)
+    if source.get("bundle"):
+        where = (
+            f"the generator bundle in `{source['run']}` at its step {source['step']} "
+            "(`--start-from`: its generator's weights, with a new discriminator and optimisers; "
+            "that bundle's model card tells how it was made)"
+        )
+    else:
+        where = (
+            f"step {source['step']} of the run in `{source['run']}` "
+            "(`--start-from`: its weights and optimiser state)"
+        )
     return [
-        f"- Started from step {source['step']} of the run in `{source['run']}` "
-        f"(`--start-from`: its weights and optimiser state), with other settings from then on: "
-        f"{changes or 'none'}. Those first steps are in the training log too."
+        f"- Started from {where}, with other settings from then on: {changes or 'none'}. "
+        "Those first steps are in the training log too."
     ]
 
 

@@ -5,8 +5,9 @@ data/model problem (one line says which; every option is range-checked before an
 130 cancelled (SIGTERM or Ctrl-C; the checkpoint is kept), 141 stdout closed early
 (``… | head -1``). Every ``train`` call is recorded in the run registry (:mod:`runs.store`), so
 the Training page shows it live; a run folder takes one trainer at a time (``run.lock``).
-``train --start-from OLD`` starts a new run folder from OLD's checkpoint with the settings given
-(:mod:`gan.start_from`); resuming keeps a run's own settings and says which it did not follow.
+``train --start-from OLD`` starts a new run folder from OLD's checkpoint (or from the generator
+of a bundle) with the settings given (:mod:`gan.start_from`); resuming keeps a run's own
+settings and says which it did not follow.
 
 ``sample`` prints one JSON object per sample as soon as its WAV and PNG are written
 (``genre``, ``seed``, ``index``, ``wav``, ``png``, ``seconds``); at most ``GAN_MAX_SAMPLES``
@@ -164,7 +165,8 @@ def _start_from(source: Path, run_dir: Path, config: TrainConfig) -> TrainConfig
     from gan.start_from import start_from
 
     config = start_from(source, run_dir, config)
-    print(f"Starting from the checkpoint in {source.resolve()} with the settings given.",
+    what = "checkpoint" if (source / "checkpoint.pt").is_file() else "generator bundle"
+    print(f"Starting from the {what} in {source.resolve()} with the settings given.",
           file=sys.stderr)  # fmt: skip
     return config
 
@@ -281,9 +283,10 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-minutes", type=cli_args.float_in(0.0, 1e6, low_open=True),
                    help="stop this call after M minutes (resumable)")  # fmt: skip
     p.add_argument("--no-resume", action="store_true", help="start afresh even if a run exists")
-    p.add_argument("--start-from", type=Path, metavar="RUN_FOLDER",
-                   help="start this new run from another run's checkpoint (weights, step) and "
-                   "train on with the settings given here")  # fmt: skip
+    p.add_argument("--start-from", type=Path, metavar="FOLDER",
+                   help="start this new run from another run's checkpoint (weights, step), or "
+                   "from a generator bundle (its generator, a new discriminator), and train on "
+                   "with the settings given here")  # fmt: skip
     p.add_argument("--export", type=cli_args.output_folder,
                    help="write the finished generator bundle here")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -6,6 +6,11 @@ Resuming a run keeps the settings it was trained with; this is how to change the
 gets the source's checkpoint carrying the new settings and the source's loss log up to that
 step, then trains on exactly as a resumed run would. ``started_from.json`` records the source
 (folder, step, settings) for the model card's reproduce commands.
+
+OLD may also be a generator bundle (``gan.json`` + weights, such as the shipped
+``assets/gan-cgan``): a bundle keeps only the averaged generator, so the run starts from those
+weights at the bundle's step with a new discriminator and new optimiser state. That is how
+training goes on from a shipped generator whose run folder is gone.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from gan.config import GanConfig, TrainConfig
+from gan.data import DB_CEIL, DB_FLOOR
 from gan.errors import GanError
-from gan.train import load_checkpoint, save_checkpoint, truncate_log
+from gan.train import GanState, load_checkpoint, save_checkpoint, truncate_log
 
 STARTED_FROM_FILE = "started_from.json"
 
@@ -35,14 +41,18 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
             "run without --start-from (it resumes)."
         )
     checkpoint = source_dir / "checkpoint.pt"
-    if not checkpoint.is_file():
-        raise GanError(f"There is no checkpoint in {source_dir} to start from.")
+    is_bundle = not checkpoint.is_file() and (source_dir / "gan.json").is_file()
+    if not checkpoint.is_file() and not is_bundle:
+        raise GanError(f"There is no checkpoint or generator bundle in {source_dir} to start from.")
     if (run_dir / "checkpoint.pt").is_file():
         raise GanError(
             f"{run_dir} already holds a run: resume it without --start-from, or start from "
             f"{source_dir} in an empty folder."
         )
-    state = load_checkpoint(checkpoint)
+    if is_bundle:
+        state, log = _bundle_state(source_dir)
+    else:
+        state, log = load_checkpoint(checkpoint), source_dir / "losses.csv"
     model = state.config.model
     if config.model not in (model, GanConfig()):
         raise GanError(
@@ -56,10 +66,12 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
     before = state.config
     state.config = replace(config, model=model)
     save_checkpoint(state, run_dir / "checkpoint.pt")
-    if (source_dir / "losses.csv").is_file():
-        shutil.copyfile(source_dir / "losses.csv", run_dir / "losses.csv")
+    if log.is_file():
+        shutil.copyfile(log, run_dir / "losses.csv")
         truncate_log(run_dir / "losses.csv", state.step)
     record = {"run": given, "step": state.step, "config": before.to_dict()}
+    if is_bundle:
+        record["bundle"] = True  # the generator's weights only: a new discriminator
     (run_dir / STARTED_FROM_FILE).write_text(json.dumps(record, indent=2) + "\n", "utf-8")
     return state.config
 
@@ -70,3 +82,29 @@ def started_from(run_dir: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _bundle_state(folder: Path) -> tuple[GanState, Path]:
+    """A training state whose generator (live and averaged) holds the bundle's weights, at the
+    bundle's step and with its settings, beside a new discriminator and new optimisers; and
+    the bundle's loss log."""
+    from gan.bundle import LOG_FILE, load_gan_bundle  # gan.bundle imports this module
+
+    bundle = load_gan_bundle(folder)
+    if (bundle.db_floor, bundle.db_ceil) != (DB_FLOOR, DB_CEIL):
+        scale = f"{bundle.db_floor:g} to {bundle.db_ceil:g} dB"
+        raise GanError(f"The generator at {folder} was trained on another level scale ({scale}): "
+                       "it cannot be trained on here.")  # fmt: skip
+    training = bundle.meta.get("training", {})
+    step = training.get("steps")
+    if not isinstance(step, int) or step < 0:
+        raise GanError(f"The generator at {folder} does not say how many steps it was trained.")
+    stored = TrainConfig.from_dict({**training.get("config", {}), "model": bundle.meta["model"]})
+    state = GanState.fresh(replace(stored, steps=step), bundle.labels)
+    weights = bundle.generator.state_dict()
+    state.generator.load_state_dict(weights)
+    state.ema.model.load_state_dict(weights)
+    state.ema.updates = step  # a settled average, as it was when exported
+    state.step = step
+    state.elapsed_s = float(training.get("seconds", 0.0))
+    return state, folder / LOG_FILE

@@ -1,4 +1,5 @@
-"""``gan train --start-from``: a new run from another run's checkpoint, with other settings."""
+"""``gan train --start-from``: a new run from another run's checkpoint (or a generator bundle's
+generator), with other settings."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 
 import torch
 
+from gan.bundle import load_gan_bundle
+from gan.config import TrainConfig
+from gan.start_from import start_from
 from gan.train import load_checkpoint
 from runs.store import RunRegistry
 from tests.test_gan_cli import TINY_MODEL, run_gan, tone_clips
@@ -74,11 +78,16 @@ def test_start_from_refuses_clearly_and_leaves_no_run_behind(tmp_path: Path) -> 
     common = ["--data", str(data), "--batch", "4", "--quiet", *TINY_MODEL]
     assert run_gan("train", "--run", str(source), "--steps", "2", *common).returncode == 0
     runs_before = len(RunRegistry().list())
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "gan.json").write_text("{")  # a damaged generator bundle
     refusals = [
+        (["--run", str(tmp_path / "new"), "--start-from", str(tmp_path / "broken"),
+          "--steps", "4"], "has unreadable metadata"),
         (["--run", str(source), "--start-from", str(source), "--steps", "4"],
          "names the run folder itself"),
         (["--run", str(tmp_path / "new"), "--start-from", str(tmp_path / "nowhere"),
-          "--steps", "4"], f"There is no checkpoint in {(tmp_path / 'nowhere').resolve()}"),
+          "--steps", "4"], "There is no checkpoint or generator bundle in "
+          f"{(tmp_path / 'nowhere').resolve()}"),
         (["--run", str(tmp_path / "new"), "--start-from", str(source), "--steps", "2"],
          "is already at step 2: ask for more --steps"),
         (["--run", str(source), "--start-from", str(tmp_path / "x"), "--no-resume"],
@@ -105,3 +114,43 @@ def test_start_from_refuses_clearly_and_leaves_no_run_behind(tmp_path: Path) -> 
                     *common)  # fmt: skip
     assert again.returncode == 2 and "already holds a run: resume it" in again.stderr
     assert load_checkpoint(second / "checkpoint.pt").step == 3
+
+
+def test_a_run_starts_from_a_generator_bundle_with_a_new_discriminator(tmp_path: Path) -> None:
+    """A bundle keeps only the averaged generator: the run goes on from it at the bundle's
+    step, with a new discriminator, and its card says so."""
+    data = tone_clips(tmp_path / "clips")
+    source, bundle = tmp_path / "source", tmp_path / "bundle"
+    common = ["--data", str(data), "--batch", "4", "--quiet"]
+    made = run_gan("train", "--run", str(source), "--steps", "2", "--export", str(bundle),
+                   *common, *TINY_MODEL)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+
+    # What the new run starts from, checked before any step.
+    config = TrainConfig(steps=4, augment="shift,pitch")
+    start_from(bundle, tmp_path / "direct", config)
+    state = load_checkpoint(tmp_path / "direct" / "checkpoint.pt")
+    shipped = load_gan_bundle(bundle).generator.state_dict()
+    for network in (state.generator, state.ema.model):
+        for name, value in network.state_dict().items():
+            assert torch.equal(value, shipped[name]), name
+    trained = load_checkpoint(source / "checkpoint.pt").discriminator.state_dict()
+    fresh = state.discriminator.state_dict()
+    assert any(not torch.equal(fresh[k], trained[k]) for k in trained)  # a new discriminator
+    assert state.step == 2 and state.config.augment == "shift,pitch"
+    assert state.config.model == load_gan_bundle(bundle).config  # its shape, not the default
+    assert [r["step"] for r in _rows(tmp_path / "direct" / "losses.csv")] == ["1", "2"]
+
+    # Through the CLI, trained on and exported: the card tells where it started.
+    second, out = tmp_path / "second", tmp_path / "out"
+    started = run_gan("train", "--run", str(second), "--start-from", str(bundle), "--steps", "4",
+                      "--augment", "shift,pitch", "--export", str(out), *common)  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert f"Starting from the generator bundle in {bundle.resolve()}" in started.stderr
+    summary = json.loads(started.stdout.splitlines()[-1])
+    assert summary["resumed_from"] == 2 and summary["step"] == 4
+    card = (out / "MODEL_CARD.md").read_text()
+    assert f"Started from the generator bundle in `{bundle}` at its step 2" in card
+    assert "a new discriminator" in card and "--augment shift,cutout,gain → shift,pitch" in card
+    assert f"--start-from {bundle} --steps 4" in card
+    assert f"gan train --run {bundle}" not in card  # a bundle is not a run to rebuild
