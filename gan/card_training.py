@@ -18,13 +18,8 @@ def reproduce_lines(meta: dict[str, Any]) -> list[str]:
     folder = f"assets/{meta['name']}"
     command = training.get("command") or ""
     words = shlex.split(command)
-    lines, start = [], []
     source = training.get("started_from")
-    if source:
-        if not source.get("bundle"):  # a bundle's own card holds the commands that made it
-            before = TrainConfig.from_dict({**source.get("config", {}), "steps": source["step"]})
-            lines.append(_train_command(["--run", source["run"], *training_options(before)]))
-        start = ["--start-from", source["run"]]
+    lines, start = _source_lines(source) if source else ([], [])
     if meta.get("selection") and "--run" in words:
         run = words[words.index("--run") + 1]
         lines += [_train_command(["--run", run, *start, *options]), command]
@@ -33,12 +28,25 @@ def reproduce_lines(meta: dict[str, Any]) -> list[str]:
     return [*lines, f"python -m gan evaluate --bundle {folder} --write"]
 
 
+def _source_lines(source: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The commands that rebuild the run a run started from (that run's own start first), and
+    the ``--start-from`` words that follow them. A bundle's own card holds how it was made."""
+    if source.get("bundle"):
+        return [], ["--start-from", source["run"]]
+    earlier = source.get("started_from")
+    lines, start = _source_lines(earlier) if earlier else ([], [])
+    before = TrainConfig.from_dict({**source.get("config", {}), "steps": source["step"]})
+    lines.append(_train_command(["--run", source["run"], *start, *training_options(before)]))
+    return lines, ["--start-from", source["run"]]
+
+
 def _train_command(options: list[str]) -> str:
     return shlex.join(["nice", "-n", "10", "python", "-m", "gan", "train", *options])
 
 
-def start_lines(training: dict[str, Any]) -> list[str]:
-    """Where a run started from another run's checkpoint (``--start-from``), what changed."""
+def start_lines(training: dict[str, Any], subject: str = "Started") -> list[str]:
+    """Where a run started from another run's checkpoint or a bundle (``--start-from``), what
+    changed, and where that run had started, if it had."""
     source = training.get("started_from")
     if not source:
         return []
@@ -57,10 +65,14 @@ def start_lines(training: dict[str, Any]) -> list[str]:
             f"step {source['step']} of the run in `{source['run']}` "
             "(`--start-from`: its weights and optimiser state)"
         )
-    return [
-        f"- Started from {where}, with other settings from then on: {changes or 'none'}. "
+    lines = [
+        f"- {subject} from {where}, with other settings from then on: {changes or 'none'}. "
         "Those first steps are in the training log too."
     ]
+    if source.get("started_from"):
+        earlier = {"started_from": source["started_from"], "config": source["config"]}
+        lines += start_lines(earlier, subject="That run started")
+    return lines
 
 
 def threads_words(training: dict[str, Any]) -> str:

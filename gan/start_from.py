@@ -69,9 +69,11 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
     if log.is_file():
         shutil.copyfile(log, run_dir / "losses.csv")
         truncate_log(run_dir / "losses.csv", state.step)
-    record = {"run": given, "step": state.step, "config": before.to_dict()}
+    record: dict[str, Any] = {"run": given, "step": state.step, "config": before.to_dict()}
     if is_bundle:
         record["bundle"] = True  # the generator's weights only: a new discriminator
+    elif (earlier := started_from(source_dir)) is not None:
+        record["started_from"] = earlier  # so the card can rebuild the whole chain
     (run_dir / STARTED_FROM_FILE).write_text(json.dumps(record, indent=2) + "\n", "utf-8")
     return state.config
 

@@ -154,3 +154,15 @@ def test_a_run_starts_from_a_generator_bundle_with_a_new_discriminator(tmp_path:
     assert "a new discriminator" in card and "--augment shift,cutout,gain → shift,pitch" in card
     assert f"--start-from {bundle} --steps 4" in card
     assert f"gan train --run {bundle}" not in card  # a bundle is not a run to rebuild
+
+    # A run started from that run: the card rebuilds the whole chain, bundle start included.
+    third, out3 = tmp_path / "third", tmp_path / "out3"
+    chained = run_gan("train", "--run", str(third), "--start-from", str(second), "--steps", "5",
+                      "--export", str(out3), *common)  # fmt: skip
+    assert chained.returncode == 0, chained.stderr
+    card = (out3 / "MODEL_CARD.md").read_text()
+    assert f"python -m gan train --run {second} --start-from {bundle} --steps 4" in card
+    assert f"python -m gan train --start-from {second} --steps 5" in card
+    assert f"Started from step 4 of the run in `{second}`" in card
+    assert "--augment shift,pitch → shift,cutout,gain" in card  # the options not given: defaults
+    assert f"That run started from the generator bundle in `{bundle}` at its step 2" in card
