@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,6 +154,16 @@ def test_a_batch_on_a_phone_shows_genre_and_confidence_without_sideways_scrollin
         assert "(supported:" in error.inner_text()  # the whole message, wrapped, not cut off
 
 
+def laid_out_box(page, locator, seconds: float = 10.0) -> dict | None:
+    """``locator``'s box once it is wider than a screen-reader stub (or the last one seen)."""
+    deadline = time.monotonic() + seconds
+    box = locator.bounding_box()
+    while (box is None or box["width"] <= 1) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        box = locator.bounding_box()
+    return box
+
+
 def test_a_file_over_the_upload_limit_says_why(
     gtzan_dir: Path, artifacts_dir: Path, tmp_path: Path
 ) -> None:
@@ -170,9 +181,13 @@ def test_a_file_over_the_upload_limit_says_why(
         page.get_by_role("tab", name="📁 Upload").click()
         page.get_by_text("Up to 1 MB per file").wait_for(timeout=60_000)
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(big))
-        reason = page.get_by_text("File must be 1.0MB or smaller")
+        # The reason on the refused file's chip is laid out as text, not only kept for screen
+        # readers and a hover tooltip. Streamlit first draws it in its 1 x 1 screen-reader form,
+        # so wait (briefly) for the page's style to lay it out before measuring it.
+        reason = page.locator("[data-testid='stFileChip'] [role='alert']",
+                              has_text="File must be 1.0MB or smaller")  # fmt: skip
         reason.wait_for(timeout=60_000)
-        box = reason.bounding_box()  # shown as text, not only for screen readers and on hover
+        box = laid_out_box(page, reason)
         assert box is not None and box["width"] > 100 and box["height"] > 10, box
 
 
