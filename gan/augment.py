@@ -26,7 +26,7 @@ from gan.config import AUGMENTATIONS as POLICIES
 SHIFT_RATIO = 0.125
 CUTOUT_TIME_RATIO = 0.25
 CUTOUT_FREQ_RATIO = 0.125
-GAIN_RANGE = 0.15  # in normalised units (the dB range maps to 2): about ±3 dB at a 40-dB range
+GAIN_RANGE = 0.15  # in normalised units (the -80…40 dB range maps to 2): ±9 dB
 FLOOR = -1.0
 PITCH_BINS = 4  # the most a patch moves along the mel axis, either way
 
