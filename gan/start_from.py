@@ -97,11 +97,18 @@ def _bundle_state(folder: Path) -> tuple[GanState, Path]:
         scale = f"{bundle.db_floor:g} to {bundle.db_ceil:g} dB"
         raise GanError(f"The generator at {folder} was trained on another level scale ({scale}): "
                        "it cannot be trained on here.")  # fmt: skip
-    training = bundle.meta.get("training", {})
-    step = training.get("steps")
+    training = bundle.meta.get("training")
+    step = training.get("steps") if isinstance(training, dict) else None
     if not isinstance(step, int) or step < 0:
         raise GanError(f"The generator at {folder} does not say how many steps it was trained.")
-    stored = TrainConfig.from_dict({**training.get("config", {}), "model": bundle.meta["model"]})
+    try:
+        stored = TrainConfig.from_dict(
+            {**training.get("config", {}), "model": bundle.meta["model"]}
+        )
+    except (TypeError, ValueError) as err:
+        raise GanError(
+            f"The generator at {folder} has unusable training settings ({err})."
+        ) from err
     state = GanState.fresh(replace(stored, steps=step), bundle.labels)
     weights = bundle.generator.state_dict()
     state.generator.load_state_dict(weights)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 import torch
 
 from gan.bundle import load_gan_bundle
 from gan.config import TrainConfig
+from gan.errors import GanError
 from gan.start_from import start_from
 from gan.train import load_checkpoint
 from runs.store import RunRegistry
@@ -140,6 +143,16 @@ def test_a_run_starts_from_a_generator_bundle_with_a_new_discriminator(tmp_path:
     assert state.step == 2 and state.config.augment == "shift,pitch"
     assert state.config.model == load_gan_bundle(bundle).config  # its shape, not the default
     assert [r["step"] for r in _rows(tmp_path / "direct" / "losses.csv")] == ["1", "2"]
+    damaged = tmp_path / "damaged"  # a bundle whose metadata lost its training record
+    shutil.copytree(bundle, damaged)
+    meta = json.loads((damaged / "gan.json").read_text())
+    refusals = [("x", "does not say how many steps"),
+                ({"steps": 2, "config": "x"}, "unusable training settings")]  # fmt: skip
+    for training, message in refusals:
+        (damaged / "gan.json").write_text(json.dumps({**meta, "training": training}))
+        with pytest.raises(GanError, match=message):
+            start_from(damaged, tmp_path / "refused", config)
+    assert not (tmp_path / "refused" / "checkpoint.pt").exists()
 
     # Through the CLI, trained on and exported: the card tells where it started.
     second, out = tmp_path / "second", tmp_path / "out"
