@@ -153,3 +153,14 @@ def wait_until_still(locator, checks: int = 3, interval_ms: int = 150, timeout_m
         last = box
         locator.page.wait_for_timeout(interval_ms)
     raise TimeoutError(f"{locator} kept moving for {timeout_ms} ms (last box {last})")
+
+
+def wait_until_laid_out(locator, interval_ms: int = 100, timeout_ms: int = 10_000):
+    """``locator``'s box once it is wider than a screen-reader stub (1 × 1 px; Streamlit draws
+    some text that way before the page's style lays it out), or the last box seen."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    box = locator.bounding_box()
+    while (box is None or box["width"] <= 1) and time.monotonic() < deadline:
+        locator.page.wait_for_timeout(interval_ms)
+        box = locator.bounding_box()
+    return box

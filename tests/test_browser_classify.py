@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,12 @@ import pytest
 import soundfile as sf
 
 from genre.labels import GTZAN_GENRES
-from tests.browser import chromium_available, chromium_page, streamlit_server
+from tests.browser import (
+    chromium_available,
+    chromium_page,
+    streamlit_server,
+    wait_until_laid_out,
+)
 from ui.charts import display_name
 
 pytestmark = [
@@ -154,16 +158,6 @@ def test_a_batch_on_a_phone_shows_genre_and_confidence_without_sideways_scrollin
         assert "(supported:" in error.inner_text()  # the whole message, wrapped, not cut off
 
 
-def laid_out_box(page, locator, seconds: float = 10.0) -> dict | None:
-    """``locator``'s box once it is wider than a screen-reader stub (or the last one seen)."""
-    deadline = time.monotonic() + seconds
-    box = locator.bounding_box()
-    while (box is None or box["width"] <= 1) and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-        box = locator.bounding_box()
-    return box
-
-
 def test_a_file_over_the_upload_limit_says_why(
     gtzan_dir: Path, artifacts_dir: Path, tmp_path: Path
 ) -> None:
@@ -187,7 +181,7 @@ def test_a_file_over_the_upload_limit_says_why(
         reason = page.locator("[data-testid='stFileChip'] [role='alert']",
                               has_text="File must be 1.0MB or smaller")  # fmt: skip
         reason.wait_for(timeout=60_000)
-        box = laid_out_box(page, reason)
+        box = wait_until_laid_out(reason)
         assert box is not None and box["width"] > 100 and box["height"] > 10, box
 
 
