@@ -162,10 +162,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _start_from(source: Path, run_dir: Path, config: TrainConfig) -> TrainConfig:
-    from gan.start_from import start_from
+    from gan.start_from import start_from, started_from
 
     config = start_from(source, run_dir, config)
-    what = "checkpoint" if (source / "checkpoint.pt").is_file() else "generator bundle"
+    record = started_from(run_dir) or {}  # what start_from found there, in its own record
+    what = "generator bundle" if record.get("bundle") else "checkpoint"
     print(f"Starting from the {what} in {source.resolve()} with the settings given.",
           file=sys.stderr)  # fmt: skip
     return config
