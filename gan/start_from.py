@@ -105,6 +105,7 @@ def _bundle_state(folder: Path) -> tuple[GanState, Path]:
         stored = TrainConfig.from_dict(
             {**training.get("config", {}), "model": bundle.meta["model"]}
         )
+        seconds = float(training.get("seconds", 0.0))
     except (TypeError, ValueError) as err:
         raise GanError(
             f"The generator at {folder} has unusable training settings ({err})."
@@ -115,5 +116,5 @@ def _bundle_state(folder: Path) -> tuple[GanState, Path]:
     state.ema.model.load_state_dict(weights)
     state.ema.updates = step  # a settled average, as it was when exported
     state.step = step
-    state.elapsed_s = float(training.get("seconds", 0.0))
+    state.elapsed_s = seconds
     return state, folder / LOG_FILE

@@ -147,7 +147,8 @@ def test_a_run_starts_from_a_generator_bundle_with_a_new_discriminator(tmp_path:
     shutil.copytree(bundle, damaged)
     meta = json.loads((damaged / "gan.json").read_text())
     refusals = [("x", "does not say how many steps"),
-                ({"steps": 2, "config": "x"}, "unusable training settings")]  # fmt: skip
+                ({"steps": 2, "config": "x"}, "unusable training settings"),
+                ({"steps": 2, "seconds": "long"}, "unusable training settings")]  # fmt: skip
     for training, message in refusals:
         (damaged / "gan.json").write_text(json.dumps({**meta, "training": training}))
         with pytest.raises(GanError, match=message):
