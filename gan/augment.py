@@ -12,7 +12,12 @@ with augmented). The changes suit spectrograms rather than photos:
 - ``pitch``: move the patch up or down by a few mel bins, about a tone or two (a genre has no
   key: without it the discriminator's genre head tells the 10 clips of a genre apart by the
   exact bins their notes sit in, and a 2-bin move drops its accuracy on real patches from
-  100 % to 27–53 %).
+  100 % to 27–53 %);
+- ``eq``: tilt and bend each patch's average spectrum by a smooth random curve of a few dB (a
+  genre has no fixed mix: without it the discriminator tells genres apart mostly by their
+  average spectrum and level, so the generator learns those and not the rhythm; flattening
+  a real patch's average spectrum drops that head's accuracy from 87 % to 23 % while playing
+  the patch backwards leaves it at 86 %).
 
 Patches are normalised log-mels in [-1, 1] where -1 is the dB floor.
 """
@@ -29,6 +34,8 @@ CUTOUT_FREQ_RATIO = 0.125
 GAIN_RANGE = 0.15  # in normalised units (the -80…40 dB range maps to 2): ±9 dB
 FLOOR = -1.0
 PITCH_BINS = 4  # the most a patch moves along the mel axis, either way
+EQ_RANGE = 0.12  # the most the curve lifts or lowers a bin, normalised units: ±7 dB
+EQ_POINTS = 5  # the curve's control points across the mel axis: broad bands, not notes
 
 
 def parse_policy(text: str) -> tuple[str, ...]:
@@ -79,7 +86,16 @@ def pitch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.gather(x, -2, index)
 
 
-_APPLY = {"shift": shift, "cutout": cutout, "gain": gain, "pitch": pitch}
+def eq(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per-patch smooth change of the spectrum's shape: ``EQ_POINTS`` random offsets of at most
+    ``EQ_RANGE`` spread evenly over the mel axis, joined by straight lines, added to every frame."""
+    batch, bins = x.shape[0], x.shape[-2]
+    points = (torch.rand(batch, 1, EQ_POINTS, generator=generator) * 2 - 1) * EQ_RANGE
+    curve = torch.nn.functional.interpolate(points, size=bins, mode="linear", align_corners=True)
+    return x + curve.view(batch, *([1] * (x.dim() - 3)), bins, 1).to(x.dtype)
+
+
+_APPLY = {"shift": shift, "cutout": cutout, "gain": gain, "pitch": pitch, "eq": eq}
 
 
 def augment(x: torch.Tensor, policy: tuple[str, ...], generator: torch.Generator) -> torch.Tensor:

@@ -99,7 +99,7 @@ class GanConfig:
         return cls(**known)
 
 
-AUGMENTATIONS = ("shift", "cutout", "gain", "pitch")  # see gan.augment
+AUGMENTATIONS = ("shift", "cutout", "gain", "pitch", "eq")  # see gan.augment
 
 
 @dataclass(frozen=True)

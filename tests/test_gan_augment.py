@@ -7,7 +7,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan.augment import PITCH_BINS, augment, cutout, gain, parse_policy, pitch, shift
+from gan.augment import (
+    EQ_RANGE,
+    PITCH_BINS,
+    augment,
+    cutout,
+    eq,
+    gain,
+    parse_policy,
+    pitch,
+    shift,
+)
 from gan.data import PatchSampler
 from gan.losses import r1_penalty
 from gan.train import GanState, train, train_step
@@ -65,9 +75,22 @@ def test_pitch_moves_each_patch_along_the_mel_axis_without_wrapping_round() -> N
     assert torch.equal(moved[:, :, :, :5], pitch(x[:, :, :, :5], torch.Generator().manual_seed(0)))
 
 
+def test_eq_bends_each_patch_s_spectrum_by_one_smooth_curve_the_same_in_every_frame() -> None:
+    x = patches(8)
+    bent = eq(x, torch.Generator().manual_seed(0))
+    curves = (bent - x)[:, 0]  # [patch, bin, frame]
+    assert torch.allclose(curves, curves[:, :, :1].expand_as(curves), atol=1e-6)  # every frame
+    curves = curves[:, :, 0]
+    assert curves.abs().max() <= EQ_RANGE + 1e-6
+    assert (curves.diff(dim=1).abs().max() < 2 * EQ_RANGE / 30).item()  # smooth: no bin jumps
+    assert (curves.std(dim=1) > 0.01).all()  # each patch is reshaped, not just moved in level
+    assert not torch.allclose(curves[0], curves[1])  # each patch draws its own curve
+    assert torch.equal(bent[:, :, :, :5], eq(x[:, :, :, :5], torch.Generator().manual_seed(0)))
+
+
 def test_augmentation_is_differentiable_so_the_generator_learns_through_it() -> None:
     x = patches().requires_grad_(True)
-    out = augment(x, parse_policy("shift,cutout,gain,pitch"), torch.Generator().manual_seed(0))
+    out = augment(x, parse_policy("shift,cutout,gain,pitch,eq"), torch.Generator().manual_seed(0))
     out.sum().backward()
     assert x.grad is not None and (x.grad == 0).any() and (x.grad == 1).any()  # cut vs kept
 
