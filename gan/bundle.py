@@ -19,11 +19,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from audio import MelSpec
+from gan.card import render_card
 from gan.config import LEVEL_FLOORS_KEY
 from gan.data import DB_CEIL, DB_FLOOR, PATCH_FRAMES, PATCH_SPEC
 from gan.errors import GanError
 from gan.model import GanConfig, Generator, count_parameters, recalibrate_batch_norm
-from gan.start_from import started_from
+from gan.start_record import started_from
 from gan.train import load_checkpoint, loss_summary, read_losses, truncate_log
 from genre.paths import ASSETS_DIR, data_dir, write_pointer
 
@@ -280,6 +281,4 @@ def export_run(
 
 def write_meta(folder: Path, meta: dict[str, Any]) -> None:
     (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    from gan.card import render_card
-
     (folder / CARD_FILE).write_text(render_card(meta), encoding="utf-8")

@@ -10,7 +10,7 @@ from gan.card_pick import selection_lines, truncation_words
 from gan.card_training import recipe_lines as _recipe_lines
 from gan.card_training import reproduce_lines as _reproduce
 from gan.card_training import threads_words as _threads_words
-from gan.config import EVALUATION_SEED, LEVEL_FLOORS_KEY, GanConfig
+from gan.config import EVALUATION_SEED, GRIFFIN_LIM_ITERS, LEVEL_FLOORS_KEY, GanConfig
 from gan.levels import MAX_REDRAWS
 
 AGREEMENT_AIM = (
@@ -162,8 +162,6 @@ def render_card(meta: dict[str, Any]) -> str:
 
 def current_sonification() -> dict[str, Any]:
     """How audio is made from a log-mel now; ``evaluate`` stores it beside the figures."""
-    from gan.sample import GRIFFIN_LIM_ITERS  # gan.sample loads the bundle code; only here
-
     return {
         "phase_init": DEFAULT_PHASE_INIT,
         "mel_iters": MEL_INVERSION_ITERS,

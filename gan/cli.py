@@ -162,7 +162,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _start_from(source: Path, run_dir: Path, config: TrainConfig) -> TrainConfig:
-    from gan.start_from import start_from, started_from
+    from gan.start_from import start_from
+    from gan.start_record import started_from
 
     config = start_from(source, run_dir, config)
     record = started_from(run_dir) or {}  # what start_from found there, in its own record

@@ -16,10 +16,9 @@ import numpy as np
 import torch
 
 from gan.bundle import GanBundle
-from gan.config import MAX_SECONDS, SEED_MAX
+from gan.config import GRIFFIN_LIM_ITERS, MAX_SECONDS, SEED_MAX
 from gan.errors import GanError
 from gan.sample import (
-    GRIFFIN_LIM_ITERS,
     OVERLAP_FRAMES,
     GeneratedAudio,
     clip_frames,

@@ -19,7 +19,7 @@ import torch
 from audio import mel_to_audio
 from audio.render import spectrogram_png, wav_bytes
 from gan.bundle import GanBundle
-from gan.config import MAX_SECONDS, SEED_MAX, max_samples, too_many_samples
+from gan.config import GRIFFIN_LIM_ITERS, MAX_SECONDS, SEED_MAX, max_samples, too_many_samples
 from gan.data import denormalise
 from gan.errors import GanError
 from gan.levels import redraw_quiet
@@ -29,9 +29,6 @@ WALK_ANGLE = 0.6  # radians between consecutive patches' noise vectors
 TARGET_DBFS = -20.0  # RMS loudness every sample is brought to
 PEAK_LIMIT = 0.95  # never above this, so the WAV never clips
 FADE_S = 0.01  # short fade in/out so a clip never starts or ends with a click
-# Measured from a PGHI start (bench/bench_sonification.py): 24 → 64 iterations lower the
-# spectral convergence by only ~6 % for about twice the time.
-GRIFFIN_LIM_ITERS = 24
 CHUNK = 4  # samples drawn and sonified together: batched, yet memory stays flat in the count
 
 

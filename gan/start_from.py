@@ -5,7 +5,7 @@ Resuming a run keeps the settings it was trained with; this is how to change the
 (turn a recipe term off, lower a learning rate) without touching the source run. The new folder
 gets the source's checkpoint carrying the new settings and the source's loss log up to that
 step, then trains on exactly as a resumed run would. ``started_from.json`` records the source
-(folder, step, settings) for the model card's reproduce commands.
+(folder, step, settings) for the model card's reproduce commands (:mod:`gan.start_record`).
 
 OLD may also be a generator bundle (``gan.json`` + weights, such as the shipped
 ``assets/gan-cgan``): a bundle keeps only the averaged generator, so the run starts from those
@@ -15,18 +15,17 @@ training goes on from a shipped generator whose run folder is gone.
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from gan.bundle import LOG_FILE, load_gan_bundle
 from gan.config import GanConfig, TrainConfig
 from gan.data import DB_CEIL, DB_FLOOR
 from gan.errors import GanError
+from gan.start_record import started_from, write_start_record
 from gan.train import GanState, load_checkpoint, save_checkpoint, truncate_log
-
-STARTED_FROM_FILE = "started_from.json"
 
 
 def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainConfig:
@@ -74,24 +73,14 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
         record["bundle"] = True  # the generator's weights only: a new discriminator
     elif (earlier := started_from(source_dir)) is not None:
         record["started_from"] = earlier  # so the card can rebuild the whole chain
-    (run_dir / STARTED_FROM_FILE).write_text(json.dumps(record, indent=2) + "\n", "utf-8")
+    write_start_record(run_dir, record)
     return state.config
-
-
-def started_from(run_dir: Path) -> dict[str, Any] | None:
-    """The record :func:`start_from` left in ``run_dir``, or None for a run started afresh."""
-    path = run_dir / STARTED_FROM_FILE
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _bundle_state(folder: Path) -> tuple[GanState, Path]:
     """A training state whose generator (live and averaged) holds the bundle's weights, at the
     bundle's step and with its settings, beside a new discriminator and new optimisers; and
     the bundle's loss log."""
-    from gan.bundle import LOG_FILE, load_gan_bundle  # gan.bundle imports this module
-
     bundle = load_gan_bundle(folder)
     if (bundle.db_floor, bundle.db_ceil) != (DB_FLOOR, DB_CEIL):
         scale = f"{bundle.db_floor:g} to {bundle.db_ceil:g} dB"
