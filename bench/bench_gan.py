@@ -15,7 +15,8 @@ from common import write_results
 
 from gan.bundle import load_gan_bundle, write_meta
 from gan.data import load_clips
-from gan.metrics import evaluate, load_default_classifier, other_classifiers, time_sampling
+from gan.evaluation import evaluate, time_sampling
+from gan.metrics import load_default_classifier, other_classifiers
 
 
 def main() -> None:

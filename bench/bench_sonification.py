@@ -9,13 +9,13 @@ mel → linear magnitude (``_melN`` rows). Reported per setting:
 
 * ``sc_magnitude``: ‖S − |STFT(x̂)|‖ / ‖S‖ against the magnitude Griffin-Lim was given;
 * ``sc_mel``: the same on mel magnitudes against the segment's own mel (the round trip
-  gan/metrics.py reports for generated clips);
+  gan/evaluation.py reports for generated clips);
 * ``sc_original``: against the original segment's own STFT magnitude;
 * median seconds per 3-s segment on one thread (the mel inversion and PGHI separately).
 
 Unless ``--no-judge``, the default genre classifier then labels the original segments and
 their resyntheses in JUDGED (agreement with the GTZAN label; Fréchet distance of the
-resynthesised odd clips' embeddings to the real even clips', as gan/metrics.py does).
+resynthesised odd clips' embeddings to the real even clips', as gan/evaluation.py does).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 ``gan.data`` cuts normalised log-mel patches from the shared GTZAN clips, ``gan.model`` holds the
 conditional DCGAN, ``gan.train`` trains it, ``gan.sample`` turns generated spectrograms into
-audio, and ``gan.metrics`` measures how convincing they are.
+audio, ``gan.metrics`` holds the measures of how convincing they are and ``gan.evaluation``
+takes them for the model card.
 """
 
 from gan.errors import GanError

@@ -13,7 +13,8 @@ settings and says which it did not follow.
 (``genre``, ``seed``, ``index``, ``wav``, ``png``, ``seconds``); at most ``GAN_MAX_SAMPLES``
 (default 200) per genre. ``train`` prints one JSON summary as its last stdout line.
 ``morph`` and ``prompt`` write one WAV + PNG and print one JSON object (:mod:`gan.cli_morph`);
-``pick`` exports a run's best snapshot and prints its scores (:mod:`gan.cli_pick`).
+``pick`` exports a run's best snapshot and prints its scores (:mod:`gan.cli_pick`);
+``evaluate`` measures a bundle and prints the card's figures (:mod:`gan.cli_evaluate`).
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cliguard import guard_main
-from gan import cli_args, cli_morph, cli_pick
+from gan import cli_args, cli_evaluate, cli_morph, cli_pick
 from gan.config import (
     AUGMENTATIONS,
-    EVALUATION_SEED,
     MAX_SECONDS,
     MODEL_FLAGS,
     TRAIN_FLAGS,
@@ -354,47 +354,6 @@ def _configure_sample(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_cmd_sample)
 
 
-def _cmd_evaluate(args: argparse.Namespace) -> int:
-    import torch
-
-    from gan.bundle import load_gan_bundle, write_meta
-    from gan.data import load_clips
-    from gan.metrics import evaluate, load_default_classifier, other_classifiers, time_sampling
-
-    bundle = load_gan_bundle(args.bundle)
-    classifier = load_default_classifier()
-    clips = load_clips(args.data)
-    torch.set_num_threads(args.threads)
-    report = evaluate(
-        bundle, classifier, clips, per_genre=args.per_genre, seed=args.seed,
-        progress=lambda msg: print(msg, file=sys.stderr),
-        other_judges=other_classifiers(classifier),
-    )  # fmt: skip
-    timing = time_sampling(bundle)
-    report["speed_4x3s_s"] = round(timing.seconds, 3)
-    report["speed_threads"] = torch.get_num_threads()
-    report["speed_load_average"] = round(os.getloadavg()[0], 1)
-    if args.write:
-        meta = dict(bundle.meta)
-        meta["metrics"] = report
-        write_meta(bundle.path, meta)
-    print(json.dumps(report))
-    return 0
-
-
-def _configure_evaluate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bundle", type=Path, help="generator bundle (default: the shipped one)")
-    p.add_argument("--data", type=Path, help="real clips to compare with (default: shared GTZAN)")
-    p.add_argument("--per-genre", type=cli_args.sample_count, default=50,
-                   help="generated clips per genre")  # fmt: skip
-    p.add_argument("--seed", type=cli_args.seed, default=EVALUATION_SEED,
-                   help="noise for the generated clips; another seed shows how much the "
-                        "figures move by chance (default: %(default)s, the card's)")  # fmt: skip
-    p.add_argument("--threads", type=cli_args.threads, default=default_threads(2))
-    p.add_argument("--write", action="store_true", help="store the figures in the model card")
-    p.set_defaults(handler=_cmd_evaluate)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m gan", description="A genre-conditioned GAN on mel spectrograms."
@@ -403,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     _configure_train(sub.add_parser("train", help="train (or resume training) the GAN"))
     _configure_export(sub.add_parser("export", help="write a run's generator as a bundle"))
     _configure_sample(sub.add_parser("sample", help="write WAV + PNG samples of a genre"))
-    _configure_evaluate(sub.add_parser("evaluate", help="measure how convincing samples are"))
+    cli_evaluate.configure(sub, default_threads(2))
     cli_morph.configure(sub)
     cli_pick.configure(sub, default_run_dir(), default_threads(2))
     return parser

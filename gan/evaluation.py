@@ -1,0 +1,186 @@
+"""``python -m gan evaluate``'s measurement of a generator bundle: the figures of its model card.
+
+Every measure comes from :mod:`gan.metrics`; this puts them together on the same clips: the
+generated ones (per genre, from the evaluation seed), the real segments (halves A and B) and
+those real segments after a trip through mel → Griffin-Lim (the sonification's own cost).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from audio import LogMel
+from gan.bundle import GanBundle
+from gan.card import current_sonification
+from gan.config import EVALUATION_SEED
+from gan.data import ClipMel
+from gan.levels import mel_levels, quiet_shares, real_levels
+from gan.metrics import (
+    ClassifierProbe,
+    diversity_ratios,
+    frechet_distance,
+    heard_as,
+    real_halves,
+    round_trip_convergence,
+)
+from gan.sample import (
+    clip_samples,
+    generate,
+    mels_from_noise,
+    noise_walk,
+    normalise_loudness,
+    patches_for,
+    sonify,
+)
+from genre.classifier import Classifier
+
+
+@dataclass
+class Timing:
+    seconds: float
+    clips: int
+    clip_seconds: float
+
+
+def time_sampling(
+    bundle: GanBundle, repeats: int = 5, clips: int = 4, seconds: float = 3.0
+) -> Timing:
+    """Median warm wall time to sample and sonify ``clips`` clips of ``seconds``."""
+    generate(bundle, [bundle.labels[0]], clips, seed=0, seconds=seconds)  # warm-up
+    times = []
+    for r in range(repeats):
+        started = time.perf_counter()
+        result = generate(bundle, [bundle.labels[r % len(bundle.labels)]], clips, seed=r + 1,
+                          seconds=seconds)  # fmt: skip
+        times.append(time.perf_counter() - started)
+    return Timing(float(np.median(times)), clips, result[0].duration_s)
+
+
+def evaluate(
+    bundle: GanBundle,
+    classifier: Classifier,
+    clips: list[ClipMel],
+    per_genre: int = 50,
+    seed: int = EVALUATION_SEED,
+    progress: Any = None,
+    other_judges: list[Classifier] | None = None,
+) -> dict[str, Any]:
+    """Agreement, Fréchet distances and round-trip convergence for ``bundle``.
+
+    ``other_judges``: further classifiers whose agreement (on the same generated clips and
+    the same real and resynthesised segments) is reported beside the main one's.
+    """
+    probe = ClassifierProbe(classifier)
+    rate = bundle.spec.sample_rate
+    patches = patches_for(3.0, bundle)
+    length = clip_samples(3.0, bundle)
+    half_a, half_b = real_halves(clips, length, rate)  # first: too few clips fails at once
+
+    gen_genres: list[str] = []
+    gen_waves: list[np.ndarray] = []
+    sc_values: list[np.ndarray] = []
+    gen_levels: list[np.ndarray] = []
+    drawn_levels: list[np.ndarray] = []  # before dropouts are drawn again: how often they are
+    # without floors nothing is drawn again: its patches are not generated twice
+    as_drawn = None if bundle.level_floors is None else replace(bundle, level_floors=None)
+    for gid, genre in enumerate(bundle.labels):
+        rng = torch.Generator().manual_seed(seed * 1009 + gid)
+        for chunk in range(0, per_genre, 10):
+            n = min(10, per_genre - chunk)
+            z = noise_walk(n, patches, bundle.config.z_dim, rng)
+            mel_db = mels_from_noise(bundle, [gid] * n, z)
+            gen_levels.append(mel_levels(mel_db))
+            drawn_levels.append(
+                gen_levels[-1] if as_drawn is None
+                else mel_levels(mels_from_noise(as_drawn, [gid] * n, z))
+            )  # fmt: skip
+            waves = sonify(mel_db, bundle)
+            sc_values.append(round_trip_convergence(mel_db, waves, bundle))
+            gen_waves += [normalise_loudness(w, rate) for w in waves]
+            gen_genres += [genre] * n
+        if progress:
+            progress(f"generated {genre}")
+    gen_probs, gen_emb = probe.clips(gen_waves, rate)
+
+    if progress:
+        progress(f"{len(half_a) + len(half_b)} real segments")
+    _, a_emb = probe.clips([s[2] for s in half_a], rate)
+    b_probs, b_emb = probe.clips([s[2] for s in half_b], rate)
+
+    # The same real segments after a trip through mel → Griffin-Lim: the sonification's own cost.
+    frontend = LogMel(bundle.spec)
+    resynth = []
+    b_levels = []  # half B's mels are made here anyway: their levels come with them
+    for start in range(0, len(half_b), 16):
+        batch = torch.from_numpy(np.stack([s[2] for s in half_b[start : start + 16]]))
+        with torch.inference_mode():
+            mel = frontend(batch)
+        b_levels.append(mel_levels(mel))
+        resynth += [normalise_loudness(w, rate) for w in sonify(mel, bundle)]
+    r_probs, r_emb = probe.clips(resynth, rate)
+    real = half_a + half_b
+    all_real_levels = np.concatenate([real_levels([s[2] for s in half_a], frontend), *b_levels])
+    real_genres = [s[0] for s in real]
+    quiet = quiet_shares(np.concatenate(gen_levels), gen_genres, all_real_levels, real_genres)
+    quiet_drawn = quiet_shares(
+        np.concatenate(drawn_levels), gen_genres, all_real_levels, real_genres
+    )
+
+    diversity = diversity_ratios(
+        gen_emb, gen_genres, np.concatenate([a_emb, b_emb]), [s[0] for s in real],
+        [s[1] for s in real], bundle.labels,
+    )  # fmt: skip
+    heard = [probe.labels[i] for i in np.argmax(gen_probs, axis=1)]
+    sc = np.concatenate(sc_values)
+    b_genres = [s[0] for s in half_b]
+    others = {}
+    for judge in other_judges or []:
+        other = ClassifierProbe(judge)
+        g_p, _ = other.clips(gen_waves, rate)
+        b_p, _ = other.clips([s[2] for s in half_b], rate)
+        r_p, _ = other.clips(resynth, rate)
+        others[judge.bundle.name] = {
+            "agreement": round(other.agreement(g_p, gen_genres), 4),
+            "agreement_real_half_b": round(other.agreement(b_p, b_genres), 4),
+            "agreement_real_resynthesised": round(other.agreement(r_p, b_genres), 4),
+        }
+    return {
+        "classifier": classifier.bundle.name,
+        "generated_clips": len(gen_waves),
+        "clip_seconds": round(length / rate, 2),
+        "agreement": round(probe.agreement(gen_probs, gen_genres), 4),
+        "agreement_per_genre": probe.agreement_per_genre(gen_probs, gen_genres, bundle.labels),
+        "heard_as_per_genre": heard_as(gen_genres, heard),
+        "agreement_real_half_b": round(probe.agreement(b_probs, b_genres), 4),
+        "agreement_real_resynthesised": round(probe.agreement(r_probs, b_genres), 4),
+        # Each genre's ceiling: a genre Griffin-Lim itself blurs cannot be asked of the generator.
+        "agreement_real_resynthesised_per_genre": probe.agreement_per_genre(
+            r_probs, b_genres, bundle.labels
+        ),
+        "fd_generated_vs_real_a": round(frechet_distance(gen_emb, a_emb), 3),
+        "fd_real_b_vs_real_a": round(frechet_distance(b_emb, a_emb), 3),
+        "fd_resynthesised_b_vs_real_a": round(frechet_distance(r_emb, a_emb), 3),
+        "real_segments": {"a": len(half_a), "b": len(half_b)},
+        "diversity_ratio": round(float(np.mean(list(diversity.values()))), 3)
+        if diversity
+        else None,
+        "diversity_ratio_per_genre": {g: round(v, 3) for g, v in diversity.items()},
+        "quiet_clips": round(float(np.mean(list(quiet.values()))), 3) if quiet else None,
+        "quiet_clips_per_genre": quiet,
+        # as the generator drew them, before sampling drew the dropouts again (the same
+        # figure as quiet_clips for a bundle without level floors)
+        "quiet_clips_as_drawn": (
+            round(float(np.mean(list(quiet_drawn.values()))), 3) if quiet_drawn else None
+        ),
+        "round_trip_sc_mean": round(float(sc.mean()), 4),
+        "round_trip_sc_median": round(float(np.median(sc)), 4),
+        "other_classifiers": others,
+        "sonification": current_sonification(),
+        "truncation": bundle.truncation,
+        "seed": seed,
+    }
