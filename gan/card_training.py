@@ -105,6 +105,12 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
                 else "."
             )
         )
+    if config.get("negatives"):
+        lines.append(
+            f"- Negative examples, weight {config['negatives']}: real patches played backwards "
+            "or with their 16-frame blocks shuffled are shown to the discriminator as fake, so it "
+            "judges the order of events and not only each genre's average sound."
+        )
     if config.get("r1_gamma"):
         lines.append(
             f"- R1 penalty on real patches, weight {config['r1_gamma']}, every "

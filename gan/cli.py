@@ -272,6 +272,10 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
            help="stop rewarding a pair of patches once they are this far apart (about "
            "0.23: as far as two real patches of a genre; default: "
            f"{d.mode_seeking_cap}, uncapped)")  # fmt: skip
+    option("negatives", type=cli_args.float_in(0.0, 100.0),
+           help="weight of real patches played backwards or block-shuffled, shown to the "
+           f"discriminator as fake so it judges the order of events (default: {d.negatives}; "
+           "0: off)")  # fmt: skip
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     option("z_dim", type=channels)

@@ -38,6 +38,7 @@ from gan.model import (
     hinge_d_loss,
     hinge_g_loss,
 )
+from gan.negatives import temporal_negatives
 from genre.labels import GTZAN_GENRES
 
 CHECKPOINT_FORMAT = "gan-checkpoint/1"
@@ -186,12 +187,21 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
 
     aux = config.aux_weight
     d.requires_grad_(True)
-    # Real and fake patches in one batch: one pass through the network instead of two.
+    # half a batch of real patches with their order of events broken, judged as fake
+    wrong_order = real[: real.shape[0] // 2 if config.negatives > 0 else 0]
+    if len(wrong_order):
+        wrong_order = temporal_negatives(wrong_order, state.noise_rng)
+    # Real, fake and negative patches in one batch: one pass through the network.
     scores, logits = d.score_and_classify(
-        seen(torch.cat([real, fake.detach()])), torch.cat([genres, fake_genres])
+        seen(torch.cat([real, fake.detach(), wrong_order])),
+        torch.cat([genres, fake_genres, genres[: len(wrong_order)]]),
     )
-    real_scores, fake_scores = scores.split(real.shape[0])
+    real_scores, fake_scores, wrong_scores = scores.split(
+        [real.shape[0], fake.shape[0], len(wrong_order)]
+    )
     loss_d = hinge_d_loss(real_scores, fake_scores)
+    if len(wrong_order):
+        loss_d = loss_d + config.negatives * F.relu(1.0 + wrong_scores).mean()
     aux_d = torch.zeros(())
     if logits is not None and aux > 0:
         aux_d = F.cross_entropy(logits[: real.shape[0]], genres)  # real patches only
