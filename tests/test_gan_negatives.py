@@ -56,14 +56,19 @@ def swelling_clips(frames: int = 400) -> list[ClipMel]:
     return [ClipMel(c.genre, c.number, c.path, c.mel * 0.2 + 0.6 * envelope) for c in clips]
 
 
-def scores_after_training(negatives: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """The discriminator's scores of real patches and of the same patches reversed, after 200
-    steps on :func:`swelling_clips`."""
+def trained_on_swelling_clips(negatives: float) -> tuple[GanState, PatchSampler]:
+    """A tiny run after 200 steps on :func:`swelling_clips`."""
     torch.manual_seed(0)
     state = GanState.fresh(TrainConfig(batch_size=8, model=TINY, augment="", negatives=negatives))
     sampler = PatchSampler(swelling_clips())
     for _ in range(200):
         train_step(state, *sampler.sample(8, state.data_rng))
+    return state, sampler
+
+
+def scores_after_training(negatives: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The discriminator's scores of real patches and of the same patches reversed."""
+    state, sampler = trained_on_swelling_clips(negatives)
     real, genres = sampler.sample(64, torch.Generator().manual_seed(5))
     d = state.discriminator.eval()
     with torch.no_grad():

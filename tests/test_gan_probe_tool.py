@@ -60,6 +60,18 @@ def test_the_probe_tells_what_the_head_relies_on(one_thread) -> None:  # noqa: F
     assert set(report["generated"]["per_genre"]) <= set(GanState.fresh(tiny_config()).labels)
 
 
+def test_the_probe_shows_a_discriminator_taught_with_negatives_calls_backwards_fake(
+    one_thread,  # noqa: F811
+) -> None:
+    from tests.test_gan_negatives import trained_on_swelling_clips
+
+    state, sampler = trained_on_swelling_clips(negatives=1.0)
+    changes = load_tool().probe(state, sampler, 64, seed=1)["changes"]
+    realness = {name: result["realness"] for name, result in changes.items()}
+    # (a block shuffle changes nothing here: these notes repeat every 16 frames, as blocks do)
+    assert realness["time reversed"] < -1.0 < realness["none"] - 1.0
+
+
 def test_the_tool_prints_json_and_says_what_is_wrong(tmp_path: Path, gtzan_dir: Path) -> None:
     save_checkpoint(GanState.fresh(tiny_config()), tmp_path / "checkpoint.pt")
     command = [sys.executable, str(TOOL), "--data", str(gtzan_dir / "audio"), "--patches", "30"]
@@ -70,7 +82,7 @@ def test_the_tool_prints_json_and_says_what_is_wrong(tmp_path: Path, gtzan_dir: 
     assert report["step"] == 0 and report["patches"] == 30
     assert "moved up 2 mel bins" in report["changes"]
     for result in [*report["changes"].values(), report["generated"]]:
-        assert 0.0 <= result["accuracy"] <= 1.0
+        assert 0.0 <= result["accuracy"] <= 1.0 and isinstance(result["realness"], float)
         assert all(0.0 <= share <= 1.0 for share in result["per_genre"].values())
     missing = subprocess.run([*command, "--checkpoint", str(tmp_path / "none.pt")],
                              capture_output=True, text=True, timeout=120)  # fmt: skip

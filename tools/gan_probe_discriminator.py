@@ -7,10 +7,12 @@ clips, first as they are, then after each change below. A change that costs it m
 removes something it relies on, and whatever it relies on is what the generator is taught about
 a genre: a head that fails once notes move by two mel bins knows where the training clips' notes
 sit, not their genre (the measurement behind ``gan train --augment …,pitch``). Also reported: the
-head's accuracy on patches of the run's averaged (EMA) generator.
+head's accuracy on patches of the run's averaged (EMA) generator. Beside each accuracy stands
+the discriminator's mean realness score: a discriminator trained with ``--negatives`` should
+score real patches played backwards or block-shuffled as generated.
 
 Prints one JSON object: ``step``, ``patches``, ``changes`` (per change: ``accuracy`` and
-``per_genre``, shares 0-1) and ``generated`` (the same for generated patches).
+``per_genre``, shares 0-1, and ``realness``) and ``generated`` (the same for generated patches).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gan.data import DB_CEIL, DB_FLOOR, PatchSampler, load_clips
 from gan.errors import GanError
+from gan.negatives import reverse, shuffle_blocks
 from gan.train import GanState, load_checkpoint
 
 DB = 2.0 / (DB_CEIL - DB_FLOOR)  # one decibel in the [-1, 1] units the networks see
@@ -49,13 +52,6 @@ def blur(x: torch.Tensor, axis: int, width: int = 3) -> torch.Tensor:
     return F.conv2d(F.pad(x, padding, mode="replicate"), weights)
 
 
-def shuffle_blocks(x: torch.Tensor, block: int = 16) -> torch.Tensor:
-    """The frames in blocks of ``block`` put in another (fixed) order: local sound kept,
-    rhythm over more than a block broken."""
-    order = torch.randperm(x.shape[-1] // block, generator=torch.Generator().manual_seed(3))
-    return torch.cat([x[..., i * block : (i + 1) * block] for i in order.tolist()], dim=-1)
-
-
 def tilt(x: torch.Tensor, db: float) -> torch.Tensor:
     """A spectral tilt: the top mel bin ``db`` louder, the bottom unchanged, linear between."""
     return x + torch.linspace(0.0, db * DB, x.shape[-2]).view(-1, 1)
@@ -74,8 +70,8 @@ CHANGES: dict[str, Change] = {
     "moved up 4 mel bins": lambda x: move(x, 4),
     "tilted +12 dB": lambda x: tilt(x, 12.0),
     "12 dB quieter": lambda x: x - 12.0 * DB,
-    "time reversed": lambda x: x.flip(-1),
-    "blocks of 16 frames shuffled": shuffle_blocks,
+    "time reversed": reverse,
+    "blocks of 16 frames shuffled": lambda x: shuffle_blocks(x, torch.Generator().manual_seed(3)),
     "blurred over 3 mel bins": lambda x: blur(x, -2),
     "blurred over 3 frames": lambda x: blur(x, -1),
     "loudness contour flattened": lambda x: flatten(x, -2),
@@ -83,11 +79,12 @@ CHANGES: dict[str, Change] = {
 }
 
 
-def head_accuracy(state: GanState, patches: torch.Tensor, genres: torch.Tensor) -> dict:
+def judged(state: GanState, patches: torch.Tensor, genres: torch.Tensor) -> dict:
     """The share of ``patches`` whose genre the discriminator's head names right, overall and
-    per genre (labels of the run)."""
+    per genre (labels of the run), and its mean realness score for them (hinge scale: about +1
+    or more is "real", -1 or less "generated")."""
     layout = torch.channels_last if patches.dim() == 4 else torch.contiguous_format
-    _, logits = state.discriminator.score_and_classify(
+    scores, logits = state.discriminator.score_and_classify(
         patches.contiguous(memory_format=layout), genres
     )
     right = (logits.argmax(dim=1) == genres).float()
@@ -96,7 +93,11 @@ def head_accuracy(state: GanState, patches: torch.Tensor, genres: torch.Tensor) 
         for g, label in enumerate(state.labels)
         if bool((genres == g).any())
     }
-    return {"accuracy": round(right.mean().item(), 3), "per_genre": per_genre}
+    return {
+        "accuracy": round(right.mean().item(), 3),
+        "per_genre": per_genre,
+        "realness": round(scores.mean().item(), 3),
+    }
 
 
 def probe(state: GanState, sampler: PatchSampler, patches: int, seed: int) -> dict:
@@ -109,9 +110,9 @@ def probe(state: GanState, sampler: PatchSampler, patches: int, seed: int) -> di
     real, genres = sampler.sample(patches, torch.Generator().manual_seed(seed))
     noise_rng = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
-        changes = {name: head_accuracy(state, f(real), genres) for name, f in CHANGES.items()}
+        changes = {name: judged(state, f(real), genres) for name, f in CHANGES.items()}
         noise = torch.randn(patches, state.config.model.z_dim, generator=noise_rng)
-        generated = head_accuracy(state, state.ema.model(noise, genres), genres)
+        generated = judged(state, state.ema.model(noise, genres), genres)
     return {"step": state.step, "patches": patches, "changes": changes, "generated": generated}
 
 
