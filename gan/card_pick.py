@@ -52,7 +52,8 @@ def selection_lines(meta: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "## Which training step ships (`python -m gan pick`)",
-        f"Every kept snapshot was scored on {selection.get('clips_per_genre')} generated clips "
+        f"{selection.get('snapshots', 'Every kept snapshot was')} scored on "
+        f"{selection.get('clips_per_genre')} generated clips "
         f"per genre; the rule: {selection.get('rule')}.",
         "",
         "| step | agreement | worst genre | Fréchet distance |",

@@ -27,6 +27,10 @@ def command_line(args: argparse.Namespace) -> str:
         words += ["--data", str(args.data)]
     if args.no_truncation:
         words.append("--no-truncation")
+    if args.from_step:
+        words += ["--from-step", str(args.from_step)]
+    if args.every > 1:
+        words += ["--every", str(args.every)]
     return shlex.join([*words, "--threads", str(args.threads)])
 
 
@@ -35,7 +39,7 @@ def _cmd_pick(args: argparse.Namespace) -> int:
 
     from gan.data import load_clips
     from gan.metrics import load_default_classifier
-    from gan.pick import RULE, pick
+    from gan.pick import RULE, SnapshotChoice, pick
 
     torch.set_num_threads(args.threads)
     classifier = load_default_classifier()
@@ -43,7 +47,7 @@ def _cmd_pick(args: argparse.Namespace) -> int:
     chosen, scores = pick(
         args.run.resolve(), args.out, classifier, clips, per_genre=args.per_genre,
         command=command_line(args), progress=lambda msg: print(msg, file=sys.stderr, flush=True),
-        truncate=not args.no_truncation,
+        truncate=not args.no_truncation, choice=SnapshotChoice(args.from_step, args.every),
     )  # fmt: skip
     print(json.dumps({
         "out": str(args.out), "chosen_step": chosen.step, "rule": RULE,
@@ -65,5 +69,9 @@ def configure(sub: argparse._SubParsersAction, default_run: Path, threads: int) 
     p.add_argument("--data", type=Path, help="real clips to compare with (default: shared GTZAN)")
     p.add_argument("--no-truncation", action="store_true",
                    help="ship the chosen step at ψ = 1 instead of choosing ψ")  # fmt: skip
+    p.add_argument("--from-step", type=cli_args.int_in(0, 10_000_000), default=0,
+                   help="score only snapshots from this step on (default: all)")  # fmt: skip
+    p.add_argument("--every", type=cli_args.int_in(1, 10_000_000), default=1,
+                   help="score only snapshots at multiples of N steps (default: all)")  # fmt: skip
     p.add_argument("--threads", type=cli_args.threads, default=threads)
     p.set_defaults(handler=_cmd_pick)

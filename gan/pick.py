@@ -117,14 +117,46 @@ def _say(progress: Callable[[str], None] | None, what: str, score: SnapshotScore
                  f"{score.worst_genre:.0%}, FD {score.fd:.1f}")  # fmt: skip
 
 
+@dataclass(frozen=True)
+class SnapshotChoice:
+    """Which kept snapshots are scored: from ``from_step`` on, steps that are multiples of
+    ``every`` (each one costs a minute or two of CPU: a long run keeps dozens)."""
+
+    from_step: int = 0
+    every: int = 1
+
+    def of(self, run_dir: Path) -> list[tuple[int, Path]]:
+        kept = list_snapshots(run_dir)
+        if not kept:
+            raise GanError(
+                f"The run in {run_dir} kept no snapshots: train it with --snapshot-every N."
+            )
+        chosen = [(s, p) for s, p in kept if s >= self.from_step and s % self.every == 0]
+        if not chosen:
+            raise GanError(
+                f"None of the run's snapshots (steps {kept[0][0]}–{kept[-1][0]}) is at step "
+                f"{self.from_step} or later and a multiple of {self.every}."
+            )
+        return chosen
+
+    def words(self) -> str:
+        """How the card says which snapshots were scored (subject and verb)."""
+        if self == SnapshotChoice():
+            return "Every kept snapshot was"
+        parts = [f"from step {self.from_step}"] if self.from_step else []
+        parts += [f"every {self.every} steps"] if self.every > 1 else []
+        return f"The kept snapshots {', '.join(parts)} were"
+
+
 def score_snapshots(
-    run_dir: Path, scorer: Scorer, progress: Callable[[str], None] | None = None
+    run_dir: Path,
+    scorer: Scorer,
+    progress: Callable[[str], None] | None = None,
+    choice: SnapshotChoice = SnapshotChoice(),
 ) -> list[SnapshotScore]:
     if not run_dir.is_dir():
         raise GanError(f"No run folder at {run_dir}: give the folder `gan train --run` used.")
-    snapshots = list_snapshots(run_dir)
-    if not snapshots:
-        raise GanError(f"The run in {run_dir} kept no snapshots: train it with --snapshot-every N.")
+    snapshots = choice.of(run_dir)
     scores: list[SnapshotScore] = []
     with tempfile.TemporaryDirectory() as scratch:
         for step, path in snapshots:
@@ -169,11 +201,13 @@ def pick(
     command: str = "",
     progress: Callable[[str], None] | None = None,
     truncate: bool = True,
+    choice: SnapshotChoice = SnapshotChoice(),
 ) -> tuple[SnapshotScore, list[SnapshotScore]]:
-    """Export the best snapshot of ``run_dir`` to ``out_dir`` at its best truncation (when
-    ``truncate``), both curves in the metadata. Returns the shipped score and the step curve."""
+    """Export the best of ``run_dir``'s snapshots (those of ``choice``) to ``out_dir`` at its
+    best truncation (when ``truncate``), both curves in the metadata. Returns the shipped score
+    and the step curve."""
     scorer = Scorer(classifier, clips, per_genre)
-    scores = score_snapshots(run_dir, scorer, progress)
+    scores = score_snapshots(run_dir, scorer, progress, choice)
     chosen = best(scores)
     snapshot = dict(list_snapshots(run_dir))[chosen.step]
     export_run(run_dir, out_dir, command=command, snapshot=snapshot)
@@ -182,6 +216,7 @@ def pick(
     meta["selection"] = {
         "rule": RULE,
         "clips_per_genre": per_genre,
+        "snapshots": choice.words(),
         "chosen_step": chosen.step,
         "curve": [asdict(s) for s in scores],
     }

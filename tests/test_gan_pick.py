@@ -103,3 +103,28 @@ def test_pick_scores_every_snapshot_and_ships_the_chosen_step(
         empty = tmp_path / "plain"
         train(PatchSampler(synthetic_clips()), empty, tiny_config(steps=1), progress=False)
         pick(empty, tmp_path / "out2", load_default_classifier(), clips, per_genre=1)
+
+
+def test_pick_can_score_only_some_snapshots_and_the_card_says_which(
+    tmp_path: Path, gtzan_dir: Path
+) -> None:
+    from gan.cli import build_parser
+    from gan.cli_pick import command_line
+    from gan.pick import SnapshotChoice
+
+    run = tmp_path / "run"
+    train(PatchSampler(synthetic_clips()), run, tiny_config(steps=6, snapshot_every=1),
+          progress=False)  # fmt: skip
+    clips = load_clips(gtzan_dir / "audio", limit_per_genre=1)
+    choice = SnapshotChoice(from_step=3, every=2)
+    _, scores = pick(run, tmp_path / "out", load_default_classifier(), clips, per_genre=1,
+                     truncate=False, choice=choice)  # fmt: skip
+    assert [s.step for s in scores] == [4, 6]
+    card = (tmp_path / "out" / "MODEL_CARD.md").read_text()
+    assert "The kept snapshots from step 3, every 2 steps were scored on 1 generated" in card
+    with pytest.raises(GanError, match=r"steps 1–6\) is at step 7 or later and a multiple of 2"):
+        SnapshotChoice(from_step=7, every=2).of(run)
+    args = build_parser().parse_args(["pick", "--run", str(run), "--out", "o", "--every", "2",
+                                      "--from-step", "3"])  # fmt: skip
+    again = build_parser().parse_args(command_line(args).split()[3:])
+    assert (again.from_step, again.every) == (3, 2)
