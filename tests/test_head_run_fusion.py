@@ -10,7 +10,7 @@ import soundfile as sf
 
 from audio import load_audio
 from genre.classifier import Classifier
-from genre.fusion_fit import HeldOut, choose_fusion
+from genre.fusion_choice import HeldOut, choose_fusion
 from genre.training.head_fusion import HELD_OUT_FILE
 from runs.store import RunRegistry
 from tests.test_training_jobs import cli

@@ -13,7 +13,7 @@ from audio import load_audio
 from genre.bundle import shipped_bundles
 from genre.classifier import Classifier
 from genre.fusion import TAG_GENRES, TagFusion
-from genre.fusion_fit import HeldOut
+from genre.fusion_choice import HeldOut
 from genre.labels import GTZAN_GENRES
 from genre.musicnn import MSD_TAGS
 from genre.paths import default_bundle_dir

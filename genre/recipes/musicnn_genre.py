@@ -97,7 +97,8 @@ def ship(shipment: Shipment) -> dict[str, Any]:
     }
     if options.no_fusion:
         return summary
-    from genre.fusion_fit import HeldOut, ship_fusion
+    from genre.fusion_choice import HeldOut
+    from genre.fusion_fit import ship_fusion
 
     # the non-GTZAN sanity check belongs to the shipped default, trained on the shared clips
     extra = shared_gtzan_dir().parent / "extra" / "music" if options.data is None else None

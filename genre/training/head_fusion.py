@@ -1,7 +1,7 @@
 """Tag fusion for a user's musicnn head run, chosen the way the shipped model's is.
 
 The run's held-out windows (every fold's test tracks) give the head's log-probabilities and the
-backbone's 50 MSD tags; :func:`genre.fusion_fit.choose_fusion` picks the fusion weight, floor
+backbone's 50 MSD tags; :func:`genre.fusion_choice.choose_fusion` picks the fusion weight, floor
 and temperature by held-out NLL across folds and scores each fold with the settings chosen on
 the others (nested). Genres the tag mapping does not name (a user's own classes) get a neutral
 prior, so on such data the weight stays 0 and nothing changes. A single split has no folds to
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from genre.fusion import TAG_GENRES
-from genre.fusion_fit import FusionChoice, HeldOut, choose_fusion
+from genre.fusion_choice import FusionChoice, HeldOut, choose_fusion
 from genre.verdict import MIN_HELD_OUT_TRACKS
 
 MIN_FOLDS = 2
