@@ -173,6 +173,20 @@ def load_checkpoint(path: Path) -> GanState:
     return GanState.from_checkpoint(data)
 
 
+def resumed_config(stored: TrainConfig, asked: TrainConfig) -> TrainConfig:
+    """The settings a resumed run trains on: its own, with the step budget asked for and each
+    cadence (checkpoints, snapshots) asked away from its default. A cadence left at its
+    default keeps the run's own: resuming without ``--snapshot-every`` must not quietly stop
+    the snapshots ``gan pick`` chooses from."""
+    default = TrainConfig()
+    changed = {
+        name: getattr(asked, name)
+        for name in CHANGEABLE_ON_RESUME
+        if name == "steps" or getattr(asked, name) != getattr(default, name)
+    }
+    return replace(stored, **changed)
+
+
 def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dict[str, float]:
     """One discriminator and one generator update on a batch of real patches."""
     g, d = state.generator, state.discriminator
@@ -310,8 +324,7 @@ def train(
             say(f"kept the run's own settings, not {'; '.join(ignored)}: to change them, "
                 "start a new run folder from this one (--start-from)")  # fmt: skip
         first_save_due = None
-        changeable = {name: getattr(config, name) for name in CHANGEABLE_ON_RESUME}
-        state.config = replace(state.config, **changeable)
+        state.config = resumed_config(state.config, config)
         truncate_log(log_path, state.step)
     else:
         say(_fresh_start_note(run_dir, checkpoint.is_file()))

@@ -31,6 +31,20 @@ def test_snapshots_are_kept_every_n_steps_and_survive_a_resume(tmp_path: Path) -
     assert kept["step"] == 2 and "project.weight" in kept["ema"]
 
 
+def test_a_run_resumed_without_its_cadence_options_keeps_its_own(tmp_path: Path) -> None:
+    """Resuming with only --steps must not quietly stop the snapshots pick chooses from;
+    a cadence asked for on resume still applies."""
+    sampler = PatchSampler(synthetic_clips())
+    train(sampler, tmp_path, tiny_config(steps=2, snapshot_every=1, checkpoint_every=1),
+          progress=False)  # fmt: skip
+    resumed = train(sampler, tmp_path, tiny_config(steps=4), progress=False)
+    assert [step for step, _ in list_snapshots(tmp_path)] == [1, 2, 3, 4]
+    assert resumed.state.config.snapshot_every == 1 and resumed.state.config.checkpoint_every == 1
+    asked = train(sampler, tmp_path, tiny_config(steps=6, snapshot_every=2), progress=False)
+    assert [step for step, _ in list_snapshots(tmp_path)] == [1, 2, 3, 4, 6]
+    assert asked.state.config.snapshot_every == 2
+
+
 def test_the_variety_the_page_offers_spans_what_pick_tries_and_changes_the_sound() -> None:
     assert min(TRUNCATIONS) == MIN_TRUNCATION and max(TRUNCATIONS) == 1.0
     from gan.sample import generate
