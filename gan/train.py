@@ -201,10 +201,11 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
 
     aux = config.aux_weight
     d.requires_grad_(True)
-    # half a batch of real patches with their order of events broken, judged as fake
-    wrong_order = real[: real.shape[0] // 2 if config.negatives > 0 else 0]
-    if len(wrong_order):
-        wrong_order = temporal_negatives(wrong_order, state.noise_rng)
+    # half a batch of real patches with their order of events broken, judged as fake (none
+    # without --negatives, nor in a batch of one)
+    wrong_order = real[:0]
+    if config.negatives > 0:
+        wrong_order = temporal_negatives(real[: real.shape[0] // 2], state.noise_rng)
     # Real, fake and negative patches in one batch: one pass through the network.
     scores, logits = d.score_and_classify(
         seen(torch.cat([real, fake.detach(), wrong_order])),
