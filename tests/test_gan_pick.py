@@ -12,11 +12,13 @@ import pytest
 import torch
 
 from gan.bundle import MIN_TRUNCATION, default_gan_dir, load_gan_bundle
+from gan.cli import build_parser
+from gan.cli_pick import command_line
 from gan.data import PatchSampler, load_clips
 from gan.errors import GanError
 from gan.floors import clip_level_floors
 from gan.metrics import load_default_classifier
-from gan.pick import TRUNCATIONS, SnapshotScore, best, best_truncation, pick
+from gan.pick import TRUNCATIONS, SnapshotChoice, SnapshotScore, best, best_truncation, pick
 from gan.train import list_snapshots, train
 from tests.test_gan_model import one_thread, synthetic_clips, tiny_config  # noqa: F401
 
@@ -122,10 +124,6 @@ def test_pick_scores_every_snapshot_and_ships_the_chosen_step(
 def test_pick_can_score_only_some_snapshots_and_the_card_says_which(
     tmp_path: Path, gtzan_dir: Path
 ) -> None:
-    from gan.cli import build_parser
-    from gan.cli_pick import command_line
-    from gan.pick import SnapshotChoice
-
     run = tmp_path / "run"
     train(PatchSampler(synthetic_clips()), run, tiny_config(steps=6, snapshot_every=1),
           progress=False)  # fmt: skip
