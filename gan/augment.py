@@ -7,6 +7,10 @@ un-augmented distribution (the changes are undone by nothing: D only ever compar
 with augmented). The changes suit spectrograms rather than photos:
 
 - ``shift``: roll in time by up to 1/8 of the patch (music has no fixed start);
+- ``slide``: the same move without the wrap-around: the frames pushed out are dropped and the
+  gap is silence (the floor). Real patches are already random crops, so a roll mostly adds a
+  seam to every real patch, and a discriminator that sees seams in real music cannot learn that
+  block-shuffled patches (``--negatives``) are not music;
 - ``cutout``: blank a random band of frames and one of mel bins to the floor (silence);
 - ``gain``: lift or lower the whole patch by a little (loudness is arbitrary);
 - ``pitch``: move the patch up or down by a few mel bins, about a tone or two (a genre has no
@@ -57,6 +61,17 @@ def shift(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.gather(x, -1, index)
 
 
+def slide(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per-patch move in time by up to 1/8 of the frames; the gap it leaves is the floor."""
+    batch, frames = x.shape[0], x.shape[-1]
+    most = max(1, int(frames * SHIFT_RATIO))
+    offsets = torch.randint(-most, most + 1, (batch,), generator=generator)
+    source = torch.arange(frames)[None, :] - offsets[:, None]  # [B, frames]
+    inside = ((source >= 0) & (source < frames)).view(batch, *([1] * (x.dim() - 2)), frames)
+    index = source.clamp(0, frames - 1).view(batch, *([1] * (x.dim() - 2)), frames).expand_as(x)
+    return torch.where(inside, torch.gather(x, -1, index), torch.full_like(x, FLOOR))
+
+
 def cutout(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Per-patch: one band of frames and one band of mel bins set to the floor."""
     batch, bins, frames = x.shape[0], x.shape[-2], x.shape[-1]
@@ -95,7 +110,7 @@ def eq(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return x + curve.view(batch, *([1] * (x.dim() - 3)), bins, 1).to(x.dtype)
 
 
-_APPLY = {"shift": shift, "cutout": cutout, "gain": gain, "pitch": pitch, "eq": eq}
+_APPLY = {"shift": shift, "slide": slide, "cutout": cutout, "gain": gain, "pitch": pitch, "eq": eq}
 
 
 def augment(x: torch.Tensor, policy: tuple[str, ...], generator: torch.Generator) -> torch.Tensor:

@@ -103,7 +103,7 @@ class GanConfig:
         return cls(**known)
 
 
-AUGMENTATIONS = ("shift", "cutout", "gain", "pitch", "eq")  # see gan.augment
+AUGMENTATIONS = ("shift", "slide", "cutout", "gain", "pitch", "eq")  # see gan.augment
 
 
 @dataclass(frozen=True)

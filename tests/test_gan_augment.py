@@ -17,6 +17,7 @@ from gan.augment import (
     parse_policy,
     pitch,
     shift,
+    slide,
 )
 from gan.data import PatchSampler
 from gan.losses import r1_penalty
@@ -36,6 +37,23 @@ def test_shift_rolls_each_patch_in_time_and_keeps_its_content() -> None:
         rolls = [k for k in range(-16, 17) if torch.equal(torch.roll(before, k, dims=-1), after)]
         assert rolls  # a circular shift of at most 1/8 of the frames
     assert torch.allclose(moved.sort(dim=-1).values, x.sort(dim=-1).values)
+
+
+def test_slide_moves_each_patch_in_time_and_fills_the_gap_with_silence_not_a_wrap() -> None:
+    x = patches(8)
+    moved = slide(x, torch.Generator().manual_seed(0))
+    offsets = set()
+    for before, after in zip(x[:, 0], moved[:, 0], strict=True):
+        found = [k for k in range(-16, 17)
+                 if torch.equal(after[:, max(k, 0) : 128 + min(k, 0)],
+                                before[:, max(-k, 0) : 128 - max(k, 0)])]  # fmt: skip
+        assert len(found) == 1  # one move of at most 1/8 of the frames
+        k = found[0]
+        offsets.add(k)
+        gap = after[:, :k] if k > 0 else after[:, 128 + k :]
+        assert (gap == -1).all()  # silence where a roll would have put the other end
+    assert len(offsets) > 1  # each patch draws its own move
+    assert "slide" in parse_policy("slide,cutout")
 
 
 def test_cutout_blanks_one_band_of_frames_and_one_of_bins_to_the_floor() -> None:
@@ -90,7 +108,8 @@ def test_eq_bends_each_patch_s_spectrum_by_one_smooth_curve_the_same_in_every_fr
 
 def test_augmentation_is_differentiable_so_the_generator_learns_through_it() -> None:
     x = patches().requires_grad_(True)
-    out = augment(x, parse_policy("shift,cutout,gain,pitch,eq"), torch.Generator().manual_seed(0))
+    policy = parse_policy("shift,slide,cutout,gain,pitch,eq")
+    out = augment(x, policy, torch.Generator().manual_seed(0))
     out.sum().backward()
     assert x.grad is not None and (x.grad == 0).any() and (x.grad == 1).any()  # cut vs kept
 
