@@ -8,7 +8,7 @@ classes (and re-export them under their old names).
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from gan.errors import GanError
@@ -60,6 +60,48 @@ def too_many_samples(n: int, cap: int) -> str:
 UPSAMPLING = ("nearest", "transposed")  # see GanConfig.upsample
 
 
+def _type_words(value: Any) -> str:
+    """What a stored value is, in words, for a message (never Python's own error text)."""
+    if isinstance(value, dict):
+        return "a set of named settings"
+    if isinstance(value, list):
+        return "a list"
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "…"
+
+
+def stored_fields(cls: type, data: Any, what: str) -> dict[str, Any]:
+    """The fields of the dataclass ``cls`` that ``data`` (a stored config: checkpoint, bundle,
+    run record) holds, each checked against the type of the field's default; a value of
+    another type is a ValueError saying which setting and what it should be in plain words,
+    where the dataclass would have failed later with Python's words (or not at all)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} are {_type_words(data)}, not a set of named settings")
+    found: dict[str, Any] = {}
+    for spec in fields(cls):
+        if spec.name not in data or spec.default is MISSING:
+            continue  # absent, or a nested config (read by its own class)
+        value, default = data[spec.name], spec.default
+        if isinstance(default, tuple):
+            ok = isinstance(value, (list, tuple)) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            )
+            expected, value = "a list of whole numbers", tuple(value) if ok else value
+        elif isinstance(default, str):
+            ok, expected = isinstance(value, str), "text"
+        elif isinstance(default, int):
+            ok, expected = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+        else:  # float: a whole number will do
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            expected = "a number"
+        if not ok:
+            raise ValueError(
+                f"{what}: '{spec.name}' should be {expected}, not {_type_words(data[spec.name])}"
+            )
+        found[spec.name] = value
+    return found
+
+
 # In a bundle's metadata, sampling.level_floors_db: per genre, the quietest real level (dB);
 # a generated patch below it is a dropout and is drawn again (gan.levels.redraw_quiet).
 LEVEL_FLOORS_KEY = "level_floors_db"
@@ -96,10 +138,7 @@ class GanConfig:
     def from_dict(cls, data: dict[str, Any]) -> GanConfig:
         # Bundles and checkpoints from before the choice existed used transposed convolutions.
         known = {"upsample": "transposed"}
-        known.update({k: data[k] for k in cls.__dataclass_fields__ if k in data})
-        for key in ("g_channels", "d_channels"):
-            if key in known:
-                known[key] = tuple(known[key])
+        known.update(stored_fields(cls, data, "the model settings"))
         return cls(**known)
 
 
@@ -167,7 +206,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         known: dict[str, Any] = dict(LEGACY_RECIPE)  # a stored config without a key predates it
-        known.update({k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "model"})
+        known.update(stored_fields(cls, data, "the training settings"))
         return cls(**known, model=GanConfig.from_dict(data.get("model", {})))
 
 

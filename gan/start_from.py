@@ -90,12 +90,14 @@ def _bundle_state(folder: Path) -> tuple[GanState, Path]:
     step = training.get("steps") if isinstance(training, dict) else None
     if not isinstance(step, int) or step < 0:
         raise GanError(f"The generator at {folder} does not say how many steps it was trained.")
+    settings, seconds = training.get("config", {}), training.get("seconds", 0.0)
     try:
-        stored = TrainConfig.from_dict(
-            {**training.get("config", {}), "model": bundle.meta["model"]}
-        )
-        seconds = float(training.get("seconds", 0.0))
-    except (TypeError, ValueError) as err:
+        if isinstance(settings, dict):  # else from_dict says what they are instead
+            settings = {**settings, "model": bundle.meta["model"]}
+        stored = TrainConfig.from_dict(settings)
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise ValueError(f"its training time is {seconds!r}, not a number of seconds")
+    except ValueError as err:
         raise GanError(
             f"The generator at {folder} has unusable training settings ({err})."
         ) from err

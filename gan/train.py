@@ -116,7 +116,11 @@ class GanState:
     def from_checkpoint(cls, data: dict[str, Any]) -> GanState:
         if data.get("format") != CHECKPOINT_FORMAT:
             raise GanError("This file is not a GAN checkpoint of a known format.")
-        state = cls.fresh(TrainConfig.from_dict(data["config"]), tuple(data["labels"]))
+        try:
+            config = TrainConfig.from_dict(data["config"])
+        except ValueError as err:
+            raise GanError(f"This checkpoint has unusable training settings ({err}).") from err
+        state = cls.fresh(config, tuple(data["labels"]))
         state.generator.load_state_dict(data["generator"])
         state.discriminator.load_state_dict(data["discriminator"])
         state.ema.model.load_state_dict(data["ema"])

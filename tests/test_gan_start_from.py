@@ -146,9 +146,15 @@ def test_a_run_starts_from_a_generator_bundle_with_a_new_discriminator(tmp_path:
     damaged = tmp_path / "damaged"  # a bundle whose metadata lost its training record
     shutil.copytree(bundle, damaged)
     meta = json.loads((damaged / "gan.json").read_text())
+    # each refusal names the setting and what it should be, in words (not Python's)
     refusals = [("x", "does not say how many steps"),
-                ({"steps": 2, "config": "x"}, "unusable training settings"),
-                ({"steps": 2, "seconds": "long"}, "unusable training settings")]  # fmt: skip
+                ({"steps": 2, "config": "x"},
+                 r"unusable training settings \(the training settings are 'x', not a set"),
+                ({"steps": 2, "config": {"lr_g": "fast"}},
+                 r"settings: 'lr_g' should be a number, not 'fast'\)"),
+                ({"steps": 2, "config": {"steps": 2.5}}, "'steps' should be a whole number"),
+                ({"steps": 2, "seconds": "long"},
+                 r"\(its training time is 'long', not a number of seconds\)")]  # fmt: skip
     for training, message in refusals:
         (damaged / "gan.json").write_text(json.dumps({**meta, "training": training}))
         with pytest.raises(GanError, match=message):
