@@ -17,7 +17,7 @@ from genre.paths import (
 from genre.splits import WHY_SPLITS_MATTER
 from genre.training import compare
 from genre.training.promotion import check_promotion
-from runs import proc
+from runs import launch
 from runs.store import Run, RunRegistry
 from ui import training_charts
 from ui.run_watch import rerun_page_when_runs_end, watch_while_running
@@ -45,7 +45,7 @@ def show_active(run: Run, reg: RunRegistry) -> None:
         split = f" · {run.split}" if run.split else ""  # GAN runs have no split
         head.markdown(f"**{run.model}**{split} · `{run.id}`  \n{run.dataset}")
         if button.button("Cancel", key=f"cancel-{run.id}"):
-            st.toast(proc.cancel(run.id, reg))
+            st.toast(launch.cancel(run.id, reg))
         st.progress(run.progress, text=compare.progress_text(run))
         fig = training_charts.curves(reg.epochs(run.id))
         if fig is not None:
@@ -54,7 +54,7 @@ def show_active(run: Run, reg: RunRegistry) -> None:
 
 def live_runs() -> None:
     reg = registry()
-    proc.refresh(reg)
+    launch.refresh(reg)
     running = any(r.active for r in reg.list(limit=200))
     if not running:
         st.caption("No training is running. Launch one above; runs continue in the background.")
@@ -64,7 +64,7 @@ def live_runs() -> None:
 @st.fragment(run_every=POLL_S)
 def _live_runs() -> None:
     reg = registry()
-    proc.refresh(reg)
+    launch.refresh(reg)
     active = [r for r in reg.list(limit=200) if r.active]
     rerun_page_when_runs_end("active_runs", {r.id for r in active})  # refresh the comparison
     for run in active:

@@ -4,7 +4,7 @@ The run's settings are its stored config (a :class:`GanJob`): the process reads 
 from the registry, so the page never sends them through command-line flags.
 
 GAN runs live in the same run registry as the genre classifiers (model :data:`GAN_MODEL`,
-no split), so starting, listing, cancelling and reconciling them is :mod:`runs.proc`'s code;
+no split), so starting, listing, cancelling and reconciling them is :mod:`runs.launch`'s code;
 only the command differs.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from gan.config import TrainConfig
 from genre.paths import REPO_ROOT
-from runs.proc import start_process
+from runs.launch import start_process
 from runs.store import Run, RunRegistry
 
 GAN_MODEL = "gan"  # the ``model`` of every GAN run in the registry

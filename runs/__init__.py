@@ -1,8 +1,10 @@
 """Runs: the run registry and the processes behind it, shared by ``genre`` and ``gan``.
 
 - :mod:`runs.store`: every run, its live progress and results, in SQLite (schema-versioned);
-- :mod:`runs.proc`: starting a run's process in its own session, telling whether it is still
-  alive (pid + start time), cancelling it, and ending runs whose process vanished;
+- :mod:`runs.proc`: whether a run's process is still alive (pid + start time), and signalling
+  it (no registry: the store asks it about liveness);
+- :mod:`runs.launch`: starting a run's process in its own session, cancelling it, and ending
+  runs whose process vanished (uses the store and proc);
 - :mod:`runs.files`: the atomic JSON writes and log tails of run folders;
 - :mod:`runs.home`: the default data folder.
 

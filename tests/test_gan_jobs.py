@@ -13,7 +13,7 @@ from gan.bundle import META_FILE, WEIGHTS_FILE, load_gan_bundle
 from gan.jobs import GENERATOR_FOLDER, GanJob
 from gan.train import load_checkpoint, read_losses
 from genre.labels import GTZAN_GENRES
-from runs import proc
+from runs import launch
 from runs.proc import CANCEL_MARKER
 from runs.store import RunRegistry
 from tests.conftest import REPO_ROOT
@@ -68,7 +68,7 @@ def test_cancel_keeps_the_checkpoint_and_a_terminal_run_resumes_from_it(gtzan_di
     )
     assert training.status == "running" and training.phase == "training"
     assert training.steps == 5000 and 0 < training.progress < 0.01
-    assert proc.cancel(run.id, registry).startswith("Stopping run")
+    assert launch.cancel(run.id, registry).startswith("Stopping run")
     done = wait_for(lambda: finished(registry, run.id), what="the cancel to land")
     assert done.status == "cancelled"
     assert (done.folder / CANCEL_MARKER).exists()

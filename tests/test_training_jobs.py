@@ -26,7 +26,7 @@ from genre.paths import (
 )
 from genre.training import jobs
 from genre.training.config import RunConfig
-from runs import proc
+from runs import launch
 from runs.errors import RunError
 from runs.proc import process_start_time
 from runs.store import Run, RunRegistry
@@ -47,7 +47,7 @@ def wait_for(check: Callable[[], object], timeout: float = 120.0, what: str = "c
 
 
 def finished(registry: RunRegistry, run_id: str) -> Run | None:
-    proc.refresh(registry)
+    launch.refresh(registry)
     run = registry.get(run_id)
     return run if not run.active else None
 
@@ -135,14 +135,14 @@ def test_cancel_and_kill(tmp_path: Path) -> None:
     for run in (cancelled, killed):
         wait_for(lambda run=run: registry.epochs(run.id), what="training to start")
 
-    assert "Stopping" in proc.cancel(cancelled.id, registry)
+    assert "Stopping" in launch.cancel(cancelled.id, registry)
     os.killpg(killed.pid, signal.SIGKILL)  # no chance to clean up: like a crash or the OOM killer
 
     done = wait_for(lambda: finished(registry, cancelled.id), what="the cancel")
     assert done.status == "cancelled"
     wait_for(lambda: not registry.get(cancelled.id).process_alive, timeout=30, what="exit")
     count = len(registry.epochs(cancelled.id))
-    assert "already cancelled" in proc.cancel(cancelled.id, registry)
+    assert "already cancelled" in launch.cancel(cancelled.id, registry)
 
     dead = wait_for(lambda: finished(registry, killed.id), what="the reconcile")
     assert dead.status == "failed"

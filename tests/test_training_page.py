@@ -26,7 +26,7 @@ from genre.training import jobs
 from genre.training.config import RunConfig
 from genre.training.data_choices import SHIPPED_CLIPS, SHIPPED_TABLE, TYPED, datasets_dir
 from genre.training.metrics import classification_report, summarise_folds
-from runs import proc
+from runs import launch
 from runs.store import RunRegistry
 from tests.test_training_data_choices import real_clips
 from tests.test_training_datasets import write_tiny_dataset
@@ -167,7 +167,7 @@ def test_launch_a_tiny_run_watch_it_finish_and_promote_it(tmp_path: Path) -> Non
     (run,) = registry.list()
 
     def finished() -> bool:
-        proc.refresh(registry)
+        launch.refresh(registry)
         return registry.get(run.id).status == "finished"
 
     run_until(at, finished)
@@ -207,7 +207,7 @@ def test_a_k_fold_run_can_save_a_model_trained_on_every_track(tmp_path: Path) ->
     registry = RunRegistry()
     (run,) = registry.list()
     assert run.config["final_fit"] is True and run.config["folds"] == 2
-    run_until(at, lambda: proc.refresh(registry) or not registry.get(run.id).active)
+    run_until(at, lambda: launch.refresh(registry) or not registry.get(run.id).active)
     assert registry.get(run.id).status == "finished", registry.get(run.id).error
     meta = json.loads((run.folder / "bundle" / "bundle.json").read_text())
     assert "trained on every track" in json.dumps(meta)
@@ -247,7 +247,7 @@ def test_the_cancel_button_stops_a_run(tmp_path: Path) -> None:
         at.button(key=f"cancel-{run.id}").click()
         at.run()
         assert not at.exception
-        run_until(at, lambda: proc.refresh(registry) or not registry.get(run.id).active, 60)
+        run_until(at, lambda: launch.refresh(registry) or not registry.get(run.id).active, 60)
         done = registry.get(run.id)
         assert done.status == "cancelled" and done.error == "Cancelled by the user."
         assert any(f"**linear_mel** · cancelled · `{run.id}`" in m.value for m in at.markdown)
@@ -295,7 +295,7 @@ def test_the_musicnn_head_is_offered_launched_and_promoted(tmp_path: Path, gtzan
     assert "1 file(s) will be skipped" in at.success[0].value
     registry = RunRegistry()
     (run,) = registry.list()
-    run_until(at, lambda: proc.refresh(registry) or not registry.get(run.id).active, 300)
+    run_until(at, lambda: launch.refresh(registry) or not registry.get(run.id).active, 300)
     assert registry.get(run.id).status == "finished", registry.get(run.id).error
     at.run()
     table = frame_with(at, "accuracy %")
@@ -316,7 +316,7 @@ def test_feature_runs_say_why_they_cannot_be_promoted(tmp_path: Path) -> None:
     assert "train 640, test 290" in at.success[0].value
     registry = RunRegistry()
     (run,) = registry.list()
-    run_until(at, lambda: proc.refresh(registry) or registry.get(run.id).status == "finished")
+    run_until(at, lambda: launch.refresh(registry) or registry.get(run.id).status == "finished")
     assert any("the Classify page cannot use this model" in c.value for c in at.caption)
     assert f"promote-{run.id}" not in [b.key for b in at.button]
 
@@ -424,7 +424,7 @@ def test_quick_start_trains_the_musicnn_head_on_the_shipped_clips(
     registry = RunRegistry()
     (run,) = registry.list()
     assert run.model == "musicnn_genre" and run.dataset == str(shipped / "audio")
-    run_until(at, lambda: proc.refresh(registry) or not registry.get(run.id).active, 300)
+    run_until(at, lambda: launch.refresh(registry) or not registry.get(run.id).active, 300)
     assert registry.get(run.id).status == "finished", registry.get(run.id).error
     at.run()
     table = frame_with(at, "accuracy %")

@@ -11,7 +11,7 @@ from gan import jobs as gan_jobs
 from gan.bundle import META_FILE, default_gan_dir, promoted_gan_dir, set_active_gan_dir
 from gan.jobs import GanJob, gan_run_dir, generator_dir, is_gan_run
 from genre.training.compare import progress_text
-from runs import proc
+from runs import launch
 from runs.store import Run, RunRegistry
 from ui import launch_messages
 from ui.gan_charts import loss_figure
@@ -79,7 +79,7 @@ def show_live(run: Run, registry: RunRegistry) -> None:
         head, button = st.columns([5, 1])
         head.markdown(f"**GAN** · {run_settings(run)} · `{run.id}`")
         if button.button("Cancel", key=f"gantrain-cancel-{run.id}"):
-            st.toast(proc.cancel(run.id, registry))
+            st.toast(launch.cancel(run.id, registry))
         st.progress(run.progress, text=progress_text(run))
         figure = loss_figure(gan_run_dir(run) / "losses.csv", height=260)
         if figure is not None:
@@ -87,7 +87,7 @@ def show_live(run: Run, registry: RunRegistry) -> None:
 
 
 def live_gan_runs(registry: RunRegistry) -> None:
-    proc.refresh(registry)
+    launch.refresh(registry)
     running = any(r.active and is_gan_run(r) for r in registry.list(limit=200))
     if not running:
         st.caption("No GAN is training.")
@@ -96,7 +96,7 @@ def live_gan_runs(registry: RunRegistry) -> None:
 
 @st.fragment(run_every=POLL_S)
 def _live_gan_runs(registry: RunRegistry) -> None:
-    proc.refresh(registry)
+    launch.refresh(registry)
     active = [r for r in registry.list(limit=200) if r.active and is_gan_run(r)]
     rerun_page_when_runs_end("gantrain-active", {r.id for r in active})  # show it below
     for run in active:

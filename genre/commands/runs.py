@@ -7,7 +7,7 @@ import json
 import time
 
 from genre.models import get_model_spec, model_names
-from runs import proc
+from runs import launch
 from runs.store import Run, RunRegistry
 
 NAME = "runs"
@@ -48,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:18s} {spec.input:9s} {spec.description}")
         return 0
     registry = RunRegistry()
-    proc.refresh(registry)
+    launch.refresh(registry)
     if args.cancel:
-        print(proc.cancel(args.cancel, registry))
+        print(launch.cancel(args.cancel, registry))
         return 0
     if args.delete:
         registry.delete(args.delete)

@@ -1,7 +1,7 @@
 """Background training jobs: one ``python -m genre train --run-id ID`` process per run.
 
 Only the genre-specific part of a launch lives here (registering the run and its command);
-starting, cancelling and reaping the process are :mod:`runs.proc`'s, for every kind of run.
+starting, cancelling and reaping the process are :mod:`runs.launch`'s, for every kind of run.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 
 from genre.paths import REPO_ROOT
 from genre.training.config import RunConfig
-from runs.proc import start_process
+from runs.launch import start_process
 from runs.store import Run, RunRegistry
 
 
