@@ -250,6 +250,10 @@ def test_the_cancel_button_stops_a_run(tmp_path: Path) -> None:
         run_until(at, lambda: launch.refresh(registry) or not registry.get(run.id).active, 60)
         done = registry.get(run.id)
         assert done.status == "cancelled" and done.error == "Cancelled by the user."
+        # The worker may end the run between the live section's read of the registry and the
+        # comparison's, in one rerun (both then show it: the next poll settles that), so the
+        # page is judged once it has seen the run end before drawing.
+        at.run()
         assert any(f"**linear_mel** · cancelled · `{run.id}`" in m.value for m in at.markdown)
         assert f"cancel-{run.id}" not in [b.key for b in at.button]
     finally:
