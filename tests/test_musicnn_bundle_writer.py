@@ -24,12 +24,12 @@ from genre.training.musicnn_bundle import (
     BACKBONE_LICENCE,
     SHIPPED_HEAD,
     USER_HEAD,
+    CrossValidation,
     card_licence,
     save_head_bundle,
     shipped_card,
     shipped_meta,
 )
-from genre.training.musicnn_cv import CrossValidation
 from genre.training.musicnn_features import WindowFeatures
 from genre.training.musicnn_head import HeadConfig, fit_head, served_model
 from genre.training.reporting import Reporter

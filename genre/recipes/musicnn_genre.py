@@ -51,11 +51,12 @@ def ship(shipment: Shipment) -> dict[str, Any]:
     from genre.training.head_loop import recipe
     from genre.training.musicnn_bundle import (
         SHIPPED_HEAD,
+        CrossValidation,
         save_head_bundle,
         shipped_card,
         shipped_meta,
     )
-    from genre.training.musicnn_cv import CrossValidation, stricter_metrics
+    from genre.training.musicnn_cv import stricter_metrics
     from genre.training.musicnn_features import load_tracks
     from genre.training.musicnn_head import served_model
 

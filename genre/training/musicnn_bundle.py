@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from genre.bundle import Bundle, save_bundle
 from genre.datasets import Track
 from genre.labels import GTZAN_GENRES
@@ -31,10 +33,28 @@ if TYPE_CHECKING:
     from genre.splits import Split
     from genre.training.config import RunConfig
     from genre.training.data import TrackData
-    from genre.training.musicnn_cv import CrossValidation
 
 WINDOW_S = PATCH_FRAMES * MUSICNN_FRONTEND.hop / MUSICNN_FRONTEND.sample_rate  # 2.992 s
 BACKBONE_LICENCE = ASSETS_DIR / "musicnn-msd" / "LICENSE"  # musicnn 0.1.0's ISC licence
+
+
+@dataclass
+class CrossValidation:
+    """A finished head run's grouped CV: what the shipped card and ``bundle.json`` report."""
+
+    accuracies: list[float]
+    confusion: np.ndarray  # summed over the held-out folds, rows true
+    temperature: float
+    nll_before: float
+    nll_after: float
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.accuracies))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.accuracies))
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,14 @@
 The head is cross-validated by the run pipeline only (:class:`genre.training.head_loop.
 HeadTrainer` in the one CV loop, :func:`genre.training.trainers.cross_validate`): the recipe's
 own run, and the halves run below (:func:`genre.training.experiment.unregistered_run`).
-:class:`CrossValidation` carries a finished run's figures to the card; :func:`stricter_metrics`
-adds the card's two reference points: the same pipeline on halves of every genre's IDs, and
-plain logistic regression on track-mean embeddings.
+:func:`stricter_metrics` adds the card's two reference points: the same pipeline on halves of
+every genre's IDs, and plain logistic regression on track-mean embeddings (a finished run's own
+figures reach the card as a :class:`genre.training.musicnn_bundle.CrossValidation`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -21,25 +21,6 @@ from genre.training.config import RunConfig
 from genre.training.experiment import unregistered_run
 from genre.training.musicnn_features import WindowFeatures
 from genre.training.musicnn_head import HeadConfig
-
-
-@dataclass
-class CrossValidation:
-    """A finished head run's grouped CV: what the shipped card and ``bundle.json`` report."""
-
-    accuracies: list[float]
-    confusion: np.ndarray  # summed over the held-out folds, rows true
-    temperature: float
-    nll_before: float
-    nll_after: float
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.accuracies))
-
-    @property
-    def std(self) -> float:
-        return float(np.std(self.accuracies))
 
 
 def stricter_metrics(
