@@ -23,18 +23,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from safetensors.torch import load_file
 from torch import nn
 
 from audio import MelSpec
+from genre.musicnn_blocks import TF_BN_EPS, FreqPooledConv, batch_norm
 from genre.musicnn_fast import FastFrontend, Precision, serving_precision
 
 # The front-end every musicnn checkpoint was trained on (its config.json).
 MUSICNN_FRONTEND = MelSpec(sample_rate=16000, n_fft=512, hop=256, n_mels=96, log="log10_1p")
 PATCH_FRAMES = 187  # 3 s
 FRONTEND_CHUNK = 5  # patches per front-end pass: bounds im2col / conv buffers (~30 MB)
-TF_BN_EPS = 1e-3  # tf.compat.v1.layers.batch_normalization's default
 
 MSD_TAGS = (
     "rock", "pop", "alternative", "indie", "electronic", "female vocalists", "dance", "00s",
@@ -55,90 +54,13 @@ MTT_TAGS = (
 )  # fmt: skip
 
 
-def _bn(channels: int) -> nn.BatchNorm1d:
-    return nn.BatchNorm1d(channels, eps=TF_BN_EPS)
-
-
-def _bn_affine(bn: nn.BatchNorm1d | nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inference batch norm as ``x * scale + shift``."""
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    return scale, bn.bias - bn.running_mean * scale
-
-
-class _FreqPooledConv(nn.Module):
-    """Conv over (time, frequency) → ReLU → batch norm → max over all frequency positions.
-
-    Input [B, T_padded, F] (the batch-normalised spectrogram); output [B, C, T].
-
-    The bias, ReLU and batch norm act per channel and are monotonic, so they are applied after
-    the max-pool, on the small [B, C, T] tensor: a channel whose batch-norm scale is negative
-    needs the *minimum* over frequency, taken as the max of the sign-flipped convolution.
-    """
-
-    def __init__(self, filters: int, time: int, freq: int, pad: tuple[int, int]) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(1, filters, kernel_size=(time, freq))
-        self.bn = _bn(filters)
-        self.pad = pad
-
-    def bn_affine(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return _bn_affine(self.bn)
-
-    def signs(self) -> torch.Tensor:
-        return torch.where(self.bn_affine()[0] < 0, -1.0, 1.0)
-
-    def gemm_weight(self, sign: torch.Tensor) -> torch.Tensor:
-        """Sign-flipped kernel as a [time·freq, C] matrix, for im2col GEMMs (the fast path)."""
-        weight = self.conv.weight * sign[:, None, None, None]
-        return weight.reshape(weight.shape[0], -1).t()
-
-    def finish(
-        self, extreme: torch.Tensor, sign: torch.Tensor, channels: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """[B, C, T] max of the sign-flipped conv → bias, ReLU, batch norm (of ``channels``)."""
-        scale, shift = self.bn_affine()
-        bias = self.conv.bias
-        if channels is not None:
-            scale, shift, bias, sign = (v[channels] for v in (scale, shift, bias, sign))
-        y = torch.relu(extreme * sign[None, :, None] + bias[None, :, None])
-        return y * scale[None, :, None] + shift[None, :, None]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_positions(x)[0]
-
-    def forward_with_positions(
-        self, x: torch.Tensor, channels: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The output [B, C, T] and, for every value, the frequency position [B, C, T] of the
-        filter placement that won the max (genre.saliency traces evidence back through it).
-
-        With ``channels`` (a boolean mask [C]) only those channels are computed: the output is
-        [B, selected, T], finished with their own bias and batch norm.
-        """
-        # Zero padding comes after the input batch norm, exactly as in the original.
-        x = F.pad(x, (0, 0, *self.pad))
-        sign = self.signs()
-        weight = self.conv.weight * sign[:, None, None, None]
-        if channels is not None:
-            weight = weight[channels]
-        if self.conv.kernel_size[1] == 1:
-            # A purely temporal filter is a 1-D conv of every mel band: fold bands into the batch.
-            b, t, f = x.shape
-            bands = x.transpose(1, 2).reshape(b * f, 1, t)
-            y = F.conv1d(bands, weight[:, :, :, 0])  # [B·F, C, T]
-            extreme, position = y.view(b, f, -1, y.shape[-1]).max(dim=1)
-        else:
-            extreme, position = F.conv2d(x.unsqueeze(1), weight).max(dim=3)  # [B, C, T]
-        return self.finish(extreme, sign, channels), position
-
-
 class _MidConv(nn.Module):
     """1-D conv over time (7 frames, 'same' by zero padding) → ReLU → batch norm."""
 
     def __init__(self, in_channels: int, filters: int) -> None:
         super().__init__()
         self.conv = nn.Conv1d(in_channels, filters, kernel_size=7, padding=3)
-        self.bn = _bn(filters)
+        self.bn = batch_norm(filters)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.bn(torch.relu(self.conv(x)))
@@ -160,11 +82,11 @@ class Musicnn(nn.Module):
         self.n_mels = n_mels
         self.input_bn = nn.BatchNorm2d(1, eps=TF_BN_EPS)
         self.timbral = nn.ModuleList(
-            _FreqPooledConv(timbral_filters, 7, int(share * n_mels), (3, 3)) for share in (0.4, 0.7)
+            FreqPooledConv(timbral_filters, 7, int(share * n_mels), (3, 3)) for share in (0.4, 0.7)
         )
         # TF's 'same' padding puts the odd extra frame after the signal: 128 → (63, 64).
         self.temporal = nn.ModuleList(
-            _FreqPooledConv(temporal_filters, length, 1, ((length - 1) // 2, length // 2))
+            FreqPooledConv(temporal_filters, length, 1, ((length - 1) // 2, length // 2))
             for length in (128, 64, 32)
         )
         frontend_channels = 2 * timbral_filters + 3 * temporal_filters
@@ -176,9 +98,9 @@ class Musicnn(nn.Module):
             ]
         )
         self.pooled_channels = frontend_channels + 3 * midend_filters
-        self.pool_bn = _bn(2 * self.pooled_channels)
+        self.pool_bn = batch_norm(2 * self.pooled_channels)
         self.dense = nn.Linear(2 * self.pooled_channels, backend_units)
-        self.dense_bn = _bn(backend_units)
+        self.dense_bn = batch_norm(backend_units)
         self.output = nn.Linear(backend_units, n_tags)
         self.embedding_size = backend_units
         self.fast_precision: Precision | None = None
@@ -218,7 +140,7 @@ class Musicnn(nn.Module):
         if self.fast_precision is not None:
             fast = self._fast
             if fast is None:  # built once; a racing thread builds an identical copy
-                fast = self._fast = FastFrontend(self, self.fast_precision)
+                fast = self._fast = FastFrontend(self.timbral, self.temporal, self.fast_precision)
             return fast(x)
         parts = []
         for chunk in torch.split(x, FRONTEND_CHUNK):

@@ -37,7 +37,9 @@ import torch
 import torch.nn.functional as F
 
 if TYPE_CHECKING:
-    from genre.musicnn import Musicnn
+    from collections.abc import Sequence
+
+    from genre.musicnn_blocks import FreqPooledConv
 
 BF16 = torch.bfloat16
 Precision = Literal["float32", "bfloat16", "int8"]
@@ -155,17 +157,23 @@ def int8_available() -> bool:
 
 
 class FastFrontend:
-    """A :class:`Musicnn`'s front-end weights laid out for the fast path, in one precision.
+    """The front-end blocks' weights of a :class:`genre.musicnn.Musicnn` laid out for the fast
+    path, in one precision.
 
-    Built from the model's current weights; rebuild it when they change.
+    Built from the blocks' current weights; rebuild it when they change.
     """
 
-    def __init__(self, model: Musicnn, precision: Precision = "bfloat16") -> None:
+    def __init__(
+        self,
+        timbral: Sequence[FreqPooledConv],
+        temporal: Sequence[FreqPooledConv],
+        precision: Precision = "bfloat16",
+    ) -> None:
         self.precision = precision
         # Everything but the int8 timbral GEMMs runs in this dtype.
         self.dtype = torch.float32 if precision == "float32" else BF16
         with torch.no_grad():
-            self.blocks = (*model.timbral, *model.temporal)
+            self.blocks = (*timbral, *temporal)
             self.signs = [block.signs() for block in self.blocks]
             self.alive = [block.bn_affine()[0].abs() >= DEAD_CHANNEL_SCALE for block in self.blocks]
             self.timbral_weights: list[torch.Tensor] = []
@@ -181,12 +189,11 @@ class FastFrontend:
                 else:
                     self.timbral_weights.append(weight.to(self.dtype).contiguous())
                     self.timbral_scales.append(None)
-            self._build_temporal(model)
+            self._build_temporal(temporal)
             self._build_finish()
 
-    def _build_temporal(self, model: Musicnn) -> None:
+    def _build_temporal(self, temporal: Sequence[FreqPooledConv]) -> None:
         """One [frames + longest - 1, frames · live] banded matrix for the three temporal convs."""
-        temporal = model.temporal
         self.longest = max(block.conv.kernel_size[0] for block in temporal)
         self.before = (self.longest - 1) // 2
         kernels = []

@@ -85,7 +85,7 @@ def test_fast_path_computed_in_float32_matches_tensorflow_too(gtzan_dir, referen
     fast = load_musicnn(WEIGHTS).use_fast_frontend("float32")
     assert_matches_tensorflow(fast, gtzan_dir, reference)
     # The switched-off channels it skips, as the module documents them.
-    alive = FastFrontend(fast, "float32").alive
+    alive = FastFrontend(fast.timbral, fast.temporal, "float32").alive
     assert [int((~a).sum()) for a in alive] == [17, 7, 22, 29, 24]
 
 
