@@ -18,7 +18,8 @@ from common import write_results
 
 from gan.config import TrainConfig
 from gan.data import PatchSampler, load_clips
-from gan.train import GanState, train_step
+from gan.state import GanState
+from gan.train import train_step
 
 
 def seconds_per_step(state: GanState, sampler: PatchSampler, steps: int) -> float:

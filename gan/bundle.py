@@ -23,9 +23,10 @@ from gan.card import render_card
 from gan.config import LEVEL_FLOORS_KEY
 from gan.data import DB_CEIL, DB_FLOOR, PATCH_FRAMES, PATCH_SPEC
 from gan.errors import GanError
+from gan.loss_log import loss_summary, read_losses, truncate_log
 from gan.model import GanConfig, Generator, count_parameters, recalibrate_batch_norm
 from gan.start_record import started_from
-from gan.train import load_checkpoint, loss_summary, read_losses, truncate_log
+from gan.state import load_checkpoint
 from genre.paths import ASSETS_DIR, data_dir, write_pointer
 
 META_FILE = "gan.json"

@@ -32,7 +32,7 @@ from gan.errors import GanError
 from gan.floors import segment_level_floors
 from gan.metrics import ClassifierProbe, frechet_distance, real_halves
 from gan.sample import clip_samples, generate_mels, normalise_loudness, patches_for, sonify
-from gan.train import list_snapshots
+from gan.state import list_snapshots
 from genre.classifier import Classifier
 
 RULE = "highest worst-genre agreement, then overall agreement, then lowest Fréchet distance"

@@ -21,7 +21,8 @@ from types import FrameType
 from typing import Any
 
 from gan.errors import GanError
-from gan.train import RunResult, TrainConfig, loss_summary, read_losses
+from gan.loss_log import loss_summary, read_losses
+from gan.train import RunResult, TrainConfig
 from genre.errors import GenreError
 from runs.errors import RunError
 from runs.store import RunRegistry

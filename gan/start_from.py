@@ -24,8 +24,9 @@ from gan.bundle import LOG_FILE, load_gan_bundle
 from gan.config import GanConfig, TrainConfig
 from gan.data import DB_CEIL, DB_FLOOR
 from gan.errors import GanError
+from gan.loss_log import truncate_log
 from gan.start_record import started_from, write_start_record
-from gan.train import GanState, load_checkpoint, save_checkpoint, truncate_log
+from gan.state import GanState, load_checkpoint, save_checkpoint
 
 
 def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainConfig:

@@ -4,7 +4,8 @@ A run lives in one folder: ``checkpoint.pt`` (everything needed to continue, wri
 after the first :data:`FIRST_CHECKPOINT_STEPS` steps, then every ``checkpoint_every`` steps or
 ``checkpoint_every_s`` seconds, whichever comes first, and at the end), ``losses.csv`` (one row
 per step) and ``run.json`` (the configuration and a summary). Running the same command again
-resumes, and says from which step.
+resumes, and says from which step. The state and its checkpoint and snapshot files are
+:mod:`gan.state`'s; the loss log is :mod:`gan.loss_log`'s.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -30,151 +30,17 @@ from gan.config import (  # defined there (torch-free); TrainConfig imported fro
 )
 from gan.data import PatchSampler
 from gan.errors import GanError
+from gan.loss_log import LOSS_COLUMNS, truncate_log
 from gan.losses import mode_seeking_loss, paired_genres, r1_penalty
 from gan.model import (
-    Discriminator,
-    Ema,
-    Generator,
     hinge_d_loss,
     hinge_g_loss,
 )
 from gan.negatives import temporal_negatives
-from genre.labels import GTZAN_GENRES
+from gan.state import GanState, load_checkpoint, save_checkpoint, save_snapshot
 
-CHECKPOINT_FORMAT = "gan-checkpoint/1"
-LOSS_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "aux_real", "aux_fake", "elapsed_s")
 # A fresh run saves early, so that a run killed in its first minutes still resumes.
 FIRST_CHECKPOINT_STEPS = 10
-
-
-@dataclass
-class GanState:
-    """Everything that changes during training."""
-
-    config: TrainConfig
-    generator: Generator
-    discriminator: Discriminator
-    ema: Ema
-    opt_g: torch.optim.Optimizer
-    opt_d: torch.optim.Optimizer
-    data_rng: torch.Generator
-    noise_rng: torch.Generator
-    labels: tuple[str, ...] = GTZAN_GENRES
-    step: int = 0
-    elapsed_s: float = 0.0
-
-    @classmethod
-    def fresh(cls, config: TrainConfig, labels: tuple[str, ...] = GTZAN_GENRES) -> GanState:
-        if config.model.n_classes != len(labels):
-            raise GanError(
-                f"The model has {config.model.n_classes} classes but {len(labels)} labels."
-            )
-        torch.manual_seed(config.seed)  # weight initialisation
-        generator = Generator(config.model)
-        discriminator = Discriminator(config.model, auxiliary=config.aux_weight > 0)
-        betas = (config.beta1, config.beta2)
-        state = cls(
-            config=config,
-            generator=generator,
-            discriminator=discriminator,
-            ema=Ema.of(generator, decay=config.ema_decay),
-            opt_g=torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=betas),
-            opt_d=torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=betas),
-            data_rng=torch.Generator().manual_seed(config.seed + 1),
-            noise_rng=torch.Generator().manual_seed(config.seed + 2),
-            labels=tuple(labels),
-        )
-        # Channels-last weights spare oneDNN's CPU convolutions their layout copies; same
-        # values, faster steps (bench/bench_gan_train.py). Exports are made contiguous again.
-        return state.in_layout(torch.channels_last)
-
-    def in_layout(self, memory_format: torch.memory_format) -> GanState:
-        """This state with every network's weights in ``memory_format`` (changed in place, so
-        the optimisers keep their parameters; returned for chaining)."""
-        for network in (self.generator, self.discriminator, self.ema.model):
-            network.to(memory_format=memory_format)
-        return self
-
-    def to_checkpoint(self) -> dict[str, Any]:
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "config": self.config.to_dict(),
-            "labels": list(self.labels),
-            "step": self.step,
-            "elapsed_s": self.elapsed_s,
-            "generator": self.generator.state_dict(),
-            "discriminator": self.discriminator.state_dict(),
-            "ema": self.ema.model.state_dict(),
-            "ema_updates": self.ema.updates,
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "data_rng": self.data_rng.get_state(),
-            "noise_rng": self.noise_rng.get_state(),
-        }
-
-    @classmethod
-    def from_checkpoint(cls, data: dict[str, Any]) -> GanState:
-        if data.get("format") != CHECKPOINT_FORMAT:
-            raise GanError("This file is not a GAN checkpoint of a known format.")
-        try:
-            config = TrainConfig.from_dict(data["config"])
-        except ValueError as err:
-            raise GanError(f"This checkpoint has unusable training settings ({err}).") from err
-        state = cls.fresh(config, tuple(data["labels"]))
-        state.generator.load_state_dict(data["generator"])
-        state.discriminator.load_state_dict(data["discriminator"])
-        state.ema.model.load_state_dict(data["ema"])
-        state.ema.updates = int(data["ema_updates"])
-        state.opt_g.load_state_dict(data["opt_g"])
-        state.opt_d.load_state_dict(data["opt_d"])
-        state.data_rng.set_state(data["data_rng"])
-        state.noise_rng.set_state(data["noise_rng"])
-        state.step = int(data["step"])
-        state.elapsed_s = float(data["elapsed_s"])
-        return state
-
-
-def save_checkpoint(state: GanState, path: Path) -> None:
-    """Atomic write: a crash mid-save leaves the previous checkpoint intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(state.to_checkpoint(), tmp)
-    tmp.replace(path)
-
-
-SNAPSHOT_DIR = "snapshots"
-
-
-def snapshot_path(run_dir: Path, step: int) -> Path:
-    return run_dir / SNAPSHOT_DIR / f"step-{step:07d}.pt"
-
-
-def save_snapshot(state: GanState, run_dir: Path) -> Path:
-    """The EMA generator at this step (atomic), for choosing the shipped step afterwards."""
-    path = snapshot_path(run_dir, state.step)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"step": state.step, "ema": state.ema.model.state_dict()}, tmp)
-    tmp.replace(path)
-    return path
-
-
-def list_snapshots(run_dir: Path) -> list[tuple[int, Path]]:
-    """(step, file) of every snapshot of the run, by step."""
-    found = []
-    for path in (run_dir / SNAPSHOT_DIR).glob("step-*.pt"):
-        stem = path.stem.removeprefix("step-")
-        if stem.isdigit():
-            found.append((int(stem), path))
-    return sorted(found)
-
-
-def load_checkpoint(path: Path) -> GanState:
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=False)
-    except (OSError, RuntimeError, EOFError) as err:
-        raise GanError(f"The checkpoint {path} cannot be read: {err}") from err
-    return GanState.from_checkpoint(data)
 
 
 def resumed_config(stored: TrainConfig, asked: TrainConfig) -> TrainConfig:
@@ -253,35 +119,6 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
         "d_fake": float(fake_scores.detach().mean()),
         "aux_real": float(aux_d.detach()),
         "aux_fake": float(aux_g.detach()),
-    }
-
-
-def truncate_log(log_path: Path, last_step: int) -> None:
-    """Drop rows written after the checkpoint we resume from (they will be redone)."""
-    if not log_path.is_file():
-        return
-    with log_path.open(newline="", encoding="utf-8") as f:
-        rows = [row for row in csv.DictReader(f) if int(row["step"]) <= last_step]
-    with log_path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=LOSS_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def read_losses(log_path: Path) -> list[dict[str, float]]:
-    with log_path.open(newline="", encoding="utf-8") as f:
-        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
-
-
-def loss_summary(losses: list[dict[str, float]], last: int = 200) -> dict[str, float]:
-    """Mean of each loss over the last ``last`` steps (one step's GAN losses are too noisy)."""
-    tail = losses[-last:]
-    if not tail:
-        return {}
-    return {
-        f"{key}_last{len(tail)}": round(sum(row[key] for row in tail) / len(tail), 4)
-        for key in ("d_loss", "g_loss", "d_real", "d_fake", "aux_real", "aux_fake")
-        if key in tail[0]
     }
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gan.config import MAX_SAMPLES, MAX_SAMPLES_RANGE, SEED_MAX
-from gan.train import load_checkpoint
+from gan.state import load_checkpoint
 from genre.labels import GTZAN_GENRES
 from tests.conftest import REPO_ROOT
 

@@ -21,7 +21,8 @@ from gan.augment import (
 )
 from gan.data import PatchSampler
 from gan.losses import r1_penalty
-from gan.train import GanState, train, train_step
+from gan.state import GanState
+from gan.train import train, train_step
 from tests.test_gan_model import TINY, one_thread, synthetic_clips, tiny_config  # noqa: F401
 
 

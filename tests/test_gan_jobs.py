@@ -11,7 +11,8 @@ from pathlib import Path
 from gan import jobs as gan_jobs
 from gan.bundle import META_FILE, WEIGHTS_FILE, load_gan_bundle
 from gan.jobs import GENERATOR_FOLDER, GanJob
-from gan.train import load_checkpoint, read_losses
+from gan.loss_log import read_losses
+from gan.state import load_checkpoint
 from genre.labels import GTZAN_GENRES
 from runs import launch
 from runs.proc import CANCEL_MARKER

@@ -19,13 +19,8 @@ from gan.errors import GanError
 from gan.losses import mode_seeking_loss, paired_genres
 from gan.model import Discriminator, GanConfig, Generator, recalibrate_batch_norm
 from gan.sample import generate
-from gan.train import (
-    GanState,
-    TrainConfig,
-    load_checkpoint,
-    train,
-    train_step,
-)
+from gan.state import GanState, load_checkpoint
+from gan.train import TrainConfig, train, train_step
 from genre.labels import GTZAN_GENRES
 
 

@@ -8,7 +8,8 @@ import torch
 from gan.config import TrainConfig
 from gan.data import ClipMel, PatchSampler
 from gan.negatives import BLOCK_FRAMES, reverse, shuffle_blocks, temporal_negatives
-from gan.train import GanState, train_step
+from gan.state import GanState
+from gan.train import train_step
 from tests.test_gan_model import TINY, one_thread, synthetic_clips  # noqa: F401
 
 

@@ -19,7 +19,8 @@ from gan.errors import GanError
 from gan.floors import clip_level_floors
 from gan.metrics import load_default_classifier
 from gan.pick import TRUNCATIONS, SnapshotChoice, SnapshotScore, best, best_truncation, pick
-from gan.train import list_snapshots, train
+from gan.state import list_snapshots
+from gan.train import train
 from tests.test_gan_model import one_thread, synthetic_clips, tiny_config  # noqa: F401
 
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from gan.data import PatchSampler
-from gan.train import GanState, save_checkpoint
+from gan.state import GanState, save_checkpoint
 from tests.test_gan_model import one_thread, synthetic_clips, tiny_config  # noqa: F401
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "gan_probe_discriminator.py"

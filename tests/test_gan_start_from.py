@@ -15,7 +15,7 @@ from gan.bundle import load_gan_bundle
 from gan.config import TrainConfig
 from gan.errors import GanError
 from gan.start_from import start_from
-from gan.train import load_checkpoint
+from gan.state import load_checkpoint
 from runs.store import RunRegistry
 from tests.test_gan_cli import TINY_MODEL, run_gan, tone_clips
 

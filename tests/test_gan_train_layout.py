@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from gan.train import GanState, train_step
+from gan.state import GanState
+from gan.train import train_step
 from tests.test_gan_model import one_thread, tiny_config  # noqa: F401
 
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan.data import DB_CEIL, DB_FLOOR, PatchSampler, load_clips
 from gan.errors import GanError
 from gan.negatives import reverse, shuffle_blocks
-from gan.train import GanState, load_checkpoint
+from gan.state import GanState, load_checkpoint
 
 DB = 2.0 / (DB_CEIL - DB_FLOOR)  # one decibel in the [-1, 1] units the networks see
 Change = Callable[[torch.Tensor], torch.Tensor]

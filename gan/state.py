@@ -1,0 +1,148 @@
+"""A GAN run's training state and the files that keep it: ``checkpoint.pt`` (everything needed
+to continue) and ``snapshots/step-N.pt`` (the averaged generator every N steps, for ``gan pick``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gan.config import TrainConfig
+from gan.errors import GanError
+from gan.model import Discriminator, Ema, Generator
+from genre.labels import GTZAN_GENRES
+
+CHECKPOINT_FORMAT = "gan-checkpoint/1"
+
+
+@dataclass
+class GanState:
+    """Everything that changes during training."""
+
+    config: TrainConfig
+    generator: Generator
+    discriminator: Discriminator
+    ema: Ema
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    data_rng: torch.Generator
+    noise_rng: torch.Generator
+    labels: tuple[str, ...] = GTZAN_GENRES
+    step: int = 0
+    elapsed_s: float = 0.0
+
+    @classmethod
+    def fresh(cls, config: TrainConfig, labels: tuple[str, ...] = GTZAN_GENRES) -> GanState:
+        if config.model.n_classes != len(labels):
+            raise GanError(
+                f"The model has {config.model.n_classes} classes but {len(labels)} labels."
+            )
+        torch.manual_seed(config.seed)  # weight initialisation
+        generator = Generator(config.model)
+        discriminator = Discriminator(config.model, auxiliary=config.aux_weight > 0)
+        betas = (config.beta1, config.beta2)
+        state = cls(
+            config=config,
+            generator=generator,
+            discriminator=discriminator,
+            ema=Ema.of(generator, decay=config.ema_decay),
+            opt_g=torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=betas),
+            opt_d=torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=betas),
+            data_rng=torch.Generator().manual_seed(config.seed + 1),
+            noise_rng=torch.Generator().manual_seed(config.seed + 2),
+            labels=tuple(labels),
+        )
+        # Channels-last weights spare oneDNN's CPU convolutions their layout copies; same
+        # values, faster steps (bench/bench_gan_train.py). Exports are made contiguous again.
+        return state.in_layout(torch.channels_last)
+
+    def in_layout(self, memory_format: torch.memory_format) -> GanState:
+        """This state with every network's weights in ``memory_format`` (changed in place, so
+        the optimisers keep their parameters; returned for chaining)."""
+        for network in (self.generator, self.discriminator, self.ema.model):
+            network.to(memory_format=memory_format)
+        return self
+
+    def to_checkpoint(self) -> dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.config.to_dict(),
+            "labels": list(self.labels),
+            "step": self.step,
+            "elapsed_s": self.elapsed_s,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "ema": self.ema.model.state_dict(),
+            "ema_updates": self.ema.updates,
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "data_rng": self.data_rng.get_state(),
+            "noise_rng": self.noise_rng.get_state(),
+        }
+
+    @classmethod
+    def from_checkpoint(cls, data: dict[str, Any]) -> GanState:
+        if data.get("format") != CHECKPOINT_FORMAT:
+            raise GanError("This file is not a GAN checkpoint of a known format.")
+        try:
+            config = TrainConfig.from_dict(data["config"])
+        except ValueError as err:
+            raise GanError(f"This checkpoint has unusable training settings ({err}).") from err
+        state = cls.fresh(config, tuple(data["labels"]))
+        state.generator.load_state_dict(data["generator"])
+        state.discriminator.load_state_dict(data["discriminator"])
+        state.ema.model.load_state_dict(data["ema"])
+        state.ema.updates = int(data["ema_updates"])
+        state.opt_g.load_state_dict(data["opt_g"])
+        state.opt_d.load_state_dict(data["opt_d"])
+        state.data_rng.set_state(data["data_rng"])
+        state.noise_rng.set_state(data["noise_rng"])
+        state.step = int(data["step"])
+        state.elapsed_s = float(data["elapsed_s"])
+        return state
+
+
+def save_checkpoint(state: GanState, path: Path) -> None:
+    """Atomic write: a crash mid-save leaves the previous checkpoint intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state.to_checkpoint(), tmp)
+    tmp.replace(path)
+
+
+SNAPSHOT_DIR = "snapshots"
+
+
+def snapshot_path(run_dir: Path, step: int) -> Path:
+    return run_dir / SNAPSHOT_DIR / f"step-{step:07d}.pt"
+
+
+def save_snapshot(state: GanState, run_dir: Path) -> Path:
+    """The EMA generator at this step (atomic), for choosing the shipped step afterwards."""
+    path = snapshot_path(run_dir, state.step)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"step": state.step, "ema": state.ema.model.state_dict()}, tmp)
+    tmp.replace(path)
+    return path
+
+
+def list_snapshots(run_dir: Path) -> list[tuple[int, Path]]:
+    """(step, file) of every snapshot of the run, by step."""
+    found = []
+    for path in (run_dir / SNAPSHOT_DIR).glob("step-*.pt"):
+        stem = path.stem.removeprefix("step-")
+        if stem.isdigit():
+            found.append((int(stem), path))
+    return sorted(found)
+
+
+def load_checkpoint(path: Path) -> GanState:
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except (OSError, RuntimeError, EOFError) as err:
+        raise GanError(f"The checkpoint {path} cannot be read: {err}") from err
+    return GanState.from_checkpoint(data)
