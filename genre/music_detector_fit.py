@@ -43,8 +43,6 @@ from genre.music_detector import (
 from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES
 from genre.negatives import (
     EXTRA_NOTMUSIC,
-    SAMPLE_RATE,
-    SYNTHETIC,
     NotMusic,
     espeak_clips,
     room_noise,
@@ -53,6 +51,7 @@ from genre.negatives import (
     spoken_digits,
     synthetic,
 )
+from genre.negatives_synth import SAMPLE_RATE, SYNTHETIC
 from genre.paths import data_dir, shared_extra_dir
 from genre.splits import kfold_block_size
 from genre.windows import window_starts

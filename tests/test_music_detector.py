@@ -21,7 +21,8 @@ from audio import load_audio
 from genre.classifier import Classifier
 from genre.music_detector import STRETCH_WINDOWS, judge_windows, load_detector
 from genre.music_detector_fit import augment
-from genre.negatives import SAMPLE_RATE, espeak, spoken_digits, synthetic
+from genre.negatives import espeak, spoken_digits, synthetic
+from genre.negatives_synth import SAMPLE_RATE
 from genre.paths import ASSETS_DIR, default_bundle_dir
 from tests.conftest import REPO_ROOT
 
