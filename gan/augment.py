@@ -51,25 +51,28 @@ def parse_policy(text: str) -> tuple[str, ...]:
     return names
 
 
-def shift(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Per-patch circular shift in time (the last axis)."""
-    batch, frames = x.shape[0], x.shape[-1]
-    most = max(1, int(frames * SHIFT_RATIO))
-    offsets = torch.randint(-most, most + 1, (batch,), generator=generator)
-    index = (torch.arange(frames)[None, :] - offsets[:, None]) % frames  # [B, frames]
-    index = index.view(batch, *([1] * (x.dim() - 2)), frames).expand_as(x)
-    return torch.gather(x, -1, index)
-
-
-def slide(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Per-patch move in time by up to 1/8 of the frames; the gap it leaves is the floor."""
+def _time_sources(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per patch, the frame each frame comes from after a random move of up to 1/8 of the
+    frames, shaped to broadcast over ``x``'s middle axes: [B, 1…, frames]. Out of range where
+    the move left a gap; ``shift`` wraps those round, ``slide`` fills them with the floor."""
     batch, frames = x.shape[0], x.shape[-1]
     most = max(1, int(frames * SHIFT_RATIO))
     offsets = torch.randint(-most, most + 1, (batch,), generator=generator)
     source = torch.arange(frames)[None, :] - offsets[:, None]  # [B, frames]
-    inside = ((source >= 0) & (source < frames)).view(batch, *([1] * (x.dim() - 2)), frames)
-    index = source.clamp(0, frames - 1).view(batch, *([1] * (x.dim() - 2)), frames).expand_as(x)
-    return torch.where(inside, torch.gather(x, -1, index), torch.full_like(x, FLOOR))
+    return source.view(batch, *([1] * (x.dim() - 2)), frames)
+
+
+def shift(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per-patch circular shift in time (the last axis)."""
+    index = _time_sources(x, generator) % x.shape[-1]
+    return torch.gather(x, -1, index.expand_as(x))
+
+
+def slide(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per-patch move in time by up to 1/8 of the frames; the gap it leaves is the floor."""
+    source, frames = _time_sources(x, generator), x.shape[-1]
+    moved = torch.gather(x, -1, source.clamp(0, frames - 1).expand_as(x))
+    return torch.where((source >= 0) & (source < frames), moved, torch.full_like(x, FLOOR))
 
 
 def cutout(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

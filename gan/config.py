@@ -96,7 +96,7 @@ def stored_fields(cls: type, data: Any, what: str) -> dict[str, Any]:
             expected = "a number"
         if not ok:
             raise ValueError(
-                f"{what}: '{spec.name}' should be {expected}, not {_type_words(data[spec.name])}"
+                f"{what}: '{spec.name}' should be {expected}, not {_type_words(value)}"
             )
         found[spec.name] = value
     return found
