@@ -17,6 +17,7 @@ SEED_MAX = 2**32 - 1  # seeds are 0 … 2³²−1, as in most tools
 # the noise pick and evaluate score with: cards stay comparable; `gan evaluate --seed` varies it
 EVALUATION_SEED = 1234
 MAX_SECONDS = 30.0  # the longest generated clip
+SCORED_SECONDS = 3.0  # every clip and real segment pick and evaluate score is this long
 # Griffin-Lim iterations when a generated mel becomes audio. Measured from a PGHI start
 # (bench/bench_sonification.py): 24 → 64 iterations lower the spectral convergence by only
 # ~6 % for about twice the time.

@@ -17,7 +17,7 @@ import torch
 from audio import LogMel
 from gan.bundle import GanBundle
 from gan.card import current_sonification
-from gan.config import EVALUATION_SEED
+from gan.config import EVALUATION_SEED, SCORED_SECONDS
 from gan.data import ClipMel
 from gan.levels import mel_levels, quiet_shares, real_levels
 from gan.metrics import (
@@ -31,6 +31,7 @@ from gan.metrics import (
 from gan.sample import (
     clip_samples,
     generate,
+    genre_noise,
     mels_from_noise,
     noise_walk,
     normalise_loudness,
@@ -77,8 +78,8 @@ def evaluate(
     """
     probe = ClassifierProbe(classifier)
     rate = bundle.spec.sample_rate
-    patches = patches_for(3.0, bundle)
-    length = clip_samples(3.0, bundle)
+    patches = patches_for(SCORED_SECONDS, bundle)
+    length = clip_samples(SCORED_SECONDS, bundle)
     half_a, half_b = real_halves(clips, length, rate)  # first: too few clips fails at once
 
     gen_genres: list[str] = []
@@ -89,7 +90,7 @@ def evaluate(
     # without floors nothing is drawn again: its patches are not generated twice
     as_drawn = None if bundle.level_floors is None else replace(bundle, level_floors=None)
     for gid, genre in enumerate(bundle.labels):
-        rng = torch.Generator().manual_seed(seed * 1009 + gid)
+        rng = genre_noise(seed, gid)
         for chunk in range(0, per_genre, 10):
             n = min(10, per_genre - chunk)
             z = noise_walk(n, patches, bundle.config.z_dim, rng)

@@ -23,15 +23,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from gan.bundle import GanBundle, export_run, load_gan_bundle, write_meta
-from gan.config import EVALUATION_SEED, LEVEL_FLOORS_KEY
+from gan.config import EVALUATION_SEED, LEVEL_FLOORS_KEY, SCORED_SECONDS
 from gan.data import ClipMel
 from gan.errors import GanError
 from gan.floors import segment_level_floors
 from gan.metrics import ClassifierProbe, frechet_distance, real_halves
-from gan.sample import clip_samples, generate_mels, normalise_loudness, patches_for, sonify
+from gan.sample import (
+    clip_samples,
+    generate_mels,
+    genre_noise,
+    normalise_loudness,
+    patches_for,
+    sonify,
+)
 from gan.state import list_snapshots
 from genre.classifier import Classifier
 
@@ -63,6 +69,15 @@ class SnapshotScore:
         return (self.worst_genre, self.agreement, -self.fd)
 
 
+def generated_clips(
+    bundle: GanBundle, genre_id: int, n: int, seed: int = EVALUATION_SEED
+) -> list[np.ndarray]:
+    """``n`` clips of one genre, sonified and loudness-normalised, as they are scored."""
+    patches = patches_for(SCORED_SECONDS, bundle)
+    mel_db = generate_mels(bundle, [genre_id] * n, patches, genre_noise(seed, genre_id))
+    return [normalise_loudness(w, bundle.spec.sample_rate) for w in sonify(mel_db, bundle)]
+
+
 def score_bundle(
     bundle: GanBundle,
     probe: ClassifierProbe,
@@ -71,15 +86,12 @@ def score_bundle(
     seed: int = EVALUATION_SEED,
 ) -> tuple[float, dict[str, float], float]:
     """(agreement, agreement per genre, Fréchet distance to ``real``) of generated clips."""
-    rate = bundle.spec.sample_rate
     waves: list[np.ndarray] = []
     genres: list[str] = []
     for gid, genre in enumerate(bundle.labels):
-        rng = torch.Generator().manual_seed(seed * 1009 + gid)
-        mel_db = generate_mels(bundle, [gid] * per_genre, patches_for(3.0, bundle), rng)
-        waves += [normalise_loudness(w, rate) for w in sonify(mel_db, bundle)]
+        waves += generated_clips(bundle, gid, per_genre, seed)
         genres += [genre] * per_genre
-    probs, embeddings = probe.clips(waves, rate)
+    probs, embeddings = probe.clips(waves, bundle.spec.sample_rate)
     per = probe.agreement_per_genre(probs, genres, bundle.labels)
     return probe.agreement(probs, genres), per, frechet_distance(embeddings, real)
 
@@ -106,7 +118,7 @@ class Scorer:
         """Embeddings of every other real 3-s segment (``evaluate``'s half A) and the level
         floors of all of them, from one decoding of the clips."""
         rate = bundle.spec.sample_rate
-        half_a, half_b = real_halves(self.clips, clip_samples(3.0, bundle), rate)
+        half_a, half_b = real_halves(self.clips, clip_samples(SCORED_SECONDS, bundle), rate)
         self._real = self.probe.clips([s[2] for s in half_a], rate)[1]
         self.level_floors = segment_level_floors(bundle, half_a + half_b)
 

@@ -87,6 +87,12 @@ def clip_samples(seconds: float, bundle: GanBundle) -> int:
     return (clip_frames(seconds, bundle) - 1) * bundle.spec.hop
 
 
+def genre_noise(seed: int, genre_id: int) -> torch.Generator:
+    """The noise stream of one (seed, genre): the page, ``gan evaluate``, ``gan pick`` and the
+    diagnostic tools draw a genre's clips from it, so a seed gives the same clips everywhere."""
+    return torch.Generator().manual_seed(seed * 1009 + genre_id)
+
+
 def noise_walk(
     n: int, patches: int, z_dim: int, generator: torch.Generator, angle: float = WALK_ANGLE
 ) -> torch.Tensor:
@@ -243,7 +249,7 @@ def _stream(
     for genre, gid in genres:
         # One noise stream per (seed, genre), drawn whole (n·patches·z_dim floats: under 1 MB
         # even at the cap): a sample does not change when others are added or chunks change.
-        rng = torch.Generator().manual_seed(seed * 1009 + gid)
+        rng = genre_noise(seed, gid)
         noise = noise_walk(n, patches, bundle.config.z_dim, rng)
         for first in range(0, n, chunk):
             indices = range(first, min(n, first + chunk))

@@ -3,7 +3,7 @@
     .venv/bin/python tools/gan_tag_profile.py [--bundle DIR] [--per-genre N] [--genres a,b]
         [--top K]
 
-For each genre: N generated 3-s clips (the bundle's own sampling settings, the evaluation seed)
+For each genre: N generated 3-s clips (drawn as ``gan pick`` and ``gan evaluate`` score them)
 and N real 3-s segments of the training clips, spread over the clips, both sent through the
 same mel → audio sonification, so the round trip weighs on both sides alike. The shipped musicnn
 classifier (whose backbone was trained on the Million Song Dataset's tags) names each clip's
@@ -31,16 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from audio import LogMel, resample
 from gan.bundle import load_gan_bundle
-from gan.config import EVALUATION_SEED
+from gan.config import SCORED_SECONDS
 from gan.data import load_clips
 from gan.errors import GanError
 from gan.metrics import real_segments
-from gan.sample import clip_samples, generate_mels, normalise_loudness, patches_for, sonify
+from gan.pick import generated_clips
+from gan.sample import clip_samples, normalise_loudness, sonify
 from genre.classifier import Classifier
 from genre.errors import GenreError
 from genre.paths import default_bundle_dir
-
-SECONDS = 3.0
 
 
 def tag_means(classifier: Classifier, waves: list[np.ndarray], rate: int) -> tuple[dict, dict]:
@@ -87,19 +86,17 @@ def profile(bundle_dir: Path, per_genre: int, genres: list[str] | None, top: int
     if not classifier.bundle.tags:
         raise GanError("The shipped classifier has no backbone tags to report.")
     rate = bundle.spec.sample_rate
-    length = clip_samples(SECONDS, bundle)
+    length = clip_samples(SCORED_SECONDS, bundle)
     clips = load_clips(None)
     frontend = LogMel(bundle.spec)
     out: dict = {}
     for gid, genre in enumerate(bundle.labels):
         if genres and genre not in genres:
             continue
-        noise = torch.Generator().manual_seed(EVALUATION_SEED * 1009 + gid)
-        mel = generate_mels(bundle, [gid] * per_genre, patches_for(SECONDS, bundle), noise)
-        generated = [normalise_loudness(w, rate) for w in sonify(mel, bundle)]
+        generated = generated_clips(bundle, gid, per_genre)
         segments = real_segments([c for c in clips if c.genre == genre], length, rate)
         if not segments:
-            raise GanError(f"No real {genre} clip of {SECONDS:g} s or more to compare with.")
+            raise GanError(f"No real {genre} clip of {SCORED_SECONDS:g} s or more to compare with.")
         chosen = np.linspace(0, len(segments) - 1, per_genre).round().astype(int)
         batch = torch.from_numpy(np.stack([segments[i][2] for i in chosen]))
         with torch.inference_mode():
