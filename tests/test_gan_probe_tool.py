@@ -3,7 +3,6 @@ head its accuracy (the diagnosis behind ``--augment …,pitch``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -15,15 +14,9 @@ import torch.nn.functional as F
 from gan.data import PatchSampler
 from gan.state import GanState, save_checkpoint
 from tests.test_gan_model import one_thread, synthetic_clips, tiny_config  # noqa: F401
+from tests.tool_loading import TOOLS_DIR, load_tool
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "gan_probe_discriminator.py"
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location("gan_probe_discriminator", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = TOOLS_DIR / "gan_probe_discriminator.py"
 
 
 def head_taught_genres(sampler: PatchSampler) -> GanState:
@@ -47,7 +40,7 @@ def test_the_probe_tells_what_the_head_relies_on(one_thread) -> None:  # noqa: F
     """The synthetic genres are bright bands at fixed mel bins, the same in every frame: a head
     that learnt them keeps them when time runs backwards or the loudness contour is flattened,
     and loses them when each patch's average spectrum is taken away."""
-    tool = load_tool()
+    tool = load_tool(TOOL)
     sampler = PatchSampler(synthetic_clips())
     report = tool.probe(head_taught_genres(sampler), sampler, patches=200, seed=1)
     changes = {name: result["accuracy"] for name, result in report["changes"].items()}
@@ -66,7 +59,7 @@ def test_the_probe_shows_a_discriminator_taught_with_negatives_calls_backwards_f
     from tests.test_gan_negatives import trained_on_swelling_clips
 
     state, sampler = trained_on_swelling_clips(negatives=1.0)
-    changes = load_tool().probe(state, sampler, 64, seed=1)["changes"]
+    changes = load_tool(TOOL).probe(state, sampler, 64, seed=1)["changes"]
     realness = {name: result["realness"] for name, result in changes.items()}
     # (a block shuffle changes nothing here: these notes repeat every 16 frames, as blocks do)
     assert realness["time reversed"] < -1.0 < realness["none"] - 1.0

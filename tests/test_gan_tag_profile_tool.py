@@ -4,20 +4,13 @@ generator and the shared clips)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "gan_tag_profile.py"
+from tests.tool_loading import TOOLS_DIR, load_tool
 
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location("gan_tag_profile", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = TOOLS_DIR / "gan_tag_profile.py"
 
 
 def run_tool(*args: str) -> subprocess.CompletedProcess:
@@ -26,7 +19,7 @@ def run_tool(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_the_profile_gap_is_0_for_one_profile_and_1_for_profiles_without_a_common_tag() -> None:
-    gap = load_tool().profile_gap
+    gap = load_tool(TOOL).profile_gap
     assert gap({"jazz": 0.6, "blues": 0.2}, {"jazz": 0.3, "blues": 0.1}) == 0.0  # same shape
     assert gap({"jazz": 0.5}, {"electronic": 0.2}) == 1.0
     assert 0.0 < gap({"jazz": 0.5, "rock": 0.5}, {"jazz": 0.5, "electronic": 0.5}) < 1.0
