@@ -111,6 +111,13 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
             "or with their 16-frame blocks shuffled are shown to the discriminator as fake, so it "
             "judges the order of events and not only each genre's average sound."
         )
+    if config.get("spectral_negatives"):
+        lines.append(
+            f"- Spectral negative examples, weight {config['spectral_negatives']}: real patches "
+            "blurred over 3 mel bins, or with that fine detail replaced by noise of the same size, "
+            "are shown to the discriminator as fake, so it asks for the partials of instruments "
+            "and voices."
+        )
     if config.get("r1_gamma"):
         lines.append(
             f"- R1 penalty on real patches, weight {config['r1_gamma']}, every "

@@ -176,6 +176,10 @@ class TrainConfig:
     # or block-shuffled is shown to the discriminator as fake, with this weight (0: off), so it
     # must judge the order of events and not only each genre's average spectrum.
     negatives: float = 0.0
+    # The other half of the batch with its fine frequency detail smeared or replaced by noise
+    # (gan.negatives.spectral_negatives), judged fake with this weight (0: off), so the
+    # discriminator asks for the partials of instruments and voices, not a blur of them.
+    spectral_negatives: float = 0.0
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
     # its evaluation rather than by being the last (python -m gan pick).
@@ -194,8 +198,8 @@ class TrainConfig:
             raise ValueError("the snapshot interval must be ≥ 0 steps (0: no snapshots)")
         if self.mode_seeking < 0 or self.mode_seeking_cap < 0:
             raise ValueError("the mode-seeking weight and its cap must be ≥ 0")
-        if self.negatives < 0:
-            raise ValueError("the negatives' weight must be ≥ 0 (0: off)")
+        if self.negatives < 0 or self.spectral_negatives < 0:
+            raise ValueError("the negatives' weights must be ≥ 0 (0: off)")
         if self.r1_gamma < 0 or self.r1_every < 1:
             raise ValueError("the R1 weight must be ≥ 0 and its interval ≥ 1 step")
 
@@ -224,6 +228,7 @@ TRAIN_FLAGS = {
     "ema_decay": "--ema-decay", "aux_weight": "--aux-weight", "augment": "--augment",
     "r1_gamma": "--r1", "r1_every": "--r1-every", "mode_seeking": "--mode-seeking",
     "mode_seeking_cap": "--mode-seeking-cap", "negatives": "--negatives",
+    "spectral_negatives": "--spectral-negatives",
     "snapshot_every": "--snapshot-every",
     "checkpoint_every": "--checkpoint-every", "checkpoint_every_s": "--checkpoint-seconds",
     "seed": "--seed",
