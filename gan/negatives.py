@@ -55,15 +55,21 @@ def temporal_negatives(x: torch.Tensor, generator: torch.Generator) -> torch.Ten
     return torch.where(backwards.view(shape), reverse(x), shuffle_blocks(x, generator))
 
 
-def blur_mels(x: torch.Tensor, width: int = BLUR_MELS) -> torch.Tensor:
-    """Each frame's spectrum averaged over ``width`` neighbouring mel bins (edges repeated), so
-    the level and the broad shape stay and the partials merge."""
+def moving_average(x: torch.Tensor, axis: int, width: int) -> torch.Tensor:
+    """A moving average over ``width`` mel bins (``axis`` -2) or frames (-1), edges repeated."""
+    kernel = (width, 1) if axis == -2 else (1, width)
     half = width // 2
-    mels = x.shape[-2]
-    flat = x.reshape(-1, 1, mels, x.shape[-1])
-    padded = torch.nn.functional.pad(flat, (0, 0, half, half), mode="replicate")
-    kernel = torch.full((1, 1, width, 1), 1.0 / width, dtype=x.dtype)
-    return torch.nn.functional.conv2d(padded, kernel).reshape(x.shape)
+    padding = (0, 0, half, half) if axis == -2 else (half, half, 0, 0)
+    flat = x.reshape(-1, 1, *x.shape[-2:])
+    padded = torch.nn.functional.pad(flat, padding, mode="replicate")
+    weights = torch.full((1, 1, *kernel), 1.0 / width, dtype=x.dtype)
+    return torch.nn.functional.conv2d(padded, weights).reshape(x.shape)
+
+
+def blur_mels(x: torch.Tensor, width: int = BLUR_MELS) -> torch.Tensor:
+    """Each frame's spectrum averaged over ``width`` neighbouring mel bins, so the level and the
+    broad shape stay and the partials merge."""
+    return moving_average(x, -2, width)
 
 
 def retexture(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

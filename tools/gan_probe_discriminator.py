@@ -24,13 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gan.data import DB_CEIL, DB_FLOOR, PatchSampler, load_clips
 from gan.errors import GanError
-from gan.negatives import reverse, shuffle_blocks
+from gan.negatives import blur_mels, moving_average, reverse, shuffle_blocks
 from gan.state import GanState, load_checkpoint
 
 DB = 2.0 / (DB_CEIL - DB_FLOOR)  # one decibel in the [-1, 1] units the networks see
@@ -41,15 +40,6 @@ def move(x: torch.Tensor, bins: int) -> torch.Tensor:
     """Up (positive) or down by ``bins`` mel bins, the edge bin filling the gap."""
     index = (torch.arange(x.shape[-2]) - bins).clamp(0, x.shape[-2] - 1)
     return x[..., index, :]
-
-
-def blur(x: torch.Tensor, axis: int, width: int = 3) -> torch.Tensor:
-    """A moving average over ``width`` mel bins (axis -2) or frames (axis -1)."""
-    kernel = (width, 1) if axis == -2 else (1, width)
-    half = width // 2
-    padding = (0, 0, half, half) if axis == -2 else (half, half, 0, 0)
-    weights = torch.full((1, 1, *kernel), 1.0 / width)
-    return F.conv2d(F.pad(x, padding, mode="replicate"), weights)
 
 
 def tilt(x: torch.Tensor, db: float) -> torch.Tensor:
@@ -72,8 +62,8 @@ CHANGES: dict[str, Change] = {
     "12 dB quieter": lambda x: x - 12.0 * DB,
     "time reversed": reverse,
     "blocks of 16 frames shuffled": lambda x: shuffle_blocks(x, torch.Generator().manual_seed(3)),
-    "blurred over 3 mel bins": lambda x: blur(x, -2),
-    "blurred over 3 frames": lambda x: blur(x, -1),
+    "blurred over 3 mel bins": blur_mels,
+    "blurred over 3 frames": lambda x: moving_average(x, -1, 3),
     "loudness contour flattened": lambda x: flatten(x, -2),
     "average spectrum flattened": lambda x: flatten(x, -1),
 }
