@@ -114,9 +114,9 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
     if config.get("spectral_negatives"):
         lines.append(
             f"- Spectral negative examples, weight {config['spectral_negatives']}: real patches "
-            "blurred over 3 mel bins, or with that fine detail replaced by noise of the same size, "
-            "are shown to the discriminator as fake, so it asks for the partials of instruments "
-            "and voices."
+            "blurred over 3 mel bins, with that fine detail replaced by noise of the same size, or "
+            "with it frozen (its average held in every frame) are shown to the discriminator as "
+            "fake, so it asks for the changing partials of instruments and voices."
         )
     if config.get("r1_gamma"):
         lines.append(

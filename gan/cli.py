@@ -277,9 +277,10 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
            f"discriminator as fake so it judges the order of events (default: {d.negatives}; "
            "0: off)")  # fmt: skip
     option("spectral_negatives", type=cli_args.float_in(0.0, 100.0),
-           help="weight of real patches blurred over 3 mel bins or with their fine detail "
-           "replaced by noise, shown to the discriminator as fake so it asks for the partials "
-           f"of instruments and voices (default: {d.spectral_negatives}; 0: off)")  # fmt: skip
+           help="weight of real patches blurred over 3 mel bins, with their fine detail "
+           "replaced by noise or frozen in time, shown to the discriminator as fake so it asks "
+           "for the changing partials of instruments and voices (default: "
+           f"{d.spectral_negatives}; 0: off)")  # fmt: skip
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     option("z_dim", type=channels)

@@ -176,9 +176,9 @@ class TrainConfig:
     # or block-shuffled is shown to the discriminator as fake, with this weight (0: off), so it
     # must judge the order of events and not only each genre's average spectrum.
     negatives: float = 0.0
-    # The other half of the batch with its fine frequency detail smeared or replaced by noise
-    # (gan.negatives.spectral_negatives), judged fake with this weight (0: off), so the
-    # discriminator asks for the partials of instruments and voices, not a blur of them.
+    # The other half of the batch with its fine frequency detail smeared, replaced by noise or
+    # frozen in time (gan.negatives.spectral_negatives), judged fake with this weight (0: off),
+    # so the discriminator asks for the changing partials of instruments and voices.
     spectral_negatives: float = 0.0
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by

@@ -12,8 +12,11 @@ The same discriminators rated real patches blurred over 3 mel bins as *more* rea
 patches themselves, while such a blur is what makes the judge stop hearing blues, jazz and disco
 (real blues segments recognised 75 → 38 %, jazz 88 → 25 %, disco 62 → 12 %; tagged "electronic"
 like the generated clips): nothing asked the generator for the partials of instruments and
-voices. :func:`spectral_negatives` are real patches with that detail gone: smeared, or replaced by
-structureless noise of the same size (so having *some* fine detail is not enough to pass).
+voices. :func:`spectral_negatives` are real patches with that detail gone: smeared, replaced by
+structureless noise of the same size (so having *some* fine detail is not enough to pass), or
+frozen: the patch's average detail held over every frame. A generator trained against the first
+two kinds alone learnt sharp partials that never change (the detail's correlation 16 frames
+apart rose to 0.55, against 0.31 in real music): drones pass for "not blurred".
 
 Patches are normalised log-mels (``[batch, 1, mels, frames]``); frames are the last axis.
 """
@@ -81,8 +84,17 @@ def retexture(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return smooth + noise * detail_size
 
 
+def freeze_detail(x: torch.Tensor) -> torch.Tensor:
+    """The blurred patch plus its fine detail averaged over time and held in every frame: the
+    same partials all through, where real notes and chords change."""
+    smooth = blur_mels(x)
+    return smooth + (x - smooth).mean(-1, keepdim=True)
+
+
 def spectral_negatives(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Each patch of ``x`` either blurred over mel bins or retextured (an even draw per patch)."""
-    blurred = torch.rand(x.shape[0], generator=generator) < 0.5
+    """Each patch of ``x`` blurred over mel bins, retextured or with its detail frozen (an even
+    draw per patch)."""
+    kind = torch.randint(0, 3, (x.shape[0],), generator=generator)
     shape = (-1, *([1] * (x.dim() - 1)))
-    return torch.where(blurred.view(shape), blur_mels(x), retexture(x, generator))
+    kinds = torch.stack([blur_mels(x), retexture(x, generator), freeze_detail(x)])
+    return kinds.gather(0, kind.view(1, *shape).expand(1, *x.shape))[0]

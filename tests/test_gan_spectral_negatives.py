@@ -8,7 +8,7 @@ import torch
 
 from gan.config import TrainConfig
 from gan.data import ClipMel, PatchSampler
-from gan.negatives import BLUR_MELS, blur_mels, retexture, spectral_negatives
+from gan.negatives import BLUR_MELS, blur_mels, freeze_detail, retexture, spectral_negatives
 from gan.state import GanState
 from gan.train import train_step
 from tests.test_gan_model import TINY, one_thread, synthetic_clips  # noqa: F401
@@ -48,27 +48,45 @@ def test_retextured_patches_have_detail_of_the_same_size_but_not_the_same_detail
     assert (out[0] - blur_mels(x[0])).std() < 0.2 * (out[1] - blur_mels(x[1])).std()
 
 
-def test_spectral_negatives_are_blurred_or_retextured_each_patch_by_its_own_draw() -> None:
-    x = patches(16)
+def test_frozen_detail_holds_the_patch_s_average_partials_in_every_frame() -> None:
+    x = patches()
+    frozen = freeze_detail(x)
+    detail = frozen - blur_mels(x)
+    assert torch.allclose(detail, detail[..., :1].expand_as(detail), atol=1e-6)  # never changes
+    # the same partials on average, and the same level in every mel bin over the patch
+    assert torch.allclose(frozen.mean(-1), x.mean(-1), atol=1e-5)
+    assert not torch.allclose(frozen, x)
+
+
+def test_spectral_negatives_are_one_of_three_kinds_each_patch_by_its_own_draw() -> None:
+    x = patches(24)
     out = spectral_negatives(x, torch.Generator().manual_seed(0))
     blurred = [torch.allclose(o, blur_mels(p)) for o, p in zip(out, x, strict=True)]
-    assert 0 < sum(blurred) < len(x)
-    for o, p, was_blurred in zip(out, x, blurred, strict=True):
-        if not was_blurred:  # then retextured: the blur's broad shape, other detail
+    frozen = [torch.allclose(o, freeze_detail(p), atol=1e-6) for o, p in zip(out, x, strict=True)]
+    assert 0 < sum(blurred) < len(x) and 0 < sum(frozen) < len(x)
+    retextured = [not (b or f) for b, f in zip(blurred, frozen, strict=True)]
+    assert sum(retextured) > 0
+    for o, p, other in zip(out, x, retextured, strict=True):
+        if other:  # then retextured: the blur's broad shape, other detail of the same size
             assert not torch.allclose(o, p) and not torch.allclose(o, blur_mels(p))
+            assert (o - blur_mels(p)).std() == pytest.approx(
+                (p - blur_mels(p)).std().item(), rel=0.1
+            )
 
 
 def partial_clips(frames: int = 300) -> list[ClipMel]:
-    """Clips whose sound is a comb of sharp partials (every 4th mel bin) over a quiet floor: a
-    blur over 3 bins keeps each genre's average spectrum and loses only the partials' shape."""
+    """Clips whose sound is a comb of sharp partials (every 4th mel bin) over a quiet floor, one
+    bin higher every 16 frames like changing notes: a blur over 3 bins keeps each genre's average
+    spectrum and loses only the partials' shape; freezing the detail loses their changes."""
     clips = synthetic_clips(frames)
-    comb = (torch.arange(128) % 4 == 0).float().view(128, 1) * 0.8
+    note = torch.arange(frames) // 16
+    comb = ((torch.arange(128).view(128, 1) + note) % 4 == 0).float() * 0.8
     return [ClipMel(c.genre, c.number, c.path, c.mel * 0.3 + comb) for c in clips]
 
 
-def scores_after_training(spectral: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """The discriminator's scores of real patches and of the same patches blurred, after a
-    tiny run of 200 steps on :func:`partial_clips`."""
+def scores_after_training(spectral: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The discriminator's scores of real patches, of the same patches blurred and of them with
+    their detail frozen, after a tiny run of 200 steps on :func:`partial_clips`."""
     torch.manual_seed(0)
     config = TrainConfig(batch_size=8, model=TINY, augment="", spectral_negatives=spectral)
     state = GanState.fresh(config)
@@ -78,16 +96,17 @@ def scores_after_training(spectral: float) -> tuple[torch.Tensor, torch.Tensor]:
     real, genres = sampler.sample(64, torch.Generator().manual_seed(5))
     d = state.discriminator.eval()
     with torch.no_grad():
-        return d(real, genres), d(blur_mels(real), genres)
+        return d(real, genres), d(blur_mels(real), genres), d(freeze_detail(real), genres)
 
 
 def test_a_discriminator_shown_spectral_negatives_learns_that_a_blur_is_not_music() -> None:
-    real, blurred = scores_after_training(1.0)
-    assert blurred.mean() < -1.0  # judged fake: beyond the hinge's margin
-    assert (real > blurred).float().mean() >= 0.95
+    real, blurred, frozen = scores_after_training(1.0)
+    for changed in (blurred, frozen):
+        assert changed.mean() < -1.0  # judged fake: beyond the hinge's margin
+        assert (real > changed).float().mean() >= 0.95
     # Without them a discriminator meets blur only in the generator's early patches (here it
     # rejects blurred patches less firmly); on the real dataset it rated them *more* real.
-    _, blurred_unasked = scores_after_training(0.0)
+    _, blurred_unasked, _ = scores_after_training(0.0)
     assert blurred.mean() < blurred_unasked.mean() - 0.5
 
 
