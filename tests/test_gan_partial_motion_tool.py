@@ -1,0 +1,72 @@
+"""tools/gan_partial_motion.py: whether generated partials change like real music's or hold
+like a drone (run as a user would, on the shipped generator and the shared clips)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from tests.tool_loading import TOOLS_DIR, load_tool
+
+TOOL = TOOLS_DIR / "gan_partial_motion.py"
+
+
+def run_tool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True,
+                          timeout=600, cwd=TOOL.parents[1])  # fmt: skip
+
+
+def notes(frames_each: int | None) -> torch.Tensor:
+    """Patches of a few sharp partials over faint noise: a new note at other mel bins every
+    ``frames_each`` frames (None: one note all through, a drone)."""
+    rng = torch.Generator().manual_seed(0)
+    mels = torch.rand(4, 128, 128, generator=rng) - 60.0
+    length = frames_each or 128
+    for patch in mels:
+        for start in range(0, 128, length):
+            partials = torch.randint(2, 62, (4,), generator=rng)
+            patch[partials, start : start + length] += 20.0
+    return mels
+
+
+def test_a_drone_s_detail_holds_and_changing_notes_lose_it() -> None:
+    correlation = load_tool(TOOL).detail_correlation
+    drone, tune = notes(None), notes(8)
+    assert correlation(drone, 16) > 0.95
+    assert correlation(tune, 1) > 0.7  # within a note the partials hold
+    assert abs(correlation(tune, 16)) < 0.3  # two notes later they sit elsewhere
+    # silence has no partials: it counts as no correlation rather than a division by zero
+    assert correlation(torch.full((2, 128, 128), -80.0), 4) == 0.0
+
+
+def test_the_tool_reports_real_and_generated_motion_per_genre() -> None:
+    done = run_tool("--per-genre", "4", "--genres", "jazz,metal", "--lags", "1,16")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["lags"] == [1, 16] and set(report["genres"]) == {"jazz", "metal"}
+    for genre in report["genres"].values():
+        for side in ("real", "generated"):
+            lag1, lag16 = genre[side]
+            assert -1.0 <= lag16 < lag1 <= 1.0  # detail decorrelates with time, never the reverse
+    real_jazz = report["genres"]["jazz"]["real"]
+    assert report["mean"]["real"][0] == pytest.approx(
+        (real_jazz[0] + report["genres"]["metal"]["real"][0]) / 2, abs=0.001
+    )
+    # the same genre is the same crops whatever else is asked for
+    alone = json.loads(run_tool("--per-genre", "4", "--genres", "jazz", "--lags", "1,16").stdout)
+    assert alone["genres"]["jazz"] == report["genres"]["jazz"]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [(("--genres", "polka"), "Unknown genre polka"), (("--lags", "0"), "--lags must be 1-64"),
+     (("--lags", "a,b"), "whole numbers")],
+)  # fmt: skip
+def test_bad_requests_get_one_line_and_no_traceback(args: tuple[str, ...], words: str) -> None:
+    done = run_tool(*args)
+    assert done.returncode == 2
+    assert words in done.stderr and "Traceback" not in done.stderr
