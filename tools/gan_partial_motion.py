@@ -19,7 +19,6 @@ genres). Figures in the README (Generate) come from this tool.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -30,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gan.bundle import load_gan_bundle
 from gan.data import denormalise, load_clips
-from gan.errors import GanError
+from gan.errors import GanError, print_json_report
 from gan.negatives import blur_mels
 from gan.sample import generate_mels
 
@@ -103,12 +102,7 @@ def main() -> int:
         parser.error("--lags must be 1-64 frames and --per-genre 1-200")
     genres = [g.strip() for g in args.genres.split(",") if g.strip()] or None
     torch.set_num_threads(1)
-    try:
-        print(json.dumps(motion(args.bundle, args.per_genre, genres, lags)))
-    except GanError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return print_json_report(lambda: motion(args.bundle, args.per_genre, genres, lags))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Prints one JSON object: ``step``, ``patches``, ``changes`` (per change: ``accura
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gan.data import DB_CEIL, DB_FLOOR, PatchSampler, load_clips
-from gan.errors import GanError
+from gan.errors import GanError, print_json_report
 from gan.negatives import blur_mels, moving_average, reverse, shuffle_blocks
 from gan.state import GanState, load_checkpoint
 
@@ -116,14 +115,13 @@ def main() -> int:
     if args.patches < 1:
         parser.error("--patches must be 1 or more")
     torch.set_num_threads(1)
-    try:
+
+    def report() -> dict:
         state = load_checkpoint(args.checkpoint)
         sampler = PatchSampler(load_clips(args.data, labels=state.labels), state.labels)
-        print(json.dumps(probe(state, sampler, args.patches, args.seed)))
-    except GanError as err:
-        print(err, file=sys.stderr)
-        return 2
-    return 0
+        return probe(state, sampler, args.patches, args.seed)
+
+    return print_json_report(report)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ profiles, each scaled to sum 1 (0: the same profile, 1: no tag in common).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from audio import LogMel, resample
 from gan.bundle import load_gan_bundle
 from gan.config import SCORED_SECONDS
 from gan.data import load_clips
-from gan.errors import GanError
+from gan.errors import GanError, print_json_report
 from gan.metrics import real_segments
 from gan.pick import generated_clips
 from gan.sample import clip_samples, normalise_loudness, sonify
@@ -121,12 +120,7 @@ def main() -> int:
     if not 1 <= args.per_genre <= 200 or not 1 <= args.top <= 50:
         parser.error("--per-genre must be 1-200 and --top 1-50")
     genres = [g.strip() for g in args.genres.split(",") if g.strip()] or None
-    try:
-        print(json.dumps(profile(args.bundle, args.per_genre, genres, args.top)))
-    except GanError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return print_json_report(lambda: profile(args.bundle, args.per_genre, genres, args.top))
 
 
 if __name__ == "__main__":
