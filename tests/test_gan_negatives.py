@@ -57,14 +57,20 @@ def swelling_clips(frames: int = 400) -> list[ClipMel]:
     return [ClipMel(c.genre, c.number, c.path, c.mel * 0.2 + 0.6 * envelope) for c in clips]
 
 
-def trained_on_swelling_clips(negatives: float) -> tuple[GanState, PatchSampler]:
-    """A tiny run after 200 steps on :func:`swelling_clips`."""
+def trained_tiny(clips: list[ClipMel], **options: float) -> tuple[GanState, PatchSampler]:
+    """A tiny run after 200 steps of batch 8 on ``clips``, without augmentation, with the
+    training ``options`` given (such as ``negatives=1.0``)."""
     torch.manual_seed(0)
-    state = GanState.fresh(TrainConfig(batch_size=8, model=TINY, augment="", negatives=negatives))
-    sampler = PatchSampler(swelling_clips())
+    state = GanState.fresh(TrainConfig(batch_size=8, model=TINY, augment="", **options))
+    sampler = PatchSampler(clips)
     for _ in range(200):
         train_step(state, *sampler.sample(8, state.data_rng))
     return state, sampler
+
+
+def trained_on_swelling_clips(negatives: float) -> tuple[GanState, PatchSampler]:
+    """A tiny run after 200 steps on :func:`swelling_clips`."""
+    return trained_tiny(swelling_clips(), negatives=negatives)
 
 
 def scores_after_training(negatives: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,20 +90,30 @@ def test_a_discriminator_shown_negatives_learns_that_backwards_is_not_music() ->
     assert backwards.mean() > 0.0
 
 
-def test_negative_weights_below_zero_are_refused() -> None:
+# each kind of negative: its TrainConfig field, its option and the card's words for it
+KINDS = [("negatives", "--negatives", "Negative examples"),
+         ("spectral_negatives", "--spectral-negatives", "Spectral negative examples")]  # fmt: skip
+
+
+@pytest.mark.parametrize("field", [field for field, _, _ in KINDS])
+def test_negative_weights_below_zero_are_refused(field: str) -> None:
     with pytest.raises(ValueError, match="negatives"):
-        TrainConfig(negatives=-0.1)
+        TrainConfig(**{field: -0.1})
 
 
-def test_the_card_names_the_negatives_and_its_command_repeats_them() -> None:
+@pytest.mark.parametrize(("field", "flag", "words"), KINDS)
+def test_the_card_names_the_negatives_and_its_command_repeats_them(
+    field: str, flag: str, words: str
+) -> None:
     from gan.card_training import recipe_lines
     from gan.cli import build_parser
     from gan.config import training_options
 
-    config = TrainConfig(steps=10, negatives=0.5)
-    words = training_options(config)
-    assert words[words.index("--negatives") + 1] == "0.5"
-    assert build_parser().parse_args(["train", *words]).negatives == 0.5
+    config = TrainConfig(steps=10, **{field: 0.5})
+    options = training_options(config)
+    assert options[options.index(flag) + 1] == "0.5"
+    assert getattr(build_parser().parse_args(["train", *options]), field) == 0.5
     lines = recipe_lines({"config": config.to_dict()})
-    assert any("Negative examples, weight 0.5" in line for line in lines)
-    assert not any("Negative" in line for line in recipe_lines({"config": TrainConfig().to_dict()}))
+    assert any(f"{words}, weight 0.5" in line for line in lines)
+    plain = recipe_lines({"config": TrainConfig().to_dict()})
+    assert not any(words.split()[0] in line for line in plain)

@@ -6,12 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gan.config import TrainConfig
-from gan.data import ClipMel, PatchSampler
+from gan.data import ClipMel
 from gan.negatives import BLUR_MELS, blur_mels, freeze_detail, retexture, spectral_negatives
-from gan.state import GanState
-from gan.train import train_step
-from tests.test_gan_model import TINY, one_thread, synthetic_clips  # noqa: F401
+from tests.test_gan_model import one_thread, synthetic_clips  # noqa: F401
+from tests.test_gan_negatives import trained_tiny
 
 
 def patches(n: int = 6) -> torch.Tensor:
@@ -87,12 +85,7 @@ def partial_clips(frames: int = 300) -> list[ClipMel]:
 def scores_after_training(spectral: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The discriminator's scores of real patches, of the same patches blurred and of them with
     their detail frozen, after a tiny run of 200 steps on :func:`partial_clips`."""
-    torch.manual_seed(0)
-    config = TrainConfig(batch_size=8, model=TINY, augment="", spectral_negatives=spectral)
-    state = GanState.fresh(config)
-    sampler = PatchSampler(partial_clips())
-    for _ in range(200):
-        train_step(state, *sampler.sample(8, state.data_rng))
+    state, sampler = trained_tiny(partial_clips(), spectral_negatives=spectral)
     real, genres = sampler.sample(64, torch.Generator().manual_seed(5))
     d = state.discriminator.eval()
     with torch.no_grad():
@@ -108,23 +101,3 @@ def test_a_discriminator_shown_spectral_negatives_learns_that_a_blur_is_not_musi
     # rejects blurred patches less firmly); on the real dataset it rated them *more* real.
     _, blurred_unasked, _ = scores_after_training(0.0)
     assert blurred.mean() < blurred_unasked.mean() - 0.5
-
-
-def test_spectral_negative_weights_below_zero_are_refused() -> None:
-    with pytest.raises(ValueError, match="negatives"):
-        TrainConfig(spectral_negatives=-0.1)
-
-
-def test_the_card_names_the_spectral_negatives_and_its_command_repeats_them() -> None:
-    from gan.card_training import recipe_lines
-    from gan.cli import build_parser
-    from gan.config import training_options
-
-    config = TrainConfig(steps=10, spectral_negatives=0.5)
-    words = training_options(config)
-    assert words[words.index("--spectral-negatives") + 1] == "0.5"
-    assert build_parser().parse_args(["train", *words]).spectral_negatives == 0.5
-    lines = recipe_lines({"config": config.to_dict()})
-    assert any("Spectral negative examples, weight 0.5" in line for line in lines)
-    plain = recipe_lines({"config": TrainConfig().to_dict()})
-    assert not any("Spectral" in line for line in plain)
