@@ -73,29 +73,34 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
     d.requires_grad_(True)
     # real patches judged as fake (none without --negatives / --spectral-negatives, nor in a
     # batch of one): the first half with its order of events broken, the second half with its
-    # fine frequency detail smeared
+    # fine frequency detail taken away (blurred, retextured or frozen)
     half = real.shape[0] // 2
     wrong_order = real[:0]
     if config.negatives > 0:
         wrong_order = temporal_negatives(real[:half], state.noise_rng)
-    smeared = real[:0]
+    detail_gone = real[:0]
     if config.spectral_negatives > 0 and half > 0:
-        smeared = spectral_negatives(real[half : 2 * half], state.noise_rng)
+        detail_gone = spectral_negatives(real[half : 2 * half], state.noise_rng)
     # Real, fake and negative patches in one batch: one pass through the network.
     scores, logits = d.score_and_classify(
-        seen(torch.cat([real, fake.detach(), wrong_order, smeared])),
+        seen(torch.cat([real, fake.detach(), wrong_order, detail_gone])),
         torch.cat(
-            [genres, fake_genres, genres[: len(wrong_order)], genres[half : half + len(smeared)]]
+            [
+                genres,
+                fake_genres,
+                genres[: len(wrong_order)],
+                genres[half : half + len(detail_gone)],
+            ]
         ),
     )
-    real_scores, fake_scores, wrong_scores, smeared_scores = scores.split(
-        [real.shape[0], fake.shape[0], len(wrong_order), len(smeared)]
+    real_scores, fake_scores, wrong_scores, detail_gone_scores = scores.split(
+        [real.shape[0], fake.shape[0], len(wrong_order), len(detail_gone)]
     )
     loss_d = hinge_d_loss(real_scores, fake_scores)
     if len(wrong_order):
         loss_d = loss_d + config.negatives * F.relu(1.0 + wrong_scores).mean()
-    if len(smeared):
-        loss_d = loss_d + config.spectral_negatives * F.relu(1.0 + smeared_scores).mean()
+    if len(detail_gone):
+        loss_d = loss_d + config.spectral_negatives * F.relu(1.0 + detail_gone_scores).mean()
     aux_d = torch.zeros(())
     if logits is not None and aux > 0:
         aux_d = F.cross_entropy(logits[: real.shape[0]], genres)  # real patches only
