@@ -96,6 +96,7 @@ def render_card(meta: dict[str, Any]) -> str:
             f"{_fmt(metrics.get('fd_resynthesised_b_vs_real_a'))} |",
             f"| diversity: distance between two generated clips of a genre ÷ between two real "
             f"excerpts of it (different clips; aim ≈ 1) | {_fmt(metrics.get('diversity_ratio'))} |",
+            *_motion_line(meta, metrics),
             f"| near-silent clips: quieter than every real segment of their genre (real "
             f"music: none){_redraw_words(meta)} | {_fmt(metrics.get('quiet_clips'), pct=True)} |",
             *_as_drawn_line(meta, metrics),
@@ -365,3 +366,18 @@ def _as_drawn_line(meta: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
     if not _redraws(meta) or drawn is None:
         return []
     return [f"| … as the generator first drew them | {_fmt(drawn, pct=True)} |"]
+
+
+def _motion_line(meta: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
+    """Whether the partials change like real notes or hold like a drone (cards measured since)."""
+    lag = metrics.get("partial_motion_lag_frames")
+    if lag is None:
+        return []
+    frontend = meta.get("frontend")
+    when = f" ({lag * frontend['hop'] / frontend['sample_rate']:.2f} s)" if frontend else ""
+    return [
+        f"| partial motion: correlation of the fine frequency detail {lag} frames{when} "
+        "apart, generated / real half B (changing notes: low; a drone: near 1) | "
+        f"{_fmt(metrics.get('partial_motion_generated'))} / "
+        f"{_fmt(metrics.get('partial_motion_real_half_b'))} |"
+    ]

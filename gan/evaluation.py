@@ -28,6 +28,7 @@ from gan.metrics import (
     real_halves,
     round_trip_convergence,
 )
+from gan.partial_motion import MOTION_LAG, detail_correlations, mean_correlation
 from gan.sample import (
     clip_samples,
     generate,
@@ -87,6 +88,7 @@ def evaluate(
     sc_values: list[np.ndarray] = []
     gen_levels: list[np.ndarray] = []
     drawn_levels: list[np.ndarray] = []  # before dropouts are drawn again: how often they are
+    gen_motion: list[np.ndarray] = []
     # without floors nothing is drawn again: its patches are not generated twice
     as_drawn = None if bundle.level_floors is None else replace(bundle, level_floors=None)
     for gid, genre in enumerate(bundle.labels):
@@ -100,6 +102,7 @@ def evaluate(
                 gen_levels[-1] if as_drawn is None
                 else mel_levels(mels_from_noise(as_drawn, [gid] * n, z))
             )  # fmt: skip
+            gen_motion.append(detail_correlations(mel_db, MOTION_LAG))
             waves = sonify(mel_db, bundle)
             sc_values.append(round_trip_convergence(mel_db, waves, bundle))
             gen_waves += [normalise_loudness(w, rate) for w in waves]
@@ -116,12 +119,15 @@ def evaluate(
     # The same real segments after a trip through mel → Griffin-Lim: the sonification's own cost.
     frontend = LogMel(bundle.spec)
     resynth = []
-    b_levels = []  # half B's mels are made here anyway: their levels come with them
+    b_levels = []  # half B's mels are made here anyway: their levels and motion come with them
+    b_motion = []
     for start in range(0, len(half_b), 16):
         batch = torch.from_numpy(np.stack([s[2] for s in half_b[start : start + 16]]))
         with torch.inference_mode():
             mel = frontend(batch)
         b_levels.append(mel_levels(mel))
+        # within the generator's dB range, as its own mels are: detail below the floor is not music
+        b_motion.append(detail_correlations(mel.clamp(bundle.db_floor, bundle.db_ceil), MOTION_LAG))
         resynth += [normalise_loudness(w, rate) for w in sonify(mel, bundle)]
     r_probs, r_emb = probe.clips(resynth, rate)
     real = half_a + half_b
@@ -139,6 +145,9 @@ def evaluate(
     heard = [probe.labels[i] for i in np.argmax(gen_probs, axis=1)]
     sc = np.concatenate(sc_values)
     b_genres = [s[0] for s in half_b]
+    motion = _partial_motion(
+        np.concatenate(gen_motion), gen_genres, np.concatenate(b_motion), b_genres, bundle.labels
+    )
     others = {}
     for judge in other_judges or []:
         other = ClassifierProbe(judge)
@@ -178,10 +187,36 @@ def evaluate(
         "quiet_clips_as_drawn": (
             round(float(np.mean(list(quiet_drawn.values()))), 3) if quiet_drawn else None
         ),
+        **motion,
         "round_trip_sc_mean": round(float(sc.mean()), 4),
         "round_trip_sc_median": round(float(np.median(sc)), 4),
         "other_classifiers": others,
         "sonification": current_sonification(),
         "truncation": bundle.truncation,
         "seed": seed,
+    }
+
+
+def _partial_motion(
+    generated: np.ndarray, gen_genres: list[str], real: np.ndarray, real_genres: list[str],
+    labels: list[str],
+) -> dict[str, Any]:  # fmt: skip
+    """How much the generated and real clips' partials move (:mod:`gan.partial_motion`),
+    overall and per genre (a genre without a real segment in half B has no real figure)."""
+
+    def mean_of(values: np.ndarray, genres: list[str], genre: str | None) -> float | None:
+        chosen = values[[genre is None or g == genre for g in genres]]
+        return round(mean_correlation(chosen), 3) if chosen.size else None
+
+    return {
+        "partial_motion_lag_frames": MOTION_LAG,
+        "partial_motion_generated": mean_of(generated, gen_genres, None),
+        "partial_motion_real_half_b": mean_of(real, real_genres, None),
+        "partial_motion_per_genre": {
+            genre: {
+                "generated": mean_of(generated, gen_genres, genre),
+                "real": mean_of(real, real_genres, genre),
+            }
+            for genre in labels
+        },
     }

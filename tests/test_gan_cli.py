@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from gan.config import EVALUATION_SEED
@@ -148,6 +149,16 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
     # pick stored the clips' level floors, so sampling drew the dropouts again: the card says
     # how many remain and how many the generator first drew
     assert f"drew them again (up to 3 times) | {100 * quiet:.1f} % |" in card
+    # how much the partials move, generated and real, in the card; only real genres in half B
+    motion = figures["partial_motion_per_genre"]
+    assert figures["partial_motion_lag_frames"] == 16
+    assert all(motion[g]["real"] is None for g in GTZAN_GENRES[0::2])
+    assert all(-1 <= motion[g]["generated"] <= 1 for g in GTZAN_GENRES)
+    generated, real = figures["partial_motion_generated"], figures["partial_motion_real_half_b"]
+    assert generated == pytest.approx(np.mean([motion[g]["generated"] for g in GTZAN_GENRES]),
+                                      abs=0.002)  # fmt: skip
+    assert "16 frames (0.37 s) apart, generated / real half B" in card
+    assert f"| {generated:.3g} / {real:.3g} |" in card
     drawn = figures["quiet_clips_as_drawn"]
     assert drawn >= quiet
     assert f"| … as the generator first drew them | {100 * drawn:.1f} % |" in card

@@ -3,12 +3,10 @@
     .venv/bin/python tools/gan_partial_motion.py [--bundle DIR] [--per-genre N] [--genres a,b]
         [--lags 1,4,16]
 
-The fine frequency detail of a log-mel (the mel minus its blur over 3 mel bins, lower 64 mel
-bins, where single partials are resolved) is where the partials of instruments and voices live.
-In real music notes and chords change, so that detail decorrelates within a second or so; a
-generator that learnt sharp partials that never change makes drones. For each genre and lag,
-the mean correlation of that detail between frames t and t + lag, over N real 128-frame crops
-of the training clips (seeded by genre, taken in turn from its clips) and N generated patches
+The measure is :mod:`gan.partial_motion`'s (``gan evaluate`` puts its 16-frame figure on the
+model card); this tool gives it at several lags, per genre. For each genre and lag, the mean
+correlation of the fine frequency detail between frames t and t + lag, over N real 128-frame
+crops of the training clips (seeded by genre, taken in turn from its clips) and N generated patches
 (as the bundle draws them, its ψ included; noise seeded by genre).
 
 Prints one JSON object: ``bundle``, ``truncation``, ``per_genre``, ``lags``, ``genres`` (per genre:
@@ -30,23 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gan.bundle import load_gan_bundle
 from gan.data import denormalise, load_clips
 from gan.errors import GanError, print_json_report
-from gan.negatives import blur_mels
+from gan.partial_motion import detail_correlation
 from gan.sample import generate_mels
-
-RESOLVED_MELS = 64  # the lower half: above it a mel bin spans several partials
-
-
-def detail_correlation(mels: torch.Tensor, lag: int) -> float:
-    """Mean over patches (``[n, mels, frames]``) of the correlation of their fine frequency
-    detail between frames t and t + ``lag``."""
-    detail = (mels - blur_mels(mels))[:, :RESOLVED_MELS]
-    now, later = detail[..., :-lag].flatten(1), detail[..., lag:].flatten(1)
-    now, later = now - now.mean(1, keepdim=True), later - later.mean(1, keepdim=True)
-    norms = now.norm(dim=1) * later.norm(dim=1)
-    moving = norms > 0  # a patch without detail (silence) has no partials to follow
-    if not moving.any():
-        return 0.0
-    return float(((now * later).sum(1)[moving] / norms[moving]).mean())
 
 
 def motion(bundle_dir: Path, per_genre: int, genres: list[str] | None, lags: list[int]) -> dict:
