@@ -20,11 +20,18 @@ from safetensors.torch import load_file, save_file
 
 from audio import MelSpec
 from gan.card import render_card
-from gan.config import LEVEL_FLOORS_KEY
+from gan.config import CRITIC_KEY, LEVEL_FLOORS_KEY
+from gan.critic import critic_entry, load_critic, save_critic
 from gan.data import DB_CEIL, DB_FLOOR, PATCH_FRAMES, PATCH_SPEC
 from gan.errors import GanError
 from gan.loss_log import loss_summary, read_losses, truncate_log
-from gan.model import GanConfig, Generator, count_parameters, recalibrate_batch_norm
+from gan.model import (
+    Discriminator,
+    GanConfig,
+    Generator,
+    count_parameters,
+    recalibrate_batch_norm,
+)
 from gan.start_record import started_from
 from gan.state import load_checkpoint
 from genre.paths import ASSETS_DIR, data_dir, write_pointer
@@ -82,6 +89,10 @@ class GanBundle:
     # Per label, the quietest real level (dB, gan.levels): a patch below it is a dropout and is
     # drawn again. None (bundles made before it existed): patches are kept as drawn.
     level_floors: torch.Tensor | None = None
+    # The discriminator it was trained against, shipped to choose each clip's noise among
+    # ``candidates`` walks (gan.critic); None: every clip plays its first walk.
+    critic: Discriminator | None = None
+    candidates: int = 1
 
     @property
     def truncation_range(self) -> tuple[float, float]:
@@ -160,6 +171,7 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
     if not isinstance(truncation, int | float) or not 0 < truncation <= 1:
         raise GanError(f"The generator at {folder} has a truncation of {truncation!r} in "
                        f"{META_FILE}; it must be a number above 0 and at most 1.")  # fmt: skip
+    critic, candidates = load_critic(folder, meta, config)
     return GanBundle(
         level_floors=_level_floors(meta.get("sampling", {}).get(LEVEL_FLOORS_KEY), labels, folder),
         path=folder,
@@ -171,6 +183,8 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
         db_floor=float(meta["normalisation"]["db_floor"]),
         db_ceil=float(meta["normalisation"]["db_ceil"]),
         truncation=float(truncation),
+        critic=critic,
+        candidates=candidates,
     )
 
 
@@ -216,9 +230,11 @@ def export_run(
     command: str = "",
     recalibrate_batches: int = 32,
     snapshot: Path | None = None,
+    critic_candidates: int = 0,
 ) -> Path:
     """Turn a run's checkpoint into a shipped bundle (EMA weights, re-measured batch norm);
-    with ``snapshot``, the EMA generator kept at that step instead of the latest one."""
+    with ``snapshot``, the EMA generator kept at that step instead of the latest one; with
+    ``critic_candidates``, the discriminator of the same step ships as its critic (gan.critic)."""
     checkpoint = run_dir / "checkpoint.pt"
     if not checkpoint.is_file():
         raise GanError(f"There is no checkpoint in {run_dir} to export.")
@@ -228,7 +244,15 @@ def export_run(
         kept = torch.load(snapshot, map_location="cpu", weights_only=True)
         generator.load_state_dict(kept["ema"])
         state.step = int(kept["step"])
+        if critic_candidates and "discriminator" not in kept:
+            raise GanError(
+                f"The snapshot of step {state.step} keeps no discriminator (it was saved before "
+                "snapshots kept one): export without a critic, or from a later snapshot."
+            )
+        if critic_candidates:
+            state.discriminator.load_state_dict(kept["discriminator"])
     recalibrate_batch_norm(generator, batches=recalibrate_batches, seed=state.config.seed)
+    critic = critic_entry(critic_candidates, state.step) if critic_candidates else None
     out_dir.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().contiguous() for k, v in generator.state_dict().items()}
     save_file(tensors, str(out_dir / WEIGHTS_FILE))
@@ -272,6 +296,9 @@ def export_run(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "licence": "MIT (weights trained by this project; GTZAN audio is for research use)",
     }
+    if critic is not None:
+        save_critic(state.discriminator, out_dir)
+        meta[CRITIC_KEY] = critic
     source = started_from(run_dir)
     if source is not None:  # a run started from another run's checkpoint (--start-from)
         meta["training"]["started_from"] = source

@@ -10,7 +10,13 @@ from gan.card_pick import selection_lines, truncation_words
 from gan.card_training import recipe_lines as _recipe_lines
 from gan.card_training import reproduce_lines as _reproduce
 from gan.card_training import threads_words as _threads_words
-from gan.config import EVALUATION_SEED, GRIFFIN_LIM_ITERS, LEVEL_FLOORS_KEY, GanConfig
+from gan.config import (
+    CRITIC_KEY,
+    EVALUATION_SEED,
+    GRIFFIN_LIM_ITERS,
+    LEVEL_FLOORS_KEY,
+    GanConfig,
+)
 from gan.levels import MAX_REDRAWS
 
 AGREEMENT_AIM = (
@@ -45,6 +51,7 @@ def render_card(meta: dict[str, Any]) -> str:
         f"weights are the exponential moving average (decay {config.get('ema_decay')}) of the "
         "generator, with batch-norm statistics re-measured for those weights.",
         f"- {meta.get('parameters', 0):,} generator parameters (`{meta.get('weights')}`, float32).",
+        *_critic_lines(meta),
         "",
         "## Data",
         f"- {meta.get('trained_on', {}).get('dataset')}: {training.get('clips')} clips, "
@@ -380,4 +387,16 @@ def _motion_line(meta: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
         "apart, generated / real half B (changing notes: low; a drone: near 1) | "
         f"{_fmt(metrics.get('partial_motion_generated'))} / "
         f"{_fmt(metrics.get('partial_motion_real_half_b'))} |"
+    ]
+
+
+def _critic_lines(meta: dict[str, Any]) -> list[str]:
+    """How each clip's noise is chosen, for a bundle that ships its discriminator (gan.critic)."""
+    critic = meta.get(CRITIC_KEY)
+    if not critic:
+        return []
+    return [
+        f"- Sampling keeps, for every clip, the one of {critic['candidates']} noise walks whose "
+        f"patches the discriminator of step {critic['step']} (`{critic['weights']}`) scores as "
+        "most real (discriminator rejection sampling, Azadi et al. 2019)."
     ]

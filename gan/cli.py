@@ -31,6 +31,7 @@ from cliguard import guard_main
 from gan import cli_args, cli_evaluate, cli_morph, cli_pick
 from gan.config import (
     AUGMENTATIONS,
+    MAX_CANDIDATES,
     MAX_SECONDS,
     MODEL_FLAGS,
     TRAIN_FLAGS,
@@ -310,7 +311,8 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
 def _cmd_export(args: argparse.Namespace) -> int:
     from gan.bundle import export_run
 
-    out = export_run(Path(args.run), Path(args.out), command=args.command_line or "")
+    out = export_run(Path(args.run), Path(args.out), command=args.command_line or "",
+                     critic_candidates=args.critic)  # fmt: skip
     print(json.dumps({"exported": str(out)}))
     return 0
 
@@ -320,6 +322,10 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=cli_args.output_folder, required=True,
                    help="bundle folder to write")  # fmt: skip
     p.add_argument("--command-line", help="the training command to record in the model card")
+    p.add_argument("--critic", type=cli_args.int_in(0, MAX_CANDIDATES), default=0, metavar="K",
+                   help="ship the run's discriminator as a critic that keeps, for every clip, "
+                        f"the most real of K noise walks (2-{MAX_CANDIDATES}; default: 0, "
+                        "none)")  # fmt: skip
     p.set_defaults(handler=_cmd_export)
 
 

@@ -30,11 +30,11 @@ from gan.metrics import (
 )
 from gan.partial_motion import MOTION_LAG, detail_correlations, mean_correlation
 from gan.sample import (
+    clip_noise,
     clip_samples,
     generate,
     genre_noise,
     mels_from_noise,
-    noise_walk,
     normalise_loudness,
     patches_for,
     sonify,
@@ -95,7 +95,7 @@ def evaluate(
         rng = genre_noise(seed, gid)
         for chunk in range(0, per_genre, 10):
             n = min(10, per_genre - chunk)
-            z = noise_walk(n, patches, bundle.config.z_dim, rng)
+            z = clip_noise(bundle, [gid] * n, patches, rng)
             mel_db = mels_from_noise(bundle, [gid] * n, z)
             gen_levels.append(mel_levels(mel_db))
             drawn_levels.append(

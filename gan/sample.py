@@ -20,6 +20,7 @@ from audio import mel_to_audio
 from audio.render import spectrogram_png, wav_bytes
 from gan.bundle import GanBundle
 from gan.config import GRIFFIN_LIM_ITERS, MAX_SECONDS, SEED_MAX, max_samples, too_many_samples
+from gan.critic import favourite_walks
 from gan.data import denormalise
 from gan.errors import GanError
 from gan.levels import redraw_quiet
@@ -106,6 +107,18 @@ def noise_walk(
     return torch.stack(walk, dim=1)
 
 
+def clip_noise(
+    bundle: GanBundle, genre_ids: list[int], patches: int, generator: torch.Generator
+) -> torch.Tensor:
+    """[len(genre_ids), patches, z_dim] noise walks for clips of those genres: with a critic
+    (gan.critic), each clip's is the critic's favourite of ``bundle.candidates`` walks."""
+    n, z_dim = len(genre_ids), bundle.config.z_dim
+    if bundle.critic is None:
+        return noise_walk(n, patches, z_dim, generator)
+    walks = noise_walk(n * bundle.candidates, patches, z_dim, generator)
+    return favourite_walks(bundle, genre_ids, walks.reshape(n, bundle.candidates, patches, z_dim))
+
+
 def join_patches(mel_db: torch.Tensor, overlap: int = OVERLAP_FRAMES) -> torch.Tensor:
     """[B, patches, n_mels, F] dB → [B, n_mels, T] dB, linear cross-fades in the power domain."""
     batch, patches, n_mels, frames = mel_db.shape
@@ -135,8 +148,7 @@ def generate_mels(
     bundle: GanBundle, genre_ids: list[int], patches: int, generator: torch.Generator
 ) -> torch.Tensor:
     """Log-mels in dB [len(genre_ids), n_mels, frames_for(patches)]."""
-    z = noise_walk(len(genre_ids), patches, bundle.config.z_dim, generator)
-    return mels_from_noise(bundle, genre_ids, z)
+    return mels_from_noise(bundle, genre_ids, clip_noise(bundle, genre_ids, patches, generator))
 
 
 @torch.inference_mode()
@@ -247,10 +259,10 @@ def _stream(
     rate = bundle.spec.sample_rate
     hop_s = bundle.spec.hop / rate
     for genre, gid in genres:
-        # One noise stream per (seed, genre), drawn whole (n·patches·z_dim floats: under 1 MB
-        # even at the cap): a sample does not change when others are added or chunks change.
+        # One noise stream per (seed, genre), drawn whole (n·candidates·patches·z_dim floats:
+        # a few MB at the cap): a sample does not change when chunks change.
         rng = genre_noise(seed, gid)
-        noise = noise_walk(n, patches, bundle.config.z_dim, rng)
+        noise = clip_noise(bundle, [gid] * n, patches, rng)
         for first in range(0, n, chunk):
             indices = range(first, min(n, first + chunk))
             mel_db = mels_from_noise(bundle, [gid] * len(indices), noise[first : indices.stop])

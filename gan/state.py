@@ -121,11 +121,14 @@ def snapshot_path(run_dir: Path, step: int) -> Path:
 
 
 def save_snapshot(state: GanState, run_dir: Path) -> Path:
-    """The EMA generator at this step (atomic), for choosing the shipped step afterwards."""
+    """The EMA generator at this step (atomic), for choosing the shipped step afterwards, and
+    the discriminator of that step, which may ship beside it as its critic (gan.critic)."""
     path = snapshot_path(run_dir, state.step)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    torch.save({"step": state.step, "ema": state.ema.model.state_dict()}, tmp)
+    kept = {"step": state.step, "ema": state.ema.model.state_dict(),
+            "discriminator": state.discriminator.state_dict()}  # fmt: skip
+    torch.save(kept, tmp)
     tmp.replace(path)
     return path
 
