@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from gan import cli_args
+from gan.config import MAX_CANDIDATES
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -31,6 +32,8 @@ def command_line(args: argparse.Namespace) -> str:
         words += ["--from-step", str(args.from_step)]
     if args.every > 1:
         words += ["--every", str(args.every)]
+    if args.critic:
+        words += ["--critic", str(args.critic)]
     return shlex.join([*words, "--threads", str(args.threads)])
 
 
@@ -48,6 +51,7 @@ def _cmd_pick(args: argparse.Namespace) -> int:
         args.run.resolve(), args.out, classifier, clips, per_genre=args.per_genre,
         command=command_line(args), progress=lambda msg: print(msg, file=sys.stderr, flush=True),
         truncate=not args.no_truncation, choice=SnapshotChoice(args.from_step, args.every),
+        critic=args.critic,
     )  # fmt: skip
     print(json.dumps({
         "out": str(args.out), "chosen_step": chosen.step, "rule": RULE,
@@ -73,5 +77,9 @@ def configure(sub: argparse._SubParsersAction, default_run: Path, threads: int) 
                    help="score only snapshots from this step on (default: all)")  # fmt: skip
     p.add_argument("--every", type=cli_args.int_in(1, 10_000_000), default=1,
                    help="score only snapshots at multiples of N steps (default: all)")  # fmt: skip
+    p.add_argument("--critic", type=cli_args.int_in(0, MAX_CANDIDATES), default=0, metavar="K",
+                   help="score each snapshot, and ship the chosen one, with its discriminator as "
+                        "a critic keeping the most real of K noise walks per clip (default: 0, "
+                        "none)")  # fmt: skip
     p.add_argument("--threads", type=cli_args.threads, default=threads)
     p.set_defaults(handler=_cmd_pick)

@@ -165,14 +165,19 @@ def score_snapshots(
     scorer: Scorer,
     progress: Callable[[str], None] | None = None,
     choice: SnapshotChoice = SnapshotChoice(),
+    critic: int = 0,
 ) -> list[SnapshotScore]:
+    """Each chosen snapshot scored as it would ship (with ``critic`` > 0: choosing every clip's
+    noise with the discriminator kept beside it, among that many walks)."""
     if not run_dir.is_dir():
         raise GanError(f"No run folder at {run_dir}: give the folder `gan train --run` used.")
     snapshots = choice.of(run_dir)
     scores: list[SnapshotScore] = []
     with tempfile.TemporaryDirectory() as scratch:
         for step, path in snapshots:
-            bundle = load_gan_bundle(export_run(run_dir, Path(scratch) / "b", snapshot=path))
+            exported = export_run(run_dir, Path(scratch) / "b", snapshot=path,
+                                  critic_candidates=critic)  # fmt: skip
+            bundle = load_gan_bundle(exported)
             scores.append(scorer.score(bundle, step))
             _say(progress, f"step {step}", scores[-1])
     return scores
@@ -214,15 +219,17 @@ def pick(
     progress: Callable[[str], None] | None = None,
     truncate: bool = True,
     choice: SnapshotChoice = SnapshotChoice(),
+    critic: int = 0,
 ) -> tuple[SnapshotScore, list[SnapshotScore]]:
     """Export the best of ``run_dir``'s snapshots (those of ``choice``) to ``out_dir`` at its
-    best truncation (when ``truncate``), both curves in the metadata. Returns the shipped score
-    and the step curve."""
+    best truncation (when ``truncate``), both curves in the metadata; with ``critic`` > 0 each
+    snapshot is scored, and the chosen one ships, with its discriminator as critic (gan.critic).
+    Returns the shipped score and the step curve."""
     scorer = Scorer(classifier, clips, per_genre)
-    scores = score_snapshots(run_dir, scorer, progress, choice)
+    scores = score_snapshots(run_dir, scorer, progress, choice, critic)
     chosen = best(scores)
     snapshot = dict(list_snapshots(run_dir))[chosen.step]
-    export_run(run_dir, out_dir, command=command, snapshot=snapshot)
+    export_run(run_dir, out_dir, command=command, snapshot=snapshot, critic_candidates=critic)
     bundle = load_gan_bundle(out_dir)
     meta: dict[str, Any] = dict(bundle.meta)
     meta["selection"] = {

@@ -123,3 +123,17 @@ def test_bad_critic_settings_and_files_are_clear_errors(
     with pytest.raises(GanError, match="whole number of candidates"):
         load_gan_bundle(broken)
 
+
+def test_pick_scores_and_ships_each_snapshot_with_its_own_critic(run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "picked"
+    picked = run_gan("pick", "--run", str(run), "--out", str(out), "--per-genre", "1", "--data",
+                     str(run.parent / "clips"), "--no-truncation", "--critic", "2")  # fmt: skip
+    assert picked.returncode == 0, picked.stderr
+    report = json.loads(picked.stdout.splitlines()[-1])
+    bundle = load_gan_bundle(out)
+    assert bundle.candidates == 2 and bundle.meta["critic"]["step"] == report["chosen_step"]
+    kept = torch.load(dict(list_snapshots(run))[report["chosen_step"]], weights_only=True)
+    shipped = load_file(str(out / CRITIC_FILE))
+    assert all(torch.equal(shipped[k], kept["discriminator"][k].contiguous()) for k in shipped)
+    # the card's reproduce block repeats the pick with its critic
+    assert "--no-truncation --critic 2 --threads" in (out / "MODEL_CARD.md").read_text()
