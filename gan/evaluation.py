@@ -16,7 +16,7 @@ import torch
 
 from audio import LogMel
 from gan.bundle import GanBundle
-from gan.card import current_sonification
+from gan.card_sonification import current_sonification
 from gan.config import EVALUATION_SEED, SCORED_SECONDS
 from gan.data import ClipMel
 from gan.levels import mel_levels, quiet_shares, real_levels

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from gan.bundle import export_run, load_gan_bundle
-from gan.card import AGREEMENT_AIM, current_sonification, quality_sentence, render_card
+from gan.card import AGREEMENT_AIM, quality_sentence, render_card
+from gan.card_sonification import current_sonification
 from gan.card_training import recipe_lines
 from gan.config import EVALUATION_SEED, training_options
 from gan.data import ClipMel, PatchSampler, denormalise, load_clips, normalise
