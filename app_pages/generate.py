@@ -18,6 +18,7 @@ from gan.bundle import (
     load_gan_bundle,
 )
 from gan.card import quality_sentence
+from gan.critic import critic_words
 from gan.errors import GanError
 from gan.sample import Sample, generate
 from genre.classifier import Classifier
@@ -224,6 +225,7 @@ with st.expander("What am I looking at, and why does it sound like that?"):
         "(the Griffin-Lim method), which gives a watery, robotic shimmer. The network is also "
         "small, trained on an ordinary computer's processor from only 100 clips, so it learns "
         "the texture of a genre (drums, bass, brightness) rather than melodies or songs."
+        + (f"\n{picked}" if (picked := critic_words(bundle)) else "")
     )
 
 with st.expander(f"How the {'chosen' if trained_here else 'shipped'} generator was trained"):

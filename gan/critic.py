@@ -87,3 +87,14 @@ def favourite_walks(bundle: GanBundle, genre_ids: list[int], walks: torch.Tensor
     ])  # fmt: skip
     best = scores.reshape(n, candidates, patches).mean(2).argmax(1)
     return walks[torch.arange(n), best]
+
+
+def critic_words(bundle: GanBundle) -> str | None:
+    """The Generate page's plain-words line on how a critic picks each clip; None without one."""
+    if bundle.critic is None:
+        return None
+    return (
+        f"- **Picked by its critic:** for every clip the generator draws {bundle.candidates} "
+        "candidates, and the network that learnt to tell real spectrograms from generated ones "
+        "keeps the one it finds most real."
+    )
