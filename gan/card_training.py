@@ -118,6 +118,13 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
             "with it frozen (its average held in every frame) are shown to the discriminator as "
             "fake, so it asks for the changing partials of instruments and voices."
         )
+    if config.get("local_weight"):
+        lines.append(
+            f"- Local judging, weight {config['local_weight']}: a second discriminator head "
+            "judges every cell of about half a second and half an octave on its own (real or "
+            "generated, and which genre), so each part of a patch must look real, not only "
+            "its overall sound."
+        )
     if config.get("r1_gamma"):
         lines.append(
             f"- R1 penalty on real patches, weight {config['r1_gamma']}, every "

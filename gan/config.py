@@ -184,6 +184,9 @@ class TrainConfig:
     # frozen in time (gan.negatives.spectral_negatives), judged fake with this weight (0: off),
     # so the discriminator asks for the changing partials of instruments and voices.
     spectral_negatives: float = 0.0
+    # Weight of the discriminator's local head (gan.model.LocalHead; 0: none): realness and
+    # genre judged in every half-second, half-octave cell, not only over the whole patch.
+    local_weight: float = 0.0
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
     # its evaluation rather than by being the last (python -m gan pick).
@@ -204,6 +207,8 @@ class TrainConfig:
             raise ValueError("the mode-seeking weight and its cap must be ≥ 0")
         if self.negatives < 0 or self.spectral_negatives < 0:
             raise ValueError("the negatives' weights must be ≥ 0 (0: off)")
+        if self.local_weight < 0:
+            raise ValueError("the local head's weight must be ≥ 0 (0: off)")
         if self.r1_gamma < 0 or self.r1_every < 1:
             raise ValueError("the R1 weight must be ≥ 0 and its interval ≥ 1 step")
 
@@ -232,7 +237,7 @@ TRAIN_FLAGS = {
     "ema_decay": "--ema-decay", "aux_weight": "--aux-weight", "augment": "--augment",
     "r1_gamma": "--r1", "r1_every": "--r1-every", "mode_seeking": "--mode-seeking",
     "mode_seeking_cap": "--mode-seeking-cap", "negatives": "--negatives",
-    "spectral_negatives": "--spectral-negatives",
+    "spectral_negatives": "--spectral-negatives", "local_weight": "--local-d",
     "snapshot_every": "--snapshot-every",
     "checkpoint_every": "--checkpoint-every", "checkpoint_every_s": "--checkpoint-seconds",
     "seed": "--seed",

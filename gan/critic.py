@@ -64,7 +64,8 @@ def load_critic(
     check_candidates(candidates)
     try:
         weights = load_file(str(folder / str(entry.get("weights", CRITIC_FILE))))
-        critic = Discriminator(config, auxiliary="classify.weight" in weights)
+        local = any(key.startswith("local.") for key in weights)
+        critic = Discriminator(config, auxiliary="classify.weight" in weights, local=local)
         critic.load_state_dict(weights, strict=True)
     except Exception as err:  # safetensors raises several types for damaged or missing files
         raise GanError(f"The critic's weights at {folder} cannot be loaded: {err}") from err

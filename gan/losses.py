@@ -4,8 +4,9 @@ the R1 penalty on real patches and the (optionally capped) mode-seeking term."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
-from gan.model import Discriminator
+from gan.model import Discriminator, Judgement
 
 
 def r1_penalty(
@@ -43,3 +44,35 @@ def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor, cap: float = 0.0) -> 
     if cap > 0:
         ratio = ratio.clamp(max=cap)
     return 1.0 / (ratio.mean() + 1e-5)
+
+
+def _cell_genres(genres: torch.Tensor, score_map: torch.Tensor) -> torch.Tensor:
+    """Each patch's genre repeated for every cell of a [B, H, W] map."""
+    return genres[:, None, None].expand_as(score_map)
+
+
+def local_d_loss(judgement: Judgement, genres: torch.Tensor, n_fake: int) -> torch.Tensor:
+    """The local head's loss for the discriminator (0 without one): hinge cell by cell, real
+    patches (the first ``len(genres)``) against the ``n_fake`` generated ones after them, and
+    the genre of every cell of the real ones. Negatives are judged by the whole patch only."""
+    if judgement.local_score is None or judgement.local_logits is None:
+        return torch.zeros(())
+    n_real = genres.shape[0]
+    real_map, fake_map = (
+        judgement.local_score[:n_real],
+        judgement.local_score[n_real : n_real + n_fake],
+    )
+    hinge = torch.relu(1.0 - real_map).mean() + torch.relu(1.0 + fake_map).mean()
+    genre = F.cross_entropy(judgement.local_logits[:n_real], _cell_genres(genres, real_map))
+    return hinge + genre
+
+
+def local_g_loss(judgement: Judgement, genres: torch.Tensor) -> torch.Tensor:
+    """The local head's loss for the generator (0 without one): every cell of its patches
+    should look real and sound like the genre asked for."""
+    if judgement.local_score is None or judgement.local_logits is None:
+        return torch.zeros(())
+    fake_map = judgement.local_score
+    return -fake_map.mean() + F.cross_entropy(
+        judgement.local_logits, _cell_genres(genres, fake_map)
+    )

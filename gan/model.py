@@ -81,10 +81,47 @@ class Generator(nn.Module):
         return torch.tanh(x)
 
 
+# The local head judges the map after this many of the discriminator's blocks: each of its
+# cells sees about 22 mel bins × 22 frames (half a second), too little to tell a genre by its
+# average spectrum, enough to see whether partials and onsets look like real ones.
+LOCAL_DEPTH = 3
+
+
+class LocalHead(nn.Module):
+    """Per-cell realness (with a projection on the genre) and genre logits on a feature map."""
+
+    def __init__(self, channels: int, n_classes: int) -> None:
+        super().__init__()
+        self.score = spectral_norm(nn.Conv2d(channels, 1, 1))
+        self.embed = spectral_norm(nn.Embedding(n_classes, channels))
+        self.classify = nn.Conv2d(channels, n_classes, 1)
+
+    def forward(self, h: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Features [B, C, H, W] → realness [B, H, W] and genre logits [B, n_classes, H, W]."""
+        projection = (self.embed(y)[:, :, None, None] * h).sum(dim=1)
+        # The genre logits read each cell's features normalised over the channels: this early
+        # in a spectral-normalised network they are small, and a plain linear read of them
+        # learnt nothing in hundreds of steps (the realness, kept Lipschitz, needs no help).
+        cells = F.layer_norm(h.permute(0, 2, 3, 1), (h.shape[1],), eps=1e-3).permute(0, 3, 1, 2)
+        return self.score(h).squeeze(1) + projection, self.classify(cells)
+
+
+@dataclass
+class Judgement:
+    """What the discriminator says of a batch: the whole patch's realness [B] and genre logits
+    [B, n_classes] (None without the auxiliary head), and with a local head the same per cell
+    ([B, H, W] and [B, n_classes, H, W]; else None)."""
+
+    score: torch.Tensor
+    logits: torch.Tensor | None
+    local_score: torch.Tensor | None = None
+    local_logits: torch.Tensor | None = None
+
+
 class Discriminator(nn.Module):
     """(log-mel [B, 1, n_mels, frames], genre [B]) → realness score [B]."""
 
-    def __init__(self, config: GanConfig, auxiliary: bool = True) -> None:
+    def __init__(self, config: GanConfig, auxiliary: bool = True, local: bool = False) -> None:
         super().__init__()
         self.config = config
         layers: list[nn.Module] = []
@@ -103,6 +140,11 @@ class Discriminator(nn.Module):
         # AC-GAN head: names the genre of a patch. Trained on real patches only, it gives the
         # generator a direct "sound more like <genre>" signal early in training.
         self.classify = nn.Linear(previous, config.n_classes) if auxiliary else None
+        # Optional (TrainConfig.local_weight): realness and genre judged cell by cell on an
+        # early map, so the generator is asked for real-looking detail everywhere, not only
+        # for a genre's overall sound.
+        local_width = config.d_channels[LOCAL_DEPTH - 1]
+        self.local = LocalHead(local_width, config.n_classes) if local else None
         ramp = torch.linspace(-1.0, 1.0, config.n_mels)[:, None].expand(-1, config.frames)
         self.register_buffer("mel_position", ramp.clone(), persistent=False)
 
@@ -113,10 +155,21 @@ class Discriminator(nn.Module):
         self, x: torch.Tensor, y: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Realness score [B] and, with the auxiliary head, genre logits [B, n_classes]."""
-        position = self.mel_position.expand(x.shape[0], 1, -1, -1)
-        h = self.features(torch.cat([x, position], dim=1)).sum(dim=(2, 3))
-        score = self.score(h).squeeze(1) + (self.embed(y) * h).sum(dim=1)
-        return score, (self.classify(h) if self.classify is not None else None)
+        judgement = self.judge(x, y, local=False)
+        return judgement.score, judgement.logits
+
+    def judge(self, x: torch.Tensor, y: torch.Tensor, local: bool = True) -> Judgement:
+        """Every head's verdict from one pass (the local head's only with ``local``)."""
+        h = torch.cat([x, self.mel_position.expand(x.shape[0], 1, -1, -1)], dim=1)
+        local_score = local_logits = None
+        for index, layer in enumerate(self.features):
+            h = layer(h)
+            if local and self.local is not None and index == 2 * LOCAL_DEPTH - 1:
+                local_score, local_logits = self.local(h, y)
+        pooled = h.sum(dim=(2, 3))
+        score = self.score(pooled).squeeze(1) + (self.embed(y) * pooled).sum(dim=1)
+        logits = self.classify(pooled) if self.classify is not None else None
+        return Judgement(score, logits, local_score, local_logits)
 
 
 def hinge_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:

@@ -42,7 +42,9 @@ class GanState:
             )
         torch.manual_seed(config.seed)  # weight initialisation
         generator = Generator(config.model)
-        discriminator = Discriminator(config.model, auxiliary=config.aux_weight > 0)
+        discriminator = Discriminator(
+            config.model, auxiliary=config.aux_weight > 0, local=config.local_weight > 0
+        )
         betas = (config.beta1, config.beta2)
         state = cls(
             config=config,
@@ -93,16 +95,34 @@ class GanState:
             raise GanError(f"This checkpoint has unusable training settings ({err}).") from err
         state = cls.fresh(config, tuple(data["labels"]))
         state.generator.load_state_dict(data["generator"])
-        state.discriminator.load_state_dict(data["discriminator"])
+        same_heads = _load_discriminator(state.discriminator, data["discriminator"])
         state.ema.model.load_state_dict(data["ema"])
         state.ema.updates = int(data["ema_updates"])
         state.opt_g.load_state_dict(data["opt_g"])
-        state.opt_d.load_state_dict(data["opt_d"])
+        if same_heads:  # else its optimiser starts afresh: its parameters are not the same
+            state.opt_d.load_state_dict(data["opt_d"])
         state.data_rng.set_state(data["data_rng"])
         state.noise_rng.set_state(data["noise_rng"])
         state.step = int(data["step"])
         state.elapsed_s = float(data["elapsed_s"])
         return state
+
+
+def _load_discriminator(discriminator: Discriminator, weights: dict[str, Any]) -> bool:
+    """Load a checkpoint's discriminator; True when it had the same heads. A run started
+    (--start-from) with the local head turned on or off keeps the trained trunk and heads, and
+    the local head starts afresh or is dropped."""
+    if "local." not in "".join(weights) and discriminator.local is not None:
+        missing, _ = discriminator.load_state_dict(weights, strict=False)
+        if any(not key.startswith("local.") for key in missing):
+            discriminator.load_state_dict(weights)  # raises, naming what does not fit
+        return False
+    if discriminator.local is None and any(key.startswith("local.") for key in weights):
+        kept = {k: v for k, v in weights.items() if not k.startswith("local.")}
+        discriminator.load_state_dict(kept)
+        return False
+    discriminator.load_state_dict(weights)
+    return True
 
 
 def save_checkpoint(state: GanState, path: Path) -> None:

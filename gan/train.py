@@ -31,7 +31,7 @@ from gan.config import (  # defined there (torch-free); TrainConfig imported fro
 from gan.data import PatchSampler
 from gan.errors import GanError
 from gan.loss_log import LOSS_COLUMNS, truncate_log
-from gan.losses import mode_seeking_loss, paired_genres, r1_penalty
+from gan.losses import local_d_loss, local_g_loss, mode_seeking_loss, paired_genres, r1_penalty
 from gan.model import (
     hinge_d_loss,
     hinge_g_loss,
@@ -82,7 +82,7 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
     if config.spectral_negatives > 0 and half > 0:
         detail_gone = spectral_negatives(real[half : 2 * half], state.noise_rng)
     # Real, fake and negative patches in one batch: one pass through the network.
-    scores, logits = d.score_and_classify(
+    judgement = d.judge(
         seen(torch.cat([real, fake.detach(), wrong_order, detail_gone])),
         torch.cat(
             [
@@ -92,11 +92,14 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
                 genres[half : half + len(detail_gone)],
             ]
         ),
+        local=config.local_weight > 0,
     )
+    scores, logits = judgement.score, judgement.logits
     real_scores, fake_scores, wrong_scores, detail_gone_scores = scores.split(
         [real.shape[0], fake.shape[0], len(wrong_order), len(detail_gone)]
     )
     loss_d = hinge_d_loss(real_scores, fake_scores)
+    local_d = local_d_loss(judgement, genres, fake.shape[0])
     if len(wrong_order):
         loss_d = loss_d + config.negatives * F.relu(1.0 + wrong_scores).mean()
     if len(detail_gone):
@@ -105,14 +108,17 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
     if logits is not None and aux > 0:
         aux_d = F.cross_entropy(logits[: real.shape[0]], genres)  # real patches only
     state.opt_d.zero_grad(set_to_none=True)
-    (loss_d + aux * aux_d).backward()
+    (loss_d + aux * aux_d + config.local_weight * local_d).backward()
     if config.r1_gamma > 0 and state.step % config.r1_every == 0:
         r1_penalty(d, seen(real), genres, config.r1_gamma * config.r1_every).backward()
     state.opt_d.step()
 
     d.requires_grad_(False)  # the generator's update needs no discriminator gradients
-    fake_scores_g, fake_logits = d.score_and_classify(seen(fake), fake_genres)
-    loss_g = hinge_g_loss(fake_scores_g)
+    judged_fake = d.judge(seen(fake), fake_genres, local=config.local_weight > 0)
+    fake_scores_g, fake_logits = judged_fake.score, judged_fake.logits
+    loss_g = hinge_g_loss(fake_scores_g) + config.local_weight * local_g_loss(
+        judged_fake, fake_genres
+    )
     aux_g = torch.zeros(())
     if fake_logits is not None and aux > 0:
         aux_g = F.cross_entropy(fake_logits, fake_genres)
