@@ -59,7 +59,9 @@ def test_frozen_detail_holds_the_patch_s_average_partials_in_every_frame() -> No
 def test_spectral_negatives_are_one_of_three_kinds_each_patch_by_its_own_draw() -> None:
     x = patches(24)
     out = spectral_negatives(x, torch.Generator().manual_seed(0))
-    blurred = [torch.allclose(o, blur_mels(p)) for o, p in zip(out, x, strict=True)]
+    # a patch blurred in the batch and the same patch blurred alone differ by float rounding
+    # (about 1e-8 on some CPUs), so both kinds are recognised within 1e-6
+    blurred = [torch.allclose(o, blur_mels(p), atol=1e-6) for o, p in zip(out, x, strict=True)]
     frozen = [torch.allclose(o, freeze_detail(p), atol=1e-6) for o, p in zip(out, x, strict=True)]
     assert 0 < sum(blurred) < len(x) and 0 < sum(frozen) < len(x)
     retextured = [not (b or f) for b, f in zip(blurred, frozen, strict=True)]
