@@ -59,7 +59,7 @@ def _time_sources(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     most = max(1, int(frames * SHIFT_RATIO))
     offsets = torch.randint(-most, most + 1, (batch,), generator=generator)
     source = torch.arange(frames)[None, :] - offsets[:, None]  # [B, frames]
-    return source.view(batch, *([1] * (x.dim() - 2)), frames)
+    return source.view(batch, *([1] * (x.dim() - 2)), frames).to(x.device)
 
 
 def shift(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -91,7 +91,7 @@ def cutout(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 def gain(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Per-patch level change (in the log domain: an offset)."""
     offset = (torch.rand(x.shape[0], generator=generator) * 2 - 1) * GAIN_RANGE
-    return x + offset.view(-1, *([1] * (x.dim() - 1)))
+    return x + offset.view(-1, *([1] * (x.dim() - 1))).to(x.device)
 
 
 def pitch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -100,7 +100,7 @@ def pitch(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     batch, bins = x.shape[0], x.shape[-2]
     offsets = torch.randint(-PITCH_BINS, PITCH_BINS + 1, (batch,), generator=generator)
     index = (torch.arange(bins)[None, :] - offsets[:, None]).clamp(0, bins - 1)  # [B, bins]
-    index = index.view(batch, *([1] * (x.dim() - 3)), bins, 1).expand_as(x)
+    index = index.view(batch, *([1] * (x.dim() - 3)), bins, 1).to(x.device).expand_as(x)
     return torch.gather(x, -2, index)
 
 
@@ -110,7 +110,7 @@ def eq(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     batch, bins = x.shape[0], x.shape[-2]
     points = (torch.rand(batch, 1, EQ_POINTS, generator=generator) * 2 - 1) * EQ_RANGE
     curve = torch.nn.functional.interpolate(points, size=bins, mode="linear", align_corners=True)
-    return x + curve.view(batch, *([1] * (x.dim() - 3)), bins, 1).to(x.dtype)
+    return x + curve.view(batch, *([1] * (x.dim() - 3)), bins, 1).to(x.device, x.dtype)
 
 
 _APPLY = {"shift": shift, "slide": slide, "cutout": cutout, "gain": gain, "pitch": pitch, "eq": eq}

@@ -31,6 +31,7 @@ from cliguard import guard_main
 from gan import cli_args, cli_evaluate, cli_morph, cli_pick
 from gan.config import (
     AUGMENTATIONS,
+    DEVICES,
     MAX_CANDIDATES,
     MAX_SECONDS,
     MODEL_FLAGS,
@@ -137,6 +138,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
             if args.run_id and not args.run:
                 _read_stored_job(args, registry)
             config = _train_config(args)
+            from gan.train import training_device
+
+            args.train_device = training_device(args.device)  # refused before any run exists
             # One thread by default: on a shared 2-core machine, two OpenMP threads competing
             # with other jobs were measured 5-14× slower per step than one.
             torch.set_num_threads(args.threads)
@@ -220,6 +224,7 @@ def _train_locked(
         train=partial(
             train, run_dir=run_dir, config=config, resume=not args.no_resume,
             max_minutes=args.max_minutes, progress=not args.quiet,
+            device=args.train_device,
         ),
         export=export,
         log_every=args.checkpoint_every if args.quiet else 0,
@@ -299,6 +304,9 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-minutes", type=cli_args.float_in(0.0, 1e6, low_open=True),
                    help="stop this call after M minutes (resumable)")  # fmt: skip
     p.add_argument("--no-resume", action="store_true", help="start afresh even if a run exists")
+    p.add_argument("--device", choices=DEVICES, default="auto",
+                   help="where the networks train: a CUDA GPU, the CPU, or auto (the GPU when "
+                        "one is visible); checkpoints resume on either")  # fmt: skip
     p.add_argument("--start-from", type=Path, metavar="FOLDER",
                    help="start this new run from another run's checkpoint (weights, step), or "
                    "from a generator bundle (its generator, a new discriminator), and train on "

@@ -59,6 +59,7 @@ def too_many_samples(n: int, cap: int) -> str:
 
 
 UPSAMPLING = ("nearest", "transposed")  # see GanConfig.upsample
+DEVICES = ("auto", "cpu", "cuda")  # where `gan train` may train (gan.train.training_device)
 
 
 def _type_words(value: Any) -> str:

@@ -49,13 +49,13 @@ def shuffle_blocks(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     within = torch.arange(BLOCK_FRAMES)
     index = (order[:, :, None] * BLOCK_FRAMES + within).flatten(1)  # [batch, blocks * BLOCK]
     index = torch.cat([index, torch.arange(blocks * BLOCK_FRAMES, frames).expand(batch, -1)], 1)
-    index = index.view(batch, *([1] * (x.dim() - 2)), frames).expand_as(x)
+    index = index.view(batch, *([1] * (x.dim() - 2)), frames).to(x.device).expand_as(x)
     return torch.gather(x, -1, index)
 
 
 def temporal_negatives(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Each patch of ``x`` either reversed or block-shuffled (an even draw per patch)."""
-    backwards = torch.rand(x.shape[0], generator=generator) < 0.5
+    backwards = (torch.rand(x.shape[0], generator=generator) < 0.5).to(x.device)
     shape = (-1, *([1] * (x.dim() - 1)))
     return torch.where(backwards.view(shape), reverse(x), shuffle_blocks(x, generator))
 
@@ -67,7 +67,7 @@ def moving_average(x: torch.Tensor, axis: int, width: int) -> torch.Tensor:
     padding = (0, 0, half, half) if axis == -2 else (half, half, 0, 0)
     flat = x.reshape(-1, 1, *x.shape[-2:])
     padded = torch.nn.functional.pad(flat, padding, mode="replicate")
-    weights = torch.full((1, 1, *kernel), 1.0 / width, dtype=x.dtype)
+    weights = torch.full((1, 1, *kernel), 1.0 / width, dtype=x.dtype, device=x.device)
     return torch.nn.functional.conv2d(padded, weights).reshape(x.shape)
 
 
@@ -82,7 +82,7 @@ def retexture(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     patch): fine frequency detail of the right size and no shape."""
     smooth = blur_mels(x)
     detail_size = (x - smooth).flatten(1).std(dim=1).view(-1, *([1] * (x.dim() - 1)))
-    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
     return smooth + noise * detail_size
 
 
@@ -96,7 +96,7 @@ def freeze_detail(x: torch.Tensor) -> torch.Tensor:
 def spectral_negatives(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Each patch of ``x`` blurred over mel bins, retextured or with its detail frozen (an even
     draw per patch)."""
-    kind = torch.randint(0, 3, (x.shape[0],), generator=generator)
+    kind = torch.randint(0, 3, (x.shape[0],), generator=generator).to(x.device)
     shape = (-1, *([1] * (x.dim() - 1)))
     kinds = torch.stack([blur_mels(x), retexture(x, generator), freeze_detail(x)])
     return kinds.gather(0, kind.view(1, *shape).expand(1, *x.shape))[0]

@@ -61,6 +61,23 @@ class GanState:
         # values, faster steps (bench/bench_gan_train.py). Exports are made contiguous again.
         return state.in_layout(torch.channels_last)
 
+    @property
+    def device(self) -> torch.device:
+        return next(self.generator.parameters()).device
+
+    def to_device(self, device: str | torch.device) -> GanState:
+        """This state with its networks and optimiser state on ``device`` (changed in place;
+        returned for chaining). The random streams stay on the CPU, so a run draws the same
+        noise and batches on any device and its checkpoint resumes anywhere."""
+        for network in (self.generator, self.discriminator, self.ema.model):
+            network.to(device)
+        for optimiser in (self.opt_g, self.opt_d):
+            for values in optimiser.state.values():
+                for key, value in values.items():
+                    if isinstance(value, torch.Tensor) and key != "step":
+                        values[key] = value.to(device)
+        return self
+
     def in_layout(self, memory_format: torch.memory_format) -> GanState:
         """This state with every network's weights in ``memory_format`` (changed in place, so
         the optimisers keep their parameters; returned for chaining)."""

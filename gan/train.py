@@ -65,7 +65,8 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
     config = state.config
     policy = parse_policy(config.augment)
     seen = lambda x: augment(x, policy, state.noise_rng) if policy else x  # noqa: E731
-    z = torch.randn(real.shape[0], config.model.z_dim, generator=state.noise_rng)
+    # drawn on the CPU (as the checkpointed streams are), then moved to the networks' device
+    z = torch.randn(real.shape[0], config.model.z_dim, generator=state.noise_rng).to(real.device)
     fake_genres = paired_genres(genres) if config.mode_seeking > 0 else genres
     fake = g(z, fake_genres)
 
@@ -162,6 +163,7 @@ def train(
     on_step: Callable[[int, dict[str, float]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     say: Callable[[str], None] | None = None,
+    device: str | torch.device = "cpu",
 ) -> RunResult:
     """Train until ``config.steps`` (or ``max_minutes`` of this call), resuming if possible.
 
@@ -193,6 +195,9 @@ def train(
         state = GanState.fresh(config, sampler.labels)
         log_path.unlink(missing_ok=True)
         first_save_due = FIRST_CHECKPOINT_STEPS
+    state.to_device(device)
+    if state.device.type != "cpu":
+        say(f"training on {state.device}")
     if state.labels != sampler.labels:
         raise GanError("The checkpoint's genres differ from the training data's genres.")
     resumed_from = state.step
@@ -225,7 +230,7 @@ def train(
                 cancelled = True
                 break
             real, genres = sampler.sample(state.config.batch_size, state.data_rng)
-            losses = train_step(state, real, genres)
+            losses = train_step(state, real.to(device), genres.to(device))
             state.elapsed_s = base_elapsed + time.monotonic() - started
             if not all(torch.isfinite(torch.tensor(list(losses.values())))):
                 save_checkpoint(state, run_dir / "diverged.pt")
@@ -252,6 +257,16 @@ def train(
                 break
     save_checkpoint(state, checkpoint)
     return RunResult(run_dir, state, resumed_from, stopped_early, cancelled)
+
+
+def training_device(asked: str) -> torch.device:
+    """The device ``--device`` names: "auto" is the GPU when torch sees one, else the CPU."""
+    if asked == "auto":
+        asked = "cuda" if torch.cuda.is_available() else "cpu"
+    if asked == "cuda" and not torch.cuda.is_available():
+        raise GanError("No CUDA GPU is visible to this torch (a CPU build, or no GPU here): "
+                       "train with --device cpu.")  # fmt: skip
+    return torch.device(asked)
 
 
 def _to_stderr(line: str) -> None:
