@@ -96,7 +96,8 @@ def critic_words(bundle: GanBundle) -> str | None:
     if bundle.critic is None:
         return None
     return (
-        f"- **Picked by its critic:** for every clip the generator draws {bundle.candidates} "
-        "candidates, and the network that learnt to tell real spectrograms from generated ones "
-        "keeps the one it finds most real."
+        f"- **Picked by its critic:** for every clip on the Samples tab the generator draws "
+        f"{bundle.candidates} candidates, and the network that learnt to tell real spectrograms "
+        "from generated ones keeps the one it finds most real (morphs and blends play the "
+        "first one they draw)."
     )

@@ -151,7 +151,8 @@ def test_the_generate_page_plays_a_promoted_critic_bundle_and_says_how_it_picks(
     at.run()
     assert not at.exception
     text = "\n".join(m.value for m in at.markdown)
-    assert "for every clip the generator draws 4 candidates" in text
+    assert "for every clip on the Samples tab the generator draws 4 candidates" in text
+    assert "morphs and blends play the first one they draw" in text  # they have no critic
     at.multiselect(key="gan_genres").set_value(["jazz"])
     at.slider(key="gan_count").set_value(1)
     at.button(key="gan_go").click()
