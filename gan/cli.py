@@ -9,9 +9,8 @@ the Training page shows it live; a run folder takes one trainer at a time (``run
 of a bundle) with the settings given (:mod:`gan.start_from`); resuming keeps a run's own
 settings and says which it did not follow.
 
-``sample`` prints one JSON object per sample as soon as its WAV and PNG are written
-(``genre``, ``seed``, ``index``, ``wav``, ``png``, ``seconds``); at most ``GAN_MAX_SAMPLES``
-(default 200) per genre. ``train`` prints one JSON summary as its last stdout line.
+``sample`` prints one JSON object per sample as soon as it is written (:mod:`gan.cli_sample`).
+``train`` prints one JSON summary as its last stdout line.
 ``morph`` and ``prompt`` write one WAV + PNG and print one JSON object (:mod:`gan.cli_morph`);
 ``pick`` exports a run's best snapshot and prints its scores (:mod:`gan.cli_pick`);
 ``evaluate`` measures a bundle and prints the card's figures (:mod:`gan.cli_evaluate`).
@@ -28,12 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cliguard import guard_main
-from gan import cli_args, cli_evaluate, cli_morph, cli_pick
+from gan import cli_args, cli_evaluate, cli_morph, cli_pick, cli_sample
 from gan.config import (
     AUGMENTATIONS,
     DEVICES,
     MAX_CANDIDATES,
-    MAX_SECONDS,
     MODEL_FLAGS,
     TRAIN_FLAGS,
     UPSAMPLING,
@@ -341,46 +339,6 @@ def _configure_export(p: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=_cmd_export)
 
 
-def _cmd_sample(args: argparse.Namespace) -> int:
-    import random
-
-    import torch
-
-    from gan.bundle import load_gan_bundle
-    from gan.sample import iter_samples, write_sample
-
-    torch.set_num_threads(args.threads)
-    bundle = load_gan_bundle(args.bundle)
-    seed = args.seed if args.seed is not None else random.randrange(1_000_000)
-    genres = [g.strip().lower() for g in args.genre.split(",") if g.strip()]
-    samples = iter_samples(bundle, genres, args.n, seed, seconds=args.seconds)  # checks first
-    out = cli_args.make_folder(args.out)
-    written = 0
-    for sample in samples:  # each sample is written, and announced, as soon as it is made
-        wav, png = write_sample(sample, out)
-        written += 2
-        print(json.dumps({"genre": sample.genre, "seed": seed, "index": sample.index,
-                          "wav": str(wav), "png": str(png),
-                          "seconds": round(sample.duration_s, 3)}), flush=True)  # fmt: skip
-    print(f"wrote {written} files to {out}", file=sys.stderr)
-    return 0
-
-
-def _configure_sample(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--genre", required=True, help="a genre, or several separated by commas")
-    p.add_argument("--n", type=cli_args.sample_count, default=1,
-                   help="samples per genre (default 1; at most GAN_MAX_SAMPLES)")  # fmt: skip
-    p.add_argument("--seed", type=cli_args.seed,
-                   help="0 … 2³²−1; same seed → same samples (default: random)")  # fmt: skip
-    p.add_argument("--seconds", type=cli_args.float_in(0.0, MAX_SECONDS, low_open=True),
-                   default=3.0, help=f"length of each clip (at most {MAX_SECONDS:g})")  # fmt: skip
-    p.add_argument("--out", type=cli_args.output_folder, required=True,
-                   help="folder for the WAV and PNG files (created if needed)")  # fmt: skip
-    p.add_argument("--bundle", type=Path, help="generator bundle (default: the shipped one)")
-    p.add_argument("--threads", type=cli_args.threads, default=default_threads(2))
-    p.set_defaults(handler=_cmd_sample)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m gan", description="A genre-conditioned GAN on mel spectrograms."
@@ -388,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _configure_train(sub.add_parser("train", help="train (or resume training) the GAN"))
     _configure_export(sub.add_parser("export", help="write a run's generator as a bundle"))
-    _configure_sample(sub.add_parser("sample", help="write WAV + PNG samples of a genre"))
+    cli_sample.configure(sub, default_threads(2))
     cli_evaluate.configure(sub, default_threads(2))
     cli_morph.configure(sub)
     cli_pick.configure(sub, default_run_dir(), default_threads(2))
