@@ -170,7 +170,9 @@ def _start_from(source: Path, run_dir: Path, config: TrainConfig) -> TrainConfig
 
     config = start_from(source, run_dir, config)
     record = started_from(run_dir) or {}  # what start_from found there, in its own record
-    what = "generator bundle" if record.get("bundle") else "checkpoint"
+    what = "checkpoint"
+    if record.get("bundle"):
+        what = "generator bundle" + (" and its critic" if record.get("critic") else "")
     print(f"Starting from the {what} in {source.resolve()} with the settings given.",
           file=sys.stderr)  # fmt: skip
     return config

@@ -8,9 +8,12 @@ step, then trains on exactly as a resumed run would. ``started_from.json`` recor
 (folder, step, settings) for the model card's reproduce commands (:mod:`gan.start_record`).
 
 OLD may also be a generator bundle (``gan.json`` + weights, such as the shipped
-``assets/gan-cgan``): a bundle keeps only the averaged generator, so the run starts from those
-weights at the bundle's step with a new discriminator and new optimiser state. That is how
-training goes on from a shipped generator whose run folder is gone.
+``assets/gan-cgan``): a bundle keeps the averaged generator, so the run starts from those
+weights at the bundle's step with new optimiser state; its discriminator is the bundle's critic
+when it ships one (``--critic``: the discriminator of its step), else a new one. A new
+discriminator cost every run started so from the shipped generator its Fréchet distance for
+thousands of steps (README, Generate); the critic is the one the generator was trained against.
+That is how training goes on from a generator whose run folder is gone.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from gan.data import DB_CEIL, DB_FLOOR
 from gan.errors import GanError
 from gan.loss_log import truncate_log
 from gan.start_record import started_from, write_start_record
-from gan.state import GanState, load_checkpoint, save_checkpoint
+from gan.state import GanState, load_checkpoint, load_discriminator, save_checkpoint
 
 
 def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainConfig:
@@ -49,8 +52,9 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
             f"{run_dir} already holds a run: resume it without --start-from, or start from "
             f"{source_dir} in an empty folder."
         )
+    kept_critic = False
     if is_bundle:
-        state, log = _bundle_state(source_dir)
+        state, log, kept_critic = _bundle_state(source_dir)
     else:
         state, log = load_checkpoint(checkpoint), source_dir / "losses.csv"
     model = state.config.model
@@ -71,17 +75,19 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
         truncate_log(run_dir / "losses.csv", state.step)
     record: dict[str, Any] = {"run": given, "step": state.step, "config": before.to_dict()}
     if is_bundle:
-        record["bundle"] = True  # the generator's weights only: a new discriminator
+        record["bundle"] = True  # the generator's weights: no optimiser state
+        record["critic"] = kept_critic  # its discriminator: the bundle's critic, or a new one
     elif (earlier := started_from(source_dir)) is not None:
         record["started_from"] = earlier  # so the card can rebuild the whole chain
     write_start_record(run_dir, record)
     return state.config
 
 
-def _bundle_state(folder: Path) -> tuple[GanState, Path]:
+def _bundle_state(folder: Path) -> tuple[GanState, Path, bool]:
     """A training state whose generator (live and averaged) holds the bundle's weights, at the
-    bundle's step and with its settings, beside a new discriminator and new optimisers; and
-    the bundle's loss log."""
+    bundle's step and with its settings, beside its critic as the discriminator (when it ships
+    one, else a new one) and new optimisers; the bundle's loss log; and whether the critic was
+    kept."""
     bundle = load_gan_bundle(folder)
     if (bundle.db_floor, bundle.db_ceil) != (DB_FLOOR, DB_CEIL):
         scale = f"{bundle.db_floor:g} to {bundle.db_ceil:g} dB"
@@ -109,4 +115,10 @@ def _bundle_state(folder: Path) -> tuple[GanState, Path]:
     state.ema.updates = step  # a settled average, as it was when exported
     state.step = step
     state.elapsed_s = seconds
-    return state, folder / LOG_FILE
+    if bundle.critic is not None:
+        try:
+            load_discriminator(state.discriminator, bundle.critic.state_dict())
+        except RuntimeError as err:
+            raise GanError(f"The critic shipped with {folder} does not fit its own "
+                           f"discriminator settings: {err}") from err  # fmt: skip
+    return state, folder / LOG_FILE, bundle.critic is not None

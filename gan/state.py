@@ -112,7 +112,7 @@ class GanState:
             raise GanError(f"This checkpoint has unusable training settings ({err}).") from err
         state = cls.fresh(config, tuple(data["labels"]))
         state.generator.load_state_dict(data["generator"])
-        same_heads = _load_discriminator(state.discriminator, data["discriminator"])
+        same_heads = load_discriminator(state.discriminator, data["discriminator"])
         state.ema.model.load_state_dict(data["ema"])
         state.ema.updates = int(data["ema_updates"])
         state.opt_g.load_state_dict(data["opt_g"])
@@ -125,7 +125,7 @@ class GanState:
         return state
 
 
-def _load_discriminator(discriminator: Discriminator, weights: dict[str, Any]) -> bool:
+def load_discriminator(discriminator: Discriminator, weights: dict[str, Any]) -> bool:
     """Load a checkpoint's discriminator; True when it had the same heads. A run started
     (--start-from) with the local head turned on or off keeps the trained trunk and heads, and
     the local head starts afresh or is dropped."""

@@ -186,3 +186,31 @@ def test_a_run_starts_from_a_generator_bundle_with_a_new_discriminator(tmp_path:
     assert f"Started from step 4 of the run in `{second}`" in card
     assert "--augment shift,pitch → shift,cutout,gain" in card  # the options not given: defaults
     assert f"That run started from the generator bundle in `{bundle}` at its step 2" in card
+
+
+def test_a_bundle_that_ships_a_critic_goes_on_training_against_it(tmp_path: Path) -> None:
+    """A bundle with a critic (``--critic``) carries the discriminator of its step: a run
+    started from it keeps that discriminator instead of a new one, and says so."""
+    data = tone_clips(tmp_path / "clips")
+    source, bundle = tmp_path / "source", tmp_path / "bundle"
+    common = ["--data", str(data), "--batch", "4", "--quiet"]
+    made = run_gan("train", "--run", str(source), "--steps", "2", *common, *TINY_MODEL)
+    assert made.returncode == 0, made.stderr
+    exported = run_gan("export", "--run", str(source), "--out", str(bundle), "--critic", "2")
+    assert exported.returncode == 0, exported.stderr
+
+    start_from(bundle, tmp_path / "direct", TrainConfig(steps=4, local_weight=1.0))
+    state = load_checkpoint(tmp_path / "direct" / "checkpoint.pt")
+    trained = load_checkpoint(source / "checkpoint.pt").discriminator.state_dict()
+    kept = state.discriminator.state_dict()
+    for name, value in trained.items():  # the trunk and heads it was trained with…
+        assert torch.equal(kept[name], value), name
+    assert state.discriminator.local is not None  # …and the local head asked for, new
+
+    second, out = tmp_path / "second", tmp_path / "out"
+    started = run_gan("train", "--run", str(second), "--start-from", str(bundle), "--steps", "3",
+                      "--export", str(out), *common)  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert "Starting from the generator bundle and its critic in" in started.stderr
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "its critic as the discriminator" in card and "a new discriminator" not in card
