@@ -55,9 +55,8 @@ def start_lines(training: dict[str, Any], subject: str = "Started") -> list[str]
     changed = setting_changes(before, after)
     changes = "; ".join(f"{flag} {old} → {new}" for flag, old, new in changed)
     if source.get("bundle"):
-        discriminator = (
-            "its critic as the discriminator" if source.get("critic") else ("a new discriminator")
-        )
+        critic = source.get("critic")
+        discriminator = "its critic as the discriminator" if critic else "a new discriminator"
         where = (
             f"the generator bundle in `{source['run']}` at its step {source['step']} "
             f"(`--start-from`: its generator's weights, with {discriminator} and new optimisers; "

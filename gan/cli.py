@@ -309,7 +309,8 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
                         "one is visible); checkpoints resume on either")  # fmt: skip
     p.add_argument("--start-from", type=Path, metavar="FOLDER",
                    help="start this new run from another run's checkpoint (weights, step), or "
-                   "from a generator bundle (its generator, a new discriminator), and train on "
+                   "from a generator bundle (its generator, with its critic as the "
+                   "discriminator when it ships one, else a new one), and train on "
                    "with the settings given here")  # fmt: skip
     p.add_argument("--export", type=cli_args.output_folder,
                    help="write the finished generator bundle here")  # fmt: skip

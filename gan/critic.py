@@ -22,7 +22,7 @@ from safetensors.torch import load_file, save_file
 
 from gan.config import CRITIC_KEY, MAX_CANDIDATES
 from gan.errors import GanError
-from gan.model import Discriminator, GanConfig
+from gan.model import Discriminator, GanConfig, has_local_head
 
 if TYPE_CHECKING:
     from gan.bundle import GanBundle
@@ -64,8 +64,8 @@ def load_critic(
     check_candidates(candidates)
     try:
         weights = load_file(str(folder / str(entry.get("weights", CRITIC_FILE))))
-        local = any(key.startswith("local.") for key in weights)
-        critic = Discriminator(config, auxiliary="classify.weight" in weights, local=local)
+        critic = Discriminator(config, auxiliary="classify.weight" in weights,
+                               local=has_local_head(weights))  # fmt: skip
         critic.load_state_dict(weights, strict=True)
     except Exception as err:  # safetensors raises several types for damaged or missing files
         raise GanError(f"The critic's weights at {folder} cannot be loaded: {err}") from err

@@ -85,6 +85,7 @@ class Generator(nn.Module):
 # cells sees about 22 mel bins × 22 frames (half a second), too little to tell a genre by its
 # average spectrum, enough to see whether partials and onsets look like real ones.
 LOCAL_DEPTH = 3
+LOCAL_PREFIX = "local."  # its weights' names in a discriminator's state dict
 
 
 class LocalHead(nn.Module):
@@ -104,6 +105,11 @@ class LocalHead(nn.Module):
         # learnt nothing in hundreds of steps (the realness, kept Lipschitz, needs no help).
         cells = F.layer_norm(h.permute(0, 2, 3, 1), (h.shape[1],), eps=1e-3).permute(0, 3, 1, 2)
         return self.score(h).squeeze(1) + projection, self.classify(cells)
+
+
+def has_local_head(weights: dict[str, torch.Tensor]) -> bool:
+    """Whether a discriminator's saved weights include a local head."""
+    return any(key.startswith(LOCAL_PREFIX) for key in weights)
 
 
 @dataclass

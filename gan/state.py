@@ -12,7 +12,7 @@ import torch
 
 from gan.config import TrainConfig
 from gan.errors import GanError
-from gan.model import Discriminator, Ema, Generator
+from gan.model import LOCAL_PREFIX, Discriminator, Ema, Generator, has_local_head
 from genre.labels import GTZAN_GENRES
 
 CHECKPOINT_FORMAT = "gan-checkpoint/1"
@@ -129,17 +129,14 @@ def load_discriminator(discriminator: Discriminator, weights: dict[str, Any]) ->
     """Load a checkpoint's discriminator; True when it had the same heads. A run started
     (--start-from) with the local head turned on or off keeps the trained trunk and heads, and
     the local head starts afresh or is dropped."""
-    if "local." not in "".join(weights) and discriminator.local is not None:
-        missing, _ = discriminator.load_state_dict(weights, strict=False)
-        if any(not key.startswith("local.") for key in missing):
-            discriminator.load_state_dict(weights)  # raises, naming what does not fit
-        return False
-    if discriminator.local is None and any(key.startswith("local.") for key in weights):
-        kept = {k: v for k, v in weights.items() if not k.startswith("local.")}
-        discriminator.load_state_dict(kept)
-        return False
-    discriminator.load_state_dict(weights)
-    return True
+    if has_local_head(weights) == (discriminator.local is not None):
+        discriminator.load_state_dict(weights)
+        return True
+    trunk = {k: v for k, v in weights.items() if not k.startswith(LOCAL_PREFIX)}
+    missing, _ = discriminator.load_state_dict(trunk, strict=False)
+    if any(not key.startswith(LOCAL_PREFIX) for key in missing):
+        discriminator.load_state_dict(trunk)  # raises, naming what does not fit
+    return False
 
 
 def save_checkpoint(state: GanState, path: Path) -> None:
