@@ -27,12 +27,12 @@ from safetensors.numpy import load_file, save_file
 from audio import LogMel, resample
 from genre.errors import GenreError
 from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES, Musicnn, load_musicnn
-from genre.paths import ASSETS_DIR
+from genre.paths import ASSETS_DIR, MUSICNN_BACKBONE_WEIGHTS
 from genre.verdict import SOUNDS_LIKE
 from genre.windows import loop_to_length
 
 DETECTOR_DIR = ASSETS_DIR / "music-detector"
-BACKBONE_WEIGHTS = ASSETS_DIR / "musicnn-msd" / "weights.safetensors"
+BACKBONE_WEIGHTS = MUSICNN_BACKBONE_WEIGHTS
 CLASSES = ("music", "speech", "noise", "tone", "silence")
 SIGNAL_FEATURES = (
     "level", "flatness", "flatness_spread", "energy_spread", "syllable_rate", "steady_peaks",

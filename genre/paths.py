@@ -15,6 +15,8 @@ from runs.home import default_root
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSETS_DIR = REPO_ROOT / "assets"
 DEFAULT_BUNDLE_NAME = "musicnn-genre"
+# The pretrained musicnn (MSD) backbone every musicnn-based model and the GAN's musicnn judge use.
+MUSICNN_BACKBONE_WEIGHTS = ASSETS_DIR / "musicnn-msd" / "weights.safetensors"
 
 
 def data_dir() -> Path:

@@ -23,10 +23,10 @@ from genre.datasets import Track, discover
 from genre.errors import DatasetError
 from genre.labels import GTZAN_GENRES
 from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES, Musicnn, load_musicnn
-from genre.paths import ASSETS_DIR, data_dir
+from genre.paths import MUSICNN_BACKBONE_WEIGHTS, data_dir
 from genre.windows import loop_to_length, window_starts
 
-BACKBONE_WEIGHTS = ASSETS_DIR / "musicnn-msd" / "weights.safetensors"
+BACKBONE_WEIGHTS = MUSICNN_BACKBONE_WEIGHTS
 Progress = Callable[[str], None]
 
 
