@@ -4,6 +4,7 @@ from audio.decode import DEFAULT_MAX_MINUTES, MAX_ANALYSIS_MINUTES, MIN_SECONDS,
 from audio.errors import AudioError
 from audio.inversion import griffin_lim, mel_to_audio, mel_to_linear
 from audio.resample import resample
+from audio.resonify import resonify
 from audio.source import MAX_FILE_MB, MAX_FILE_MB_ENV, AudioSource, max_file_mb
 from audio.spectrogram import LogMel, MelSpec, log_mel, mel_filterbank
 
@@ -26,4 +27,5 @@ __all__ = [
     "mel_to_audio",
     "mel_to_linear",
     "resample",
+    "resonify",
 ]

@@ -127,6 +127,15 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
             "generated, and which genre), so each part of a patch must look real, not only "
             "its overall sound."
         )
+    if config.get("musicnn_weight"):
+        lines.append(
+            f"- A musicnn discriminator, weight {config['musicnn_weight']}: each generated "
+            "patch is turned into sound and heard by the frozen musicnn tagger (pretrained on "
+            "the Million Song Dataset); a small trained head on its features tells it from real "
+            "patches heard the same way. The default classifier listens through the same "
+            "backbone, so its figures may flatter this generator: the gtzan-cnn-baseline "
+            "classifier's agreement, which does not use musicnn, is the check."
+        )
     if config.get("r1_gamma"):
         lines.append(
             f"- R1 penalty on real patches, weight {config['r1_gamma']}, every "

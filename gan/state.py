@@ -13,6 +13,7 @@ import torch
 from gan.config import TrainConfig
 from gan.errors import GanError
 from gan.model import LOCAL_PREFIX, Discriminator, Ema, Generator, has_local_head
+from gan.pretrained_judge import HEAD_LR, PretrainedHead
 from genre.labels import GTZAN_GENRES
 
 CHECKPOINT_FORMAT = "gan-checkpoint/1"
@@ -33,6 +34,9 @@ class GanState:
     labels: tuple[str, ...] = GTZAN_GENRES
     step: int = 0
     elapsed_s: float = 0.0
+    # the musicnn discriminator's trained head and its optimiser (TrainConfig.musicnn_weight)
+    musicnn_head: PretrainedHead | None = None
+    opt_musicnn: torch.optim.Optimizer | None = None
 
     @classmethod
     def fresh(cls, config: TrainConfig, labels: tuple[str, ...] = GTZAN_GENRES) -> GanState:
@@ -57,6 +61,11 @@ class GanState:
             noise_rng=torch.Generator().manual_seed(config.seed + 2),
             labels=tuple(labels),
         )
+        if config.musicnn_weight > 0:
+            state.musicnn_head = PretrainedHead(config.model.n_classes)
+            state.opt_musicnn = torch.optim.Adam(
+                state.musicnn_head.parameters(), lr=HEAD_LR, betas=betas
+            )
         # Channels-last weights spare oneDNN's CPU convolutions their layout copies; same
         # values, faster steps (bench/bench_gan_train.py). Exports are made contiguous again.
         return state.in_layout(torch.channels_last)
@@ -69,10 +78,11 @@ class GanState:
         """This state with its networks and optimiser state on ``device`` (changed in place;
         returned for chaining). The random streams stay on the CPU, so a run draws the same
         noise and batches on any device and its checkpoint resumes anywhere."""
-        for network in (self.generator, self.discriminator, self.ema.model):
-            network.to(device)
-        for optimiser in (self.opt_g, self.opt_d):
-            for values in optimiser.state.values():
+        for network in (self.generator, self.discriminator, self.ema.model, self.musicnn_head):
+            if network is not None:
+                network.to(device)
+        for optimiser in (self.opt_g, self.opt_d, self.opt_musicnn):
+            for values in optimiser.state.values() if optimiser is not None else ():
                 for key, value in values.items():
                     if isinstance(value, torch.Tensor) and key != "step":
                         values[key] = value.to(device)
@@ -100,7 +110,14 @@ class GanState:
             "opt_d": self.opt_d.state_dict(),
             "data_rng": self.data_rng.get_state(),
             "noise_rng": self.noise_rng.get_state(),
+            **self._musicnn_checkpoint(),
         }
+
+    def _musicnn_checkpoint(self) -> dict[str, Any]:
+        if self.musicnn_head is None or self.opt_musicnn is None:
+            return {}
+        return {"musicnn_head": self.musicnn_head.state_dict(),
+                "opt_musicnn": self.opt_musicnn.state_dict()}  # fmt: skip
 
     @classmethod
     def from_checkpoint(cls, data: dict[str, Any]) -> GanState:
@@ -122,6 +139,12 @@ class GanState:
         state.noise_rng.set_state(data["noise_rng"])
         state.step = int(data["step"])
         state.elapsed_s = float(data["elapsed_s"])
+        # a run started (--start-from) with the musicnn discriminator turned on starts its head
+        # afresh; one that turns it off drops it
+        head, optimiser = state.musicnn_head, state.opt_musicnn
+        if head is not None and optimiser is not None and "musicnn_head" in data:
+            head.load_state_dict(data["musicnn_head"])
+            optimiser.load_state_dict(data["opt_musicnn"])
         return state
 
 

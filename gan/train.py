@@ -37,8 +37,10 @@ from gan.model import (
     hinge_g_loss,
 )
 from gan.negatives import spectral_negatives, temporal_negatives
+from gan.pretrained_judge import PretrainedJudge, pretrained_d_loss, pretrained_g_loss
 from gan.state import GanState, load_checkpoint, save_checkpoint, save_snapshot
 
+BAR_LOSSES = ("d_loss", "g_loss", "musicnn_d", "musicnn_g")  # shown beside the progress bar
 # A fresh run saves early, so that a run killed in its first minutes still resumes.
 FIRST_CHECKPOINT_STEPS = 10
 
@@ -57,8 +59,14 @@ def resumed_config(stored: TrainConfig, asked: TrainConfig) -> TrainConfig:
     return replace(stored, **changed)
 
 
-def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dict[str, float]:
-    """One discriminator and one generator update on a batch of real patches."""
+def train_step(
+    state: GanState,
+    real: torch.Tensor,
+    genres: torch.Tensor,
+    judge: PretrainedJudge | None = None,
+) -> dict[str, float]:
+    """One discriminator and one generator update on a batch of real patches; with the musicnn
+    discriminator on (``judge``, and the state's head), one more update of each against it."""
     g, d = state.generator, state.discriminator
     g.train()
     d.train()
@@ -130,10 +138,11 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
     (loss_g + aux * aux_g + config.mode_seeking * seeking).backward()
     state.opt_g.step()
     d.requires_grad_(True)
+    heard = musicnn_step(state, judge, real.shape[0] // 2) if judge is not None else {}
 
     state.ema.update(g)
     state.step += 1
-    return {
+    return heard | {
         "d_loss": float(loss_d.detach()),
         "g_loss": float(loss_g.detach()),
         "d_real": float(real_scores.detach().mean()),
@@ -141,6 +150,33 @@ def train_step(state: GanState, real: torch.Tensor, genres: torch.Tensor) -> dic
         "aux_real": float(aux_d.detach()),
         "aux_fake": float(aux_g.detach()),
     }
+
+
+def musicnn_step(state: GanState, judge: PretrainedJudge, n: int) -> dict[str, float]:
+    """The musicnn discriminator's head learns real from ``n`` new generated patches, as they
+    sound through the frozen backbone; then the generator learns to pass it (weight
+    ``musicnn_weight``). A second generator update, so each term keeps its own step size."""
+    head, optimiser = state.musicnn_head, state.opt_musicnn
+    if head is None or optimiser is None or n < 1:
+        return {}
+    g, config = state.generator, state.config
+    device = state.device
+    genres = torch.randint(config.model.n_classes, (n,), generator=state.noise_rng).to(device)
+    z = torch.randn(n, config.model.z_dim, generator=state.noise_rng).to(device)
+    heard = judge.hear(g(z, genres), seed=state.step)
+    real, real_genres = judge.real(n, state.data_rng)
+    head.requires_grad_(True)
+    loss_d = pretrained_d_loss(head, real, real_genres, heard.detach(), genres)
+    optimiser.zero_grad(set_to_none=True)
+    loss_d.backward()
+    optimiser.step()
+    head.requires_grad_(False)  # the generator's update needs no head gradients
+    loss_g = pretrained_g_loss(head, heard, genres)
+    state.opt_g.zero_grad(set_to_none=True)
+    (config.musicnn_weight * loss_g).backward()
+    state.opt_g.step()
+    head.requires_grad_(True)
+    return {"musicnn_d": float(loss_d.detach()), "musicnn_g": float(loss_g.detach())}
 
 
 @dataclass
@@ -201,6 +237,10 @@ def train(
     if state.labels != sampler.labels:
         raise GanError("The checkpoint's genres differ from the training data's genres.")
     resumed_from = state.step
+    judge = None
+    if state.musicnn_head is not None:
+        say("hearing the real patches through musicnn for its discriminator (about a minute)")
+        judge = PretrainedJudge.build(sampler, state.config.batch_size).to(device)
     (run_dir / "run.json").write_text(
         json.dumps({"config": state.config.to_dict(), "labels": list(state.labels),
                     "clips": sampler.n_clips, "threads": torch.get_num_threads()},
@@ -222,7 +262,8 @@ def train(
             dynamic_ncols=True,
         ) as bar,
     ):
-        writer = csv.DictWriter(log_file, fieldnames=LOSS_COLUMNS)
+        # the musicnn discriminator's losses reach on_step and the bar, not the log's columns
+        writer = csv.DictWriter(log_file, fieldnames=LOSS_COLUMNS, extrasaction="ignore")
         if new_log:
             writer.writeheader()
         while state.step < state.config.steps:
@@ -230,7 +271,7 @@ def train(
                 cancelled = True
                 break
             real, genres = sampler.sample(state.config.batch_size, state.data_rng)
-            losses = train_step(state, real.to(device), genres.to(device))
+            losses = train_step(state, real.to(device), genres.to(device), judge)
             state.elapsed_s = base_elapsed + time.monotonic() - started
             if not all(torch.isfinite(torch.tensor(list(losses.values())))):
                 save_checkpoint(state, run_dir / "diverged.pt")
@@ -239,7 +280,7 @@ def train(
                              "elapsed_s": round(state.elapsed_s, 2)})  # fmt: skip
             log_file.flush()
             bar.update(1)
-            bar.set_postfix(d=f"{losses['d_loss']:.3f}", g=f"{losses['g_loss']:.3f}")
+            bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items() if k in BAR_LOSSES})
             if on_step is not None:
                 on_step(state.step, losses)
             now = time.monotonic()

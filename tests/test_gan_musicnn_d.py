@@ -1,0 +1,167 @@
+"""The musicnn discriminator (``--musicnn-d``): patches judged by what the frozen pretrained
+tagger hears in their sound, and the differentiable sonification it listens through."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from audio import load_audio, log_mel, resonify
+from gan.card_training import recipe_lines
+from gan.config import TrainConfig, training_options
+from gan.data import PATCH_SPEC, PatchSampler, clip_mel, normalise
+from gan.loss_log import read_losses
+from gan.pretrained_judge import FEATURES, PretrainedHead, PretrainedJudge, backbone_features
+from gan.start_from import start_from
+from gan.state import GanState, load_checkpoint, save_checkpoint
+from gan.train import musicnn_step, train, train_step
+from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES
+from genre.paths import shared_gtzan_dir
+from tests.test_gan_model import TINY, changed, one_thread, parameters, synthetic_clips  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def real_clip(genre: str = "jazz", number: int = 0) -> Path:
+    found = sorted((shared_gtzan_dir() / "audio" / genre).glob("*"))
+    if not found:
+        pytest.skip("the shared GTZAN clips are not here")
+    return found[number]
+
+
+def test_resonify_gives_the_target_front_end_with_finite_gradients_even_for_silence() -> None:
+    mel = normalise(clip_mel(real_clip())[:, :128])
+    silent = torch.full((128, 128), -80.0)
+    batch = torch.stack([mel * 60 - 20, silent]).requires_grad_(True)
+    out = resonify(batch, PATCH_SPEC, MUSICNN_FRONTEND, frames=PATCH_FRAMES)
+    assert out.shape == (2, 96, PATCH_FRAMES)
+    out.sum().backward()
+    assert batch.grad is not None and torch.isfinite(batch.grad).all()
+    assert batch.grad[0].abs().sum() > 0  # the sound depends on the mel…
+    assert out[1].max() < 0.05 < out[0].mean()  # …and silence stays silence
+
+
+def test_resonified_patches_match_the_target_front_end_of_the_same_music() -> None:
+    """musicnn's own log-mel of a clip is closer to the resonified GAN mel of that clip than
+    to the resonified mel of a clip of another genre, frame by frame."""
+    direct, resonified = [], []
+    for genre in ("classical", "metal"):
+        path = real_clip(genre)
+        at_16k = load_audio(path, sample_rate=16000)
+        target = log_mel(at_16k.samples, MUSICNN_FRONTEND)
+        direct.append(torch.from_numpy(target)[:, :PATCH_FRAMES])
+        gan_mel = torch.from_numpy(log_mel(load_audio(path, sample_rate=22050).samples,
+                                           PATCH_SPEC))[:, :128]  # fmt: skip
+        resonified.append(resonify(gan_mel[None], PATCH_SPEC, MUSICNN_FRONTEND,
+                                   frames=PATCH_FRAMES)[0])  # fmt: skip
+
+    def corr(a: torch.Tensor, b: torch.Tensor) -> float:
+        return float(np.corrcoef(a.flatten().numpy(), b.flatten().numpy())[0, 1])
+
+    for i in range(2):
+        own, other = corr(direct[i], resonified[i]), corr(direct[i], resonified[1 - i])
+        assert own > 0.8 and own > other + 0.1
+
+
+def tiny_judge(batches: int = 2) -> tuple[PretrainedJudge, PatchSampler]:
+    sampler = PatchSampler(synthetic_clips())
+    return PretrainedJudge.build(sampler, batch_size=8, batches=batches), sampler
+
+
+def test_the_head_learns_to_tell_real_patches_from_generated_ones_through_musicnn() -> None:
+    torch.manual_seed(0)
+    state = GanState.fresh(TrainConfig(batch_size=8, model=TINY, augment="", musicnn_weight=1.0))
+    judge, _ = tiny_judge()
+    assert judge.bank.shape == (16, FEATURES, PATCH_FRAMES)
+    head = state.musicnn_head
+    assert head is not None
+    before_g, before_head = parameters(state.generator), parameters(head)
+    for _ in range(25):
+        losses = musicnn_step(state, judge, 4)
+    assert set(losses) == {"musicnn_d", "musicnn_g"}
+    assert changed(before_g, state.generator) and changed(before_head, head)
+    real, genres = judge.real(16, torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        fake = judge.hear(state.generator(torch.randn(16, TINY.z_dim), genres))
+        assert head(real, genres).mean() > head(fake, genres).mean() + 0.5
+
+
+def test_a_training_step_with_the_judge_updates_both_discriminators() -> None:
+    torch.manual_seed(0)
+    state = GanState.fresh(TrainConfig(batch_size=8, model=TINY, augment="", musicnn_weight=1.0))
+    judge, sampler = tiny_judge(1)
+    losses = train_step(state, *sampler.sample(8, state.data_rng), judge)
+    assert {"d_loss", "g_loss", "musicnn_d", "musicnn_g"} <= set(losses)
+    assert all(np.isfinite(v) for v in losses.values())
+    plain = GanState.fresh(TrainConfig(batch_size=8, model=TINY, augment=""))
+    assert plain.musicnn_head is None and plain.opt_musicnn is None  # off by default
+    assert "musicnn_d" not in train_step(plain, *sampler.sample(8, plain.data_rng))
+
+
+def test_the_head_is_checkpointed_and_a_run_can_turn_it_on_part_way(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    source = GanState.fresh(TrainConfig(batch_size=8, model=TINY, augment=""))
+    source.step = 5
+    save_checkpoint(source, tmp_path / "old" / "checkpoint.pt")
+    config = TrainConfig(steps=10, batch_size=8, model=TINY, augment="", musicnn_weight=1.0)
+    start_from(tmp_path / "old", tmp_path / "new", config)
+    state = load_checkpoint(tmp_path / "new" / "checkpoint.pt")
+    assert state.musicnn_head is not None and state.step == 5  # a new head, the same trunk
+    for mine, theirs in zip(state.generator.parameters(), source.generator.parameters(),
+                            strict=True):  # fmt: skip
+        assert torch.equal(mine, theirs)
+    judge, sampler = tiny_judge(1)
+    train_step(state, *sampler.sample(8, state.data_rng), judge)
+    save_checkpoint(state, tmp_path / "new" / "checkpoint.pt")
+    again = load_checkpoint(tmp_path / "new" / "checkpoint.pt")
+    assert again.musicnn_head is not None and again.opt_musicnn is not None
+    for mine, saved in zip(again.musicnn_head.parameters(), state.musicnn_head.parameters(),
+                           strict=True):  # fmt: skip
+        assert torch.equal(mine, saved)
+    assert again.opt_musicnn.state_dict()["state"]  # its Adam moments came back too
+    assert "--musicnn-d 1.0" in " ".join(training_options(config))
+
+
+def test_backbone_features_are_the_networks_front_and_mid_end() -> None:
+    judge, _ = tiny_judge(1)
+    mel = torch.rand(2, 96, PATCH_FRAMES) * 3
+    with torch.no_grad():
+        features = backbone_features(judge.backbone, mel)
+        pooled = judge.backbone(mel)["mean_pool"]
+    assert features.shape == (2, FEATURES, PATCH_FRAMES)
+    assert torch.allclose(features.mean(dim=2), pooled, atol=1e-5)
+    assert PretrainedHead(10)(features, torch.tensor([0, 1])).shape == (2,)
+
+
+def test_cli_refuses_a_negative_weight_for_the_musicnn_discriminator(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gan", "train", "--run", str(tmp_path / "r"), "--musicnn-d",
+         "-1"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "--musicnn-d" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_tiny_run_with_the_musicnn_discriminator_trains_logs_and_resumes(tmp_path: Path) -> None:
+    config = TrainConfig(batch_size=4, model=TINY, augment="", steps=2, musicnn_weight=0.5)
+    said: list[str] = []
+    sampler = PatchSampler(synthetic_clips())
+    train(sampler, tmp_path / "run", config, progress=False, say=said.append)
+    assert any("musicnn" in line for line in said)  # the minute of hearing is announced
+    rows = read_losses(tmp_path / "run" / "losses.csv")
+    assert [row["step"] for row in rows] == [1, 2]  # the log keeps its own columns
+    result = train(sampler, tmp_path / "run", replace(config, steps=3), progress=False,
+                   say=said.append)  # fmt: skip
+    assert result.resumed_from == 2 and result.state.musicnn_head is not None
+    assert any("A musicnn discriminator, weight 0.5" in line for line in recipe_lines(
+        {"config": config.to_dict()}))  # fmt: skip
+    assert not any("musicnn discriminator" in line for line in recipe_lines(
+        {"config": TrainConfig().to_dict()}))  # fmt: skip
+    with pytest.raises(ValueError, match="musicnn"):
+        TrainConfig(musicnn_weight=-1.0)
