@@ -100,6 +100,7 @@ def render_card(meta: dict[str, Any]) -> str:
             f"{_fmt(metrics.get('fd_real_b_vs_real_a'))} |",
             f"| Fréchet distance, Griffin-Lim-resynthesised B vs A | "
             f"{_fmt(metrics.get('fd_resynthesised_b_vs_real_a'))} |",
+            *_cepstral_line(metrics),
             f"| diversity: distance between two generated clips of a genre ÷ between two real "
             f"excerpts of it (different clips; aim ≈ 1) | {_fmt(metrics.get('diversity_ratio'))} |",
             *_motion_line(meta, metrics),
@@ -135,7 +136,9 @@ def render_card(meta: dict[str, Any]) -> str:
                 f"Judged by `{name}` instead: agreement "
                 f"{_fmt(other.get('agreement'), pct=True)} (real segments "
                 f"{_fmt(other.get('agreement_real_half_b'), pct=True)}, after Griffin-Lim "
-                f"{_fmt(other.get('agreement_real_resynthesised'), pct=True)}).",
+                f"{_fmt(other.get('agreement_real_resynthesised'), pct=True)})"
+                + _other_fd_words(other)
+                + ".",
                 "",
             ]
         lines += [
@@ -196,6 +199,26 @@ def _misheard_lines(metrics: dict[str, Any]) -> list[str]:
     if not misheard:
         return []
     return [f"- The judge mostly hears the generated {'; '.join(misheard)}."]
+
+
+def _cepstral_line(metrics: dict[str, Any]) -> list[str]:
+    """The network-free Fréchet distance's row (none for cards measured before it existed)."""
+    if metrics.get("fd_cepstral_generated_vs_real_a") is None:
+        return []
+    return [
+        "| Fréchet distance without a network (mean and spread of 20 cepstral coefficients and "
+        "of the spectral flux), generated / real B / resynthesised B vs A | "
+        f"{_fmt(metrics.get('fd_cepstral_generated_vs_real_a'))} / "
+        f"{_fmt(metrics.get('fd_cepstral_real_b_vs_real_a'))} / "
+        f"{_fmt(metrics.get('fd_cepstral_resynthesised_b_vs_real_a'))} |"
+    ]
+
+
+def _other_fd_words(other: dict[str, Any]) -> str:
+    if other.get("fd_generated_vs_real_a") is None:
+        return ""
+    return (f"; Fréchet distance in its embedding {_fmt(other.get('fd_generated_vs_real_a'))} "
+            f"(real B vs A {_fmt(other.get('fd_real_b_vs_real_a'))})")  # fmt: skip
 
 
 def _per_genre_lines(metrics: dict[str, Any]) -> list[str]:

@@ -22,11 +22,13 @@ from gan.data import ClipMel
 from gan.levels import mel_levels, quiet_shares, real_levels
 from gan.metrics import (
     ClassifierProbe,
+    cepstral_statistics,
     diversity_ratios,
     frechet_distance,
     heard_as,
     real_halves,
     round_trip_convergence,
+    standardised_frechet,
 )
 from gan.partial_motion import MOTION_LAG, detail_correlations, mean_correlation
 from gan.sample import (
@@ -130,6 +132,12 @@ def evaluate(
         b_motion.append(detail_correlations(mel.clamp(bundle.db_floor, bundle.db_ceil), MOTION_LAG))
         resynth += [normalise_loudness(w, rate) for w in sonify(mel, bundle)]
     r_probs, r_emb = probe.clips(resynth, rate)
+    cepstral_a = cepstral_statistics([s[2] for s in half_a], frontend)
+
+    def cepstral_fd(waves: list[np.ndarray]) -> float:
+        return round(standardised_frechet(cepstral_statistics(waves, frontend), cepstral_a,
+                                          cepstral_a), 3)  # fmt: skip
+
     real = half_a + half_b
     all_real_levels = np.concatenate([real_levels([s[2] for s in half_a], frontend), *b_levels])
     real_genres = [s[0] for s in real]
@@ -151,13 +159,16 @@ def evaluate(
     others = {}
     for judge in other_judges or []:
         other = ClassifierProbe(judge)
-        g_p, _ = other.clips(gen_waves, rate)
-        b_p, _ = other.clips([s[2] for s in half_b], rate)
+        g_p, g_e = other.clips(gen_waves, rate)
+        b_p, b_e = other.clips([s[2] for s in half_b], rate)
         r_p, _ = other.clips(resynth, rate)
+        _, a_e = other.clips([s[2] for s in half_a], rate)
         others[judge.bundle.name] = {
             "agreement": round(other.agreement(g_p, gen_genres), 4),
             "agreement_real_half_b": round(other.agreement(b_p, b_genres), 4),
             "agreement_real_resynthesised": round(other.agreement(r_p, b_genres), 4),
+            "fd_generated_vs_real_a": round(frechet_distance(g_e, a_e), 3),
+            "fd_real_b_vs_real_a": round(frechet_distance(b_e, a_e), 3),
         }
     return {
         "classifier": classifier.bundle.name,
@@ -175,6 +186,10 @@ def evaluate(
         "fd_generated_vs_real_a": round(frechet_distance(gen_emb, a_emb), 3),
         "fd_real_b_vs_real_a": round(frechet_distance(b_emb, a_emb), 3),
         "fd_resynthesised_b_vs_real_a": round(frechet_distance(r_emb, a_emb), 3),
+        # the same comparisons without a network (gan.metrics.cepstral_statistics)
+        "fd_cepstral_generated_vs_real_a": cepstral_fd(gen_waves),
+        "fd_cepstral_real_b_vs_real_a": cepstral_fd([s[2] for s in half_b]),
+        "fd_cepstral_resynthesised_b_vs_real_a": cepstral_fd(resynth),
         "real_segments": {"a": len(half_a), "b": len(half_b)},
         "diversity_ratio": round(float(np.mean(list(diversity.values()))), 3)
         if diversity

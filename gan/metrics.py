@@ -9,6 +9,9 @@
    the generator drew (Griffin-Lim's own loss).
 4. Diversity: how far apart two generated clips of one genre are in the classifier's embedding,
    as a share of how far apart two real excerpts of that genre (from different clips) are.
+5. A Fréchet distance without any network (:func:`cepstral_statistics`): a generator trained
+   against a network's features (``--musicnn-d``) can please the judges that share them, so
+   one measure looks at the sound's plain spectral statistics instead.
 """
 
 from __future__ import annotations
@@ -90,6 +93,33 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     middle = np.linalg.eigvalsh(sqrt_a @ cov_b @ sqrt_a)
     trace_sqrt = float(np.sum(np.sqrt(np.clip(middle, 0, None))))
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt)
+
+
+CEPSTRAL_COEFFICIENTS = 20  # the spectral envelope's shape, as speech and music tools keep it
+
+
+def cepstral_statistics(waves: list[np.ndarray], frontend: LogMel) -> np.ndarray:
+    """Per clip [n, 42]: the mean and spread over time of the first 20 cepstral coefficients
+    (DCT of the log-mel: the envelope's shape and level), and of the spectral flux (the mean
+    dB change between frames: how much and how often the sound moves)."""
+    from scipy.fft import dct
+
+    rows = []
+    for wave in waves:
+        with torch.inference_mode():
+            mel = frontend(torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32)))
+        mel_db = mel.clamp(min=-80.0).double().numpy()
+        cepstrum = dct(mel_db, axis=0, norm="ortho")[:CEPSTRAL_COEFFICIENTS]
+        flux = np.abs(np.diff(mel_db, axis=1)).mean(axis=0)
+        rows.append(np.concatenate([cepstrum.mean(1), cepstrum.std(1), [flux.mean(), flux.std()]]))
+    return np.stack(rows)
+
+
+def standardised_frechet(a: np.ndarray, b: np.ndarray, reference: np.ndarray) -> float:
+    """:func:`frechet_distance` with every feature scaled by ``reference``'s mean and spread,
+    so statistics in dB and in dB per frame weigh alike."""
+    mean, spread = reference.mean(axis=0), reference.std(axis=0) + 1e-9
+    return frechet_distance((a - mean) / spread, (b - mean) / spread)
 
 
 def mean_pairwise_distance(embeddings: np.ndarray, groups: np.ndarray | None = None) -> float:

@@ -159,6 +159,14 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
                                       abs=0.002)  # fmt: skip
     assert "16 frames (0.37 s) apart, generated / real half B" in card
     assert f"| {generated:.3g} / {real:.3g} |" in card
+    # a network-free Fréchet distance beside the classifiers' ones, and each other judge's own
+    cepstral = [figures[f"fd_cepstral_{w}_vs_real_a"] for w in ("generated", "real_b",
+                                                                "resynthesised_b")]  # fmt: skip
+    assert all(v >= 0 for v in cepstral)
+    assert f"| {cepstral[0]:.3g} / {cepstral[1]:.3g} / {cepstral[2]:.3g} |" in card
+    for other in figures["other_classifiers"].values():
+        assert other["fd_generated_vs_real_a"] >= 0 and other["fd_real_b_vs_real_a"] >= 0
+        assert f"Fréchet distance in its embedding {other['fd_generated_vs_real_a']:.3g}" in card
     drawn = figures["quiet_clips_as_drawn"]
     assert drawn >= quiet
     assert f"| … as the generator first drew them | {100 * drawn:.1f} % |" in card

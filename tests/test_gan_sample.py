@@ -16,12 +16,14 @@ from gan.bundle import GanBundle, load_gan_bundle
 from gan.data import PATCH_SPEC, ClipMel
 from gan.errors import GanError
 from gan.metrics import (
+    cepstral_statistics,
     diversity_ratios,
     frechet_distance,
     heard_as,
     mean_pairwise_distance,
     real_halves,
     spectral_convergence,
+    standardised_frechet,
 )
 from gan.sample import (
     PEAK_LIMIT,
@@ -194,6 +196,30 @@ def test_frechet_distance_and_spectral_convergence_basics() -> None:
     assert frechet_distance(a, b) == pytest.approx(4.0, abs=0.3)
     x = torch.randn(2, 8, 8)
     assert torch.allclose(spectral_convergence(x, x), torch.zeros(2))
+
+
+def test_the_network_free_distance_tells_steady_tones_from_noise_bursts() -> None:
+    """Cepstral statistics: clips of one kind lie close together, another kind lies far off;
+    the flux statistics see a sound that moves (bursts) against one that holds (a tone)."""
+    rng = np.random.default_rng(0)
+    rate, n = PATCH_SPEC.sample_rate, PATCH_SPEC.sample_rate * 2
+    t = np.arange(n) / rate
+
+    def tones(k: int) -> list[np.ndarray]:
+        return [0.3 * np.sin(2 * np.pi * rng.uniform(200, 400) * t) for _ in range(k)]
+
+    def bursts(k: int) -> list[np.ndarray]:
+        gate = (np.arange(n) // 2205) % 2  # 0.1 s on, 0.1 s off
+        return [0.3 * rng.standard_normal(n) * gate for _ in range(k)]
+
+    frontend = LogMel(PATCH_SPEC)
+    real, same_kind, other_kind = (cepstral_statistics(w, frontend)
+                                   for w in (tones(12), tones(12), bursts(12)))  # fmt: skip
+    assert real.shape == (12, 42)
+    near, far = (standardised_frechet(x, real, real) for x in (same_kind, other_kind))
+    assert near < 0.1 * far
+    flux_mean = slice(40, 41)
+    assert other_kind[:, flux_mean].mean() > 3 * real[:, flux_mean].mean()
 
 
 def test_diversity_ratio_compares_generated_spread_with_real_spread() -> None:
