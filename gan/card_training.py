@@ -30,9 +30,10 @@ def reproduce_lines(meta: dict[str, Any]) -> list[str]:
 
 def _source_lines(source: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The commands that rebuild the run a run started from (that run's own start first), and
-    the ``--start-from`` words that follow them. A bundle's own card holds how it was made."""
+    the ``--start-from`` words that follow them. A bundle's are the commands its card gave
+    when the run started from it (none for runs started before those were recorded)."""
     if source.get("bundle"):
-        return [], ["--start-from", source["run"]]
+        return [str(c) for c in source.get("commands", [])], ["--start-from", source["run"]]
     earlier = source.get("started_from")
     lines, start = _source_lines(earlier) if earlier else ([], [])
     before = TrainConfig.from_dict({**source.get("config", {}), "steps": source["step"]})
@@ -60,8 +61,9 @@ def start_lines(training: dict[str, Any], subject: str = "Started") -> list[str]
         where = (
             f"the generator bundle in `{source['run']}` at its step {source['step']} "
             f"(`--start-from`: its generator's weights, with {discriminator} and new optimisers; "
-            "that bundle's model card tells how it was made)"
-        )
+            + ("the commands that made it open the reproduce block below)"
+               if source.get("commands") else "that bundle's model card tells how it was made)")
+        )  # fmt: skip
     else:
         where = (
             f"step {source['step']} of the run in `{source['run']}` "

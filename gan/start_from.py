@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from gan.bundle import LOG_FILE, load_gan_bundle
+from gan.card_training import reproduce_lines
 from gan.config import GanConfig, TrainConfig
 from gan.data import DB_CEIL, DB_FLOOR
 from gan.errors import GanError
@@ -77,6 +78,9 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
     if is_bundle:
         record["bundle"] = True  # the generator's weights: no optimiser state
         record["critic"] = kept_critic  # its discriminator: the bundle's critic, or a new one
+        # How that bundle was made (its evaluation left out), so this run's card can give the
+        # whole chain even once the bundle is gone or replaced, as a shipped one is by the next.
+        record["commands"] = reproduce_lines(load_gan_bundle(source_dir).meta)[:-1]
     elif (earlier := started_from(source_dir)) is not None:
         record["started_from"] = earlier  # so the card can rebuild the whole chain
     write_start_record(run_dir, record)

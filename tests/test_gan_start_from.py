@@ -174,6 +174,13 @@ def test_a_run_starts_from_a_generator_bundle_with_a_new_discriminator(tmp_path:
     assert "a new discriminator" in card and "--augment shift,cutout,gain → shift,pitch" in card
     assert f"--start-from {bundle} --steps 4" in card
     assert f"gan train --run {bundle}" not in card  # a bundle is not a run to rebuild
+    # …but how the bundle was made comes first, as its own card gave it (its evaluation left
+    # out), so the chain survives the bundle being replaced, as a shipped one is by the next
+    made_it = "--steps 2 --batch 4 --z-dim 8"
+    block = card[card.index("Reproduce") :].split("```")[1]  # the commands' code block
+    assert made_it in block and block.index(made_it) < block.index(f"--start-from {bundle}")
+    assert "the commands that made it open the reproduce block below" in card
+    assert block.count("gan evaluate") == 1
 
     # A run started from that run: the card rebuilds the whole chain, bundle start included.
     third, out3 = tmp_path / "third", tmp_path / "out3"
