@@ -294,7 +294,7 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     option("musicnn_weight", type=cli_args.float_in(0.0, 100.0),
            help="weight of a second discriminator that hears each patch as it will sound, "
            "through the pretrained musicnn tagger (frozen), so a genre is asked for as "
-           "music heard widely sounds; about 3x slower "
+           "music heard widely sounds; about 4x slower "
            f"(default: {d.musicnn_weight}; 0: off)")  # fmt: skip
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip

@@ -190,7 +190,7 @@ class TrainConfig:
     local_weight: float = 0.0
     # Weight of the second discriminator that hears patches through the frozen musicnn
     # backbone (gan.pretrained_judge; 0: none): a genre as a tagger trained on 200 000 songs
-    # hears it, not as ten clips a genre can teach. About a third of the speed.
+    # hears it, not as ten clips a genre can teach. About four times slower.
     musicnn_weight: float = 0.0
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by

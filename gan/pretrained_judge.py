@@ -14,7 +14,8 @@ off-the-shelf models for GAN training"; Sauer et al. 2021, Projected GANs).
 The real side is a bank of real patches' features computed once per training call (the backbone
 is frozen, so they never change): 1 600 patches, about a minute on two cores and 450 MB. The
 generator's side costs about 0.4 s a step for 8 patches (the phase and the backbone's backward
-pass), so a run with it trains at about a third of the speed.
+pass), so a run with it trains about four times slower (1.6 against 6 steps a second on
+the 2-core VM, 2026-11-25).
 
 The judge that scores the generator (``gan evaluate``) uses the same backbone: its agreement and
 Fréchet distance may flatter a generator trained so, which is why the model card also reports
