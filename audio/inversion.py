@@ -15,7 +15,7 @@ from typing import Literal
 import torch
 
 from audio.pghi import pghi_batch
-from audio.spectrogram import MelSpec, mel_filterbank
+from audio.spectrogram import MelSpec, decompress, mel_filterbank
 
 PhaseInit = Literal["random", "pghi"]
 # Measured on resynthesised GTZAN segments (bench/bench_sonification.py): see README, Generate.
@@ -33,8 +33,11 @@ MEL_INVERSION_ITERS = 100
 def _filterbank_and_pinv(
     sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    fb = torch.from_numpy(mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax))
-    return fb, torch.linalg.pinv(fb)
+    # Cached for every caller, so made outside inference mode even when a serving call comes
+    # first: inference tensors would refuse a caller that tracks gradients (audio.resonify).
+    with torch.inference_mode(False):
+        fb = torch.from_numpy(mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax))
+        return fb, torch.linalg.pinv(fb)
 
 
 @lru_cache(maxsize=8)
@@ -47,7 +50,7 @@ def _sparse_filterbank(spec: MelSpec, dtype: torch.dtype) -> tuple[torch.Tensor,
     """The filterbank and its transpose as CSR: each linear bin feeds at most two mel bands, so
     the refinement's products cost a fifth of dense ones (2 000 of 131 000 entries are set)."""
     fb, _ = _filterbank_and_pinv(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin, spec.fmax)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), torch.inference_mode(False):  # as above
         warnings.simplefilter("ignore", UserWarning)  # torch labels CSR support "beta"
         return fb.to(dtype).to_sparse_csr(), fb.T.contiguous().to(dtype).to_sparse_csr()
 
@@ -55,11 +58,12 @@ def _sparse_filterbank(spec: MelSpec, dtype: torch.dtype) -> tuple[torch.Tensor,
 def mel_to_linear(mel_power: torch.Tensor, spec: MelSpec, n_iter: int = 10) -> torch.Tensor:
     """Non-negative linear power spectrogram [.., 1 + n_fft//2, T] whose mel projection ≈ input."""
     _, pinv = _filterbank_and_pinv(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin, spec.fmax)
-    fb, fb_t = _sparse_filterbank(spec, mel_power.dtype)
+    # on the mel's device: the GAN's musicnn discriminator refines mels where it trains
+    fb, fb_t = (m.to(mel_power.device) for m in _sparse_filterbank(spec, mel_power.dtype))
     lead, (n_mels, frames) = mel_power.shape[:-2], mel_power.shape[-2:]
     # One 2-D [n_mels, batch·T] operand: the sparse products take matrices only.
     mel = mel_power.reshape(-1, n_mels, frames).transpose(0, 1).reshape(n_mels, -1)
-    linear = torch.clamp(pinv.to(mel.dtype) @ mel, min=0.0) + 1e-10
+    linear = torch.clamp(pinv.to(device=mel.device, dtype=mel.dtype) @ mel, min=0.0) + 1e-10
     # Multiplicative NMF-style updates keep the estimate non-negative and reduce ||fb·x − mel||.
     numerator = fb_t @ mel  # constant across iterations
     for _ in range(n_iter):
@@ -160,12 +164,7 @@ def mel_to_audio(
     (:mod:`audio.pghi`) rather than from random phase; ``mel_iters`` refines the magnitude.
     """
     magnitude = mel_to_magnitude(log_mel, spec, mel_iters)
-    phase = None
-    if phase_init == "pghi":
-        found = pghi_batch(
-            magnitude.detach().cpu().double().numpy(), spec.n_fft, spec.hop, tol=MEL_PGHI_TOL
-        )
-        phase = torch.from_numpy(found).to(magnitude.dtype)
+    phase = pghi_phase(magnitude, spec) if phase_init == "pghi" else None
     return griffin_lim(magnitude, spec.n_fft, spec.hop, n_iter=n_iter, length=length, phase=phase)
 
 
@@ -173,11 +172,13 @@ def mel_to_magnitude(
     log_mel: torch.Tensor, spec: MelSpec, mel_iters: int = MEL_INVERSION_ITERS
 ) -> torch.Tensor:
     """Linear STFT magnitude [.., 1 + n_fft//2, T] recovered from a log-mel of ``spec``."""
-    if spec.log == "db":
-        mel_power = torch.pow(10.0, log_mel / 10.0)
-    elif spec.log == "log10_1p":
-        mel_power = (torch.pow(10.0, log_mel) - 1.0) / 10000.0
-    else:
-        mel_power = log_mel
-    linear_power = mel_to_linear(torch.clamp(mel_power, min=0.0), spec, mel_iters)
+    linear_power = mel_to_linear(decompress(log_mel, spec), spec, mel_iters)
     return torch.pow(linear_power, 1.0 / spec.power)
+
+
+def pghi_phase(magnitude: torch.Tensor, spec: MelSpec, seed: int = 0) -> torch.Tensor:
+    """The phase PGHI finds for a magnitude STFT [.., bins, frames] of ``spec`` (numpy, so no
+    gradient flows through it), as a tensor of the magnitude's type and device."""
+    found = pghi_batch(magnitude.detach().cpu().double().numpy(), spec.n_fft, spec.hop,
+                       tol=MEL_PGHI_TOL, seed=seed)  # fmt: skip
+    return torch.from_numpy(found).to(device=magnitude.device, dtype=magnitude.dtype)

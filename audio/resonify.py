@@ -6,17 +6,18 @@ bands, dB) into the log-mel another front-end (musicnn's: 16 kHz, n_fft 512, 96 
 input mel. That lets a network trained on the other front-end (a pretrained tagger) judge what
 a generator draws, as the listener and the classifier will hear it.
 
-It follows :func:`audio.mel_to_audio` without the Griffin-Lim iterations: the mel's linear
-magnitude by multiplicative refinements, the phase from phase-gradient heap integration
-(:mod:`audio.pghi`; held fixed, so only the magnitude carries gradients), an inverse STFT, a
+It follows :func:`audio.mel_to_audio` without the Griffin-Lim iterations, through the same
+functions: the mel's linear magnitude by multiplicative refinements (:func:`mel_to_linear`),
+the phase from phase-gradient heap integration (:func:`pghi_phase`; held fixed, so only the
+magnitude carries gradients), an inverse STFT, a
 band-limited resample (FFT truncation) and the target's STFT and filterbank. Measured on 50
 real GTZAN segments (``python tools/resonify_fidelity.py``, 2026-11-25): the default genre
 classifier names the right genre for 37 of them through this path and 48 on their own log-mels
 (mean cosine of the two embeddings 0.76); with a random phase instead of PGHI (a trial, not an
 option) it named 25.
 
-Powers are taken as re² + im² and magnitudes as √(x + ε): ``abs`` and ``sqrt`` have no finite
-gradient at 0, which silent bins reach.
+The target's powers are taken as re² + im² and the source's magnitudes as √(x + ε): ``abs`` and
+``sqrt`` have no finite gradient at 0, which silent bins reach.
 """
 
 from __future__ import annotations
@@ -25,36 +26,18 @@ from functools import lru_cache
 
 import torch
 
-from audio.inversion import MEL_PGHI_TOL
-from audio.pghi import pghi_batch
-from audio.spectrogram import MelSpec, mel_filterbank
+from audio.inversion import mel_to_linear, pghi_phase
+from audio.spectrogram import MelSpec, compress, decompress, mel_filterbank
 
 EPS = 1e-10
 RESONIFY_REFINEMENTS = 10  # of the linear magnitude; 100 on the serving path, 10 here for speed
 
 
 @lru_cache(maxsize=8)
-def _bank(spec: MelSpec) -> tuple[torch.Tensor, torch.Tensor]:
-    """Dense filterbank [n_mels, bins] and its pseudo-inverse (dense: autograd needs them so)."""
-    fb = torch.from_numpy(mel_filterbank(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin,
-                                         spec.fmax))  # fmt: skip
-    return fb, torch.linalg.pinv(fb)
-
-
-def _power(mel_log: torch.Tensor, spec: MelSpec) -> torch.Tensor:
-    if spec.log == "db":
-        return 10.0 ** (mel_log / 10.0)
-    if spec.log == "log10_1p":
-        return (10.0**mel_log - 1.0).clamp(min=0.0) / 10000.0
-    return mel_log
-
-
-def _compress(power: torch.Tensor, spec: MelSpec) -> torch.Tensor:
-    if spec.log == "db":
-        return 10.0 * torch.log10(power + EPS)
-    if spec.log == "log10_1p":
-        return torch.log10(1.0 + 10000.0 * power)
-    return power
+def _filterbank(spec: MelSpec) -> torch.Tensor:
+    """``spec``'s filterbank [n_mels, bins], dense: it multiplies a batch of spectrograms."""
+    return torch.from_numpy(mel_filterbank(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin,
+                                           spec.fmax))  # fmt: skip
 
 
 def resonify(
@@ -72,16 +55,11 @@ def resonify(
     if mel_log.dim() != 3 or mel_log.shape[1] != source.n_mels:
         raise ValueError(f"expected log-mels [batch, {source.n_mels}, frames], "
                          f"got {tuple(mel_log.shape)}")  # fmt: skip
-    fb, pinv = (m.to(mel_log.device) for m in _bank(source))
-    power = _power(mel_log.float(), source)
-    linear = (pinv @ power).clamp(min=0.0) + EPS
-    numerator = fb.T @ power
-    for _ in range(refinements):  # NMF-style updates: non-negative, closer to the mel
-        linear = linear * numerator / (fb.T @ (fb @ linear) + EPS)
-    magnitude = torch.sqrt(linear + EPS)
-    phase = pghi_batch(magnitude.detach().cpu().double().numpy(), source.n_fft, source.hop,
-                       tol=MEL_PGHI_TOL, seed=seed)  # fmt: skip
-    spectrum = torch.polar(magnitude, torch.from_numpy(phase).float().to(mel_log.device))
+    # audio.mel_to_magnitude's steps, but with ε under the root: bins no mel band covers
+    # refine to exactly 0, where a root has no finite gradient
+    linear = mel_to_linear(decompress(mel_log.float(), source), source, refinements)
+    magnitude = torch.pow(linear + EPS, 1.0 / source.power)
+    spectrum = torch.polar(magnitude, pghi_phase(magnitude, source, seed))
     n_samples = (mel_log.shape[-1] - 1) * source.hop
     window = torch.hann_window(source.n_fft, device=mel_log.device)
     wave = torch.istft(spectrum, source.n_fft, source.hop, window=window, length=n_samples)
@@ -92,8 +70,7 @@ def resonify(
     power_target = torch.view_as_real(stft).pow(2).sum(-1)
     if target.power != 2.0:
         power_target = (power_target + EPS) ** (target.power / 2.0)
-    fb_target = _bank(target)[0].to(wave.device)
-    out = _compress(fb_target @ power_target, target)
+    out = compress(_filterbank(target).to(wave.device) @ power_target, target)
     wanted = frames if frames is not None else out.shape[-1]
     if out.shape[-1] < wanted:
         out = torch.cat([out, out[..., -1:].expand(*out.shape[:-1], wanted - out.shape[-1])], -1)

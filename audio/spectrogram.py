@@ -108,14 +108,30 @@ class LogMel(torch.nn.Module):
         return mel.squeeze(0) if squeeze else mel
 
     def compress(self, mel: torch.Tensor) -> torch.Tensor:
-        if self.spec.log == "db":
-            return 10.0 * torch.log10(torch.clamp(mel, min=1e-10))
-        if self.spec.log == "log10_1p":
-            return torch.log10(1.0 + 10000.0 * mel)
-        return mel
+        return compress(mel, self.spec)
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         return self.compress(self.power_mel(wave))
+
+
+def compress(mel_power: torch.Tensor, spec: MelSpec) -> torch.Tensor:
+    """Mel power → ``spec``'s log scale (see :attr:`MelSpec.log`)."""
+    if spec.log == "db":
+        return 10.0 * torch.log10(torch.clamp(mel_power, min=1e-10))
+    if spec.log == "log10_1p":
+        return torch.log10(1.0 + 10000.0 * mel_power)
+    return mel_power
+
+
+def decompress(log_mel: torch.Tensor, spec: MelSpec) -> torch.Tensor:
+    """The inverse of :func:`compress`: ``spec``'s log scale → mel power (never negative)."""
+    if spec.log == "db":
+        power = torch.pow(10.0, log_mel / 10.0)
+    elif spec.log == "log10_1p":
+        power = (torch.pow(10.0, log_mel) - 1.0) / 10000.0
+    else:
+        power = log_mel
+    return torch.clamp(power, min=0.0)
 
 
 def log_mel(samples: np.ndarray, spec: MelSpec) -> np.ndarray:

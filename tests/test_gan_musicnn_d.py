@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from audio import load_audio, log_mel, resonify
+from audio import load_audio, log_mel, mel_to_audio, resonify
+from audio.inversion import _filterbank_and_pinv, _sparse_filterbank
 from gan.card_training import recipe_lines
 from gan.config import TrainConfig, training_options
 from gan.data import PATCH_SPEC, PatchSampler, clip_mel, normalise
@@ -45,6 +46,19 @@ def test_resonify_gives_the_target_front_end_with_finite_gradients_even_for_sile
     assert batch.grad is not None and torch.isfinite(batch.grad).all()
     assert batch.grad[0].abs().sum() > 0  # the sound depends on the mel…
     assert out[1].max() < 0.05 < out[0].mean()  # …and silence stays silence
+
+
+def test_resonify_tracks_gradients_after_a_serving_call_filled_the_caches() -> None:
+    """The page sonifies under inference mode; the filterbanks it caches must still serve a
+    training step that needs gradients in the same process."""
+    _filterbank_and_pinv.cache_clear()
+    _sparse_filterbank.cache_clear()
+    mel = torch.full((1, 128, 16), -30.0)
+    with torch.inference_mode():
+        mel_to_audio(mel, PATCH_SPEC, n_iter=1)
+    batch = mel.clone().requires_grad_(True)
+    resonify(batch, PATCH_SPEC, MUSICNN_FRONTEND).sum().backward()
+    assert batch.grad is not None and torch.isfinite(batch.grad).all()
 
 
 def test_resonified_patches_match_the_target_front_end_of_the_same_music() -> None:
