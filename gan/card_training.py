@@ -135,8 +135,8 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
             "patch is turned into sound and heard by the frozen musicnn tagger (pretrained on "
             "the Million Song Dataset); a small trained head on its features tells it from real "
             "patches heard the same way. The default classifier listens through the same "
-            "backbone, so its figures may flatter this generator: the gtzan-cnn-baseline "
-            "classifier's agreement, which does not use musicnn, is the check."
+            "backbone, so its figures may flatter this generator: the measures without musicnn "
+            "(the gtzan-cnn-baseline classifier's, and the cepstral distance) are the check."
         )
     if config.get("r1_gamma"):
         lines.append(

@@ -18,13 +18,13 @@ pass), so a run with it trains about four times slower (1.6 against 6 steps a se
 the 2-core VM, 2026-11-25).
 
 The judge that scores the generator (``gan evaluate``) uses the same backbone: its agreement and
-Fréchet distance may flatter a generator trained so, which is why the model card also reports
-the agreement of the ``gtzan-cnn-baseline`` classifier, which does not use musicnn.
+Fréchet distance may flatter a generator trained so, which is why ``gan evaluate`` and the model
+card also report measures without musicnn: the ``gtzan-cnn-baseline`` classifier's agreement and
+Fréchet distance, and a Fréchet distance of plain cepstral statistics.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -111,7 +111,6 @@ class PretrainedJudge:
         sampler: PatchSampler,
         batch_size: int,
         batches: int = BANK_BATCHES,
-        progress: Callable[[int, int], None] | None = None,
     ) -> PretrainedJudge:
         """The backbone and a bank of ``batches`` × ``batch_size`` real patches."""
         judge = cls(load_frozen_backbone(), torch.zeros(0), torch.zeros(0, dtype=torch.long))
@@ -122,8 +121,6 @@ class PretrainedJudge:
                 real, labels = sampler.sample(batch_size, rng)
                 features.append(judge.hear(real, seed=index).half())
                 genres.append(labels)
-                if progress is not None:
-                    progress(index + 1, batches)
         judge.bank, judge.bank_genres = torch.cat(features), torch.cat(genres)
         return judge
 

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gan.bundle import LOG_FILE, load_gan_bundle
+from gan.bundle import LOG_FILE, GanBundle, load_gan_bundle
 from gan.card_training import reproduce_lines
 from gan.config import GanConfig, TrainConfig
 from gan.data import DB_CEIL, DB_FLOOR
@@ -53,9 +53,10 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
             f"{run_dir} already holds a run: resume it without --start-from, or start from "
             f"{source_dir} in an empty folder."
         )
-    kept_critic = False
+    bundle = None
     if is_bundle:
-        state, log, kept_critic = _bundle_state(source_dir)
+        state, bundle = _bundle_state(source_dir)
+        log = source_dir / LOG_FILE
     else:
         state, log = load_checkpoint(checkpoint), source_dir / "losses.csv"
     model = state.config.model
@@ -75,23 +76,23 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
         shutil.copyfile(log, run_dir / "losses.csv")
         truncate_log(run_dir / "losses.csv", state.step)
     record: dict[str, Any] = {"run": given, "step": state.step, "config": before.to_dict()}
-    if is_bundle:
+    if bundle is not None:
         record["bundle"] = True  # the generator's weights: no optimiser state
-        record["critic"] = kept_critic  # its discriminator: the bundle's critic, or a new one
+        # its discriminator: the bundle's critic, or a new one
+        record["critic"] = bundle.critic is not None
         # How that bundle was made (its evaluation left out), so this run's card can give the
         # whole chain even once the bundle is gone or replaced, as a shipped one is by the next.
-        record["commands"] = reproduce_lines(load_gan_bundle(source_dir).meta)[:-1]
+        record["commands"] = reproduce_lines(bundle.meta)[:-1]
     elif (earlier := started_from(source_dir)) is not None:
         record["started_from"] = earlier  # so the card can rebuild the whole chain
     write_start_record(run_dir, record)
     return state.config
 
 
-def _bundle_state(folder: Path) -> tuple[GanState, Path, bool]:
+def _bundle_state(folder: Path) -> tuple[GanState, GanBundle]:
     """A training state whose generator (live and averaged) holds the bundle's weights, at the
     bundle's step and with its settings, beside its critic as the discriminator (when it ships
-    one, else a new one) and new optimisers; the bundle's loss log; and whether the critic was
-    kept."""
+    one, else a new one) and new optimisers; and the bundle, loaded once."""
     bundle = load_gan_bundle(folder)
     if (bundle.db_floor, bundle.db_ceil) != (DB_FLOOR, DB_CEIL):
         scale = f"{bundle.db_floor:g} to {bundle.db_ceil:g} dB"
@@ -125,4 +126,4 @@ def _bundle_state(folder: Path) -> tuple[GanState, Path, bool]:
         except RuntimeError as err:
             raise GanError(f"The critic shipped with {folder} does not fit its own "
                            f"discriminator settings: {err}") from err  # fmt: skip
-    return state, folder / LOG_FILE, bundle.critic is not None
+    return state, bundle
