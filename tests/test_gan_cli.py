@@ -14,6 +14,7 @@ import pytest
 import soundfile as sf
 
 from gan.config import EVALUATION_SEED
+from gan.levels import MAX_REDRAWS
 from gan.pick import TRUNCATIONS
 from genre.labels import GTZAN_GENRES
 from tests.conftest import REPO_ROOT
@@ -148,7 +149,7 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
     assert set(figures["quiet_clips_per_genre"]) == set(GTZAN_GENRES) and 0 <= quiet <= 1
     # pick stored the clips' level floors, so sampling drew the dropouts again: the card says
     # how many remain and how many the generator first drew
-    assert f"drew them again (up to 3 times) | {100 * quiet:.1f} % |" in card
+    assert f"drew them again (up to {MAX_REDRAWS} times) | {100 * quiet:.1f} % |" in card
     # how much the partials move, generated and real, in the card; only real genres in half B
     motion = figures["partial_motion_per_genre"]
     assert figures["partial_motion_lag_frames"] == 16
