@@ -40,6 +40,12 @@ def _filterbank_and_pinv(
         return fb, torch.linalg.pinv(fb)
 
 
+def mel_basis(spec: MelSpec) -> torch.Tensor:
+    """``spec``'s mel filterbank [n_mels, 1 + n_fft//2] as a tensor, from the cache above (so
+    it serves callers with and without gradients alike)."""
+    return _filterbank_and_pinv(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin, spec.fmax)[0]
+
+
 @lru_cache(maxsize=8)
 def _hann(n_fft: int) -> torch.Tensor:
     return torch.hann_window(n_fft)
@@ -49,7 +55,7 @@ def _hann(n_fft: int) -> torch.Tensor:
 def _sparse_filterbank(spec: MelSpec, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """The filterbank and its transpose as CSR: each linear bin feeds at most two mel bands, so
     the refinement's products cost a fifth of dense ones (2 000 of 131 000 entries are set)."""
-    fb, _ = _filterbank_and_pinv(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin, spec.fmax)
+    fb = mel_basis(spec)
     with warnings.catch_warnings(), torch.inference_mode(False):  # as above
         warnings.simplefilter("ignore", UserWarning)  # torch labels CSR support "beta"
         return fb.to(dtype).to_sparse_csr(), fb.T.contiguous().to(dtype).to_sparse_csr()

@@ -22,22 +22,13 @@ The target's powers are taken as re² + im² and the source's magnitudes as √(
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import torch
 
-from audio.inversion import mel_to_linear, pghi_phase
-from audio.spectrogram import MelSpec, compress, decompress, mel_filterbank
+from audio.inversion import mel_basis, mel_to_linear, pghi_phase
+from audio.spectrogram import MelSpec, compress, decompress
 
 EPS = 1e-10
 RESONIFY_REFINEMENTS = 10  # of the linear magnitude; 100 on the serving path, 10 here for speed
-
-
-@lru_cache(maxsize=8)
-def _filterbank(spec: MelSpec) -> torch.Tensor:
-    """``spec``'s filterbank [n_mels, bins], dense: it multiplies a batch of spectrograms."""
-    return torch.from_numpy(mel_filterbank(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin,
-                                           spec.fmax))  # fmt: skip
 
 
 def resonify(
@@ -70,7 +61,7 @@ def resonify(
     power_target = torch.view_as_real(stft).pow(2).sum(-1)
     if target.power != 2.0:
         power_target = (power_target + EPS) ** (target.power / 2.0)
-    out = compress(_filterbank(target).to(wave.device) @ power_target, target)
+    out = compress(mel_basis(target).to(wave.device) @ power_target, target)
     wanted = frames if frames is not None else out.shape[-1]
     if out.shape[-1] < wanted:
         out = torch.cat([out, out[..., -1:].expand(*out.shape[:-1], wanted - out.shape[-1])], -1)

@@ -56,6 +56,7 @@ def test_resonify_tracks_gradients_after_a_serving_call_filled_the_caches() -> N
     mel = torch.full((1, 128, 16), -30.0)
     with torch.inference_mode():
         mel_to_audio(mel, PATCH_SPEC, n_iter=1)
+        resonify(mel, PATCH_SPEC, MUSICNN_FRONTEND)  # the target front-end's filterbank too
     batch = mel.clone().requires_grad_(True)
     resonify(batch, PATCH_SPEC, MUSICNN_FRONTEND).sum().backward()
     assert batch.grad is not None and torch.isfinite(batch.grad).all()
