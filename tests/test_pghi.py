@@ -10,7 +10,7 @@ import torch
 
 from audio import LogMel, load_audio, mel_to_audio
 from audio.inversion import griffin_lim, mel_to_linear, mel_to_magnitude
-from audio.pghi import pghi
+from audio.pghi import pghi, pghi_batch
 from audio.spectrogram import mel_filterbank
 from gan.data import PATCH_SPEC
 from gan.metrics import spectral_convergence
@@ -130,3 +130,12 @@ def test_sparse_mel_inversion_matches_the_dense_updates(shape: tuple[int, ...]) 
     for _ in range(20):
         dense = dense * (fb.T @ mel_power) / (fb.T @ (fb @ dense) + 1e-10)
     assert torch.allclose(mel_to_linear(mel_power, PATCH_SPEC, 20), dense, rtol=1e-9, atol=1e-15)
+
+
+def test_a_batch_is_phased_in_threads_to_the_same_values_as_one_by_one(segment) -> None:
+    magnitude = stft(segment).abs().double().numpy()
+    batch = np.stack([magnitude, magnitude * 0.5, magnitude[::-1].copy()])[None]  # [1, 3, ...]
+    together = pghi_batch(batch, N_FFT, HOP, seed=4)
+    assert together.shape == batch.shape
+    for i, item in enumerate(batch[0]):
+        assert np.array_equal(together[0, i], pghi(item, N_FFT, HOP, seed=4 + i))
