@@ -138,6 +138,13 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
             "backbone, so its figures may flatter this generator: the measures without musicnn "
             "(the gtzan-cnn-baseline classifier's, and the cepstral distance) are the check."
         )
+    if config.get("musicnn_diversity"):
+        lines.append(
+            f"- A spread term, weight {config['musicnn_diversity']}: two patches of one genre "
+            "drawn from different noise are asked to lie as far apart in musicnn's features as "
+            "two real patches of that genre do on average (and no further), so a genre is not "
+            "one sound."
+        )
     if config.get("r1_gamma"):
         lines.append(
             f"- R1 penalty on real patches, weight {config['r1_gamma']}, every "

@@ -296,6 +296,10 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
            "through the pretrained musicnn tagger (frozen), so a genre is asked for as "
            "music heard widely sounds; about 4x slower "
            f"(default: {d.musicnn_weight}; 0: off)")  # fmt: skip
+    option("musicnn_diversity", type=cli_args.float_in(0.0, 100.0),
+           help="with --musicnn-d: weight of a term that asks two patches of one genre to "
+           "sound as different to musicnn as two real patches of it do "
+           f"(default: {d.musicnn_diversity}; 0: off)")  # fmt: skip
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     option("z_dim", type=channels)

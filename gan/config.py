@@ -192,6 +192,11 @@ class TrainConfig:
     # backbone (gan.pretrained_judge; 0: none): a genre as a tagger trained on 200 000 songs
     # hears it, not as ten clips a genre can teach. About four times slower.
     musicnn_weight: float = 0.0
+    # Weight of the spread term that comes with it (gan.pretrained_judge.spread_loss; 0: none):
+    # two noises of one genre should sound as far apart, to musicnn, as two real patches of
+    # that genre do on average. The mode-seeking term above measures distance in dB pixels,
+    # where a shifted copy of one sound counts as new; this measures it where genre is heard.
+    musicnn_diversity: float = 0.0
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
     # its evaluation rather than by being the last (python -m gan pick).
@@ -216,6 +221,11 @@ class TrainConfig:
             raise ValueError("the local head's weight must be ≥ 0 (0: off)")
         if self.musicnn_weight < 0:
             raise ValueError("the musicnn discriminator's weight must be ≥ 0 (0: off)")
+        if self.musicnn_diversity < 0:
+            raise ValueError("the musicnn spread term's weight must be ≥ 0 (0: off)")
+        if self.musicnn_diversity > 0 and self.musicnn_weight == 0:
+            raise ValueError("the musicnn spread term needs the musicnn discriminator "
+                             "(--musicnn-d above 0)")  # fmt: skip
         if self.r1_gamma < 0 or self.r1_every < 1:
             raise ValueError("the R1 weight must be ≥ 0 and its interval ≥ 1 step")
 
@@ -245,7 +255,7 @@ TRAIN_FLAGS = {
     "r1_gamma": "--r1", "r1_every": "--r1-every", "mode_seeking": "--mode-seeking",
     "mode_seeking_cap": "--mode-seeking-cap", "negatives": "--negatives",
     "spectral_negatives": "--spectral-negatives", "local_weight": "--local-d",
-    "musicnn_weight": "--musicnn-d",
+    "musicnn_weight": "--musicnn-d", "musicnn_diversity": "--musicnn-diversity",
     "snapshot_every": "--snapshot-every",
     "checkpoint_every": "--checkpoint-every", "checkpoint_every_s": "--checkpoint-seconds",
     "seed": "--seed",

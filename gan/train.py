@@ -37,10 +37,16 @@ from gan.model import (
     hinge_g_loss,
 )
 from gan.negatives import spectral_negatives, temporal_negatives
-from gan.pretrained_judge import PretrainedJudge, pretrained_d_loss, pretrained_g_loss
+from gan.pretrained_judge import (
+    PretrainedJudge,
+    pretrained_d_loss,
+    pretrained_g_loss,
+    spread_loss,
+    style,
+)
 from gan.state import GanState, load_checkpoint, save_checkpoint, save_snapshot
 
-BAR_LOSSES = ("d_loss", "g_loss", "musicnn_d", "musicnn_g")  # shown beside the progress bar
+BAR_LOSSES = ("d_loss", "g_loss", "musicnn_d", "musicnn_g", "musicnn_spread")  # beside the bar
 # A fresh run saves early, so that a run killed in its first minutes still resumes.
 FIRST_CHECKPOINT_STEPS = 10
 
@@ -162,6 +168,8 @@ def musicnn_step(state: GanState, judge: PretrainedJudge, n: int) -> dict[str, f
     g, config = state.generator, state.config
     device = state.device
     genres = torch.randint(config.model.n_classes, (n,), generator=state.noise_rng).to(device)
+    if config.musicnn_diversity > 0:
+        genres = paired_genres(genres)  # pairs of one genre, for the spread term
     z = torch.randn(n, config.model.z_dim, generator=state.noise_rng).to(device)
     heard = judge.hear(g(z, genres), seed=state.step)
     real, real_genres = judge.real(n, state.data_rng)
@@ -172,11 +180,17 @@ def musicnn_step(state: GanState, judge: PretrainedJudge, n: int) -> dict[str, f
     optimiser.step()
     head.requires_grad_(False)  # the generator's update needs no head gradients
     loss_g = pretrained_g_loss(head, heard, genres)
+    spread = torch.zeros((), device=device)
+    if config.musicnn_diversity > 0:
+        spread = spread_loss(style(judge.backbone, heard), genres, judge.spread)
     state.opt_g.zero_grad(set_to_none=True)
-    (config.musicnn_weight * loss_g).backward()
+    (config.musicnn_weight * loss_g + config.musicnn_diversity * spread).backward()
     state.opt_g.step()
     head.requires_grad_(True)
-    return {"musicnn_d": float(loss_d.detach()), "musicnn_g": float(loss_g.detach())}
+    out = {"musicnn_d": float(loss_d.detach()), "musicnn_g": float(loss_g.detach())}
+    if config.musicnn_diversity > 0:
+        out["musicnn_spread"] = float(spread.detach())
+    return out
 
 
 @dataclass

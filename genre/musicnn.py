@@ -159,10 +159,17 @@ class Musicnn(nn.Module):
 
     def after_frontend(self, frontend: torch.Tensor) -> dict[str, torch.Tensor]:
         """Front-end features [B, 561, T] → the outputs of :meth:`forward`."""
+        return self.backend(self.midend_features(frontend))
+
+    def midend_features(self, frontend: torch.Tensor) -> torch.Tensor:
+        """Front-end features [B, 561, T] → front- and mid-end features [B, 753, T]."""
         c1 = self.midend[0](frontend)
         c2 = self.midend[1](c1) + c1
         c3 = self.midend[2](c2) + c2
-        features = torch.cat([frontend, c1, c2, c3], dim=1)  # [B, 753, T]
+        return torch.cat([frontend, c1, c2, c3], dim=1)
+
+    def backend(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Front- and mid-end features [B, 753, T] → the outputs of :meth:`forward`."""
         max_pool = features.amax(dim=2)
         mean_pool = features.mean(dim=2)
         # TF flattens [channels, (max, mean)], so the two statistics interleave.
