@@ -26,6 +26,7 @@ from runs.files import LOG_FILE, log_tail, write_json
 from runs.home import default_root
 from runs.proc import CANCEL_MARKER, process_alive, process_start_time
 from runs.schema import migrate
+from runs.wal import use_wal
 
 ACTIVE = ("queued", "running")
 FINAL = ("finished", "failed", "cancelled")
@@ -98,7 +99,7 @@ class RunRegistry:
         db = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
         try:
             db.execute("PRAGMA busy_timeout=30000")
-            db.execute("PRAGMA journal_mode=WAL")  # persistent: readers never block the writer
+            use_wal(db, wait_s=30.0)  # persistent: readers never block the writer
             self.migrated = migrate(db)  # the schema versions this opening applied
         finally:
             db.close()

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from genre.paths import data_dir
+from runs.wal import use_wal
 
 DB_NAME = "library.sqlite3"
 BUSY_TIMEOUT_S = 30.0  # a reader waits this long for the writer's checkpoint, never fails at once
@@ -79,10 +80,19 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
             f"version knows up to {SCHEMA_VERSION}); update the app to open it."
         )
     for version in range(current + 1, target + 1):
-        with conn:  # one transaction per step: a failed step leaves the previous version intact
-            for statement in MIGRATIONS[version - 1]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
+        # One transaction per step, so a failed step leaves the previous version intact; taken
+        # with the write lock and the version read again under it, so of several processes
+        # opening an older file at once exactly one applies each step.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(conn) < version:
+                for statement in MIGRATIONS[version - 1]:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version}")
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
     return schema_version(conn)
 
 
@@ -92,7 +102,7 @@ def connect(path: Path | None = None, *, target: int = SCHEMA_VERSION) -> sqlite
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
+    use_wal(conn, wait_s=BUSY_TIMEOUT_S)
     conn.execute("PRAGMA synchronous=NORMAL")
     migrate(conn, target)
     return conn
