@@ -39,6 +39,9 @@ class GanJob:
     clips_per_genre: int | None = None  # None: all clips of every genre
     data: str | None = None  # genre folders of audio; None: the shared GTZAN clips
     threads: int | None = None  # None: the CLI's default (GAN_THREADS, else 1)
+    # the shipped generator's second critic, which listens through the pretrained musicnn
+    # tagger (gan.pretrained_judge; 0: off, as the CLI's default): about four times slower
+    musicnn_weight: float = TrainConfig.musicnn_weight
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GanJob:

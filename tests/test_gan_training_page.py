@@ -13,9 +13,11 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from gan.bundle import WEIGHTS_FILE, default_gan_dir, promoted_gan_dir, set_active_gan_dir
-from gan.jobs import GAN_MODEL, GENERATOR_FOLDER, GanJob, is_gan_run
+from gan.jobs import GAN_MODEL, GENERATOR_FOLDER, GanJob, gan_run_dir, is_gan_run
+from runs import launch
 from runs.store import RunRegistry
 from tests.conftest import REPO_ROOT
+from ui.training_gan import run_settings
 
 
 @pytest.fixture(autouse=True)
@@ -109,6 +111,26 @@ def test_launch_watch_promote_then_generate_with_it() -> None:
     at.run()
     assert promoted_gan_dir() is None
     assert any("uses the shipped generator" in c.value for c in at.caption)
+
+
+def test_a_run_judged_by_ear_trains_with_the_musicnn_critic() -> None:
+    """The page's plain-words switch for the shipped generator's recipe (``--musicnn-d 1``)."""
+    at = training_page()
+    assert "about 4× slower" in at.checkbox(key="gantrain-listen").label
+    at.number_input(key="gantrain-steps").set_value(2)
+    at.number_input(key="gantrain-batch").set_value(4)
+    at.checkbox(key="gantrain-listen").check()
+    at.button(key="gantrain-launch").click()
+    at.run()
+    assert not at.exception
+    (run,) = [r for r in RunRegistry().list() if is_gan_run(r)]
+    assert run.config["musicnn_weight"] == 1.0
+    # the training process took it from the stored settings: its run folder says so
+    stored = gan_run_dir(run) / "run.json"
+    run_until(at, lambda: RunRegistry().get(run.id).status != "queued" and stored.is_file())
+    assert json.loads(stored.read_text(encoding="utf-8"))["config"]["musicnn_weight"] == 1.0
+    assert "judged by ear too" in run_settings(RunRegistry().get(run.id))
+    launch.cancel(run.id, RunRegistry())
 
 
 def test_a_click_is_kept_when_the_page_sees_a_run_end_in_that_rerun() -> None:

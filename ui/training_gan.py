@@ -50,10 +50,18 @@ def launch_form(registry: RunRegistry) -> None:
             help="Patches per step: larger is steadier but slower per step.",
         )  # fmt: skip
         seed = seed_col.number_input("Seed", 0, 999_999, GanJob.seed, key="gantrain-seed")
+        listen = st.checkbox(
+            "Also judge by ear (about 4× slower)", key="gantrain-listen",
+            help="A second critic turns every generated patch into sound and listens to it "
+            "through a music tagger trained on 200 000 songs, so each genre is asked to sound "
+            "as that genre does to it, not only as the ten clips a genre here show. The shipped "
+            "generator was trained so.",
+        )  # fmt: skip
         st.caption(shipped_training_note())
         submitted = st.form_submit_button("Launch GAN training", key="gantrain-launch")
     if submitted:
-        job = GanJob(steps=int(steps), batch_size=int(batch), seed=int(seed))
+        job = GanJob(steps=int(steps), batch_size=int(batch), seed=int(seed),
+                     musicnn_weight=1.0 if listen else 0.0)  # fmt: skip
         launch_messages.remember(GAN_LAUNCH, start_gan_run(registry, job))
     launch_messages.show(GAN_LAUNCH)
 
@@ -105,7 +113,8 @@ def _live_gan_runs(registry: RunRegistry) -> None:
 
 def run_settings(run: Run) -> str:
     steps, batch, seed = (run.config.get(k) for k in ("steps", "batch_size", "seed"))
-    return f"{steps} steps · batch {batch} · seed {seed}"
+    by_ear = " · judged by ear too" if run.config.get("musicnn_weight") else ""
+    return f"{steps} steps · batch {batch} · seed {seed}{by_ear}"
 
 
 def run_label(run: Run) -> str:
