@@ -102,7 +102,8 @@ def render_card(meta: dict[str, Any]) -> str:
             f"{_fmt(metrics.get('fd_resynthesised_b_vs_real_a'))} |",
             *_cepstral_line(metrics),
             f"| diversity: distance between two generated clips of a genre ÷ between two real "
-            f"excerpts of it (different clips; aim ≈ 1) | {_fmt(metrics.get('diversity_ratio'))} |",
+            f"excerpts of it (different clips; aim ≈ 1){_diversity_ceiling(metrics)} | "
+            f"{_fmt(metrics.get('diversity_ratio'))} |",
             *_motion_line(meta, metrics),
             f"| near-silent clips: quieter than every real segment of their genre (real "
             f"music: none){_redraw_words(meta)} | {_fmt(metrics.get('quiet_clips'), pct=True)} |",
@@ -217,8 +218,19 @@ def _cepstral_line(metrics: dict[str, Any]) -> list[str]:
 def _other_fd_words(other: dict[str, Any]) -> str:
     if other.get("fd_generated_vs_real_a") is None:
         return ""
+    diversity = other.get("diversity_ratio")
     return (f"; Fréchet distance in its embedding {_fmt(other.get('fd_generated_vs_real_a'))} "
-            f"(real B vs A {_fmt(other.get('fd_real_b_vs_real_a'))})")  # fmt: skip
+            f"(real B vs A {_fmt(other.get('fd_real_b_vs_real_a'))})"
+            + (f"; diversity in its embedding {_fmt(diversity)}" if diversity is not None
+               else ""))  # fmt: skip
+
+
+def _diversity_ceiling(metrics: dict[str, Any]) -> str:
+    """What the sonification alone leaves of real music's diversity (older cards: nothing)."""
+    ceiling = metrics.get("diversity_ratio_resynthesised")
+    if ceiling is None:
+        return ""
+    return f"; real segments of half B after Griffin-Lim: {_fmt(ceiling)}"
 
 
 def _per_genre_lines(metrics: dict[str, Any]) -> list[str]:

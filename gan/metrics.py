@@ -144,17 +144,25 @@ def diversity_ratios(
     real_genres: list[str],
     real_clips: list[int],
     labels: tuple[str, ...],
+    generated_clips: list[int] | None = None,
 ) -> dict[str, float]:
     """Per genre: mean distance between its generated clips ÷ mean distance between its real
     excerpts of different clips (1: as varied as the real music; near 0: one sound). Genres
-    with fewer than two generated clips or two real clips are left out."""
+    with fewer than two generated clips or two real clips are left out. ``generated_clips``:
+    which recording each "generated" segment came from, for real segments sent through the
+    sonification (only pairs from different recordings count, as on the real side)."""
     gen_of, real_of = np.asarray(generated_genres), np.asarray(real_genres)
     clips = np.asarray(real_clips)
+    gen_clips = None if generated_clips is None else np.asarray(generated_clips)
     ratios = {}
     for g in labels:
-        if (gen_of == g).sum() < 2 or len(np.unique(clips[real_of == g])) < 2:
+        mine = gen_of == g
+        if mine.sum() < 2 or len(np.unique(clips[real_of == g])) < 2:
             continue
-        ratios[g] = mean_pairwise_distance(generated[gen_of == g]) / mean_pairwise_distance(
+        if gen_clips is not None and len(np.unique(gen_clips[mine])) < 2:
+            continue
+        groups = None if gen_clips is None else gen_clips[mine]
+        ratios[g] = mean_pairwise_distance(generated[mine], groups) / mean_pairwise_distance(
             real[real_of == g], clips[real_of == g]
         )
     return ratios

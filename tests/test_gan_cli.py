@@ -168,6 +168,10 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
     for other in figures["other_classifiers"].values():
         assert other["fd_generated_vs_real_a"] >= 0 and other["fd_real_b_vs_real_a"] >= 0
         assert f"Fréchet distance in its embedding {other['fd_generated_vs_real_a']:.3g}" in card
+        # one clip a genre: no two real clips to compare, so no diversity and no claim of one
+        assert other["diversity_ratio"] is None and "diversity in its embedding" not in card
+    assert figures["diversity_ratio_resynthesised"] is None
+    assert "real segments of half B after Griffin-Lim:" not in card
     drawn = figures["quiet_clips_as_drawn"]
     assert drawn >= quiet
     assert f"| … as the generator first drew them | {100 * drawn:.1f} % |" in card

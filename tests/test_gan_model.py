@@ -368,3 +368,27 @@ def test_a_capped_run_trains_and_records_its_cap(tmp_path: Path) -> None:
     (line,) = [x for x in recipe_lines({"config": config.to_dict()}) if "Mode-seeking" in x]
     assert "capped at a distance of 0.2" in line
     assert "capped" not in " ".join(recipe_lines({"config": TrainConfig().to_dict()}))
+
+
+def test_model_card_gives_diversity_beside_its_ceiling_and_another_judges_diversity() -> None:
+    shipped = Path(__file__).resolve().parents[1] / "assets" / "gan-cgan"
+    meta = json.loads((shipped / "gan.json").read_text())
+    measured = copy.deepcopy(meta)
+    measured["metrics"]["diversity_ratio"] = 0.63
+    measured["metrics"]["diversity_ratio_resynthesised"] = 0.927
+    others = measured["metrics"].setdefault("other_classifiers", {})
+    others["gtzan-cnn-baseline"] = {"agreement": 0.9, "agreement_real_half_b": 0.95,
+                                    "agreement_real_resynthesised": 0.9,
+                                    "fd_generated_vs_real_a": 6.8, "fd_real_b_vs_real_a": 3.1,
+                                    "diversity_ratio": 1.046}  # fmt: skip
+    card = render_card(measured)
+    assert (
+        "(different clips; aim ≈ 1); real segments of half B after Griffin-Lim: 0.927 | 0.63 |"
+        in card
+    )
+    assert "(real B vs A 3.1); diversity in its embedding 1.05." in card
+    older = copy.deepcopy(measured)  # measured before these figures existed: no claim
+    del older["metrics"]["diversity_ratio_resynthesised"]
+    del older["metrics"]["other_classifiers"]["gtzan-cnn-baseline"]["diversity_ratio"]
+    card = render_card(older)
+    assert "after Griffin-Lim: 0" not in card and "diversity in its embedding" not in card

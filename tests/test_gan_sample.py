@@ -270,3 +270,21 @@ def test_real_halves_alternate_clips_and_refuse_a_single_clip(tmp_path: Path) ->
     assert all(len(samples) == 3 * rate for _, _, samples in a + b)
     with pytest.raises(GanError, match="at least two real clips"):
         real_halves(clips[:1], 3 * rate, rate)
+
+
+def test_diversity_of_resynthesised_real_segments_compares_only_different_recordings() -> None:
+    """The sonification's own ceiling: real segments after the trip, paired as real ones are."""
+    rng = np.random.default_rng(2)
+    labels = ("jazz",)
+    real = rng.standard_normal((20, 64))
+    clips = [i // 5 for i in range(20)]  # five excerpts of each of four clips
+    # each clip's excerpts "resynthesised" into one sound: paired freely they look less varied
+    # than real music; paired only across recordings, as the real side is, about as varied
+    resynthesised = np.repeat(real[0::5], 5, axis=0)
+    free = diversity_ratios(resynthesised, ["jazz"] * 20, real, ["jazz"] * 20, clips, labels)
+    grouped = diversity_ratios(resynthesised, ["jazz"] * 20, real, ["jazz"] * 20, clips, labels,
+                               generated_clips=clips)  # fmt: skip
+    assert free["jazz"] < 0.85 and 0.9 < grouped["jazz"] < 1.1
+    one_recording = diversity_ratios(real[:2], ["jazz"] * 2, real, ["jazz"] * 20, clips, labels,
+                                     generated_clips=[0, 0])  # fmt: skip
+    assert one_recording == {}  # no pair of different recordings to compare
