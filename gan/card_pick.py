@@ -18,12 +18,24 @@ def fmt(value: Any, pct: bool = False) -> str:
     return f"{float(value):.3g}" if isinstance(value, float) else str(value)
 
 
-def _row(first: str, point: dict[str, Any]) -> str:
+def _row(first: str, point: dict[str, Any], varied: bool) -> str:
     worst = min(point["per_genre"].values()) if point.get("per_genre") else None
+    diversity = f" {fmt(point.get('diversity'))} |" if varied else ""
     return (
         f"| {first} | {fmt(point.get('agreement'), pct=True)} | {fmt(worst, pct=True)} | "
-        f"{fmt(point.get('fd'))} |"
+        f"{fmt(point.get('fd'))} |{diversity}"
     )
+
+
+def _header(curve: list[dict[str, Any]], first: str) -> tuple[list[str], bool]:
+    """The table's header, with a diversity column when the curve measured it (curves scored
+    before it was have none, and say nothing about it)."""
+    varied = any(point.get("diversity") is not None for point in curve)
+    extra, align = (" diversity |", "---:|") if varied else ("", "")
+    return [
+        f"| {first} | agreement | worst genre | Fréchet distance |{extra}",
+        f"|---:|---:|---:|---:|{align}",
+    ], varied
 
 
 def sampling_truncation(meta: dict[str, Any]) -> float:
@@ -56,12 +68,13 @@ def selection_lines(meta: dict[str, Any]) -> list[str]:
         f"{selection.get('clips_per_genre')} generated clips "
         f"per genre; the rule: {selection.get('rule')}.",
         "",
-        "| step | agreement | worst genre | Fréchet distance |",
-        "|---:|---:|---:|---:|",
     ]
-    for point in selection.get("curve", []):
+    curve = selection.get("curve", [])
+    header, varied = _header(curve, "step")
+    lines += header
+    for point in curve:
         mark = " **(shipped)**" if point["step"] == selection.get("chosen_step") else ""
-        lines.append(_row(f"{point['step']}{mark}", point))
+        lines.append(_row(f"{point['step']}{mark}", point, varied))
     return lines + _truncation_lines(meta)
 
 
@@ -78,10 +91,10 @@ def _truncation_lines(meta: dict[str, Any]) -> list[str]:
         "each genre sounds more typical and less varied. The chosen step was scored at each ψ "
         f"on the same clips; the rule: {selection.get('truncation_rule')}.",
         "",
-        "| ψ | agreement | worst genre | Fréchet distance |",
-        "|---:|---:|---:|---:|",
     ]
+    header, varied = _header(curve, "ψ")
+    lines += header
     for point in curve:
         mark = " **(shipped)**" if float(point["truncation"]) == shipped else ""
-        lines.append(_row(f"{float(point['truncation']):g}{mark}", point))
+        lines.append(_row(f"{float(point['truncation']):g}{mark}", point, varied))
     return lines

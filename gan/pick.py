@@ -29,7 +29,7 @@ from gan.config import EVALUATION_SEED, LEVEL_FLOORS_KEY, SCORED_SECONDS
 from gan.data import ClipMel
 from gan.errors import GanError
 from gan.floors import segment_level_floors
-from gan.metrics import ClassifierProbe, frechet_distance, real_halves
+from gan.metrics import ClassifierProbe, diversity_ratios, frechet_distance, real_halves
 from gan.sample import (
     clip_samples,
     generate_mels,
@@ -60,6 +60,10 @@ class SnapshotScore:
     per_genre: dict[str, float]
     fd: float
     truncation: float = 1.0
+    # how varied each genre's clips are against real ones (gan.metrics.diversity_ratios; None
+    # with fewer than two real clips a genre, and in curves scored before it was): reported,
+    # not part of the rule
+    diversity: float | None = None
 
     @property
     def worst_genre(self) -> float:
@@ -81,11 +85,12 @@ def generated_clips(
 def score_bundle(
     bundle: GanBundle,
     probe: ClassifierProbe,
-    real: np.ndarray,
+    real: RealSegments,
     per_genre: int,
     seed: int = EVALUATION_SEED,
-) -> tuple[float, dict[str, float], float]:
-    """(agreement, agreement per genre, Fréchet distance to ``real``) of generated clips."""
+) -> tuple[float, dict[str, float], float, float | None]:
+    """(agreement, agreement per genre, Fréchet distance to half A, diversity) of generated
+    clips, against ``real``'s embedded segments."""
     waves: list[np.ndarray] = []
     genres: list[str] = []
     for gid, genre in enumerate(bundle.labels):
@@ -93,7 +98,22 @@ def score_bundle(
         genres += [genre] * per_genre
     probs, embeddings = probe.clips(waves, bundle.spec.sample_rate)
     per = probe.agreement_per_genre(probs, genres, bundle.labels)
-    return probe.agreement(probs, genres), per, frechet_distance(embeddings, real)
+    ratios = diversity_ratios(embeddings, genres, real.embeddings, real.genres, real.clips,
+                              bundle.labels)  # fmt: skip
+    diversity = round(float(np.mean(list(ratios.values()))), 3) if ratios else None
+    fd = frechet_distance(embeddings, real.embeddings[: real.half_a])
+    return probe.agreement(probs, genres), per, fd, diversity
+
+
+@dataclass(frozen=True)
+class RealSegments:
+    """Every real segment's embedding, half A's first (its Fréchet reference), with its genre
+    and clip (diversity compares only segments of different clips)."""
+
+    embeddings: np.ndarray
+    genres: list[str]
+    clips: list[int]
+    half_a: int
 
 
 class Scorer:
@@ -103,7 +123,7 @@ class Scorer:
     def __init__(self, classifier: Classifier, clips: list[ClipMel], per_genre: int) -> None:
         self.probe = ClassifierProbe(classifier)
         self.clips, self.per_genre = clips, per_genre
-        self._real: np.ndarray | None = None
+        self._real: RealSegments | None = None
         self.level_floors: dict[str, float] | None = None
 
     def score(self, bundle: GanBundle, step: int) -> SnapshotScore:
@@ -111,22 +131,29 @@ class Scorer:
             self._measure_real(bundle)
         if self.level_floors is not None:
             bundle = bundle.with_level_floors(self.level_floors)
-        agreement, per, fd = score_bundle(bundle, self.probe, self._real, self.per_genre)
-        return SnapshotScore(step, round(agreement, 4), per, round(fd, 3), bundle.truncation)
+        agreement, per, fd, diversity = score_bundle(bundle, self.probe, self._real,
+                                                     self.per_genre)  # fmt: skip
+        return SnapshotScore(step, round(agreement, 4), per, round(fd, 3), bundle.truncation,
+                             diversity)  # fmt: skip
 
     def _measure_real(self, bundle: GanBundle) -> None:
-        """Embeddings of every other real 3-s segment (``evaluate``'s half A) and the level
+        """Embeddings of the real 3-s segments (``evaluate``'s halves A and B) and the level
         floors of all of them, from one decoding of the clips."""
         rate = bundle.spec.sample_rate
         half_a, half_b = real_halves(self.clips, clip_samples(SCORED_SECONDS, bundle), rate)
-        self._real = self.probe.clips([s[2] for s in half_a], rate)[1]
+        segments = half_a + half_b
+        self._real = RealSegments(
+            self.probe.clips([s[2] for s in segments], rate)[1],
+            [s[0] for s in segments], [s[1] for s in segments], len(half_a),
+        )  # fmt: skip
         self.level_floors = segment_level_floors(bundle, half_a + half_b)
 
 
 def _say(progress: Callable[[str], None] | None, what: str, score: SnapshotScore) -> None:
     if progress:
+        varied = "" if score.diversity is None else f", diversity {score.diversity:.2f}"
         progress(f"{what}: agreement {score.agreement:.1%}, worst genre "
-                 f"{score.worst_genre:.0%}, FD {score.fd:.1f}")  # fmt: skip
+                 f"{score.worst_genre:.0%}, FD {score.fd:.1f}{varied}")  # fmt: skip
 
 
 @dataclass(frozen=True)

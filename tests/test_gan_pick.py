@@ -116,6 +116,10 @@ def test_pick_scores_every_snapshot_and_ships_the_chosen_step(
     assert floors is not None and bundle.meta["sampling"]["level_floors_db"] == floors
     assert bundle.level_floors.tolist() == pytest.approx([floors[g] for g in bundle.labels])
     assert chosen == best_truncation([SnapshotScore(**point) for point in curve])
+    # one clip a genre: no two real clips to compare, so no diversity and no column for it
+    assert all(s.diversity is None for s in scores)
+    assert "| step | agreement | worst genre | Fréchet distance |\n" in (
+        tmp_path / "out" / "MODEL_CARD.md").read_text()  # fmt: skip
     with pytest.raises(GanError, match="no snapshots"):
         empty = tmp_path / "plain"
         train(PatchSampler(synthetic_clips()), empty, tiny_config(steps=1), progress=False)
@@ -141,3 +145,22 @@ def test_pick_can_score_only_some_snapshots_and_the_card_says_which(
                                       "--from-step", "3"])  # fmt: skip
     again = build_parser().parse_args(command_line(args).split()[3:])
     assert (again.from_step, again.every) == (3, 2)
+
+
+def test_pick_reports_each_snapshot_s_diversity_beside_its_rule(
+    tmp_path: Path, gtzan_dir: Path
+) -> None:
+    """Diversity is on the curve (reported, not ranked): the rule alone favours a generator
+    whose clips of a genre all sit at its centre."""
+    run = tmp_path / "run"
+    train(PatchSampler(synthetic_clips()), run, tiny_config(steps=2, snapshot_every=2),
+          progress=False)  # fmt: skip
+    clips = load_clips(gtzan_dir / "audio", limit_per_genre=2)
+    chosen, scores = pick(run, tmp_path / "out", load_default_classifier(), clips, per_genre=2,
+                          truncate=False)  # fmt: skip
+    assert len(scores) == 1 and scores[0].diversity is not None and scores[0].diversity > 0
+    card = (tmp_path / "out" / "MODEL_CARD.md").read_text()
+    assert "| step | agreement | worst genre | Fréchet distance | diversity |" in card
+    assert f"| {scores[0].diversity:.3g} |" in card.split("| diversity |")[1]
+    varied_but_worse = replace(chosen, step=1, agreement=chosen.agreement - 0.01, diversity=9.0)
+    assert best([varied_but_worse, chosen]) == chosen  # diversity is not ranked
