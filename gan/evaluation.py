@@ -26,6 +26,7 @@ from gan.metrics import (
     diversity_ratios,
     frechet_distance,
     heard_as,
+    mean_ratio,
     real_halves,
     round_trip_convergence,
     standardised_frechet,
@@ -146,19 +147,14 @@ def evaluate(
         np.concatenate(drawn_levels), gen_genres, all_real_levels, real_genres
     )
 
-    real_genres_all, real_clips_all = [s[0] for s in real], [s[1] for s in real]
-
-    def diversity_of(generated: np.ndarray, real_emb: np.ndarray,
-                     clips_of: list[int] | None = None) -> dict[str, float]:  # fmt: skip
-        return diversity_ratios(generated, gen_genres if clips_of is None else b_genres,
-                                real_emb, real_genres_all, real_clips_all, bundle.labels,
-                                clips_of)  # fmt: skip
-
-    b_genres = [s[0] for s in half_b]
-    b_clips = [s[1] for s in half_b]
-    diversity = diversity_of(gen_emb, np.concatenate([a_emb, b_emb]))
+    real_clips = [s[1] for s in real]
+    b_genres, b_clips = [s[0] for s in half_b], [s[1] for s in half_b]
+    real_emb = np.concatenate([a_emb, b_emb])
+    diversity = diversity_ratios(gen_emb, gen_genres, real_emb, real_genres, real_clips,
+                                 bundle.labels)  # fmt: skip
     # the sonification's own ceiling: half B's segments after the trip, as varied as real?
-    diversity_resynth = diversity_of(r_emb, np.concatenate([a_emb, b_emb]), b_clips)
+    diversity_resynth = diversity_ratios(r_emb, b_genres, real_emb, real_genres, real_clips,
+                                         bundle.labels, generated_clips=b_clips)  # fmt: skip
     heard = [probe.labels[i] for i in np.argmax(gen_probs, axis=1)]
     sc = np.concatenate(sc_values)
     motion = _partial_motion(
@@ -171,14 +167,15 @@ def evaluate(
         b_p, b_e = other.clips([s[2] for s in half_b], rate)
         r_p, _ = other.clips(resynth, rate)
         _, a_e = other.clips([s[2] for s in half_a], rate)
-        other_diversity = diversity_of(g_e, np.concatenate([a_e, b_e]))
+        other_diversity = diversity_ratios(g_e, gen_genres, np.concatenate([a_e, b_e]),
+                                           real_genres, real_clips, bundle.labels)  # fmt: skip
         others[judge.bundle.name] = {
             "agreement": round(other.agreement(g_p, gen_genres), 4),
             "agreement_real_half_b": round(other.agreement(b_p, b_genres), 4),
             "agreement_real_resynthesised": round(other.agreement(r_p, b_genres), 4),
             "fd_generated_vs_real_a": round(frechet_distance(g_e, a_e), 3),
             "fd_real_b_vs_real_a": round(frechet_distance(b_e, a_e), 3),
-            "diversity_ratio": _mean_ratio(other_diversity),
+            "diversity_ratio": mean_ratio(other_diversity),
         }
     return {
         "classifier": classifier.bundle.name,
@@ -201,9 +198,9 @@ def evaluate(
         "fd_cepstral_real_b_vs_real_a": cepstral_fd([s[2] for s in half_b]),
         "fd_cepstral_resynthesised_b_vs_real_a": cepstral_fd(resynth),
         "real_segments": {"a": len(half_a), "b": len(half_b)},
-        "diversity_ratio": _mean_ratio(diversity),
+        "diversity_ratio": mean_ratio(diversity),
         "diversity_ratio_per_genre": {g: round(v, 3) for g, v in diversity.items()},
-        "diversity_ratio_resynthesised": _mean_ratio(diversity_resynth),
+        "diversity_ratio_resynthesised": mean_ratio(diversity_resynth),
         "quiet_clips": round(float(np.mean(list(quiet.values()))), 3) if quiet else None,
         "quiet_clips_per_genre": quiet,
         # as the generator drew them, before sampling drew the dropouts again (the same
@@ -219,10 +216,6 @@ def evaluate(
         "truncation": bundle.truncation,
         "seed": seed,
     }
-
-
-def _mean_ratio(ratios: dict[str, float]) -> float | None:
-    return round(float(np.mean(list(ratios.values()))), 3) if ratios else None
 
 
 def _partial_motion(

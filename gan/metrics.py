@@ -168,6 +168,11 @@ def diversity_ratios(
     return ratios
 
 
+def mean_ratio(ratios: dict[str, float]) -> float | None:
+    """The genres' mean of :func:`diversity_ratios`, as the card gives it (None: none measured)."""
+    return round(float(np.mean(list(ratios.values()))), 3) if ratios else None
+
+
 class ClassifierProbe:
     """Clip-level probabilities and embeddings from a genre classifier.
 

@@ -29,7 +29,13 @@ from gan.config import EVALUATION_SEED, LEVEL_FLOORS_KEY, SCORED_SECONDS
 from gan.data import ClipMel
 from gan.errors import GanError
 from gan.floors import segment_level_floors
-from gan.metrics import ClassifierProbe, diversity_ratios, frechet_distance, real_halves
+from gan.metrics import (
+    ClassifierProbe,
+    diversity_ratios,
+    frechet_distance,
+    mean_ratio,
+    real_halves,
+)
 from gan.sample import (
     clip_samples,
     generate_mels,
@@ -100,9 +106,8 @@ def score_bundle(
     per = probe.agreement_per_genre(probs, genres, bundle.labels)
     ratios = diversity_ratios(embeddings, genres, real.embeddings, real.genres, real.clips,
                               bundle.labels)  # fmt: skip
-    diversity = round(float(np.mean(list(ratios.values()))), 3) if ratios else None
     fd = frechet_distance(embeddings, real.embeddings[: real.half_a])
-    return probe.agreement(probs, genres), per, fd, diversity
+    return probe.agreement(probs, genres), per, fd, mean_ratio(ratios)
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,7 @@ class Scorer:
             self.probe.clips([s[2] for s in segments], rate)[1],
             [s[0] for s in segments], [s[1] for s in segments], len(half_a),
         )  # fmt: skip
-        self.level_floors = segment_level_floors(bundle, half_a + half_b)
+        self.level_floors = segment_level_floors(bundle, segments)
 
 
 def _say(progress: Callable[[str], None] | None, what: str, score: SnapshotScore) -> None:
