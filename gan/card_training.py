@@ -143,7 +143,13 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
             f"- A spread term, weight {config['musicnn_diversity']}: two patches of one genre "
             "drawn from different noise are asked to lie as far apart in musicnn's features as "
             "two real patches of that genre do on average (and no further), so a genre is not "
-            "one sound."
+            "one sound. Only pairs of two audible patches count."
+        )
+    if config.get("level_guard"):
+        lines.append(
+            f"- A level guard, weight {config['level_guard']}: a generated patch quieter than "
+            "the quietest real patch of its genre pays for every 10 dB it is short, so near "
+            "silence is no longer an answer to some noises."
         )
     if config.get("r1_gamma"):
         lines.append(

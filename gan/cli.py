@@ -301,6 +301,11 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
            help="with --musicnn-d: weight of a term that asks two patches of one genre to "
            "sound as different to musicnn as two real patches of it do "
            f"(default: {d.musicnn_diversity}; 0: off)")  # fmt: skip
+    option("level_guard", type=cli_args.float_in(0.0, 100.0),
+           help="weight of the level guard: a generated patch quieter than the quietest real "
+           "patch of its genre pays for every 10 dB it is short, so the generator stops "
+           "answering some noises with near silence "
+           f"(default: {d.level_guard}; 0: off)")  # fmt: skip
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     option("z_dim", type=channels)

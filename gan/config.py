@@ -197,6 +197,11 @@ class TrainConfig:
     # that genre do on average. The mode-seeking term above measures distance in dB pixels,
     # where a shifted copy of one sound counts as new; this measures it where genre is heard.
     musicnn_diversity: float = 0.0
+    # Weight of the level guard (gan.levels.level_shortfall; 0: none): a generated patch
+    # quieter than its genre's quietest real patch pays per 10 dB short. The discriminators
+    # let such dropouts through (27 % of the patches of the generator shipped on 2026-11-26);
+    # with the spread term they were also the cheapest way for two patches to differ.
+    level_guard: float = 0.0
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
     # its evaluation rather than by being the last (python -m gan pick).
@@ -223,6 +228,8 @@ class TrainConfig:
             raise ValueError("the musicnn discriminator's weight must be ≥ 0 (0: off)")
         if self.musicnn_diversity < 0:
             raise ValueError("the musicnn spread term's weight must be ≥ 0 (0: off)")
+        if self.level_guard < 0:
+            raise ValueError("the level guard's weight must be ≥ 0 (0: off)")
         if self.musicnn_diversity > 0 and self.musicnn_weight == 0:
             raise ValueError("the musicnn spread term needs the musicnn discriminator "
                              "(--musicnn-d above 0)")  # fmt: skip
@@ -256,6 +263,7 @@ TRAIN_FLAGS = {
     "mode_seeking_cap": "--mode-seeking-cap", "negatives": "--negatives",
     "spectral_negatives": "--spectral-negatives", "local_weight": "--local-d",
     "musicnn_weight": "--musicnn-d", "musicnn_diversity": "--musicnn-diversity",
+    "level_guard": "--level-guard",
     "snapshot_every": "--snapshot-every",
     "checkpoint_every": "--checkpoint-every", "checkpoint_every_s": "--checkpoint-seconds",
     "seed": "--seed",

@@ -3,7 +3,10 @@
 A generator can learn to answer some noises with near silence (the mode-seeking term rewarded
 it: two patches of one genre differ most when one of them is silent). No real segment of a genre
 is that quiet, so the share of generated clips below the quietest real one counts them, and
-sampling draws such a patch again with other noise (:func:`redraw_quiet`).
+sampling draws such a patch again with other noise (:func:`redraw_quiet`). In training, the
+level guard (``gan train --level-guard``, :func:`level_shortfall`) charges the generator for them
+and the musicnn spread term counts only audible pairs (:func:`audible`), so silence stops being
+the cheapest variety.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy as np
 import torch
 
 from audio import LogMel
-from gan.data import denormalise, normalise
+from gan.data import DB_CEIL, DB_FLOOR, PatchSampler, denormalise, normalise
 
 
 def mel_levels(mel_db: torch.Tensor) -> np.ndarray:
@@ -55,6 +58,37 @@ def quiet_shares(
             mine = levels[[g == genre for g in genres]]
             out[genre] = round(float(np.mean(mine < floor)), 3)
     return out
+
+
+GUARD_DB = 10.0  # the level guard's unit: a patch this far below its genre's floor costs 1
+
+
+def real_patch_floors(sampler: PatchSampler) -> torch.Tensor:
+    """Per genre [n_classes], the mean level of its quietest real patch (every window of
+    ``sampler.frames`` of every clip), in the normalised units of the generator's output."""
+    floors = []
+    for group in sampler.by_genre:
+        lows = [mel.mean(0).unfold(0, sampler.frames, 1).mean(1).min() for mel in group
+                if mel.shape[1] >= sampler.frames]  # fmt: skip
+        floors.append(torch.stack(lows).min() if lows else torch.tensor(-1.0))
+    return torch.stack(floors).float()
+
+
+def audible(patches: torch.Tensor, genres: torch.Tensor, floors: torch.Tensor) -> torch.Tensor:
+    """Which normalised patches [B, 1, n_mels, F] are at least as loud as their genre's
+    quietest real patch (``floors`` from :func:`real_patch_floors`): bool [B]."""
+    return patches.mean(dim=(1, 2, 3)) >= floors[genres]
+
+
+def level_shortfall(
+    patches: torch.Tensor, genres: torch.Tensor, floors: torch.Tensor
+) -> torch.Tensor:
+    """How far generated patches [B, 1, n_mels, F] fall below their genre's quietest real
+    patch, in units of ``GUARD_DB`` (0 for a patch at or above it), averaged over the batch:
+    real music of a genre is never that quiet, so only dropouts pay."""
+    db_per_unit = (DB_CEIL - DB_FLOOR) / 2
+    below = torch.relu(floors[genres] - patches.mean(dim=(1, 2, 3)))
+    return (below * db_per_unit / GUARD_DB).mean()
 
 
 # The generator shipped on 2026-11-26 (ψ = 1) draws 39 % of its pop patches near-silent (200

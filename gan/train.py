@@ -30,6 +30,7 @@ from gan.config import (  # defined there (torch-free); TrainConfig imported fro
 )
 from gan.data import PatchSampler
 from gan.errors import GanError
+from gan.levels import audible, level_shortfall, real_patch_floors
 from gan.loss_log import LOSS_COLUMNS, truncate_log
 from gan.losses import local_d_loss, local_g_loss, mode_seeking_loss, paired_genres, r1_penalty
 from gan.model import (
@@ -46,7 +47,8 @@ from gan.pretrained_judge import (
 )
 from gan.state import GanState, load_checkpoint, save_checkpoint, save_snapshot
 
-BAR_LOSSES = ("d_loss", "g_loss", "musicnn_d", "musicnn_g", "musicnn_spread")  # beside the bar
+# beside the bar
+BAR_LOSSES = ("d_loss", "g_loss", "musicnn_d", "musicnn_g", "musicnn_spread", "level_guard")
 # A fresh run saves early, so that a run killed in its first minutes still resumes.
 FIRST_CHECKPOINT_STEPS = 10
 
@@ -70,9 +72,12 @@ def train_step(
     real: torch.Tensor,
     genres: torch.Tensor,
     judge: PretrainedJudge | None = None,
+    floors: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """One discriminator and one generator update on a batch of real patches; with the musicnn
-    discriminator on (``judge``, and the state's head), one more update of each against it."""
+    discriminator on (``judge``, and the state's head), one more update of each against it.
+    ``floors``: each genre's quietest real patch (gan.levels.real_patch_floors), which the
+    level guard needs."""
     g, d = state.generator, state.discriminator
     g.train()
     d.train()
@@ -140,11 +145,18 @@ def train_step(
     seeking = torch.zeros(())
     if config.mode_seeking > 0:
         seeking = mode_seeking_loss(fake, z, config.mode_seeking_cap)
+    guard = torch.zeros(())
+    if config.level_guard > 0:
+        if floors is None:
+            raise ValueError("the level guard needs the genres' floors")
+        guard = level_shortfall(fake, fake_genres, floors)
     state.opt_g.zero_grad(set_to_none=True)
-    (loss_g + aux * aux_g + config.mode_seeking * seeking).backward()
+    (loss_g + aux * aux_g + config.mode_seeking * seeking + config.level_guard * guard).backward()
     state.opt_g.step()
     d.requires_grad_(True)
     heard = musicnn_step(state, judge, real.shape[0] // 2) if judge is not None else {}
+    if config.level_guard > 0:
+        heard["level_guard"] = float(guard.detach())
 
     state.ema.update(g)
     state.step += 1
@@ -171,7 +183,8 @@ def musicnn_step(state: GanState, judge: PretrainedJudge, n: int) -> dict[str, f
     if config.musicnn_diversity > 0:
         genres = paired_genres(genres)  # pairs of one genre, for the spread term
     z = torch.randn(n, config.model.z_dim, generator=state.noise_rng).to(device)
-    heard = judge.hear(g(z, genres), seed=state.step)
+    fake = g(z, genres)
+    heard = judge.hear(fake, seed=state.step)
     real, real_genres = judge.real(n, state.data_rng)
     head.requires_grad_(True)
     loss_d = pretrained_d_loss(head, real, real_genres, heard.detach(), genres)
@@ -182,7 +195,8 @@ def musicnn_step(state: GanState, judge: PretrainedJudge, n: int) -> dict[str, f
     loss_g = pretrained_g_loss(head, heard, genres)
     spread = torch.zeros((), device=device)
     if config.musicnn_diversity > 0:
-        spread = spread_loss(style(judge.backbone, heard), genres, judge.spread)
+        loud = audible(fake.detach(), genres, judge.floors) if len(judge.floors) else None
+        spread = spread_loss(style(judge.backbone, heard), genres, judge.spread, loud)
     state.opt_g.zero_grad(set_to_none=True)
     (config.musicnn_weight * loss_g + config.musicnn_diversity * spread).backward()
     state.opt_g.step()
@@ -251,10 +265,13 @@ def train(
     if state.labels != sampler.labels:
         raise GanError("The checkpoint's genres differ from the training data's genres.")
     resumed_from = state.step
+    floors = real_patch_floors(sampler).to(device)  # the level guard's, and the spread term's
     judge = None
     if state.musicnn_head is not None:
         say("hearing the real patches through musicnn for its discriminator (about a minute)")
-        judge = PretrainedJudge.build(sampler, state.config.batch_size).to(device)
+        judge = PretrainedJudge.build(sampler, state.config.batch_size)
+        judge.floors = floors
+        judge = judge.to(device)
     (run_dir / "run.json").write_text(
         json.dumps({"config": state.config.to_dict(), "labels": list(state.labels),
                     "clips": sampler.n_clips, "threads": torch.get_num_threads()},
@@ -285,7 +302,7 @@ def train(
                 cancelled = True
                 break
             real, genres = sampler.sample(state.config.batch_size, state.data_rng)
-            losses = train_step(state, real.to(device), genres.to(device), judge)
+            losses = train_step(state, real.to(device), genres.to(device), judge, floors)
             state.elapsed_s = base_elapsed + time.monotonic() - started
             if not all(torch.isfinite(torch.tensor(list(losses.values())))):
                 save_checkpoint(state, run_dir / "diverged.pt")
