@@ -199,7 +199,7 @@ class TrainConfig:
     musicnn_diversity: float = 0.0
     # Weight of the level guard (gan.levels.level_shortfall; 0: none): a generated patch
     # quieter than its genre's quietest real patch pays per 10 dB short. The discriminators
-    # let such dropouts through (27 % of the patches of the generator shipped on 2026-11-26);
+    # let such dropouts through (24 % of the shipped generator's clips as drawn, 2026-11-26);
     # with the spread term they were also the cheapest way for two patches to differ.
     level_guard: float = 0.0
     checkpoint_every: int = 100  # steps
