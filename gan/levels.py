@@ -74,10 +74,16 @@ def real_patch_floors(sampler: PatchSampler) -> torch.Tensor:
     return torch.stack(floors).float()
 
 
+def patch_level(patches: torch.Tensor) -> torch.Tensor:
+    """Normalised patches [B, 1, n_mels, F] → each one's mean level [B], in the same units
+    (differentiable: what the guard and the floors compare)."""
+    return patches.mean(dim=(1, 2, 3))
+
+
 def audible(patches: torch.Tensor, genres: torch.Tensor, floors: torch.Tensor) -> torch.Tensor:
     """Which normalised patches [B, 1, n_mels, F] are at least as loud as their genre's
     quietest real patch (``floors`` from :func:`real_patch_floors`): bool [B]."""
-    return patches.mean(dim=(1, 2, 3)) >= floors[genres]
+    return patch_level(patches) >= floors[genres]
 
 
 def level_shortfall(
@@ -87,7 +93,7 @@ def level_shortfall(
     patch, in units of ``GUARD_DB`` (0 for a patch at or above it), averaged over the batch:
     real music of a genre is never that quiet, so only dropouts pay."""
     db_per_unit = (DB_CEIL - DB_FLOOR) / 2
-    below = torch.relu(floors[genres] - patches.mean(dim=(1, 2, 3)))
+    below = torch.relu(floors[genres] - patch_level(patches))
     return (below * db_per_unit / GUARD_DB).mean()
 
 

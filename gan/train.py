@@ -47,7 +47,7 @@ from gan.pretrained_judge import (
 )
 from gan.state import GanState, load_checkpoint, save_checkpoint, save_snapshot
 
-# beside the bar
+# the losses shown beside the progress bar
 BAR_LOSSES = ("d_loss", "g_loss", "musicnn_d", "musicnn_g", "musicnn_spread", "level_guard")
 # A fresh run saves early, so that a run killed in its first minutes still resumes.
 FIRST_CHECKPOINT_STEPS = 10
