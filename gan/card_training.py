@@ -151,6 +151,12 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
             "the quietest real patch of its genre pays for every 10 dB it is short, so near "
             "silence is no longer an answer to some noises."
         )
+    if config.get("pair_weight"):
+        lines.append(
+            f"- A pair discriminator, weight {config['pair_weight']}: two patches of one genre "
+            "are judged together, two real clips against two noises, so the generator's "
+            "patches of a genre must differ from each other as real ones do."
+        )
     if config.get("r1_gamma"):
         lines.append(
             f"- R1 penalty on real patches, weight {config['r1_gamma']}, every "

@@ -306,6 +306,10 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
            "patch of its genre pays for every 10 dB it is short, so the generator stops "
            "answering some noises with near silence "
            f"(default: {d.level_guard}; 0: off)")  # fmt: skip
+    option("pair_weight", type=cli_args.float_in(0.0, 100.0),
+           help="weight of a discriminator head that judges two patches of one genre "
+           "together (two real clips against two noises), so a genre's patches must differ "
+           f"from each other as real ones do (default: {d.pair_weight}; 0: off)")  # fmt: skip
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     option("z_dim", type=channels)

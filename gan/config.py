@@ -202,6 +202,10 @@ class TrainConfig:
     # let such dropouts through (24 % of the shipped generator's clips as drawn, 2026-11-26);
     # with the spread term they were also the cheapest way for two patches to differ.
     level_guard: float = 0.0
+    # Weight of the pair discriminator (gan.pairs; 0: none): two patches of one genre judged
+    # together, real ones from two clips against generated ones from two noises, so that a
+    # genre's patches must differ from each other as real ones do, not only each look real.
+    pair_weight: float = 0.0
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
     # its evaluation rather than by being the last (python -m gan pick).
@@ -230,6 +234,8 @@ class TrainConfig:
             raise ValueError("the musicnn spread term's weight must be ≥ 0 (0: off)")
         if self.level_guard < 0:
             raise ValueError("the level guard's weight must be ≥ 0 (0: off)")
+        if self.pair_weight < 0:
+            raise ValueError("the pair discriminator's weight must be ≥ 0 (0: off)")
         if self.musicnn_diversity > 0 and self.musicnn_weight == 0:
             raise ValueError("the musicnn spread term needs the musicnn discriminator "
                              "(--musicnn-d above 0)")  # fmt: skip
@@ -263,7 +269,7 @@ TRAIN_FLAGS = {
     "mode_seeking_cap": "--mode-seeking-cap", "negatives": "--negatives",
     "spectral_negatives": "--spectral-negatives", "local_weight": "--local-d",
     "musicnn_weight": "--musicnn-d", "musicnn_diversity": "--musicnn-diversity",
-    "level_guard": "--level-guard",
+    "level_guard": "--level-guard", "pair_weight": "--pair-d",
     "snapshot_every": "--snapshot-every",
     "checkpoint_every": "--checkpoint-every", "checkpoint_every_s": "--checkpoint-seconds",
     "seed": "--seed",

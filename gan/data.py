@@ -126,13 +126,26 @@ class PatchSampler:
         return sum(len(group) for group in self.by_genre)
 
     def sample(
-        self, batch_size: int, generator: torch.Generator
+        self, batch_size: int, generator: torch.Generator, paired: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``paired``: patch i and i + B/2 share a genre and come from different clips of it
+        (where it has two or more), as the pair discriminator's real pairs (gan.pairs)."""
         genres = torch.randint(len(self.labels), (batch_size,), generator=generator)
+        half = batch_size // 2
+        if paired:
+            genres[half : 2 * half] = genres[:half]
+        picked: list[int] = []
         patches = []
-        for g in genres.tolist():
+        for i, g in enumerate(genres.tolist()):
             group = self.by_genre[g]
-            mel = group[int(torch.randint(len(group), (1,), generator=generator))]
+            if paired and half <= i < 2 * half and len(group) > 1:
+                # another clip than its partner's: a draw among the rest, shifted past it
+                other = int(torch.randint(len(group) - 1, (1,), generator=generator))
+                index = other + (other >= picked[i - half])
+            else:
+                index = int(torch.randint(len(group), (1,), generator=generator))
+            picked.append(index)
+            mel = group[index]
             start = int(torch.randint(mel.shape[1] - self.frames + 1, (1,), generator=generator))
             patches.append(mel[:, start : start + self.frames])
         return torch.stack(patches).unsqueeze(1), genres

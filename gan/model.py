@@ -122,6 +122,8 @@ class Judgement:
     logits: torch.Tensor | None
     local_score: torch.Tensor | None = None
     local_logits: torch.Tensor | None = None
+    # the pooled features [B, C] the heads read (the pair discriminator's input, gan.pairs)
+    pooled: torch.Tensor | None = None
 
 
 class Discriminator(nn.Module):
@@ -175,7 +177,7 @@ class Discriminator(nn.Module):
         pooled = h.sum(dim=(2, 3))
         score = self.score(pooled).squeeze(1) + (self.embed(y) * pooled).sum(dim=1)
         logits = self.classify(pooled) if self.classify is not None else None
-        return Judgement(score, logits, local_score, local_logits)
+        return Judgement(score, logits, local_score, local_logits, pooled)
 
 
 def hinge_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:

@@ -13,6 +13,7 @@ import torch
 from gan.config import TrainConfig
 from gan.errors import GanError
 from gan.model import LOCAL_PREFIX, Discriminator, Ema, Generator, has_local_head
+from gan.pairs import PairHead
 from gan.pretrained_judge import HEAD_LR, PretrainedHead
 from genre.labels import GTZAN_GENRES
 
@@ -37,6 +38,9 @@ class GanState:
     # the musicnn discriminator's trained head and its optimiser (TrainConfig.musicnn_weight)
     musicnn_head: PretrainedHead | None = None
     opt_musicnn: torch.optim.Optimizer | None = None
+    # the pair discriminator's head and its optimiser (TrainConfig.pair_weight)
+    pair_head: PairHead | None = None
+    opt_pair: torch.optim.Optimizer | None = None
 
     @classmethod
     def fresh(cls, config: TrainConfig, labels: tuple[str, ...] = GTZAN_GENRES) -> GanState:
@@ -66,6 +70,11 @@ class GanState:
             state.opt_musicnn = torch.optim.Adam(
                 state.musicnn_head.parameters(), lr=HEAD_LR, betas=betas
             )
+        if config.pair_weight > 0:
+            state.pair_head = PairHead(config.model.d_channels[-1], config.model.n_classes)
+            state.opt_pair = torch.optim.Adam(
+                state.pair_head.parameters(), lr=config.lr_d, betas=betas
+            )
         # Channels-last weights spare oneDNN's CPU convolutions their layout copies; same
         # values, faster steps (bench/bench_gan_train.py). Exports are made contiguous again.
         return state.in_layout(torch.channels_last)
@@ -78,10 +87,12 @@ class GanState:
         """This state with its networks and optimiser state on ``device`` (changed in place;
         returned for chaining). The random streams stay on the CPU, so a run draws the same
         noise and batches on any device and its checkpoint resumes anywhere."""
-        for network in (self.generator, self.discriminator, self.ema.model, self.musicnn_head):
+        networks = (self.generator, self.discriminator, self.ema.model, self.musicnn_head,
+                    self.pair_head)  # fmt: skip
+        for network in networks:
             if network is not None:
                 network.to(device)
-        for optimiser in (self.opt_g, self.opt_d, self.opt_musicnn):
+        for optimiser in (self.opt_g, self.opt_d, self.opt_musicnn, self.opt_pair):
             for values in optimiser.state.values() if optimiser is not None else ():
                 for key, value in values.items():
                     if isinstance(value, torch.Tensor) and key != "step":
@@ -111,6 +122,7 @@ class GanState:
             "data_rng": self.data_rng.get_state(),
             "noise_rng": self.noise_rng.get_state(),
             **self._musicnn_checkpoint(),
+            **self._pair_checkpoint(),
         }
 
     def _musicnn_checkpoint(self) -> dict[str, Any]:
@@ -118,6 +130,11 @@ class GanState:
             return {}
         return {"musicnn_head": self.musicnn_head.state_dict(),
                 "opt_musicnn": self.opt_musicnn.state_dict()}  # fmt: skip
+
+    def _pair_checkpoint(self) -> dict[str, Any]:
+        if self.pair_head is None or self.opt_pair is None:
+            return {}
+        return {"pair_head": self.pair_head.state_dict(), "opt_pair": self.opt_pair.state_dict()}
 
     @classmethod
     def from_checkpoint(cls, data: dict[str, Any]) -> GanState:
@@ -145,6 +162,10 @@ class GanState:
         if head is not None and optimiser is not None and "musicnn_head" in data:
             head.load_state_dict(data["musicnn_head"])
             optimiser.load_state_dict(data["opt_musicnn"])
+        # likewise the pair discriminator's head
+        if state.pair_head is not None and state.opt_pair is not None and "pair_head" in data:
+            state.pair_head.load_state_dict(data["pair_head"])
+            state.opt_pair.load_state_dict(data["opt_pair"])
         return state
 
 

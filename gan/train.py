@@ -38,6 +38,7 @@ from gan.model import (
     hinge_g_loss,
 )
 from gan.negatives import spectral_negatives, temporal_negatives
+from gan.pairs import pair_d_loss, pair_g_loss
 from gan.pretrained_judge import (
     PretrainedJudge,
     pretrained_d_loss,
@@ -48,7 +49,8 @@ from gan.pretrained_judge import (
 from gan.state import GanState, load_checkpoint, save_checkpoint, save_snapshot
 
 # the losses shown beside the progress bar
-BAR_LOSSES = ("d_loss", "g_loss", "musicnn_d", "musicnn_g", "musicnn_spread", "level_guard")
+BAR_LOSSES = ("d_loss", "g_loss", "musicnn_d", "musicnn_g", "musicnn_spread", "level_guard",
+              "pair_d", "pair_g")  # fmt: skip
 # A fresh run saves early, so that a run killed in its first minutes still resumes.
 FIRST_CHECKPOINT_STEPS = 10
 
@@ -77,7 +79,8 @@ def train_step(
     """One discriminator and one generator update on a batch of real patches; with the musicnn
     discriminator on (``judge``, and the state's head), one more update of each against it.
     ``floors``: each genre's quietest real patch (gan.levels.real_patch_floors), which the
-    level guard needs."""
+    level guard needs. With the pair discriminator, the real batch must be paired
+    (``PatchSampler.sample(paired=True)``: patch i and i + B/2 of one genre, two clips)."""
     g, d = state.generator, state.discriminator
     g.train()
     d.train()
@@ -86,7 +89,8 @@ def train_step(
     seen = lambda x: augment(x, policy, state.noise_rng) if policy else x  # noqa: E731
     # drawn on the CPU (as the checkpointed streams are), then moved to the networks' device
     z = torch.randn(real.shape[0], config.model.z_dim, generator=state.noise_rng).to(real.device)
-    fake_genres = paired_genres(genres) if config.mode_seeking > 0 else genres
+    pairs = state.pair_head if config.pair_weight > 0 else None
+    fake_genres = paired_genres(genres) if config.mode_seeking > 0 or pairs is not None else genres
     fake = g(z, fake_genres)
 
     aux = config.aux_weight
@@ -127,11 +131,20 @@ def train_step(
     aux_d = torch.zeros(())
     if logits is not None and aux > 0:
         aux_d = F.cross_entropy(logits[: real.shape[0]], genres)  # real patches only
+    pair_d = torch.zeros(())
+    if pairs is not None and judgement.pooled is not None:
+        real_pooled, fake_pooled = judgement.pooled.split([real.shape[0], fake.shape[0]])[:2]
+        pair_d = pair_d_loss(pairs, real_pooled, genres, fake_pooled, fake_genres)
     state.opt_d.zero_grad(set_to_none=True)
-    (loss_d + aux * aux_d + config.local_weight * local_d).backward()
+    if state.opt_pair is not None:
+        state.opt_pair.zero_grad(set_to_none=True)
+    (loss_d + aux * aux_d + config.local_weight * local_d + config.pair_weight * pair_d).backward()
     if config.r1_gamma > 0 and state.step % config.r1_every == 0:
         r1_penalty(d, seen(real), genres, config.r1_gamma * config.r1_every).backward()
     state.opt_d.step()
+    if pairs is not None and state.opt_pair is not None:
+        state.opt_pair.step()
+        pairs.requires_grad_(False)  # as the discriminator: the generator's update needs none
 
     d.requires_grad_(False)  # the generator's update needs no discriminator gradients
     judged_fake = d.judge(seen(fake), fake_genres, local=config.local_weight > 0)
@@ -145,18 +158,26 @@ def train_step(
     seeking = torch.zeros(())
     if config.mode_seeking > 0:
         seeking = mode_seeking_loss(fake, z, config.mode_seeking_cap)
+    pair_g = torch.zeros(())
+    if pairs is not None and judged_fake.pooled is not None:
+        pair_g = pair_g_loss(pairs, judged_fake.pooled, fake_genres)
     guard = torch.zeros(())
     if config.level_guard > 0:
         if floors is None:
             raise ValueError("the level guard needs the genres' floors")
         guard = level_shortfall(fake, fake_genres, floors)
     state.opt_g.zero_grad(set_to_none=True)
-    (loss_g + aux * aux_g + config.mode_seeking * seeking + config.level_guard * guard).backward()
+    (loss_g + aux * aux_g + config.mode_seeking * seeking + config.level_guard * guard
+     + config.pair_weight * pair_g).backward()  # fmt: skip
     state.opt_g.step()
     d.requires_grad_(True)
+    if pairs is not None:
+        pairs.requires_grad_(True)
     heard = musicnn_step(state, judge, real.shape[0] // 2) if judge is not None else {}
     if config.level_guard > 0:
         heard["level_guard"] = float(guard.detach())
+    if pairs is not None:
+        heard |= {"pair_d": float(pair_d.detach()), "pair_g": float(pair_g.detach())}
 
     state.ema.update(g)
     state.step += 1
@@ -301,7 +322,8 @@ def train(
             if should_stop is not None and should_stop():
                 cancelled = True
                 break
-            real, genres = sampler.sample(state.config.batch_size, state.data_rng)
+            real, genres = sampler.sample(state.config.batch_size, state.data_rng,
+                                          paired=state.config.pair_weight > 0)  # fmt: skip
             losses = train_step(state, real.to(device), genres.to(device), judge, floors)
             state.elapsed_s = base_elapsed + time.monotonic() - started
             if not all(torch.isfinite(torch.tensor(list(losses.values())))):
