@@ -39,7 +39,7 @@ def classifier_or_none() -> Classifier | None:
 
 def empty_state() -> None:
     st.info(
-        "**Your library is empty.** Open **➕ Add music** above and type the path of a folder "
+        "**Your library is empty.** In **➕ Add music** above, type the path of a folder "
         "of music on this computer (or upload a few tracks). Each track takes about a second "
         "to analyse. Then you can browse your music by genre and mood, see a map of it, and "
         "ask for songs like one you love. Nothing leaves this computer."
@@ -112,7 +112,7 @@ with contextlib.closing(connect()) as conn:
         )
     if classifier is not None:
         reanalyse_notice(classifier, cat.outdated(bundle_id(classifier)))
-    add_music(classifier, expanded=not len(cat))
+    add_music(classifier, library_empty=not len(cat))
     failed_files(cat)
     if not len(cat):
         empty_state()

@@ -83,6 +83,8 @@ def indexed(tmp_path_factory: pytest.TempPathFactory, gtzan_dir: Path) -> Indexe
         at = open_page()
         empty = " ".join(i.value for i in at.info)
         assert "library is empty" in empty and "folder" in empty
+        # shown outright, not in a section that could start folded (the browser keeps that)
+        assert not [e for e in at.expander if "Add music" in e.label]
         at.text_input(key="library_folder").input(str(music))
         next(b for b in at.button if b.label == "Add this folder").click()
         at.run()

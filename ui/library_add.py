@@ -157,10 +157,18 @@ def reanalyse_notice(classifier: Classifier | None, outdated: list[str]) -> None
             start(here, classifier, reanalyse=True)
 
 
-def add_music(classifier: Classifier | None, expanded: bool) -> None:
+def add_music(classifier: Classifier | None, library_empty: bool) -> None:
+    """The section, folded away once the library has music (open while a job runs or has
+    just ended). An empty library shows it unfolded, in a plain box: an expander's first state
+    is the browser's, and once in a dozen clean-clone browser runs it came up closed there."""
     job = current_job()
     busy = job is not None and job.state().running
-    with st.expander("➕ Add music", expanded=expanded or busy or job is not None):
+    if library_empty:
+        section = st.container(border=True)
+        section.markdown("##### ➕ Add music")
+    else:
+        section = st.expander("➕ Add music", expanded=busy or job is not None)
+    with section:
         if classifier is None:
             st.error("Music cannot be added: the genre model did not load (see above).")
             return
