@@ -1,7 +1,8 @@
 """What the browser and the Streamlit server said to each other, kept for a failed test.
 
 A lost click leaves no trace in a screenshot: this log shows whether the browser sent the
-rerun carrying it (and its trigger), and which runs the server started and finished.
+rerun carrying it (and its trigger), and which runs the server started and finished; and for a
+page that never got that far, its load events, errors and failed requests.
 """
 
 from __future__ import annotations
@@ -56,10 +57,29 @@ class WebSocketTrace:
         self.start = time.monotonic()
         self.lines: list[str] = []
         page.on("websocket", self._watch)
+        # A page that stays blank opens no websocket: then what it loaded, and what failed, is
+        # the trace (a clean-clone run once showed a blank Mood page for 90 s, 2026-11-26).
+        page.on("domcontentloaded", lambda _page: self._add("page: DOM content loaded"))
+        page.on("load", lambda _page: self._add("page: loaded"))
+        page.on("pageerror", lambda err: self._add(f"page error: {err}"))
+        page.on("console", self._console)
+        page.on("requestfailed", self._request_failed)
+        page.on("response", self._response)
 
     def _add(self, text: str | None) -> None:
         if text:
             self.lines.append(f"{time.monotonic() - self.start:8.2f} s  {text}")
+
+    def _console(self, message) -> None:
+        if message.type in ("error", "warning"):
+            self._add(f"console {message.type}: {message.text[:300]}")
+
+    def _request_failed(self, request) -> None:
+        self._add(f"request failed: {request.method} {request.url[:160]} ({request.failure})")
+
+    def _response(self, response) -> None:
+        if response.status >= 400:
+            self._add(f"response {response.status}: {response.url[:160]}")
 
     def _watch(self, ws) -> None:
         self._add(f"websocket opened {ws.url}")
