@@ -14,6 +14,7 @@ import torch
 
 from audio import AudioError, LogMel, MelSpec, load_audio
 from gan.errors import GanError
+from gan.losses import paired_genres
 from genre.datasets import discover, skipped_note
 from genre.errors import GenreError
 from genre.labels import GTZAN_GENRES
@@ -133,7 +134,7 @@ class PatchSampler:
         genres = torch.randint(len(self.labels), (batch_size,), generator=generator)
         half = batch_size // 2
         if paired:
-            genres[half : 2 * half] = genres[:half]
+            genres = paired_genres(genres)
         picked: list[int] = []
         patches = []
         for i, g in enumerate(genres.tolist()):

@@ -27,6 +27,13 @@ def paired_genres(genres: torch.Tensor) -> torch.Tensor:
     return torch.cat([genres[:half], genres[:half], genres[2 * half :]])
 
 
+def pair_halves(batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two sides of a batch paired as :func:`paired_genres` pairs it: items 0 … B/2 − 1
+    and their partners B/2 … 2·(B/2) − 1 (an odd last item has none)."""
+    half = batch.shape[0] // 2
+    return batch[:half], batch[half : 2 * half]
+
+
 def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor, cap: float = 0.0) -> torch.Tensor:
     """1 / mean(|G(z₁) − G(z₂)| / |z₁ − z₂|) over the pairs of :func:`paired_genres`: small when
     two noises of one genre give different patches (Mao et al. 2019, MSGAN).
@@ -37,9 +44,10 @@ def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor, cap: float = 0.0) -> 
     such dropouts; capped near how far two real patches of a genre lie apart, variety is
     rewarded only up to what real music has.
     """
-    half = fake.shape[0] // 2
-    apart = (fake[:half] - fake[half : 2 * half]).abs().flatten(1).mean(1)
-    noise_apart = (z[:half] - z[half : 2 * half]).abs().mean(1)
+    fake_a, fake_b = pair_halves(fake)
+    z_a, z_b = pair_halves(z)
+    apart = (fake_a - fake_b).abs().flatten(1).mean(1)
+    noise_apart = (z_a - z_b).abs().mean(1)
     ratio = apart / noise_apart
     if cap > 0:
         ratio = ratio.clamp(max=cap)

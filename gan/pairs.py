@@ -20,6 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
+from gan.losses import pair_halves
+
 PAIR_WIDTH = 128  # the head's hidden width: small beside the 256 pooled features it reads
 
 
@@ -40,8 +42,8 @@ class PairHead(nn.Module):
 
 def halves(pooled: torch.Tensor, genres: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """The pairs of a paired batch: (first halves' features, second halves', their genres)."""
-    half = pooled.shape[0] // 2
-    return pooled[:half], pooled[half : 2 * half], genres[:half]
+    first, second = pair_halves(pooled)
+    return first, second, genres[: len(first)]
 
 
 def pair_d_loss(

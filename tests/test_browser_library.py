@@ -35,8 +35,7 @@ def test_index_a_folder_open_the_map_play_a_track_and_find_more_like_it(
         try:
             page.goto(f"{url}/library", wait_until="networkidle")
             page.get_by_text("Your library is empty").wait_for(timeout=60_000)
-            folder_box = page.get_by_role("textbox", name="Folder on this computer")
-            folder_box.fill(str(music))
+            page.get_by_role("textbox", name="Folder on this computer").fill(str(music))
             page.get_by_role("button", name="Add this folder").click()
             page.get_by_text(f"Added {len(CLIPS)} new tracks").wait_for(timeout=INDEX_TIMEOUT_MS)
 
