@@ -86,6 +86,9 @@ class Generator(nn.Module):
 # average spectrum, enough to see whether partials and onsets look like real ones.
 LOCAL_DEPTH = 3
 LOCAL_PREFIX = "local."  # its weights' names in a discriminator's state dict
+# the discriminator's heads a run may turn on or off part-way (--local-d, --aux-weight 0): their
+# attribute names, which prefix their weights' names
+OPTIONAL_D_HEADS = ("local", "classify")
 
 
 class LocalHead(nn.Module):

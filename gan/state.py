@@ -12,7 +12,7 @@ import torch
 
 from gan.config import TrainConfig
 from gan.errors import GanError
-from gan.model import LOCAL_PREFIX, Discriminator, Ema, Generator, has_local_head
+from gan.model import OPTIONAL_D_HEADS, Discriminator, Ema, Generator
 from gan.pairs import PairHead
 from gan.pretrained_judge import HEAD_LR, PretrainedHead
 from genre.labels import GTZAN_GENRES
@@ -171,15 +171,18 @@ class GanState:
 
 def load_discriminator(discriminator: Discriminator, weights: dict[str, Any]) -> bool:
     """Load a checkpoint's discriminator; True when it had the same heads. A run started
-    (--start-from) with the local head turned on or off keeps the trained trunk and heads, and
-    the local head starts afresh or is dropped."""
-    if has_local_head(weights) == (discriminator.local is not None):
+    (--start-from) with an optional head turned on or off (the local head, the AC-GAN genre
+    head) keeps the trained trunk and the heads both have; a head turned on starts afresh, one
+    turned off is dropped."""
+    expected = discriminator.state_dict()
+    if set(weights) == set(expected):
         discriminator.load_state_dict(weights)
         return True
-    trunk = {k: v for k, v in weights.items() if not k.startswith(LOCAL_PREFIX)}
-    missing, _ = discriminator.load_state_dict(trunk, strict=False)
-    if any(not key.startswith(LOCAL_PREFIX) for key in missing):
-        discriminator.load_state_dict(trunk)  # raises, naming what does not fit
+    optional = tuple(f"{head}." for head in OPTIONAL_D_HEADS)
+    kept = {k: v for k, v in weights.items() if k in expected or not k.startswith(optional)}
+    missing, unexpected = discriminator.load_state_dict(kept, strict=False)
+    if unexpected or any(not key.startswith(optional) for key in missing):
+        discriminator.load_state_dict(kept)  # raises, naming what does not fit
     return False
 
 

@@ -221,3 +221,33 @@ def test_a_bundle_that_ships_a_critic_goes_on_training_against_it(tmp_path: Path
     assert "Starting from the generator bundle and its critic in" in started.stderr
     card = (out / "MODEL_CARD.md").read_text()
     assert "its critic as the discriminator" in card and "a new discriminator" not in card
+
+
+def test_a_run_started_with_the_genre_head_turned_off_or_on_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    """``--aux-weight 0`` drops the discriminator's AC-GAN genre head (it once stopped
+    ``--start-from`` with "unexpected key classify.weight"); turning it back on starts it afresh.
+    Every other trained weight is kept either way."""
+    data = tone_clips(tmp_path / "clips")
+    source, off, on = tmp_path / "source", tmp_path / "off", tmp_path / "on"
+    common = ["--data", str(data), "--batch", "4", "--quiet"]
+    made = run_gan("train", "--run", str(source), "--steps", "2", *common, *TINY_MODEL)
+    assert made.returncode == 0, made.stderr
+    trained = load_checkpoint(source / "checkpoint.pt").discriminator.state_dict()
+    assert "classify.weight" in trained
+
+    dropped = run_gan("train", "--run", str(off), "--start-from", str(source), "--steps", "3",
+                      "--aux-weight", "0", *common)  # fmt: skip
+    assert dropped.returncode == 0, dropped.stderr
+    without = load_checkpoint(off / "checkpoint.pt")
+    assert without.step == 3 and without.discriminator.classify is None
+    assert set(without.discriminator.state_dict()) == set(trained) - {
+        "classify.weight", "classify.bias"}  # fmt: skip
+
+    start_from(off, on, TrainConfig(steps=4, aux_weight=1.0))
+    back = load_checkpoint(on / "checkpoint.pt")
+    assert back.discriminator.classify is not None  # a new head…
+    kept = back.discriminator.state_dict()
+    for name, value in without.discriminator.state_dict().items():  # …beside the trunk it had
+        assert torch.equal(kept[name], value), name
