@@ -33,7 +33,7 @@ from gan.model import (
     recalibrate_batch_norm,
 )
 from gan.start_record import started_from
-from gan.state import load_checkpoint
+from gan.state import export_state
 from genre.paths import ASSETS_DIR, data_dir, write_pointer
 
 META_FILE = "gan.json"
@@ -235,10 +235,7 @@ def export_run(
     """Turn a run's checkpoint into a shipped bundle (EMA weights, re-measured batch norm);
     with ``snapshot``, the EMA generator kept at that step instead of the latest one; with
     ``critic_candidates``, the discriminator of the same step ships as its critic (gan.critic)."""
-    checkpoint = run_dir / "checkpoint.pt"
-    if not checkpoint.is_file():
-        raise GanError(f"There is no checkpoint in {run_dir} to export.")
-    state = load_checkpoint(checkpoint)
+    state = export_state(run_dir, snapshot)
     generator = state.ema.model
     if snapshot is not None:
         kept = torch.load(snapshot, map_location="cpu", weights_only=True)

@@ -4,6 +4,7 @@ to continue) and ``snapshots/step-N.pt`` (the averaged generator every N steps, 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,25 @@ def list_snapshots(run_dir: Path) -> list[tuple[int, Path]]:
         if stem.isdigit():
             found.append((int(stem), path))
     return sorted(found)
+
+
+def export_state(run_dir: Path, snapshot: Path | None = None) -> GanState:
+    """The state a run's export starts from: its checkpoint; or, where only the run's
+    snapshots and ``run.json`` came back (a run trained on a lent GPU machine, whose 33 MB
+    checkpoint need not travel), a state of the run's settings, the snapshot giving the weights."""
+    checkpoint = run_dir / "checkpoint.pt"
+    if checkpoint.is_file():
+        return load_checkpoint(checkpoint)
+    info = run_dir / "run.json"
+    if snapshot is None or not info.is_file():
+        raise GanError(f"There is no checkpoint in {run_dir} to export (without one, export a "
+                       "snapshot of a run folder that keeps its run.json).")  # fmt: skip
+    try:
+        settings = json.loads(info.read_text(encoding="utf-8"))
+        config, labels = TrainConfig.from_dict(settings["config"]), tuple(settings["labels"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise GanError(f"The run's settings in {info} cannot be read ({err}).") from err
+    return GanState.fresh(config, labels)
 
 
 def load_checkpoint(path: Path) -> GanState:

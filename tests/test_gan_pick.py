@@ -164,3 +164,36 @@ def test_pick_reports_each_snapshot_s_diversity_beside_its_rule(
     assert f"| {scores[0].diversity:.3g} |" in card.split("| diversity |")[1]
     varied_but_worse = replace(chosen, step=1, agreement=chosen.agreement - 0.01, diversity=9.0)
     assert best([varied_but_worse, chosen]) == chosen  # diversity is not ranked
+
+
+def test_a_run_whose_checkpoint_stayed_on_another_machine_exports_from_its_snapshots(
+    tmp_path: Path,
+) -> None:
+    """A run trained on a lent GPU comes back as its snapshots, run.json and loss log (its
+    checkpoint, 33 MB with the musicnn head, need not travel): a snapshot exports the same
+    bundle from them as from the full run folder."""
+    import shutil
+
+    from safetensors.torch import load_file
+
+    from gan.bundle import WEIGHTS_FILE, export_run
+
+    run, back = tmp_path / "run", tmp_path / "back"
+    train(PatchSampler(synthetic_clips()), run, tiny_config(steps=4, snapshot_every=2),
+          progress=False)  # fmt: skip
+    shutil.copytree(run, back, ignore=shutil.ignore_patterns("checkpoint.pt"))
+    step, snapshot = list_snapshots(back)[0]
+    full = export_run(run, tmp_path / "full", snapshot=list_snapshots(run)[0][1])
+    light = export_run(back, tmp_path / "light", snapshot=snapshot)
+    a, b = load_file(str(full / WEIGHTS_FILE)), load_file(str(light / WEIGHTS_FILE))
+    assert set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
+    meta = json.loads((light / "gan.json").read_text())
+    assert meta["training"]["steps"] == step == 2
+    assert meta["training"]["config"] == json.loads((full / "gan.json").read_text())[
+        "training"]["config"]  # fmt: skip
+    # without a snapshot to take the weights from, or without the run's settings, it says so
+    with pytest.raises(GanError, match=r"no checkpoint in .*export a snapshot"):
+        export_run(back, tmp_path / "latest")
+    (back / "run.json").unlink()
+    with pytest.raises(GanError, match="no checkpoint in"):
+        export_run(back, tmp_path / "no-settings", snapshot=snapshot)
