@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gan.card_diversity import coverage_line, diversity_ceiling, diversity_words
 from gan.card_pick import fmt as _fmt
 from gan.card_pick import selection_lines, truncation_words
 from gan.card_sonification import sonification_lines
@@ -102,8 +103,9 @@ def render_card(meta: dict[str, Any]) -> str:
             f"{_fmt(metrics.get('fd_resynthesised_b_vs_real_a'))} |",
             *_cepstral_line(metrics),
             f"| diversity: distance between two generated clips of a genre ÷ between two real "
-            f"excerpts of it (different clips; aim ≈ 1){_diversity_ceiling(metrics)} | "
+            f"excerpts of it (different clips; aim ≈ 1){diversity_ceiling(metrics)} | "
             f"{_fmt(metrics.get('diversity_ratio'))} |",
+            *coverage_line(metrics),
             *_motion_line(meta, metrics),
             f"| near-silent clips: quieter than every real segment of their genre (real "
             f"music: none){_redraw_words(meta)} | {_fmt(metrics.get('quiet_clips'), pct=True)} |",
@@ -162,7 +164,7 @@ def render_card(meta: dict[str, Any]) -> str:
         "- Three seconds of texture, not songs: there is no melody or structure beyond a patch.",
         "- Trained on a CPU from 100 clips, the generator draws the coarse spectral shape and "
         "rhythm of a genre but blurs harmonics and onsets, and two samples of one genre differ "
-        f"less than two real excerpts do ({_diversity_words(metrics)}).",
+        f"less than two real excerpts do ({diversity_words(metrics)}).",
         *_misheard_lines(metrics),
         "",
         f"Created {meta.get('created')}. Licence: {meta.get('licence')}.",
@@ -225,14 +227,6 @@ def _other_fd_words(other: dict[str, Any]) -> str:
                else ""))  # fmt: skip
 
 
-def _diversity_ceiling(metrics: dict[str, Any]) -> str:
-    """What the sonification alone leaves of real music's diversity (older cards: nothing)."""
-    ceiling = metrics.get("diversity_ratio_resynthesised")
-    if ceiling is None:
-        return ""
-    return f"; real segments of half B after Griffin-Lim: {_fmt(ceiling)}"
-
-
 def _per_genre_lines(metrics: dict[str, Any]) -> list[str]:
     """Per genre: the generated clips' agreement beside its ceiling (real segments of the genre
     after Griffin-Lim) and diversity; older cards without the ceiling keep their two lines."""
@@ -293,13 +287,6 @@ def _ceiling_words(metrics: dict[str, Any], missed: list[str]) -> str:
             f"{100 * MISHEARD_BELOW:.0f} %: there the sonification limits what can be heard."
         )
     return " ".join(words) + " See Limitations."
-
-
-def _diversity_words(metrics: dict[str, Any]) -> str:
-    ratio = metrics.get("diversity_ratio")
-    if ratio is None:  # measured before diversity was: the old pixel-space estimate
-        return "pixel distance about a third of the real one"
-    return f"in the judge's embedding, {float(ratio):.2f} of the real distance; see Quality"
 
 
 def _losses(losses: dict[str, float]) -> str:

@@ -2,9 +2,10 @@
 (:mod:`gan.evaluation`).
 
 Prints one JSON object: the figures of :func:`gan.evaluation.evaluate` (agreement overall and
-per genre, Fréchet distances, diversity, near-silent shares, round-trip convergence, other
-judges' agreement) plus ``speed_4x3s_s``, ``speed_threads`` and ``speed_load_average``. With
-``--write`` they are stored in the bundle's ``gan.json`` and its model card is rendered again.
+per genre, Fréchet distances, diversity and coverage, near-silent shares, round-trip
+convergence, other judges' agreement) plus ``speed_4x3s_s``, ``speed_threads`` and
+``speed_load_average``. With ``--write`` they are stored in the bundle's ``gan.json`` and its
+model card is rendered again.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ from gan.errors import GanError
 SEED_MAX = 2**32 - 1  # seeds are 0 … 2³²−1, as in most tools
 # the noise pick and evaluate score with: cards stay comparable; `gan evaluate --seed` varies it
 EVALUATION_SEED = 1234
+# a real excerpt counts as covered when a generated clip lies nearer than its 5th-nearest real
+# neighbour (gan.metrics.coverage_shares; Naeem et al. 2020 use 5)
+COVERAGE_NEIGHBOURS = 5
 MAX_SECONDS = 30.0  # the longest generated clip
 SCORED_SECONDS = 3.0  # every clip and real segment pick and evaluate score is this long
 # Griffin-Lim iterations when a generated mel becomes audio. Measured from a PGHI start

@@ -8,6 +8,7 @@ those real segments after a trip through mel → Griffin-Lim (the sonification's
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,6 +24,7 @@ from gan.levels import mel_levels, quiet_shares, real_levels
 from gan.metrics import (
     ClassifierProbe,
     cepstral_statistics,
+    coverage_shares,
     diversity_ratios,
     frechet_distance,
     heard_as,
@@ -155,6 +157,12 @@ def evaluate(
     # the sonification's own ceiling: half B's segments after the trip, as varied as real?
     diversity_resynth = diversity_ratios(r_emb, b_genres, real_emb, real_genres, real_clips,
                                          bundle.labels, generated_clips=b_clips)  # fmt: skip
+    # as many generated clips at a time as half B has real segments of the genre: the count the
+    # sonification's ceiling is measured with (more clips cover more)
+    coverage = coverage_shares(gen_emb, gen_genres, real_emb, real_genres, real_clips,
+                               bundle.labels, draw=Counter(b_genres))  # fmt: skip
+    coverage_resynth = coverage_shares(r_emb, b_genres, real_emb, real_genres, real_clips,
+                                       bundle.labels, generated_clips=b_clips)  # fmt: skip
     heard = [probe.labels[i] for i in np.argmax(gen_probs, axis=1)]
     sc = np.concatenate(sc_values)
     motion = _partial_motion(
@@ -201,6 +209,9 @@ def evaluate(
         "diversity_ratio": mean_ratio(diversity),
         "diversity_ratio_per_genre": {g: round(v, 3) for g, v in diversity.items()},
         "diversity_ratio_resynthesised": mean_ratio(diversity_resynth),
+        "coverage": mean_ratio(coverage),
+        "coverage_per_genre": {g: round(v, 3) for g, v in coverage.items()},
+        "coverage_resynthesised": mean_ratio(coverage_resynth),
         "quiet_clips": round(float(np.mean(list(quiet.values()))), 3) if quiet else None,
         "quiet_clips_per_genre": quiet,
         # as the generator drew them, before sampling drew the dropouts again (the same

@@ -24,6 +24,7 @@ from torch import nn
 
 from audio import LogMel, resample
 from gan.bundle import GanBundle
+from gan.config import COVERAGE_NEIGHBOURS
 from gan.data import ClipMel
 from gan.errors import GanError
 from genre.classifier import BATCH_WINDOWS, Classifier
@@ -122,13 +123,17 @@ def standardised_frechet(a: np.ndarray, b: np.ndarray, reference: np.ndarray) ->
     return frechet_distance((a - mean) / spread, (b - mean) / spread)
 
 
+def pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distance of every row of ``a`` [N, D] to every row of ``b`` [M, D]: [N, M]."""
+    squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
+    return np.sqrt(np.clip(squared, 0, None))
+
+
 def mean_pairwise_distance(embeddings: np.ndarray, groups: np.ndarray | None = None) -> float:
     """Mean Euclidean distance over pairs of rows; with ``groups``, only pairs from different
     groups (two excerpts of one recording are not two pieces of a genre)."""
     n = len(embeddings)
-    gram = embeddings @ embeddings.T
-    squared = np.diag(gram)[:, None] + np.diag(gram)[None, :] - 2 * gram
-    distances = np.sqrt(np.clip(squared, 0, None))
+    distances = pairwise_distances(embeddings, embeddings)
     pairs = np.triu(np.ones((n, n), dtype=bool), k=1)
     if groups is not None:
         pairs &= groups[:, None] != groups[None, :]
@@ -168,8 +173,49 @@ def diversity_ratios(
     return ratios
 
 
+def coverage_shares(
+    generated: np.ndarray,
+    generated_genres: list[str],
+    real: np.ndarray,
+    real_genres: list[str],
+    real_clips: list[int],
+    labels: tuple[str, ...],
+    generated_clips: list[int] | None = None,
+    draw: dict[str, int] | None = None,
+) -> dict[str, float]:
+    """Per genre: the share of its real excerpts that have a generated clip of the genre inside
+    their neighbourhood, the ball out to their 5th-nearest other real excerpt of the genre
+    (the coverage of Naeem et al. 2020, "Reliable fidelity and diversity metrics for generative
+    models"; 1: every kind of real piece is matched). Unlike the diversity ratio, spreading
+    clips where no real music is does not raise it: only sounding like more of the genre's
+    recordings does. ``generated_clips``: for real segments sent through the sonification,
+    which recording each came from; one covers only other recordings' excerpts. ``draw``: per
+    genre, how many generated clips one figure uses (the mean over disjoint sets of that many):
+    more clips cover more, so two figures compare only at the same count. Genres with no
+    generated clip, or with no more real excerpts than neighbours, are left out."""
+    gen_of, real_of = np.asarray(generated_genres), np.asarray(real_genres)
+    clips = np.asarray(real_clips)
+    shares = {}
+    for g in labels:
+        mine, theirs = gen_of == g, real_of == g
+        if not mine.any() or theirs.sum() <= COVERAGE_NEIGHBOURS:
+            continue
+        reals = real[theirs]
+        # column 0 of each sorted row is the excerpt itself (distance 0)
+        radius = np.sort(pairwise_distances(reals, reals), axis=1)[:, COVERAGE_NEIGHBOURS]
+        near = pairwise_distances(generated[mine], reals) <= radius[None, :]
+        if generated_clips is not None:
+            near &= np.asarray(generated_clips)[mine][:, None] != clips[theirs][None, :]
+        size = min(draw.get(g, len(near)), len(near)) if draw else len(near)
+        sets = [near[i : i + size] for i in range(0, len(near) - size + 1, size)] if size else []
+        if sets:
+            shares[g] = float(np.mean([s.any(axis=0).mean() for s in sets]))
+    return shares
+
+
 def mean_ratio(ratios: dict[str, float]) -> float | None:
-    """The genres' mean of :func:`diversity_ratios`, as the card gives it (None: none measured)."""
+    """The genres' mean of :func:`diversity_ratios` (or :func:`coverage_shares`), as the card
+    gives it (None: none measured)."""
     return round(float(np.mean(list(ratios.values()))), 3) if ratios else None
 
 

@@ -376,6 +376,8 @@ def test_model_card_gives_diversity_beside_its_ceiling_and_another_judges_divers
     measured = copy.deepcopy(meta)
     measured["metrics"]["diversity_ratio"] = 0.63
     measured["metrics"]["diversity_ratio_resynthesised"] = 0.927
+    measured["metrics"]["coverage"] = 0.111
+    measured["metrics"]["coverage_resynthesised"] = 0.3
     others = measured["metrics"].setdefault("other_classifiers", {})
     others["gtzan-cnn-baseline"] = {"agreement": 0.9, "agreement_real_half_b": 0.95,
                                     "agreement_real_resynthesised": 0.9,
@@ -387,8 +389,14 @@ def test_model_card_gives_diversity_beside_its_ceiling_and_another_judges_divers
         in card
     )
     assert "(real B vs A 3.1); diversity in its embedding 1.05." in card
+    assert (
+        "nearer than their 5th-nearest real excerpt (Naeem et al. 2020; real segments of half B "
+        "after Griffin-Lim: 0.3) | 0.111 |" in card
+    )
     older = copy.deepcopy(measured)  # measured before these figures existed: no claim
     del older["metrics"]["diversity_ratio_resynthesised"]
+    del older["metrics"]["coverage"]
     del older["metrics"]["other_classifiers"]["gtzan-cnn-baseline"]["diversity_ratio"]
     card = render_card(older)
     assert "after Griffin-Lim: 0" not in card and "diversity in its embedding" not in card
+    assert "coverage" not in card

@@ -17,6 +17,7 @@ from gan.data import PATCH_SPEC, ClipMel
 from gan.errors import GanError
 from gan.metrics import (
     cepstral_statistics,
+    coverage_shares,
     diversity_ratios,
     frechet_distance,
     heard_as,
@@ -220,6 +221,45 @@ def test_the_network_free_distance_tells_steady_tones_from_noise_bursts() -> Non
     assert near < 0.1 * far
     flux_mean = slice(40, 41)
     assert other_kind[:, flux_mean].mean() > 3 * real[:, flux_mean].mean()
+
+
+def test_coverage_counts_the_real_pieces_matched_and_cannot_be_bought_by_spreading_out() -> None:
+    """Two clusters of real jazz (two kinds of piece): a generator that plays only one kind covers
+    about half; one that plays both covers nearly all; one spread wide, away from every real
+    piece, has a high diversity ratio but covers nothing."""
+    rng = np.random.default_rng(2)
+    labels = ("jazz",)
+    centres = np.zeros((2, 8))
+    centres[1, 0] = 20.0
+    real = np.concatenate([centres[i] + rng.standard_normal((10, 8)) for i in (0, 1)])
+    genres, clips = ["jazz"] * 20, [i // 2 for i in range(20)]
+    one_kind = centres[0] + rng.standard_normal((30, 8))
+    both = np.concatenate([one_kind[:15], centres[1] + rng.standard_normal((15, 8))])
+    wide = 40.0 + 15.0 * rng.standard_normal((30, 8))
+    half = coverage_shares(one_kind, ["jazz"] * 30, real, genres, clips, labels)["jazz"]
+    full = coverage_shares(both, ["jazz"] * 30, real, genres, clips, labels)["jazz"]
+    assert 0.35 <= half <= 0.5 and full >= 0.9
+    # by sets of 15: the first 15 play one kind, the next 15 the other, so each set covers
+    # about half; a set larger than the clips there are is all of them
+    by_15 = coverage_shares(both, ["jazz"] * 30, real, genres, clips, labels, draw={"jazz": 15})
+    assert by_15["jazz"] == pytest.approx(half, abs=0.1)
+    assert coverage_shares(both, ["jazz"] * 30, real, genres, clips, labels,
+                           draw={"jazz": 99}) == {"jazz": full}  # fmt: skip
+    assert coverage_shares(wide, ["jazz"] * 30, real, genres, clips, labels) == {"jazz": 0.0}
+    assert diversity_ratios(wide, ["jazz"] * 30, real, genres, clips, labels)["jazz"] > 1.0
+    # the real excerpts themselves cover every one; sent through the sonification unchanged, a
+    # segment may not cover its own recording's excerpts, and the others' still cover them
+    assert coverage_shares(real, genres, real, genres, clips, labels) == {"jazz": 1.0}
+    grouped = coverage_shares(real, genres, real, genres, clips, labels, generated_clips=clips)
+    assert grouped == {"jazz": 1.0}
+    # the two excerpts of one recording, resynthesised, no longer cover those two themselves
+    alone = coverage_shares(real[:2], genres[:2], real, genres, clips, labels,
+                            generated_clips=clips[:2])["jazz"]  # fmt: skip
+    ungrouped = coverage_shares(real[:2], genres[:2], real, genres, clips, labels)["jazz"]
+    assert alone == pytest.approx(ungrouped - 2 / 20)
+    # a genre with no generated clip, or too few real excerpts to have 5 neighbours: left out
+    assert coverage_shares(one_kind, ["metal"] * 30, real, genres, clips, ("jazz", "metal")) == {}
+    assert coverage_shares(one_kind, ["jazz"] * 30, real[:5], genres[:5], clips[:5], labels) == {}
 
 
 def test_diversity_ratio_compares_generated_spread_with_real_spread() -> None:
