@@ -18,24 +18,28 @@ def fmt(value: Any, pct: bool = False) -> str:
     return f"{float(value):.3g}" if isinstance(value, float) else str(value)
 
 
-def _row(first: str, point: dict[str, Any], varied: bool) -> str:
+# columns a curve has only when it measured them (curves scored before they were: none)
+OPTIONAL_COLUMNS = ("diversity", "coverage")
+
+
+def _row(first: str, point: dict[str, Any], columns: tuple[str, ...]) -> str:
     worst = min(point["per_genre"].values()) if point.get("per_genre") else None
-    diversity = f" {fmt(point.get('diversity'))} |" if varied else ""
+    extra = "".join(f" {fmt(point.get(column))} |" for column in columns)
     return (
         f"| {first} | {fmt(point.get('agreement'), pct=True)} | {fmt(worst, pct=True)} | "
-        f"{fmt(point.get('fd'))} |{diversity}"
+        f"{fmt(point.get('fd'))} |{extra}"
     )
 
 
-def _header(curve: list[dict[str, Any]], first: str) -> tuple[list[str], bool]:
-    """The table's header, with a diversity column when the curve measured it (curves scored
-    before it was have none, and say nothing about it)."""
-    varied = any(point.get("diversity") is not None for point in curve)
-    extra, align = (" diversity |", "---:|") if varied else ("", "")
+def _header(curve: list[dict[str, Any]], first: str) -> tuple[list[str], tuple[str, ...]]:
+    """The table's header, with a diversity and a coverage column when the curve measured them
+    (curves scored before they were have none, and say nothing about them)."""
+    columns = tuple(c for c in OPTIONAL_COLUMNS if any(p.get(c) is not None for p in curve))
     return [
-        f"| {first} | agreement | worst genre | Fréchet distance |{extra}",
-        f"|---:|---:|---:|---:|{align}",
-    ], varied
+        f"| {first} | agreement | worst genre | Fréchet distance |"
+        + "".join(f" {c} |" for c in columns),
+        "|---:|---:|---:|---:|" + "---:|" * len(columns),
+    ], columns
 
 
 def sampling_truncation(meta: dict[str, Any]) -> float:
@@ -70,11 +74,11 @@ def selection_lines(meta: dict[str, Any]) -> list[str]:
         "",
     ]
     curve = selection.get("curve", [])
-    header, varied = _header(curve, "step")
+    header, columns = _header(curve, "step")
     lines += header
     for point in curve:
         mark = " **(shipped)**" if point["step"] == selection.get("chosen_step") else ""
-        lines.append(_row(f"{point['step']}{mark}", point, varied))
+        lines.append(_row(f"{point['step']}{mark}", point, columns))
     return lines + _truncation_lines(meta)
 
 
@@ -92,9 +96,9 @@ def _truncation_lines(meta: dict[str, Any]) -> list[str]:
         f"on the same clips; the rule: {selection.get('truncation_rule')}.",
         "",
     ]
-    header, varied = _header(curve, "ψ")
+    header, columns = _header(curve, "ψ")
     lines += header
     for point in curve:
         mark = " **(shipped)**" if float(point["truncation"]) == shipped else ""
-        lines.append(_row(f"{float(point['truncation']):g}{mark}", point, varied))
+        lines.append(_row(f"{float(point['truncation']):g}{mark}", point, columns))
     return lines

@@ -192,13 +192,15 @@ def coverage_shares(
     which recording each came from; one covers only other recordings' excerpts. ``draw``: per
     genre, how many generated clips one figure uses (the mean over disjoint sets of that many):
     more clips cover more, so two figures compare only at the same count. Genres with no
-    generated clip, or with no more real excerpts than neighbours, are left out."""
+    generated clip, one real recording, or no more real excerpts than neighbours are left
+    out (one recording says nothing of a genre's variety)."""
     gen_of, real_of = np.asarray(generated_genres), np.asarray(real_genres)
     clips = np.asarray(real_clips)
     shares = {}
     for g in labels:
         mine, theirs = gen_of == g, real_of == g
-        if not mine.any() or theirs.sum() <= COVERAGE_NEIGHBOURS:
+        if (not mine.any() or theirs.sum() <= COVERAGE_NEIGHBOURS
+                or len(np.unique(clips[theirs])) < 2):  # fmt: skip
             continue
         reals = real[theirs]
         # column 0 of each sorted row is the excerpt itself (distance 0)

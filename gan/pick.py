@@ -31,6 +31,7 @@ from gan.errors import GanError
 from gan.floors import segment_level_floors
 from gan.metrics import (
     ClassifierProbe,
+    coverage_shares,
     diversity_ratios,
     frechet_distance,
     mean_ratio,
@@ -70,6 +71,9 @@ class SnapshotScore:
     # with fewer than two real clips a genre, and in curves scored before it was): reported,
     # not part of the rule
     diversity: float | None = None
+    # the share of real excerpts a generated clip comes near (gan.metrics.coverage_shares; None
+    # with five real segments a genre or fewer, and in curves scored before it was): reported
+    coverage: float | None = None
 
     @property
     def worst_genre(self) -> float:
@@ -94,9 +98,9 @@ def score_bundle(
     real: RealSegments,
     per_genre: int,
     seed: int = EVALUATION_SEED,
-) -> tuple[float, dict[str, float], float, float | None]:
-    """(agreement, agreement per genre, Fréchet distance to half A, diversity) of generated
-    clips, against ``real``'s embedded segments."""
+) -> tuple[float, dict[str, float], float, float | None, float | None]:
+    """(agreement, agreement per genre, Fréchet distance to half A, diversity, coverage) of
+    generated clips, against ``real``'s embedded segments."""
     waves: list[np.ndarray] = []
     genres: list[str] = []
     for gid, genre in enumerate(bundle.labels):
@@ -106,8 +110,10 @@ def score_bundle(
     per = probe.agreement_per_genre(probs, genres, bundle.labels)
     ratios = diversity_ratios(embeddings, genres, real.embeddings, real.genres, real.clips,
                               bundle.labels)  # fmt: skip
+    covered = coverage_shares(embeddings, genres, real.embeddings, real.genres, real.clips,
+                              bundle.labels)  # fmt: skip
     fd = frechet_distance(embeddings, real.embeddings[: real.half_a])
-    return probe.agreement(probs, genres), per, fd, mean_ratio(ratios)
+    return probe.agreement(probs, genres), per, fd, mean_ratio(ratios), mean_ratio(covered)
 
 
 @dataclass(frozen=True)
@@ -136,10 +142,10 @@ class Scorer:
             self._measure_real(bundle)
         if self.level_floors is not None:
             bundle = bundle.with_level_floors(self.level_floors)
-        agreement, per, fd, diversity = score_bundle(bundle, self.probe, self._real,
-                                                     self.per_genre)  # fmt: skip
+        agreement, per, fd, diversity, coverage = score_bundle(bundle, self.probe, self._real,
+                                                               self.per_genre)  # fmt: skip
         return SnapshotScore(step, round(agreement, 4), per, round(fd, 3), bundle.truncation,
-                             diversity)  # fmt: skip
+                             diversity, coverage)  # fmt: skip
 
     def _measure_real(self, bundle: GanBundle) -> None:
         """Embeddings of the real 3-s segments (``evaluate``'s halves A and B) and the level
@@ -157,8 +163,9 @@ class Scorer:
 def _say(progress: Callable[[str], None] | None, what: str, score: SnapshotScore) -> None:
     if progress:
         varied = "" if score.diversity is None else f", diversity {score.diversity:.2f}"
+        covered = "" if score.coverage is None else f", coverage {score.coverage:.2f}"
         progress(f"{what}: agreement {score.agreement:.1%}, worst genre "
-                 f"{score.worst_genre:.0%}, FD {score.fd:.1f}{varied}")  # fmt: skip
+                 f"{score.worst_genre:.0%}, FD {score.fd:.1f}{varied}{covered}")  # fmt: skip
 
 
 @dataclass(frozen=True)

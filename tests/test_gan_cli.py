@@ -171,7 +171,7 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
         # one clip a genre: no two real clips to compare, so no diversity and no claim of one
         assert other["diversity_ratio"] is None and "diversity in its embedding" not in card
     assert figures["diversity_ratio_resynthesised"] is None
-    # two real excerpts a genre: too few for five neighbours, so no coverage either
+    # one clip a genre: no coverage either
     assert figures["coverage"] is None and figures["coverage_per_genre"] == {}
     assert figures["coverage_resynthesised"] is None and "| coverage:" not in card
     assert "real segments of half B after Griffin-Lim:" not in card

@@ -116,8 +116,8 @@ def test_pick_scores_every_snapshot_and_ships_the_chosen_step(
     assert floors is not None and bundle.meta["sampling"]["level_floors_db"] == floors
     assert bundle.level_floors.tolist() == pytest.approx([floors[g] for g in bundle.labels])
     assert chosen == best_truncation([SnapshotScore(**point) for point in curve])
-    # one clip a genre: no two real clips to compare, so no diversity and no column for it
-    assert all(s.diversity is None for s in scores)
+    # one clip a genre: no two real clips to compare, so no diversity or coverage, no columns
+    assert all(s.diversity is None and s.coverage is None for s in scores)
     assert "| step | agreement | worst genre | Fréchet distance |\n" in (
         tmp_path / "out" / "MODEL_CARD.md").read_text()  # fmt: skip
     with pytest.raises(GanError, match="no snapshots"):
@@ -147,7 +147,7 @@ def test_pick_can_score_only_some_snapshots_and_the_card_says_which(
     assert (again.from_step, again.every) == (3, 2)
 
 
-def test_pick_reports_each_snapshot_s_diversity_beside_its_rule(
+def test_pick_reports_each_snapshot_s_diversity_and_coverage_beside_its_rule(
     tmp_path: Path, gtzan_dir: Path
 ) -> None:
     """Diversity is on the curve (reported, not ranked): the rule alone favours a generator
@@ -160,8 +160,12 @@ def test_pick_reports_each_snapshot_s_diversity_beside_its_rule(
                           truncate=False)  # fmt: skip
     assert len(scores) == 1 and scores[0].diversity is not None and scores[0].diversity > 0
     card = (tmp_path / "out" / "MODEL_CARD.md").read_text()
-    assert "| step | agreement | worst genre | Fréchet distance | diversity |" in card
-    assert f"| {scores[0].diversity:.3g} |" in card.split("| diversity |")[1]
+    # and so is coverage, beside it (curves scored before it have neither column)
+    assert scores[0].coverage is not None and 0 <= scores[0].coverage <= 1
+    header = "| step | agreement | worst genre | Fréchet distance | diversity | coverage |"
+    assert header in card
+    row = f"| {scores[0].diversity:.3g} | {scores[0].coverage:.3g} |"
+    assert row in card.split(header)[1]
     varied_but_worse = replace(chosen, step=1, agreement=chosen.agreement - 0.01, diversity=9.0)
     assert best([varied_but_worse, chosen]) == chosen  # diversity is not ranked
 

@@ -257,9 +257,11 @@ def test_coverage_counts_the_real_pieces_matched_and_cannot_be_bought_by_spreadi
                             generated_clips=clips[:2])["jazz"]  # fmt: skip
     ungrouped = coverage_shares(real[:2], genres[:2], real, genres, clips, labels)["jazz"]
     assert alone == pytest.approx(ungrouped - 2 / 20)
-    # a genre with no generated clip, or too few real excerpts to have 5 neighbours: left out
+    # a genre with no generated clip, too few real excerpts to have 5 neighbours, or one real
+    # recording: left out
     assert coverage_shares(one_kind, ["metal"] * 30, real, genres, clips, ("jazz", "metal")) == {}
     assert coverage_shares(one_kind, ["jazz"] * 30, real[:5], genres[:5], clips[:5], labels) == {}
+    assert coverage_shares(one_kind, ["jazz"] * 30, real, genres, [0] * 20, labels) == {}
 
 
 def test_diversity_ratio_compares_generated_spread_with_real_spread() -> None:
