@@ -34,6 +34,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from audio import resonify
 from gan.data import PATCH_SPEC, PatchSampler, denormalise
+from gan.losses import pair_halves
 from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES, Musicnn, load_musicnn
 from genre.paths import MUSICNN_BACKBONE_WEIGHTS
 
@@ -176,15 +177,16 @@ def spread_loss(
     dropouts, and its audible patches were 0.79 times as far apart as real ones where all its
     patches were 0.88 times.
     """
-    half = vectors.shape[0] // 2
-    if half == 0:
+    first, second = pair_halves(vectors)
+    if len(first) == 0:
         return vectors.sum() * 0.0
-    apart = (vectors[:half] - vectors[half : 2 * half]).norm(dim=1)
-    wanted = spread[genres[:half]].clamp(min=1e-6)
+    apart = (first - second).norm(dim=1)
+    wanted = spread[pair_halves(genres)[0]].clamp(min=1e-6)
     shortfall = F.relu(1.0 - apart / wanted)
     if audible is None:
         return shortfall.mean()
-    counted = (audible[:half] & audible[half : 2 * half]).to(shortfall.dtype)
+    loud_first, loud_second = pair_halves(audible)
+    counted = (loud_first & loud_second).to(shortfall.dtype)
     return (shortfall * counted).sum() / counted.sum().clamp(min=1.0)
 
 
