@@ -72,7 +72,8 @@ class SnapshotScore:
     # not part of the rule
     diversity: float | None = None
     # the share of real excerpts a generated clip comes near (gan.metrics.coverage_shares; None
-    # with five real segments a genre or fewer, and in curves scored before it was): reported
+    # with fewer than two real clips or six real segments a genre, and in curves scored before
+    # it was): reported, not part of the rule
     coverage: float | None = None
 
     @property
