@@ -100,6 +100,32 @@ def test_train_resume_export_then_sample_from_the_result(tmp_path: Path) -> None
     assert abs(len(data_out) / 22050 - 6.0) < 0.05
 
 
+def test_export_stores_the_dropout_floors_of_the_runs_training_clips(tmp_path: Path) -> None:
+    """`gan export` draws dropouts again as `train --export` and `pick` do; a folder that
+    cannot give every genre a floor still exports, saying what it lacks."""
+    data = tone_clips(tmp_path / "clips")
+    run = tmp_path / "run"
+    trained = run_gan("train", "--data", str(data), "--run", str(run), "--batch", "4",
+                      "--quiet", "--steps", "2", *TINY_MODEL)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    exported = run_gan("export", "--run", str(run), "--out", str(tmp_path / "b"), "--data",
+                       str(data))  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["dropout_floors"] is True
+    floors = json.loads((tmp_path / "b" / "gan.json").read_text())["sampling"]["level_floors_db"]
+    assert set(floors) == set(GTZAN_GENRES)
+    assert all(-80 < level < 40 for level in floors.values())
+    (data / "rock" / "rock.00000.wav").unlink()
+    partial = run_gan("export", "--run", str(run), "--out", str(tmp_path / "c"), "--data",
+                      str(data))  # fmt: skip
+    assert partial.returncode == 0, partial.stderr
+    assert json.loads(partial.stdout)["dropout_floors"] is False
+    assert "Exported without dropout floors" in partial.stderr and "rock" in partial.stderr
+    assert "Traceback" not in partial.stderr
+    meta = json.loads((tmp_path / "c" / "gan.json").read_text())
+    assert "level_floors_db" not in meta.get("sampling", {})
+
+
 def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path: Path) -> None:
     """A new run trains with the recipe (augmentation, R1, mode seeking) without being asked,
     keeps snapshots, then `gan pick` on the run."""
