@@ -342,8 +342,7 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from gan.bundle import export_run
-    from gan.data import load_clips
-    from gan.floors import store_level_floors
+    from gan.floors import store_folder_floors
 
     out = export_run(Path(args.run), Path(args.out), command=args.command_line or "",
                      critic_candidates=args.critic)  # fmt: skip
@@ -352,7 +351,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     # distance of 80 instead of 14 (2026-11-26).
     floors = None
     try:
-        floors = store_level_floors(out, load_clips(args.data))
+        floors = store_folder_floors(out, args.data)
     except GanError as err:
         print(f"Exported without dropout floors, so near-silent clips are kept: {err}",
               file=sys.stderr)  # fmt: skip

@@ -9,7 +9,8 @@ from pathlib import Path
 from audio import LogMel
 from gan.bundle import GanBundle, load_gan_bundle, write_meta
 from gan.config import LEVEL_FLOORS_KEY
-from gan.data import ClipMel
+from gan.data import ClipMel, load_clips
+from gan.errors import GanError
 from gan.levels import genre_floors, real_levels
 from gan.metrics import Segment, real_segments
 from gan.sample import clip_samples
@@ -45,4 +46,14 @@ def store_level_floors(folder: Path, clips: list[ClipMel]) -> dict[str, float] |
         meta = dict(bundle.meta)
         meta["sampling"] = {**meta.get("sampling", {}), LEVEL_FLOORS_KEY: floors}
         write_meta(folder, meta)
+    return floors
+
+
+def store_folder_floors(folder: Path, data: Path | None = None) -> dict[str, float]:
+    """:func:`store_level_floors` from the clips under ``data`` (genre folders; default: the
+    shared GTZAN clips). Raises :class:`GanError`, saying why, when they cannot give every
+    genre of the bundle a floor (and then writes nothing)."""
+    floors = store_level_floors(folder, load_clips(data))
+    if floors is None:
+        raise GanError("Every genre of the generator needs at least one 3-s real clip.")
     return floors

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gan.bundle import load_gan_bundle
 from gan.config import LEVEL_FLOORS_KEY
-from gan.data import load_clips
-from gan.floors import store_level_floors
+from gan.errors import GanError
+from gan.floors import store_folder_floors
 
 
 def main() -> int:
@@ -30,9 +30,10 @@ def main() -> int:
     parser.add_argument("--bundle", type=Path, required=True, help="the generator bundle")
     parser.add_argument("--data", type=Path, help="real clips (default: shared GTZAN)")
     args = parser.parse_args()
-    floors = store_level_floors(args.bundle, load_clips(args.data))
-    if floors is None:
-        print("Every genre of the generator needs at least one 3-s real clip.", file=sys.stderr)
+    try:
+        floors = store_folder_floors(args.bundle, args.data)
+    except GanError as err:
+        print(err, file=sys.stderr)
         return 2
     load_gan_bundle(args.bundle)  # the bundle still loads, floors and all
     print(json.dumps({LEVEL_FLOORS_KEY: floors}))
