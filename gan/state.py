@@ -54,31 +54,43 @@ class GanState:
         discriminator = Discriminator(
             config.model, auxiliary=config.aux_weight > 0, local=config.local_weight > 0
         )
-        betas = (config.beta1, config.beta2)
+        # every optimiser's step size and betas are set by apply_step_sizes, below
         state = cls(
             config=config,
             generator=generator,
             discriminator=discriminator,
             ema=Ema.of(generator, decay=config.ema_decay),
-            opt_g=torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=betas),
-            opt_d=torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=betas),
+            opt_g=torch.optim.Adam(generator.parameters()),
+            opt_d=torch.optim.Adam(discriminator.parameters()),
             data_rng=torch.Generator().manual_seed(config.seed + 1),
             noise_rng=torch.Generator().manual_seed(config.seed + 2),
             labels=tuple(labels),
         )
         if config.musicnn_weight > 0:
             state.musicnn_head = PretrainedHead(config.model.n_classes)
-            state.opt_musicnn = torch.optim.Adam(
-                state.musicnn_head.parameters(), lr=HEAD_LR, betas=betas
-            )
+            state.opt_musicnn = torch.optim.Adam(state.musicnn_head.parameters())
         if config.pair_weight > 0:
             state.pair_head = PairHead(config.model.d_channels[-1], config.model.n_classes)
-            state.opt_pair = torch.optim.Adam(
-                state.pair_head.parameters(), lr=config.lr_d, betas=betas
-            )
+            state.opt_pair = torch.optim.Adam(state.pair_head.parameters())
+        state.apply_step_sizes()
         # Channels-last weights spare oneDNN's CPU convolutions their layout copies; same
         # values, faster steps (bench/bench_gan_train.py). Exports are made contiguous again.
         return state.in_layout(torch.channels_last)
+
+    def step_sizes(self) -> list[tuple[torch.optim.Optimizer | None, float]]:
+        """Each optimiser with the step size this run's settings give it."""
+        config = self.config
+        return [(self.opt_g, config.lr_g), (self.opt_d, config.lr_d),
+                (self.opt_musicnn, HEAD_LR), (self.opt_pair, config.lr_d)]  # fmt: skip
+
+    def apply_step_sizes(self) -> None:
+        """Set every optimiser's step size and betas from the run's settings. Loading an
+        optimiser's state also loads the step size it was saved with, so without this a run
+        started (--start-from) with a new --lr-g or --lr-d would go on at the old one."""
+        betas = (self.config.beta1, self.config.beta2)
+        for optimiser, rate in self.step_sizes():
+            for group in optimiser.param_groups if optimiser is not None else ():
+                group["lr"], group["betas"] = rate, betas
 
     @property
     def device(self) -> torch.device:
@@ -167,6 +179,7 @@ class GanState:
         if state.pair_head is not None and state.opt_pair is not None and "pair_head" in data:
             state.pair_head.load_state_dict(data["pair_head"])
             state.opt_pair.load_state_dict(data["opt_pair"])
+        state.apply_step_sizes()  # the settings' step sizes, not those the state was saved with
         return state
 
 

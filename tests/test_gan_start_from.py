@@ -251,3 +251,47 @@ def test_a_run_started_with_the_genre_head_turned_off_or_on_keeps_the_rest(
     kept = back.discriminator.state_dict()
     for name, value in without.discriminator.state_dict().items():  # …beside the trunk it had
         assert torch.equal(kept[name], value), name
+
+
+def _saved_step_sizes(run_dir: Path) -> tuple[float, float]:
+    """The step sizes the run's optimisers trained at, as its checkpoint saved them."""
+    raw = torch.load(run_dir / "checkpoint.pt", weights_only=False)
+    return raw["opt_g"]["param_groups"][0]["lr"], raw["opt_d"]["param_groups"][0]["lr"]
+
+
+def test_a_run_started_with_new_step_sizes_trains_at_them(tmp_path: Path) -> None:
+    """--lr-g / --lr-d given with --start-from are the step sizes the new run trains at: an
+    optimiser's saved state also holds the step size it was saved with, which used to win.
+    From a bundle, a near-zero --lr-g lets the new discriminator learn while the generator
+    keeps the bundle's weights (a discriminator warm-up)."""
+    data = tone_clips(tmp_path / "clips")
+    source, bundle = tmp_path / "source", tmp_path / "bundle"
+    common = ["--data", str(data), "--batch", "4", "--quiet"]
+    made = run_gan("train", "--run", str(source), "--steps", "2", "--export", str(bundle),
+                   *common, *TINY_MODEL)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert _saved_step_sizes(source) == (2e-4, 4e-4)  # the defaults
+
+    slower = tmp_path / "slower"
+    started = run_gan("train", "--run", str(slower), "--start-from", str(source), "--steps", "4",
+                      "--lr-g", "5e-5", "--lr-d", "1e-4", *common)  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert _saved_step_sizes(slower) == (5e-5, 1e-4)
+
+    warm_up = tmp_path / "warm_up"
+    started = run_gan("train", "--run", str(warm_up), "--start-from", str(bundle), "--steps", "5",
+                      "--lr-g", "1e-12", *common)  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert _saved_step_sizes(warm_up) == (1e-12, 4e-4)
+    after = load_checkpoint(warm_up / "checkpoint.pt")
+    shipped = load_gan_bundle(bundle).generator.state_dict()
+    for name, value in after.generator.named_parameters():
+        assert torch.allclose(value, shipped[name], atol=1e-8), name  # the generator held still
+    # …and the recipe proper, started from that run, trains at its own step sizes again
+    recipe = tmp_path / "recipe"
+    started = run_gan("train", "--run", str(recipe), "--start-from", str(warm_up), "--steps", "6",
+                      *common)  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert _saved_step_sizes(recipe) == (2e-4, 4e-4)
+    moved = load_checkpoint(recipe / "checkpoint.pt").generator.state_dict()
+    assert any(not torch.allclose(moved[k], shipped[k], atol=1e-6) for k in shipped)
