@@ -5,11 +5,13 @@ to continue) and ``snapshots/step-N.pt`` (the averaged generator every N steps, 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
+from torch import nn
 
 from gan.config import TrainConfig
 from gan.errors import GanError
@@ -19,6 +21,41 @@ from gan.pretrained_judge import HEAD_LR, PretrainedHead
 from genre.labels import GTZAN_GENRES
 
 CHECKPOINT_FORMAT = "gan-checkpoint/1"
+
+
+@dataclass
+class ExtraHead:
+    """A discriminator head trained beside the main one, with its own optimiser."""
+
+    network: nn.Module
+    optimiser: torch.optim.Optimizer
+
+
+@dataclass(frozen=True)
+class ExtraHeadKind:
+    """When a run has such a head, how it is built and at what step size it learns."""
+
+    is_on: Callable[[TrainConfig], bool]
+    build: Callable[[TrainConfig], nn.Module]
+    step_size: Callable[[TrainConfig], float]
+
+
+# The optional heads, by name; a checkpoint keeps each as "<name>_head" and "opt_<name>". A run
+# started (--start-from) with one turned on starts it afresh; one that turns it off drops it.
+EXTRA_HEADS: dict[str, ExtraHeadKind] = {
+    # the musicnn discriminator's trained head (TrainConfig.musicnn_weight)
+    "musicnn": ExtraHeadKind(
+        is_on=lambda c: c.musicnn_weight > 0,
+        build=lambda c: PretrainedHead(c.model.n_classes),
+        step_size=lambda c: HEAD_LR,
+    ),
+    # the pair discriminator's head (TrainConfig.pair_weight)
+    "pair": ExtraHeadKind(
+        is_on=lambda c: c.pair_weight > 0,
+        build=lambda c: PairHead(c.model.d_channels[-1], c.model.n_classes),
+        step_size=lambda c: c.lr_d,
+    ),
+}
 
 
 @dataclass
@@ -36,12 +73,8 @@ class GanState:
     labels: tuple[str, ...] = GTZAN_GENRES
     step: int = 0
     elapsed_s: float = 0.0
-    # the musicnn discriminator's trained head and its optimiser (TrainConfig.musicnn_weight)
-    musicnn_head: PretrainedHead | None = None
-    opt_musicnn: torch.optim.Optimizer | None = None
-    # the pair discriminator's head and its optimiser (TrainConfig.pair_weight)
-    pair_head: PairHead | None = None
-    opt_pair: torch.optim.Optimizer | None = None
+    # the optional heads this run trains (EXTRA_HEADS), by name
+    extra_heads: dict[str, ExtraHead] = field(default_factory=dict)
 
     @classmethod
     def fresh(cls, config: TrainConfig, labels: tuple[str, ...] = GTZAN_GENRES) -> GanState:
@@ -66,22 +99,31 @@ class GanState:
             noise_rng=torch.Generator().manual_seed(config.seed + 2),
             labels=tuple(labels),
         )
-        if config.musicnn_weight > 0:
-            state.musicnn_head = PretrainedHead(config.model.n_classes)
-            state.opt_musicnn = torch.optim.Adam(state.musicnn_head.parameters())
-        if config.pair_weight > 0:
-            state.pair_head = PairHead(config.model.d_channels[-1], config.model.n_classes)
-            state.opt_pair = torch.optim.Adam(state.pair_head.parameters())
+        for name, kind in EXTRA_HEADS.items():
+            if kind.is_on(config):
+                network = kind.build(config)
+                state.extra_heads[name] = ExtraHead(network, torch.optim.Adam(network.parameters()))
         state.apply_step_sizes()
         # Channels-last weights spare oneDNN's CPU convolutions their layout copies; same
         # values, faster steps (bench/bench_gan_train.py). Exports are made contiguous again.
         return state.in_layout(torch.channels_last)
 
-    def step_sizes(self) -> list[tuple[torch.optim.Optimizer | None, float]]:
+    @property
+    def musicnn_head(self) -> PretrainedHead | None:
+        head = self.extra_heads.get("musicnn")
+        return None if head is None else cast(PretrainedHead, head.network)
+
+    @property
+    def pair_head(self) -> PairHead | None:
+        head = self.extra_heads.get("pair")
+        return None if head is None else cast(PairHead, head.network)
+
+    def step_sizes(self) -> list[tuple[torch.optim.Optimizer, float]]:
         """Each optimiser with the step size this run's settings give it."""
         config = self.config
-        return [(self.opt_g, config.lr_g), (self.opt_d, config.lr_d),
-                (self.opt_musicnn, HEAD_LR), (self.opt_pair, config.lr_d)]  # fmt: skip
+        extra = [(head.optimiser, EXTRA_HEADS[name].step_size(config))
+                 for name, head in self.extra_heads.items()]  # fmt: skip
+        return [(self.opt_g, config.lr_g), (self.opt_d, config.lr_d), *extra]
 
     def apply_step_sizes(self) -> None:
         """Set every optimiser's step size and betas from the run's settings. Loading an
@@ -89,7 +131,7 @@ class GanState:
         started (--start-from) with a new --lr-g or --lr-d would go on at the old one."""
         betas = (self.config.beta1, self.config.beta2)
         for optimiser, rate in self.step_sizes():
-            for group in optimiser.param_groups if optimiser is not None else ():
+            for group in optimiser.param_groups:
                 group["lr"], group["betas"] = rate, betas
 
     @property
@@ -100,13 +142,12 @@ class GanState:
         """This state with its networks and optimiser state on ``device`` (changed in place;
         returned for chaining). The random streams stay on the CPU, so a run draws the same
         noise and batches on any device and its checkpoint resumes anywhere."""
-        networks = (self.generator, self.discriminator, self.ema.model, self.musicnn_head,
-                    self.pair_head)  # fmt: skip
-        for network in networks:
-            if network is not None:
-                network.to(device)
-        for optimiser in (self.opt_g, self.opt_d, self.opt_musicnn, self.opt_pair):
-            for values in optimiser.state.values() if optimiser is not None else ():
+        heads = self.extra_heads.values()
+        for network in (self.generator, self.discriminator, self.ema.model,
+                        *(head.network for head in heads)):  # fmt: skip
+            network.to(device)
+        for optimiser in (self.opt_g, self.opt_d, *(head.optimiser for head in heads)):
+            for values in optimiser.state.values():
                 for key, value in values.items():
                     if isinstance(value, torch.Tensor) and key != "step":
                         values[key] = value.to(device)
@@ -120,7 +161,7 @@ class GanState:
         return self
 
     def to_checkpoint(self) -> dict[str, Any]:
-        return {
+        checkpoint = {
             "format": CHECKPOINT_FORMAT,
             "config": self.config.to_dict(),
             "labels": list(self.labels),
@@ -134,20 +175,11 @@ class GanState:
             "opt_d": self.opt_d.state_dict(),
             "data_rng": self.data_rng.get_state(),
             "noise_rng": self.noise_rng.get_state(),
-            **self._musicnn_checkpoint(),
-            **self._pair_checkpoint(),
         }
-
-    def _musicnn_checkpoint(self) -> dict[str, Any]:
-        if self.musicnn_head is None or self.opt_musicnn is None:
-            return {}
-        return {"musicnn_head": self.musicnn_head.state_dict(),
-                "opt_musicnn": self.opt_musicnn.state_dict()}  # fmt: skip
-
-    def _pair_checkpoint(self) -> dict[str, Any]:
-        if self.pair_head is None or self.opt_pair is None:
-            return {}
-        return {"pair_head": self.pair_head.state_dict(), "opt_pair": self.opt_pair.state_dict()}
+        for name, head in self.extra_heads.items():
+            checkpoint[f"{name}_head"] = head.network.state_dict()
+            checkpoint[f"opt_{name}"] = head.optimiser.state_dict()
+        return checkpoint
 
     @classmethod
     def from_checkpoint(cls, data: dict[str, Any]) -> GanState:
@@ -169,16 +201,10 @@ class GanState:
         state.noise_rng.set_state(data["noise_rng"])
         state.step = int(data["step"])
         state.elapsed_s = float(data["elapsed_s"])
-        # a run started (--start-from) with the musicnn discriminator turned on starts its head
-        # afresh; one that turns it off drops it
-        head, optimiser = state.musicnn_head, state.opt_musicnn
-        if head is not None and optimiser is not None and "musicnn_head" in data:
-            head.load_state_dict(data["musicnn_head"])
-            optimiser.load_state_dict(data["opt_musicnn"])
-        # likewise the pair discriminator's head
-        if state.pair_head is not None and state.opt_pair is not None and "pair_head" in data:
-            state.pair_head.load_state_dict(data["pair_head"])
-            state.opt_pair.load_state_dict(data["opt_pair"])
+        for name, head in state.extra_heads.items():  # one turned on part-way starts afresh
+            if f"{name}_head" in data:
+                head.network.load_state_dict(data[f"{name}_head"])
+                head.optimiser.load_state_dict(data[f"opt_{name}"])
         state.apply_step_sizes()  # the settings' step sizes, not those the state was saved with
         return state
 

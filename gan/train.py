@@ -136,14 +136,14 @@ def train_step(
         real_pooled, fake_pooled = judgement.pooled.split([real.shape[0], fake.shape[0]])[:2]
         pair_d = pair_d_loss(pairs, real_pooled, genres, fake_pooled, fake_genres)
     state.opt_d.zero_grad(set_to_none=True)
-    if state.opt_pair is not None:
-        state.opt_pair.zero_grad(set_to_none=True)
+    if pairs is not None:
+        state.extra_heads["pair"].optimiser.zero_grad(set_to_none=True)
     (loss_d + aux * aux_d + config.local_weight * local_d + config.pair_weight * pair_d).backward()
     if config.r1_gamma > 0 and state.step % config.r1_every == 0:
         r1_penalty(d, seen(real), genres, config.r1_gamma * config.r1_every).backward()
     state.opt_d.step()
-    if pairs is not None and state.opt_pair is not None:
-        state.opt_pair.step()
+    if pairs is not None:
+        state.extra_heads["pair"].optimiser.step()
         pairs.requires_grad_(False)  # as the discriminator: the generator's update needs none
 
     d.requires_grad_(False)  # the generator's update needs no discriminator gradients
@@ -195,9 +195,10 @@ def musicnn_step(state: GanState, judge: PretrainedJudge, n: int) -> dict[str, f
     """The musicnn discriminator's head learns real from ``n`` new generated patches, as they
     sound through the frozen backbone; then the generator learns to pass it (weight
     ``musicnn_weight``). A second generator update, so each term keeps its own step size."""
-    head, optimiser = state.musicnn_head, state.opt_musicnn
-    if head is None or optimiser is None or n < 1:
+    head, trained = state.musicnn_head, state.extra_heads.get("musicnn")
+    if head is None or trained is None or n < 1:
         return {}
+    optimiser = trained.optimiser
     g, config = state.generator, state.config
     device = state.device
     genres = torch.randint(config.model.n_classes, (n,), generator=state.noise_rng).to(device)

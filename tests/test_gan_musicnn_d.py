@@ -115,7 +115,7 @@ def test_a_training_step_with_the_judge_updates_both_discriminators() -> None:
     assert {"d_loss", "g_loss", "musicnn_d", "musicnn_g"} <= set(losses)
     assert all(np.isfinite(v) for v in losses.values())
     plain = GanState.fresh(TrainConfig(batch_size=8, model=TINY, augment=""))
-    assert plain.musicnn_head is None and plain.opt_musicnn is None  # off by default
+    assert plain.musicnn_head is None and not plain.extra_heads  # off by default
     assert "musicnn_d" not in train_step(plain, *sampler.sample(8, plain.data_rng))
 
 
@@ -135,11 +135,11 @@ def test_the_head_is_checkpointed_and_a_run_can_turn_it_on_part_way(tmp_path: Pa
     train_step(state, *sampler.sample(8, state.data_rng), judge)
     save_checkpoint(state, tmp_path / "new" / "checkpoint.pt")
     again = load_checkpoint(tmp_path / "new" / "checkpoint.pt")
-    assert again.musicnn_head is not None and again.opt_musicnn is not None
+    assert again.musicnn_head is not None and "musicnn" in again.extra_heads
     for mine, saved in zip(again.musicnn_head.parameters(), state.musicnn_head.parameters(),
                            strict=True):  # fmt: skip
         assert torch.equal(mine, saved)
-    assert again.opt_musicnn.state_dict()["state"]  # its Adam moments came back too
+    assert again.extra_heads["musicnn"].optimiser.state_dict()["state"]  # its Adam moments too
     assert "--musicnn-d 1.0" in " ".join(training_options(config))
 
 
