@@ -195,10 +195,10 @@ def musicnn_step(state: GanState, judge: PretrainedJudge, n: int) -> dict[str, f
     """The musicnn discriminator's head learns real from ``n`` new generated patches, as they
     sound through the frozen backbone; then the generator learns to pass it (weight
     ``musicnn_weight``). A second generator update, so each term keeps its own step size."""
-    head, trained = state.musicnn_head, state.extra_heads.get("musicnn")
-    if head is None or trained is None or n < 1:
+    head = state.musicnn_head
+    if head is None or n < 1:
         return {}
-    optimiser = trained.optimiser
+    optimiser = state.extra_heads["musicnn"].optimiser
     g, config = state.generator, state.config
     device = state.device
     genres = torch.randint(config.model.n_classes, (n,), generator=state.noise_rng).to(device)
