@@ -66,7 +66,7 @@ def streamlit_server(
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
+            env=server_env(env),
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         SERVER_PIDS[url] = proc.pid
@@ -91,6 +91,15 @@ def streamlit_server(
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def server_env(extra: dict[str, str] | None) -> dict[str, str]:
+    """This environment plus ``extra``, with tests/server_hooks first on PYTHONPATH (its
+    sitecustomize logs streamlit-webrtc into the server's log)."""
+    merged = {**os.environ, **(extra or {})}
+    hooks = str(REPO_ROOT / "tests" / "server_hooks")
+    merged["PYTHONPATH"] = os.pathsep.join(filter(None, [hooks, merged.get("PYTHONPATH")]))
+    return merged
 
 
 @contextlib.contextmanager

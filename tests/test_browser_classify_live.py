@@ -10,6 +10,7 @@ import soundfile as sf
 
 from genre.explain import CAUTION
 from tests.browser import chromium_available, chromium_page, streamlit_server
+from tests.server_hooks.sitecustomize import LAG_ENV
 from tests.test_browser_classify import GENRE_HEADING, screenshot_after
 
 pytestmark = [
@@ -18,12 +19,22 @@ pytestmark = [
 ]
 
 ANSWER_TIMEOUT_MS = 60_000  # a bound for a loaded machine; the page aims at ~1.5 s
+RUN_COUNT_LAG_S = "0.3"  # how far a busy machine's event loop can fall behind the script
 
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("browser-home")
     with streamlit_server(env={"GENRE_STUDIO_HOME": str(home)}) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def busy_server_url(tmp_path_factory: pytest.TempPathFactory):
+    """A server whose count of finished runs is raised late, as on a loaded machine."""
+    home = tmp_path_factory.mktemp("busy-home")
+    env = {"GENRE_STUDIO_HOME": str(home), LAG_ENV: RUN_COUNT_LAG_S}
+    with streamlit_server(env=env) as url:
         yield url
 
 
@@ -40,6 +51,12 @@ def start_listening(page, url: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("tab", name=re.compile("Live")).click()
     page.get_by_text("Nothing is recorded or stored").wait_for(timeout=60_000)
     page.frame_locator("iframe").first.get_by_role("button", name="START").click(timeout=60_000)
+
+
+def still_listening_after(page, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the streamer still shows STOP (its connection up) ``seconds`` from now."""
+    page.wait_for_timeout(seconds * 1000)
+    return page.frame_locator("iframe").first.get_by_role("button", name="STOP").is_visible()
 
 
 def live_heading(page) -> str:  # type: ignore[no-untyped-def]
@@ -91,4 +108,31 @@ def test_the_default_beep_reads_as_not_music_and_no_error(
         # nothing to explain in a beep: the Why button says so instead of explaining it
         page.get_by_role("button", name=re.compile("Why this genre")).click(timeout=60_000)
         page.get_by_text("Nothing to explain yet").wait_for(timeout=ANSWER_TIMEOUT_MS)
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_listening_outlives_a_busy_server_and_a_trip_to_another_page(
+    busy_server_url: str, music_wav: Path, artifacts_dir: Path
+) -> None:
+    """streamlit-webrtc took a late run count for a trip to another page and closed the
+    connection (START came back by itself, now and then on CI); the page now keeps it, and a
+    real trip away and back still starts cleanly."""
+    fake_mic = [f"--use-file-for-fake-audio-capture={music_wav}"]
+    with (
+        chromium_page(fake_mic) as page,
+        screenshot_after(page, artifacts_dir / "classify-live-busy.png"),
+    ):
+        start_listening(page, busy_server_url)
+        assert GENRE_HEADING.search(live_heading(page))
+        # a whole-page rerun after the handshake: where the late count closed the connection
+        page.get_by_role("button", name=re.compile("Why this genre")).click(timeout=60_000)
+        page.get_by_text(CAUTION).wait_for(timeout=ANSWER_TIMEOUT_MS)
+        assert still_listening_after(page, 8)
+        page.get_by_role("link", name=re.compile("Library")).click()
+        page.get_by_role("heading", name=re.compile("Library")).first.wait_for(timeout=60_000)
+        page.get_by_role("link", name=re.compile("Classify")).click()
+        page.get_by_role("tab", name=re.compile("Live")).click(timeout=60_000)
+        page.frame_locator("iframe").first.get_by_role("button", name="START").click(timeout=60_000)
+        assert GENRE_HEADING.search(live_heading(page))
+        assert still_listening_after(page, 8)
         assert page.locator('[data-testid="stException"]').count() == 0

@@ -50,6 +50,7 @@ def start_streamer(
         raise ValueError("give exactly one of video= and audio=")
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+    forget_last_render(key)
     try:
         return webrtc_streamer(
             key=key,
@@ -64,6 +65,24 @@ def start_streamer(
         log.exception(failure)
         st.warning(unavailable)
         return None
+
+
+def forget_last_render(key: str) -> None:
+    """Keep streamlit-webrtc from closing a live connection on a miscount of the script's runs.
+
+    streamlit-webrtc 0.79 resets a streamer (stops its connection, drops its answer) when
+    Streamlit's count of finished runs has grown by more than one since the streamer was last
+    drawn, reading that as "the user went to another page and back". Streamlit raises that
+    count on its event loop when it *sends* a run's "finished" message, so on a busy machine
+    a run that starts straight after another reads it one short, the next run sees a jump of
+    two, and the stream is closed mid-handshake or mid-song: START comes back by itself. With
+    no last render recorded the check is skipped. A real return to the page needs no such
+    check: the remounted component reports itself stopped at once, and the library's own
+    stop step then clears the old connection and answer.
+    """
+    context = st.session_state.get(key)
+    if context is not None and hasattr(context, "_last_rendered_run_count"):
+        context._last_rendered_run_count = None
 
 
 def track_waiting(ctx: Any, state_key: str) -> bool:
