@@ -50,6 +50,10 @@ def start_listening(page, url: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{url}/classify", wait_until="networkidle")
     page.get_by_role("tab", name=re.compile("Live")).click()
     page.get_by_text("Nothing is recorded or stored").wait_for(timeout=60_000)
+    press_start(page)
+
+
+def press_start(page) -> None:  # type: ignore[no-untyped-def]
     page.frame_locator("iframe").first.get_by_role("button", name="START").click(timeout=60_000)
 
 
@@ -132,7 +136,7 @@ def test_listening_outlives_a_busy_server_and_a_trip_to_another_page(
         page.get_by_role("heading", name=re.compile("Library")).first.wait_for(timeout=60_000)
         page.get_by_role("link", name=re.compile("Classify")).click()
         page.get_by_role("tab", name=re.compile("Live")).click(timeout=60_000)
-        page.frame_locator("iframe").first.get_by_role("button", name="START").click(timeout=60_000)
+        press_start(page)
         assert GENRE_HEADING.search(live_heading(page))
         assert still_listening_after(page, 8)
         assert page.locator('[data-testid="stException"]').count() == 0
