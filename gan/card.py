@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gan.card_diversity import coverage_line, diversity_ceiling, diversity_words
+from gan.card_holes import hole_lines
 from gan.card_pick import fmt as _fmt
 from gan.card_pick import selection_lines, truncation_words
 from gan.card_sonification import sonification_lines
@@ -110,6 +111,7 @@ def render_card(meta: dict[str, Any]) -> str:
             f"| near-silent clips: quieter than every real segment of their genre (real "
             f"music: none){_redraw_words(meta)} | {_fmt(metrics.get('quiet_clips'), pct=True)} |",
             *_as_drawn_line(meta, metrics),
+            *hole_lines(meta, metrics),
             f"| round-trip spectral convergence (mean / median) | "
             f"{_fmt(metrics.get('round_trip_sc_mean'))} / "
             f"{_fmt(metrics.get('round_trip_sc_median'))} |",

@@ -207,13 +207,13 @@ def _train_locked(
     export = None
     if args.export:
         from gan.bundle import export_run
-        from gan.floors import store_level_floors
+        from gan.floors import store_guards
 
         command = shlex.join(["python", "-m", "gan", *args.argv])  # this call, as it was given
 
-        def export() -> Path:  # the bundle draws its dropouts again, as a picked one does
+        def export() -> Path:  # the bundle draws dropouts and holes again, as a picked one does
             out = export_run(run_dir, Path(args.export), command=command)
-            store_level_floors(out, clips)
+            store_guards(out, clips)
             return out
 
     recorded = RecordedTraining(
@@ -342,20 +342,20 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from gan.bundle import export_run
-    from gan.floors import store_folder_floors
+    from gan.floors import store_folder_guards
 
     out = export_run(Path(args.run), Path(args.out), command=args.command_line or "",
                      critic_candidates=args.critic)  # fmt: skip
-    # Its dropouts drawn again, as the bundles of `train --export` and `pick` are: without the
-    # floors, the shipped run's step 54 000 played 24 % near-silent clips and scored a cepstral
-    # distance of 80 instead of 14 (2026-11-26).
-    floors = None
+    # Its dropouts and holes drawn again, as the bundles of `train --export` and `pick` are:
+    # without the floors, the shipped run's step 54 000 played 24 % near-silent clips and
+    # scored a cepstral distance of 80 instead of 14 (2026-11-26).
+    guards = None
     try:
-        floors = store_folder_floors(out, args.data)
+        guards = store_folder_guards(out, args.data)
     except GanError as err:
         print(f"Exported without dropout floors, so near-silent clips are kept: {err}",
               file=sys.stderr)  # fmt: skip
-    print(json.dumps({"exported": str(out), "dropout_floors": floors is not None}))
+    print(json.dumps({"exported": str(out), "dropout_floors": guards is not None}))
     return 0
 
 

@@ -3,10 +3,10 @@
 A generator can learn to answer some noises with near silence (the mode-seeking term rewarded
 it: two patches of one genre differ most when one of them is silent). No real segment of a genre
 is that quiet, so the share of generated clips below the quietest real one counts them, and
-sampling draws such a patch again with other noise (:func:`redraw_quiet`). In training, the
-level guard (``gan train --level-guard``, :func:`level_shortfall`) charges the generator for them
-and the musicnn spread term counts only audible pairs (:func:`audible`), so silence stops being
-the cheapest variety.
+sampling draws such a patch again with other noise (:func:`redraw_dropouts`, which does the same
+for a patch with a half-second hole in it, gan.holes). In training, the level guard (``gan train
+--level-guard``, :func:`level_shortfall`) charges the generator for them and the musicnn spread
+term counts only audible pairs (:func:`audible`), so silence stops being the cheapest variety.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import torch
 
 from audio import LogMel
 from gan.data import DB_CEIL, DB_FLOOR, PatchSampler, denormalise, normalise
+from gan.holes import mel_dips
 
 
 def mel_levels(mel_db: torch.Tensor) -> np.ndarray:
@@ -29,12 +30,22 @@ def mel_levels(mel_db: torch.Tensor) -> np.ndarray:
 
 def real_levels(waves: list[np.ndarray], frontend: LogMel) -> np.ndarray:
     """:func:`mel_levels` of real audio segments of one length."""
-    levels = []
+    return real_levels_and_dips(waves, frontend)[0]
+
+
+def real_levels_and_dips(
+    waves: list[np.ndarray], frontend: LogMel
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`mel_levels` and :func:`gan.holes.mel_dips` of real audio segments of one length,
+    from one pass through the front-end."""
+    levels, dips = [], []
     for start in range(0, len(waves), 16):
         batch = torch.from_numpy(np.stack(waves[start : start + 16]))
         with torch.inference_mode():
-            levels.append(mel_levels(frontend(batch)))
-    return np.concatenate(levels)
+            mel = frontend(batch)
+        levels.append(mel_levels(mel))
+        dips.append(mel_dips(mel))
+    return np.concatenate(levels), np.concatenate(dips)
 
 
 def genre_floors(levels: np.ndarray, genres: list[str]) -> dict[str, float]:
@@ -119,26 +130,33 @@ def _fresh_noise(z: torch.Tensor, attempt: int) -> torch.Tensor:
     return torch.randn(z.shape, generator=generator, dtype=z.dtype)
 
 
-def redraw_quiet(
+def redraw_dropouts(
     draw: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     mel_db: torch.Tensor,
     z: torch.Tensor,
     y: torch.Tensor,
-    floors: torch.Tensor,
     scale: float,
+    floors: torch.Tensor | None = None,
+    hole_limit: float | None = None,
 ) -> torch.Tensor:
     """Patches ``mel_db`` [N, n_mels, F] drawn from noise ``z`` [N, z_dim] (already scaled by
-    ``scale``, the truncation) and condition ``y``: each one quieter than ``floors`` allows is
-    drawn again (``draw(z, y)`` → dB) with fresh noise, up to MAX_REDRAWS times."""
-    limit = patch_floors(floors, y).double().numpy()
+    ``scale``, the truncation) and condition ``y``: each one quieter than ``floors`` allows,
+    or with a dip deeper than ``hole_limit`` dB (gan.holes), is drawn again (``draw(z, y)`` →
+    dB) with fresh noise, up to MAX_REDRAWS times."""
+    limit = None if floors is None else patch_floors(floors, y).double().numpy()
     for attempt in range(MAX_REDRAWS):
-        quiet = np.flatnonzero(mel_levels(mel_db) < limit)
-        if quiet.size == 0:
+        bad = np.zeros(mel_db.shape[0], dtype=bool)
+        if limit is not None:
+            bad |= mel_levels(mel_db) < limit
+        if hole_limit is not None:
+            bad |= mel_dips(mel_db) > hole_limit
+        redo = np.flatnonzero(bad)
+        if redo.size == 0:
             break
         z = z.clone()
-        for i in quiet:
+        for i in redo:
             z[i] = _fresh_noise(z[i], attempt) * scale
-        index = torch.from_numpy(quiet)
+        index = torch.from_numpy(redo)
         mel_db = mel_db.clone()
         mel_db[index] = draw(z[index], y[index])
     return mel_db

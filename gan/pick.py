@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from gan.bundle import GanBundle, export_run, load_gan_bundle, write_meta
-from gan.config import EVALUATION_SEED, LEVEL_FLOORS_KEY, SCORED_SECONDS
+from gan.config import EVALUATION_SEED, SCORED_SECONDS
 from gan.data import ClipMel
 from gan.errors import GanError
-from gan.floors import segment_level_floors
+from gan.floors import guarded, segment_guards
 from gan.metrics import (
     ClassifierProbe,
     coverage_shares,
@@ -130,27 +130,28 @@ class RealSegments:
 
 class Scorer:
     """Scores generators on the same real segments, embedded once (on the first bundle), with
-    dropouts drawn again below the real clips' level floors, as the page draws them."""
+    dropouts and holes drawn again by the real clips' guards (gan.floors), as the page draws
+    them."""
 
     def __init__(self, classifier: Classifier, clips: list[ClipMel], per_genre: int) -> None:
         self.probe = ClassifierProbe(classifier)
         self.clips, self.per_genre = clips, per_genre
         self._real: RealSegments | None = None
-        self.level_floors: dict[str, float] | None = None
+        self.guards: dict[str, Any] | None = None
 
     def score(self, bundle: GanBundle, step: int) -> SnapshotScore:
         if self._real is None:
             self._measure_real(bundle)
-        if self.level_floors is not None:
-            bundle = bundle.with_level_floors(self.level_floors)
+        if self.guards is not None:
+            bundle = guarded(bundle, self.guards)
         agreement, per, fd, diversity, coverage = score_bundle(bundle, self.probe, self._real,
                                                                self.per_genre)  # fmt: skip
         return SnapshotScore(step, round(agreement, 4), per, round(fd, 3), bundle.truncation,
                              diversity, coverage)  # fmt: skip
 
     def _measure_real(self, bundle: GanBundle) -> None:
-        """Embeddings of the real 3-s segments (``evaluate``'s halves A and B) and the level
-        floors of all of them, from one decoding of the clips."""
+        """Embeddings of the real 3-s segments (``evaluate``'s halves A and B) and the sampling
+        guards of all of them, from one decoding of the clips."""
         rate = bundle.spec.sample_rate
         half_a, half_b = real_halves(self.clips, clip_samples(SCORED_SECONDS, bundle), rate)
         segments = half_a + half_b
@@ -158,7 +159,7 @@ class Scorer:
             self.probe.clips([s[2] for s in segments], rate)[1],
             [s[0] for s in segments], [s[1] for s in segments], len(half_a),
         )  # fmt: skip
-        self.level_floors = segment_level_floors(bundle, segments)
+        self.guards = segment_guards(bundle, segments)
 
 
 def _say(progress: Callable[[str], None] | None, what: str, score: SnapshotScore) -> None:
@@ -286,7 +287,7 @@ def pick(
         meta["selection"]["truncation_rule"] = TRUNCATION_RULE
         meta["selection"]["truncation_curve"] = [asdict(s) for s in truncations]
     meta["sampling"] = {"truncation": shipped.truncation}
-    if scorer.level_floors is not None:
-        meta["sampling"][LEVEL_FLOORS_KEY] = scorer.level_floors
+    if scorer.guards is not None:
+        meta["sampling"].update(scorer.guards)
     write_meta(out_dir, meta)
     return shipped, scores

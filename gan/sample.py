@@ -23,7 +23,7 @@ from gan.config import GRIFFIN_LIM_ITERS, MAX_SECONDS, SEED_MAX, max_samples, to
 from gan.critic import favourite_walks
 from gan.data import denormalise
 from gan.errors import GanError
-from gan.levels import redraw_quiet
+from gan.levels import redraw_dropouts
 
 OVERLAP_FRAMES = 32  # ≈ 0.74 s cross-fade between consecutive patches
 WALK_ANGLE = 0.6  # radians between consecutive patches' noise vectors
@@ -169,8 +169,10 @@ def mels_from_condition(bundle: GanBundle, y: torch.Tensor, z: torch.Tensor) -> 
         return denormalise(bundle.generator(z, y).squeeze(1), bundle.db_floor, bundle.db_ceil)
 
     mel_db = draw(z, y)
-    if bundle.level_floors is not None:  # near-silent dropouts: drawn again (gan.levels)
-        mel_db = redraw_quiet(draw, mel_db, z, y, bundle.level_floors, bundle.truncation)
+    if bundle.level_floors is not None or bundle.hole_limit_db is not None:
+        # near-silent dropouts and holes: drawn again (gan.levels, gan.holes)
+        mel_db = redraw_dropouts(draw, mel_db, z, y, bundle.truncation,
+                                 bundle.level_floors, bundle.hole_limit_db)  # fmt: skip
     return join_patches(mel_db.reshape(n, patches, *mel_db.shape[1:]))
 
 

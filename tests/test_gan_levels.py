@@ -17,7 +17,7 @@ from audio import LogMel
 from gan.bundle import default_gan_dir, load_gan_bundle
 from gan.data import PATCH_SPEC, load_clips
 from gan.errors import GanError
-from gan.floors import clip_level_floors
+from gan.floors import clip_guards
 from gan.levels import (
     MAX_REDRAWS,
     genre_floors,
@@ -68,20 +68,23 @@ def test_a_blend_may_be_as_quiet_as_the_quietest_genre_it_mixes() -> None:
 def test_no_real_segment_lies_below_the_floors_taken_from_its_clips(gtzan_dir: Path) -> None:
     bundle = load_gan_bundle()
     clips = load_clips(gtzan_dir / "audio", limit_per_genre=2)
-    floors = clip_level_floors(bundle, clips)
-    assert floors is not None and list(floors) == list(bundle.labels)
+    guards = clip_guards(bundle, clips)
+    assert guards is not None
+    floors = guards["level_floors_db"]
+    assert list(floors) == list(bundle.labels)
     segments = real_segments(clips, clip_samples(3.0, bundle), bundle.spec.sample_rate)
     levels = real_levels([s[2] for s in segments], LogMel(bundle.spec))
     for genre in bundle.labels:
         mine = levels[[s[0] == genre for s in segments]]
         assert mine.min() >= floors[genre] > mine.min() - 0.011  # the quietest sits on it
-    assert clip_level_floors(bundle, clips[:4]) is None  # genres without a clip: no floors
+    assert clip_guards(bundle, clips[:4]) is None  # genres without a clip: no floors
 
 
 def test_the_shipped_generator_draws_its_dropouts_again_given_floors(gtzan_dir: Path) -> None:
     bundle = load_gan_bundle()  # picked by `gan pick`, which stores its clips' floors
-    floors = clip_level_floors(bundle, load_clips(gtzan_dir / "audio"))
+    floors = clip_guards(bundle, load_clips(gtzan_dir / "audio"))["level_floors_db"]
     assert bundle.level_floors.tolist() == pytest.approx([floors[g] for g in bundle.labels])
+    bundle = replace(bundle, hole_limit_db=None)  # dropouts alone (holes: test_gan_holes)
     as_drawn = replace(bundle, level_floors=None)  # the generator's own patches
     pop = bundle.genre_index("pop")  # the genre with the most dropouts
     z = noise_walk(60, 1, bundle.config.z_dim, torch.Generator().manual_seed(3))
@@ -115,15 +118,19 @@ def test_the_tool_gives_an_older_bundle_its_floors(tmp_path: Path, gtzan_dir: Pa
     shutil.copytree(default_gan_dir(), folder)
     meta = json.loads((folder / "gan.json").read_text())
     del meta["sampling"]["level_floors_db"]  # as picked before pick stored floors
+    meta["sampling"].pop("hole_limit_db", None)  # ... and its hole limit
     (folder / "gan.json").write_text(json.dumps(meta))
     assert load_gan_bundle(folder).level_floors is None
+    assert load_gan_bundle(folder).hole_limit_db is None
     tool = Path(__file__).resolve().parents[1] / "tools" / "gan_level_floors.py"
     done = subprocess.run(
         [sys.executable, str(tool), "--bundle", str(folder), "--data", str(gtzan_dir / "audio")],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    floors = json.loads(done.stdout)["level_floors_db"]
+    guards = json.loads(done.stdout)
+    floors = guards["level_floors_db"]
     bundle = load_gan_bundle(folder)
     assert bundle.level_floors.tolist() == pytest.approx([floors[g] for g in bundle.labels])
+    assert bundle.hole_limit_db == guards["hole_limit_db"] > 0
     assert f"drew them again (up to {MAX_REDRAWS} times)" in (folder / "MODEL_CARD.md").read_text()

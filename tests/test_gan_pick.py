@@ -16,7 +16,7 @@ from gan.cli import build_parser
 from gan.cli_pick import command_line
 from gan.data import PatchSampler, load_clips
 from gan.errors import GanError
-from gan.floors import clip_level_floors
+from gan.floors import clip_guards
 from gan.metrics import load_default_classifier
 from gan.pick import TRUNCATIONS, SnapshotChoice, SnapshotScore, best, best_truncation, pick
 from gan.state import list_snapshots
@@ -52,8 +52,8 @@ def test_the_variety_the_page_offers_spans_what_pick_tries_and_changes_the_sound
     assert min(TRUNCATIONS) == MIN_TRUNCATION and max(TRUNCATIONS) == 1.0
     from gan.sample import generate
 
-    # as drawn: a dropout drawn again would get new noise, not the truncated one
-    shipped = replace(load_gan_bundle(default_gan_dir()), level_floors=None)
+    # as drawn: a dropout or hole drawn again would get new noise, not the truncated one
+    shipped = replace(load_gan_bundle(default_gan_dir()), level_floors=None, hole_limit_db=None)
     typical, varied = shipped.with_truncation(0.5), shipped.with_truncation(1.0)
     assert shipped.truncation != 0.5 and typical.generator is shipped.generator  # no reload
     a = generate(typical, ["jazz"], 4, seed=3, n_iter=2)
@@ -111,10 +111,13 @@ def test_pick_scores_every_snapshot_and_ships_the_chosen_step(
     assert [point["truncation"] for point in curve] == list(TRUNCATIONS)
     assert all(point["step"] == chosen.step for point in curve)
     assert bundle.truncation == chosen.truncation and chosen.truncation in TRUNCATIONS
-    # Dropouts are drawn again below the real clips' floors, in the scoring and in the bundle.
-    floors = clip_level_floors(bundle, clips)
-    assert floors is not None and bundle.meta["sampling"]["level_floors_db"] == floors
+    # Dropouts and holes are drawn again by the real clips' guards, in scoring and in the bundle.
+    guards = clip_guards(bundle, clips)
+    assert guards is not None
+    floors, limit = guards["level_floors_db"], guards["hole_limit_db"]
+    assert bundle.meta["sampling"]["level_floors_db"] == floors
     assert bundle.level_floors.tolist() == pytest.approx([floors[g] for g in bundle.labels])
+    assert bundle.hole_limit_db == bundle.meta["sampling"]["hole_limit_db"] == limit > 0
     assert chosen == best_truncation([SnapshotScore(**point) for point in curve])
     # one clip a genre: no two real clips to compare, so no diversity or coverage, no columns
     assert all(s.diversity is None and s.coverage is None for s in scores)
