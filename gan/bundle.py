@@ -20,10 +20,11 @@ from safetensors.torch import load_file, save_file
 
 from audio import MelSpec
 from gan.card import render_card
-from gan.config import CRITIC_KEY, HOLE_LIMIT_KEY, LEVEL_FLOORS_KEY
+from gan.config import CRITIC_KEY, HOLE_LIMITS_KEY, LEVEL_FLOORS_KEY
 from gan.critic import critic_entry, load_critic, save_critic
 from gan.data import DB_CEIL, DB_FLOOR, PATCH_FRAMES, PATCH_SPEC
 from gan.errors import GanError
+from gan.holes import HoleLimits
 from gan.loss_log import loss_summary, read_losses, truncate_log
 from gan.model import (
     Discriminator,
@@ -89,9 +90,9 @@ class GanBundle:
     # Per label, the quietest real level (dB, gan.levels): a patch below it is a dropout and is
     # drawn again. None (bundles made before it existed): patches are kept as drawn.
     level_floors: torch.Tensor | None = None
-    # A patch whose sound dips deeper than this (dB, gan.holes) for half a second is drawn
-    # again too. None (bundles made before 2026-11-27): holes are kept as drawn.
-    hole_limit_db: float | None = None
+    # A patch whose sound, or a band of it, dips deeper than these for half a second
+    # (gan.holes) is drawn again too. None (bundles made before 2026-11-27): kept as drawn.
+    hole_limits: HoleLimits | None = None
     # The discriminator it was trained against, shipped to choose each clip's noise among
     # ``candidates`` walks (gan.critic); None: every clip plays its first walk.
     critic: Discriminator | None = None
@@ -115,9 +116,9 @@ class GanBundle:
         """The same generator drawing dropouts again below ``floors`` (dB per genre)."""
         return replace(self, level_floors=_level_floors(floors, self.labels, self.path))
 
-    def with_hole_limit(self, limit: float | None) -> GanBundle:
-        """The same generator drawing patches with a dip deeper than ``limit`` dB again."""
-        return replace(self, hole_limit_db=_hole_limit(limit, self.path))
+    def with_hole_limits(self, limits: dict[str, float] | None) -> GanBundle:
+        """The same generator drawing patches with holes deeper than ``limits`` again."""
+        return replace(self, hole_limits=_hole_limits(limits, self.path))
 
     @property
     def name(self) -> str:
@@ -181,7 +182,7 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
     critic, candidates = load_critic(folder, meta, config)
     return GanBundle(
         level_floors=_level_floors(meta.get("sampling", {}).get(LEVEL_FLOORS_KEY), labels, folder),
-        hole_limit_db=_hole_limit(meta.get("sampling", {}).get(HOLE_LIMIT_KEY), folder),
+        hole_limits=_hole_limits(meta.get("sampling", {}).get(HOLE_LIMITS_KEY), folder),
         path=folder,
         meta=meta,
         labels=labels,
@@ -210,14 +211,23 @@ def _level_floors(floors: object, labels: tuple[str, ...], folder: Path) -> torc
     return torch.tensor([float(floors[label]) for label in labels])
 
 
-def _hole_limit(limit: object, folder: Path) -> float | None:
-    """The stored hole limit (dB above 0); None for none."""
-    if limit is None:
+def _hole_limits(limits: object, folder: Path) -> HoleLimits | None:
+    """The stored hole limits ({"whole": dB, "band": dB}, each above 0); None for none."""
+    if limits is None:
         return None
-    if isinstance(limit, bool) or not isinstance(limit, int | float) or not 0 < limit < math.inf:
-        raise GanError(f"The generator at {folder} has an unusable {HOLE_LIMIT_KEY} in "
-                       f"{META_FILE}: one number of dB above 0 is needed.")  # fmt: skip
-    return float(limit)
+    if (
+        not isinstance(limits, dict)
+        or set(limits) != {"whole", "band"}
+        or not all(_positive_number(v) for v in limits.values())
+    ):
+        raise GanError(f"The generator at {folder} has unusable {HOLE_LIMITS_KEY} in "
+                       f"{META_FILE}: a number of dB above 0 for \"whole\" and for \"band\" "
+                       "is needed.")  # fmt: skip
+    return HoleLimits(whole=float(limits["whole"]), band=float(limits["band"]))
+
+
+def _positive_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
 
 
 def load_active_gan_bundle(

@@ -110,9 +110,9 @@ def stored_fields(cls: type, data: Any, what: str) -> dict[str, Any]:
 # In a bundle's metadata, sampling.level_floors_db: per genre, the quietest real level (dB);
 # a generated patch below it is a dropout and is drawn again (gan.levels.redraw_dropouts).
 LEVEL_FLOORS_KEY = "level_floors_db"
-# sampling.hole_limit_db: a generated patch whose sound dips deeper than this (dB, gan.holes)
-# for half a second is drawn again too.
-HOLE_LIMIT_KEY = "hole_limit_db"
+# sampling.hole_limits_db: {"whole": dB, "band": dB}; a generated patch whose sound, or one
+# band of it, dips deeper than that for half a second (gan.holes) is drawn again too.
+HOLE_LIMITS_KEY = "hole_limits_db"
 # A shipped critic (gan.critic) keeps the best of at most this many noise walks per clip:
 # sampling costs grow with it, and beyond a few the gain is small.
 MAX_CANDIDATES = 16

@@ -20,7 +20,7 @@ from gan.bundle import GanBundle
 from gan.card_sonification import current_sonification
 from gan.config import EVALUATION_SEED, SCORED_SECONDS
 from gan.data import ClipMel
-from gan.holes import hole_limit, holed_share, mel_dips
+from gan.holes import Dips, hole_limits, holed_share
 from gan.levels import mel_levels, quiet_shares, real_levels_and_dips
 from gan.metrics import (
     ClassifierProbe,
@@ -94,12 +94,12 @@ def evaluate(
     sc_values: list[np.ndarray] = []
     gen_levels: list[np.ndarray] = []
     drawn_levels: list[np.ndarray] = []  # before dropouts are drawn again: how often they are
-    gen_dips: list[np.ndarray] = []  # holes (gan.holes), as sampled and as first drawn
-    drawn_dips: list[np.ndarray] = []
+    gen_dips: list[Dips] = []  # holes (gan.holes), as sampled and as first drawn
+    drawn_dips: list[Dips] = []
     gen_motion: list[np.ndarray] = []
     # without guards nothing is drawn again: its patches are not generated twice
-    guarded = bundle.level_floors is not None or bundle.hole_limit_db is not None
-    as_drawn = replace(bundle, level_floors=None, hole_limit_db=None) if guarded else None
+    guarded = bundle.level_floors is not None or bundle.hole_limits is not None
+    as_drawn = replace(bundle, level_floors=None, hole_limits=None) if guarded else None
     for gid, genre in enumerate(bundle.labels):
         rng = genre_noise(seed, gid)
         for chunk in range(0, per_genre, 10):
@@ -107,10 +107,10 @@ def evaluate(
             z = clip_noise(bundle, [gid] * n, patches, rng)
             mel_db = mels_from_noise(bundle, [gid] * n, z)
             gen_levels.append(mel_levels(mel_db))
-            gen_dips.append(mel_dips(mel_db))
+            gen_dips.append(Dips.of(mel_db))
             first = mel_db if as_drawn is None else mels_from_noise(as_drawn, [gid] * n, z)
             drawn_levels.append(mel_levels(first))
-            drawn_dips.append(mel_dips(first))
+            drawn_dips.append(Dips.of(first))
             gen_motion.append(detail_correlations(mel_db, MOTION_LAG))
             waves = sonify(mel_db, bundle)
             sc_values.append(round_trip_convergence(mel_db, waves, bundle))
@@ -136,7 +136,7 @@ def evaluate(
         with torch.inference_mode():
             mel = frontend(batch)
         b_levels.append(mel_levels(mel))
-        b_dips.append(mel_dips(mel))
+        b_dips.append(Dips.of(mel))
         # within the generator's dB range, as its own mels are: detail below the floor is not music
         b_motion.append(detail_correlations(mel.clamp(bundle.db_floor, bundle.db_ceil), MOTION_LAG))
         resynth += [normalise_loudness(w, rate) for w in sonify(mel, bundle)]
@@ -150,7 +150,8 @@ def evaluate(
     real = half_a + half_b
     a_levels, a_dips = real_levels_and_dips([s[2] for s in half_a], frontend)
     all_real_levels = np.concatenate([a_levels, *b_levels])
-    real_hole_limit = hole_limit(np.concatenate([a_dips, *b_dips]))
+    real_dips = Dips.join([a_dips, *b_dips])
+    real_holes = hole_limits(real_dips)
     real_genres = [s[0] for s in real]
     quiet = quiet_shares(np.concatenate(gen_levels), gen_genres, all_real_levels, real_genres)
     quiet_drawn = quiet_shares(
@@ -227,10 +228,12 @@ def evaluate(
         "quiet_clips_as_drawn": (
             round(float(np.mean(list(quiet_drawn.values()))), 3) if quiet_drawn else None
         ),
-        # a half-second dip deeper than all but 1 % of these real segments have (gan.holes)
-        "hole_limit_db": real_hole_limit,
-        "holed_clips": holed_share(np.concatenate(gen_dips), real_hole_limit),
-        "holed_clips_as_drawn": holed_share(np.concatenate(drawn_dips), real_hole_limit),
+        # a half-second dip, of the whole or of a band, deeper than all but 1 % of these real
+        # segments have (gan.holes); the real share is of either kind
+        "hole_limits_db": None if real_holes is None else real_holes.to_dict(),
+        "holed_clips": holed_share(Dips.join(gen_dips), real_holes),
+        "holed_clips_as_drawn": holed_share(Dips.join(drawn_dips), real_holes),
+        "holed_real": holed_share(real_dips, real_holes),
         **motion,
         "round_trip_sc_mean": round(float(sc.mean()), 4),
         "round_trip_sc_median": round(float(np.median(sc)), 4),

@@ -1,7 +1,7 @@
 """A generator bundle's sampling guards, set from real clips: per genre, the level of the
 quietest real 3-s segment of its training clips (gan.levels draws a generated patch below it
-again), and the deepest half-second dip in level that only 1 % of those segments pass
-(gan.holes: a patch with a deeper hole is drawn again too)."""
+again), and the deepest half-second dips in level, of the whole and of one band, that only 1 %
+of those segments pass (gan.holes: a patch with a deeper hole is drawn again too)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 
 from audio import LogMel
 from gan.bundle import GanBundle, load_gan_bundle, write_meta
-from gan.config import HOLE_LIMIT_KEY, LEVEL_FLOORS_KEY
+from gan.config import HOLE_LIMITS_KEY, LEVEL_FLOORS_KEY
 from gan.data import ClipMel, load_clips
 from gan.errors import GanError
-from gan.holes import hole_limit
+from gan.holes import hole_limits
 from gan.levels import genre_floors, real_levels_and_dips
 from gan.metrics import Segment, real_segments
 from gan.sample import clip_samples
@@ -23,8 +23,8 @@ from gan.sample import clip_samples
 def clip_guards(bundle: GanBundle, clips: list[ClipMel]) -> dict[str, Any] | None:
     """``sampling`` entries from ``clips``: LEVEL_FLOORS_KEY, per genre the level (dB) of the
     quietest real 3-s segment (rounded down, so that segment itself is never below its floor),
-    and HOLE_LIMIT_KEY (dB, gan.holes.hole_limit). None unless every genre of ``bundle`` has a
-    segment."""
+    and HOLE_LIMITS_KEY (dB, gan.holes.hole_limits). None unless every genre of ``bundle`` has
+    a segment."""
     return segment_guards(
         bundle, real_segments(clips, clip_samples(3.0, bundle), bundle.spec.sample_rate)
     )
@@ -37,18 +37,19 @@ def segment_guards(bundle: GanBundle, segments: list[Segment]) -> dict[str, Any]
         return None
     levels, dips = real_levels_and_dips([s[2] for s in segments], LogMel(bundle.spec))
     floors = genre_floors(levels, [s[0] for s in segments])
-    if not set(bundle.labels) <= set(floors):
+    limits = hole_limits(dips)
+    if not set(bundle.labels) <= set(floors) or limits is None:
         return None
     return {
         LEVEL_FLOORS_KEY: {g: math.floor(floors[g] * 100) / 100 for g in bundle.labels},
-        HOLE_LIMIT_KEY: hole_limit(dips),
+        HOLE_LIMITS_KEY: limits.to_dict(),
     }
 
 
 def guarded(bundle: GanBundle, guards: dict[str, Any]) -> GanBundle:
     """``bundle`` sampled with the guards of :func:`clip_guards`, as it will be once stored."""
-    return bundle.with_level_floors(guards[LEVEL_FLOORS_KEY]).with_hole_limit(
-        guards[HOLE_LIMIT_KEY]
+    return bundle.with_level_floors(guards[LEVEL_FLOORS_KEY]).with_hole_limits(
+        guards[HOLE_LIMITS_KEY]
     )
 
 

@@ -19,7 +19,7 @@ import torch
 
 from audio import LogMel
 from gan.data import DB_CEIL, DB_FLOOR, PatchSampler, denormalise, normalise
-from gan.holes import mel_dips
+from gan.holes import Dips, HoleLimits
 
 
 def mel_levels(mel_db: torch.Tensor) -> np.ndarray:
@@ -33,10 +33,8 @@ def real_levels(waves: list[np.ndarray], frontend: LogMel) -> np.ndarray:
     return real_levels_and_dips(waves, frontend)[0]
 
 
-def real_levels_and_dips(
-    waves: list[np.ndarray], frontend: LogMel
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`mel_levels` and :func:`gan.holes.mel_dips` of real audio segments of one length,
+def real_levels_and_dips(waves: list[np.ndarray], frontend: LogMel) -> tuple[np.ndarray, Dips]:
+    """:func:`mel_levels` and :class:`gan.holes.Dips` of real audio segments of one length,
     from one pass through the front-end."""
     levels, dips = [], []
     for start in range(0, len(waves), 16):
@@ -44,8 +42,8 @@ def real_levels_and_dips(
         with torch.inference_mode():
             mel = frontend(batch)
         levels.append(mel_levels(mel))
-        dips.append(mel_dips(mel))
-    return np.concatenate(levels), np.concatenate(dips)
+        dips.append(Dips.of(mel))
+    return np.concatenate(levels), Dips.join(dips)
 
 
 def genre_floors(levels: np.ndarray, genres: list[str]) -> dict[str, float]:
@@ -137,19 +135,19 @@ def redraw_dropouts(
     y: torch.Tensor,
     scale: float,
     floors: torch.Tensor | None = None,
-    hole_limit: float | None = None,
+    holes: HoleLimits | None = None,
 ) -> torch.Tensor:
     """Patches ``mel_db`` [N, n_mels, F] drawn from noise ``z`` [N, z_dim] (already scaled by
     ``scale``, the truncation) and condition ``y``: each one quieter than ``floors`` allows,
-    or with a dip deeper than ``hole_limit`` dB (gan.holes), is drawn again (``draw(z, y)`` →
+    or with a hole deeper than ``holes`` allow (gan.holes), is drawn again (``draw(z, y)`` →
     dB) with fresh noise, up to MAX_REDRAWS times."""
     limit = None if floors is None else patch_floors(floors, y).double().numpy()
     for attempt in range(MAX_REDRAWS):
         bad = np.zeros(mel_db.shape[0], dtype=bool)
         if limit is not None:
             bad |= mel_levels(mel_db) < limit
-        if hole_limit is not None:
-            bad |= mel_dips(mel_db) > hole_limit
+        if holes is not None:
+            bad |= holes.holed(Dips.of(mel_db))
         redo = np.flatnonzero(bad)
         if redo.size == 0:
             break

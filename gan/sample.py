@@ -169,10 +169,10 @@ def mels_from_condition(bundle: GanBundle, y: torch.Tensor, z: torch.Tensor) -> 
         return denormalise(bundle.generator(z, y).squeeze(1), bundle.db_floor, bundle.db_ceil)
 
     mel_db = draw(z, y)
-    if bundle.level_floors is not None or bundle.hole_limit_db is not None:
+    if bundle.level_floors is not None or bundle.hole_limits is not None:
         # near-silent dropouts and holes: drawn again (gan.levels, gan.holes)
         mel_db = redraw_dropouts(draw, mel_db, z, y, bundle.truncation,
-                                 bundle.level_floors, bundle.hole_limit_db)  # fmt: skip
+                                 bundle.level_floors, bundle.hole_limits)  # fmt: skip
     return join_patches(mel_db.reshape(n, patches, *mel_db.shape[1:]))
 
 

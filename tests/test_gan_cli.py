@@ -88,7 +88,7 @@ def test_train_resume_export_then_sample_from_the_result(tmp_path: Path) -> None
     # the training clips' level floors and hole limit came with the export: sampling draws
     # dropouts and holes again
     assert set(meta["sampling"]["level_floors_db"]) == set(GTZAN_GENRES)
-    assert meta["sampling"]["hole_limit_db"] > 0
+    assert set(meta["sampling"]["hole_limits_db"]) == {"whole", "band"}
     recorded = meta["training"]["command"]
     assert recorded == shlex.join(["python", "-m", "gan", *common, "--steps", "3", "--export",
                                    str(bundle)])  # fmt: skip
@@ -117,7 +117,7 @@ def test_export_stores_the_dropout_floors_of_the_runs_training_clips(tmp_path: P
     sampling = json.loads((tmp_path / "b" / "gan.json").read_text())["sampling"]
     floors = sampling["level_floors_db"]
     assert set(floors) == set(GTZAN_GENRES)
-    assert 0 < sampling["hole_limit_db"] < 120  # the dB range the generator draws in
+    assert all(0 < v < 120 for v in sampling["hole_limits_db"].values())  # the dB range
     assert all(-80 < level < 40 for level in floors.values())
     (data / "rock" / "rock.00000.wav").unlink()
     partial = run_gan("export", "--run", str(run), "--out", str(tmp_path / "c"), "--data",
@@ -128,7 +128,7 @@ def test_export_stores_the_dropout_floors_of_the_runs_training_clips(tmp_path: P
     assert "Traceback" not in partial.stderr
     meta = json.loads((tmp_path / "c" / "gan.json").read_text())
     assert "level_floors_db" not in meta.get("sampling", {})
-    assert "hole_limit_db" not in meta.get("sampling", {})
+    assert "hole_limits_db" not in meta.get("sampling", {})
 
 
 def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path: Path) -> None:
@@ -211,9 +211,11 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
     assert f"| … as the generator first drew them | {100 * drawn:.1f} % |" in card
     # holes (gan.holes): counted against the real segments' own limit, after and before redraws
     holed, holed_drawn = figures["holed_clips"], figures["holed_clips_as_drawn"]
-    assert figures["hole_limit_db"] > 0 and 0 <= holed <= 1 and 0 <= holed_drawn <= 1
-    redrawn = f"(real segments: 1 %), after sampling drew them again (up to {MAX_REDRAWS} times)"
-    assert f"the clip's median level {redrawn} | {100 * holed:.1f} % |" in card
+    limits, real = figures["hole_limits_db"], figures["holed_real"]
+    assert limits["whole"] > 0 and limits["band"] > 0 and 0 <= holed <= 1 and 0 <= holed_drawn <= 1
+    assert 0 <= real <= 0.5  # the deepest real segment or two of either kind (few here)
+    redrawn = f"after sampling drew them again (up to {MAX_REDRAWS} times)"
+    assert f"(real segments: {100 * real:.1f} %), {redrawn} | {100 * holed:.1f} % |" in card
     assert f"| … as the generator first drew them | {100 * holed_drawn:.1f} % |" in card
     assert figures["truncation"] == report["truncation"]  # measured as it samples
     assert "now samples at" not in card

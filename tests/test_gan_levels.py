@@ -84,7 +84,7 @@ def test_the_shipped_generator_draws_its_dropouts_again_given_floors(gtzan_dir: 
     bundle = load_gan_bundle()  # picked by `gan pick`, which stores its clips' floors
     floors = clip_guards(bundle, load_clips(gtzan_dir / "audio"))["level_floors_db"]
     assert bundle.level_floors.tolist() == pytest.approx([floors[g] for g in bundle.labels])
-    bundle = replace(bundle, hole_limit_db=None)  # dropouts alone (holes: test_gan_holes)
+    bundle = replace(bundle, hole_limits=None)  # dropouts alone (holes: test_gan_holes)
     as_drawn = replace(bundle, level_floors=None)  # the generator's own patches
     pop = bundle.genre_index("pop")  # the genre with the most dropouts
     z = noise_walk(60, 1, bundle.config.z_dim, torch.Generator().manual_seed(3))
@@ -118,10 +118,10 @@ def test_the_tool_gives_an_older_bundle_its_floors(tmp_path: Path, gtzan_dir: Pa
     shutil.copytree(default_gan_dir(), folder)
     meta = json.loads((folder / "gan.json").read_text())
     del meta["sampling"]["level_floors_db"]  # as picked before pick stored floors
-    meta["sampling"].pop("hole_limit_db", None)  # ... and its hole limit
+    meta["sampling"].pop("hole_limits_db", None)  # ... and its hole limits
     (folder / "gan.json").write_text(json.dumps(meta))
     assert load_gan_bundle(folder).level_floors is None
-    assert load_gan_bundle(folder).hole_limit_db is None
+    assert load_gan_bundle(folder).hole_limits is None
     tool = Path(__file__).resolve().parents[1] / "tools" / "gan_level_floors.py"
     done = subprocess.run(
         [sys.executable, str(tool), "--bundle", str(folder), "--data", str(gtzan_dir / "audio")],
@@ -132,5 +132,6 @@ def test_the_tool_gives_an_older_bundle_its_floors(tmp_path: Path, gtzan_dir: Pa
     floors = guards["level_floors_db"]
     bundle = load_gan_bundle(folder)
     assert bundle.level_floors.tolist() == pytest.approx([floors[g] for g in bundle.labels])
-    assert bundle.hole_limit_db == guards["hole_limit_db"] > 0
+    assert bundle.hole_limits.to_dict() == guards["hole_limits_db"]
+    assert bundle.hole_limits.whole > 0 and bundle.hole_limits.band > 0
     assert f"drew them again (up to {MAX_REDRAWS} times)" in (folder / "MODEL_CARD.md").read_text()

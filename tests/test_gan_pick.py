@@ -53,7 +53,7 @@ def test_the_variety_the_page_offers_spans_what_pick_tries_and_changes_the_sound
     from gan.sample import generate
 
     # as drawn: a dropout or hole drawn again would get new noise, not the truncated one
-    shipped = replace(load_gan_bundle(default_gan_dir()), level_floors=None, hole_limit_db=None)
+    shipped = replace(load_gan_bundle(default_gan_dir()), level_floors=None, hole_limits=None)
     typical, varied = shipped.with_truncation(0.5), shipped.with_truncation(1.0)
     assert shipped.truncation != 0.5 and typical.generator is shipped.generator  # no reload
     a = generate(typical, ["jazz"], 4, seed=3, n_iter=2)
@@ -114,10 +114,10 @@ def test_pick_scores_every_snapshot_and_ships_the_chosen_step(
     # Dropouts and holes are drawn again by the real clips' guards, in scoring and in the bundle.
     guards = clip_guards(bundle, clips)
     assert guards is not None
-    floors, limit = guards["level_floors_db"], guards["hole_limit_db"]
+    floors, limits = guards["level_floors_db"], guards["hole_limits_db"]
     assert bundle.meta["sampling"]["level_floors_db"] == floors
     assert bundle.level_floors.tolist() == pytest.approx([floors[g] for g in bundle.labels])
-    assert bundle.hole_limit_db == bundle.meta["sampling"]["hole_limit_db"] == limit > 0
+    assert bundle.meta["sampling"]["hole_limits_db"] == limits == bundle.hole_limits.to_dict()
     assert chosen == best_truncation([SnapshotScore(**point) for point in curve])
     # one clip a genre: no two real clips to compare, so no diversity or coverage, no columns
     assert all(s.diversity is None and s.coverage is None for s in scores)

@@ -1,13 +1,14 @@
-"""Give an existing generator bundle its dropout floors and hole limit (one-off, for bundles
+"""Give an existing generator bundle its dropout floors and hole limits (one-off, for bundles
 picked before ``gan pick`` stored them).
 
     .venv/bin/python tools/gan_level_floors.py --bundle assets/gan-cgan [--data CLIPS]
 
 Per genre, the level of the quietest real 3-s segment of the clips (default: the shared
 GTZAN clips the shipped generator was trained on) goes into ``gan.json`` as
-``sampling.level_floors_db``, and the deepest half-second dip in level that only 1 % of
-those segments pass as ``sampling.hole_limit_db``; from then on sampling draws a patch below
-the floor or with a deeper hole again (see ``gan.levels``, ``gan.holes``). The model card is
+``sampling.level_floors_db``, and the deepest half-second dips in level, of the whole and of
+one band, that only 1 % of those segments pass as ``sampling.hole_limits_db``; from then on
+sampling draws a patch below the floor or with a deeper hole again (``gan.levels``,
+``gan.holes``). The model card is
 re-rendered; run ``python -m gan evaluate --write`` after it, so the quality figures describe
 clips as they are now drawn.
 """
