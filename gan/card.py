@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from gan.card_diversity import coverage_line, diversity_ceiling, diversity_words
-from gan.card_holes import hole_lines
 from gan.card_pick import fmt as _fmt
 from gan.card_pick import selection_lines, truncation_words
+from gan.card_redraws import dropout_lines, hole_lines
 from gan.card_sonification import sonification_lines
 from gan.card_training import recipe_lines as _recipe_lines
 from gan.card_training import reproduce_lines as _reproduce
@@ -15,10 +15,8 @@ from gan.card_training import threads_words as _threads_words
 from gan.config import (
     CRITIC_KEY,
     EVALUATION_SEED,
-    LEVEL_FLOORS_KEY,
     GanConfig,
 )
-from gan.levels import MAX_REDRAWS
 
 AGREEMENT_AIM = (
     0.60  # the issue's target share of clips the default classifier assigns to their genre
@@ -108,9 +106,7 @@ def render_card(meta: dict[str, Any]) -> str:
             f"{_fmt(metrics.get('diversity_ratio'))} |",
             *coverage_line(metrics),
             *_motion_line(meta, metrics),
-            f"| near-silent clips: quieter than every real segment of their genre (real "
-            f"music: none){_redraw_words(meta)} | {_fmt(metrics.get('quiet_clips'), pct=True)} |",
-            *_as_drawn_line(meta, metrics),
+            *dropout_lines(meta, metrics),
             *hole_lines(meta, metrics),
             f"| round-trip spectral convergence (mean / median) | "
             f"{_fmt(metrics.get('round_trip_sc_mean'))} / "
@@ -333,24 +329,6 @@ def _weak_words(weak: list[str], heard: dict[str, dict[str, float]] | None, name
         heard_as = "heard as a mix of genres" if top in genres else f"heard as {name(top)}"
         parts.append(f"{listed} ({heard_as})")
     return ", ".join(parts)
-
-
-def _redraws(meta: dict[str, Any]) -> bool:
-    return LEVEL_FLOORS_KEY in meta.get("sampling", {})
-
-
-def _redraw_words(meta: dict[str, Any]) -> str:
-    if not _redraws(meta):
-        return ""
-    return f", after sampling drew them again (up to {MAX_REDRAWS} times)"
-
-
-def _as_drawn_line(meta: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
-    """How many clips came out near-silent before being drawn again (redrawing bundles)."""
-    drawn = metrics.get("quiet_clips_as_drawn")
-    if not _redraws(meta) or drawn is None:
-        return []
-    return [f"| … as the generator first drew them | {_fmt(drawn, pct=True)} |"]
 
 
 def _motion_line(meta: dict[str, Any], metrics: dict[str, Any]) -> list[str]:

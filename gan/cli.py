@@ -353,8 +353,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     try:
         guards = store_folder_guards(out, args.data)
     except GanError as err:
-        print(f"Exported without dropout floors, so near-silent clips are kept: {err}",
-              file=sys.stderr)  # fmt: skip
+        print(f"Exported without dropout floors or hole limits, so near-silent and holed "
+              f"clips are kept: {err}", file=sys.stderr)  # fmt: skip
     print(json.dumps({"exported": str(out), "dropout_floors": guards is not None}))
     return 0
 

@@ -108,9 +108,13 @@ def evaluate(
             mel_db = mels_from_noise(bundle, [gid] * n, z)
             gen_levels.append(mel_levels(mel_db))
             gen_dips.append(Dips.of(mel_db))
-            first = mel_db if as_drawn is None else mels_from_noise(as_drawn, [gid] * n, z)
-            drawn_levels.append(mel_levels(first))
-            drawn_dips.append(Dips.of(first))
+            if as_drawn is None:  # nothing was drawn again: as kept is as drawn
+                drawn_levels.append(gen_levels[-1])
+                drawn_dips.append(gen_dips[-1])
+            else:
+                first = mels_from_noise(as_drawn, [gid] * n, z)
+                drawn_levels.append(mel_levels(first))
+                drawn_dips.append(Dips.of(first))
             gen_motion.append(detail_correlations(mel_db, MOTION_LAG))
             waves = sonify(mel_db, bundle)
             sc_values.append(round_trip_convergence(mel_db, waves, bundle))

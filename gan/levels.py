@@ -28,11 +28,6 @@ def mel_levels(mel_db: torch.Tensor) -> np.ndarray:
     return denormalise(normalise(mel_db)).flatten(1).mean(1).double().numpy()
 
 
-def real_levels(waves: list[np.ndarray], frontend: LogMel) -> np.ndarray:
-    """:func:`mel_levels` of real audio segments of one length."""
-    return real_levels_and_dips(waves, frontend)[0]
-
-
 def real_levels_and_dips(waves: list[np.ndarray], frontend: LogMel) -> tuple[np.ndarray, Dips]:
     """:func:`mel_levels` and :class:`gan.holes.Dips` of real audio segments of one length,
     from one pass through the front-end."""

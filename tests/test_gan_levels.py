@@ -24,7 +24,7 @@ from gan.levels import (
     mel_levels,
     patch_floors,
     quiet_shares,
-    real_levels,
+    real_levels_and_dips,
 )
 from gan.metrics import real_segments
 from gan.sample import clip_samples, mels_from_noise, noise_walk
@@ -46,7 +46,7 @@ def test_levels_of_real_audio_and_of_generated_patches_are_on_one_scale() -> Non
     loud = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     quiet = (loud * 1e-3).astype(np.float32)  # 60 dB down
     silent = np.zeros(n, dtype=np.float32)
-    levels = real_levels([loud, quiet, silent], LogMel(PATCH_SPEC))
+    levels, _ = real_levels_and_dips([loud, quiet, silent], LogMel(PATCH_SPEC))
     assert levels[0] > levels[1] > levels[2]
     assert levels[2] == -80.0  # silence sits at the floor the generator's range ends at
     # dB below the floor clamp to it, as the generator's tanh output does.
@@ -73,7 +73,7 @@ def test_no_real_segment_lies_below_the_floors_taken_from_its_clips(gtzan_dir: P
     floors = guards["level_floors_db"]
     assert list(floors) == list(bundle.labels)
     segments = real_segments(clips, clip_samples(3.0, bundle), bundle.spec.sample_rate)
-    levels = real_levels([s[2] for s in segments], LogMel(bundle.spec))
+    levels, _ = real_levels_and_dips([s[2] for s in segments], LogMel(bundle.spec))
     for genre in bundle.labels:
         mine = levels[[s[0] == genre for s in segments]]
         assert mine.min() >= floors[genre] > mine.min() - 0.011  # the quietest sits on it
