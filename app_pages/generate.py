@@ -18,6 +18,7 @@ from gan.bundle import (
     load_gan_bundle,
 )
 from gan.card import quality_sentence
+from gan.card_diversity import variety_sentence
 from gan.critic import critic_words
 from gan.errors import GanError
 from gan.sample import Sample, generate
@@ -201,9 +202,9 @@ if trained_here:
         "restored on the Training page."
     )
 
-quality = quality_sentence(bundle.meta, name=charts.display_name)
-if quality:
-    st.caption(quality)
+quality = [quality_sentence(bundle.meta, name=charts.display_name), variety_sentence(bundle.meta)]
+if any(quality):
+    st.caption(" ".join(sentence for sentence in quality if sentence))
 samples_tab, morph_tab, words_tab = st.tabs(["🎲 Samples", "🌗 Genre morph", "💬 From words"])
 with samples_tab:
     samples_section(bundle)

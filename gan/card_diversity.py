@@ -1,5 +1,6 @@
-"""The model card's words on how varied a generator's clips are: the diversity ratio's ceiling,
-coverage's row and the summary's phrase (:mod:`gan.card` renders the card)."""
+"""The words on how varied a generator's clips are: the model card's (the diversity ratio's
+ceiling, coverage's row and the summary's phrase; :mod:`gan.card` renders the card) and the
+Generate page's plain sentence."""
 
 from __future__ import annotations
 
@@ -32,3 +33,22 @@ def diversity_words(metrics: dict[str, Any]) -> str:
     if ratio is None:  # measured before diversity was: the old pixel-space estimate
         return "pixel distance about a third of the real one"
     return f"in the judge's embedding, {float(ratio):.2f} of the real distance; see Quality"
+
+
+# A diversity ratio this close to real music's (1) is said as "about as much": the sonification
+# alone leaves about 0.93 of it (the shipped card's ceiling).
+AS_VARIED_AS_REAL = 0.9
+
+
+def variety_sentence(meta: dict[str, Any]) -> str | None:
+    """How much two clips of one genre differ next to two real recordings of it, in plain
+    words for the Generate page; None before the generator has been evaluated."""
+    ratio = meta.get("metrics", {}).get("diversity_ratio")
+    if ratio is None:
+        return None
+    if ratio >= AS_VARIED_AS_REAL:
+        return "Two clips of one genre differ about as much as two real recordings of it do."
+    return (
+        "Clips of one genre are more alike than real music: two of them differ about "
+        f"{round(10 * float(ratio)) * 10} % as much as two real recordings of that genre."
+    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from gan.bundle import default_gan_dir
+from gan.card_diversity import variety_sentence
 from tests.browser import chromium_available, chromium_page, streamlit_server
 
 pytestmark = [
@@ -22,8 +25,12 @@ def test_generate_a_sample_and_download_it(
 ) -> None:
     home = tmp_path_factory.mktemp("browser-home")
     env = {"GENRE_STUDIO_HOME": str(home), "OMP_NUM_THREADS": "1"}
+    variety = variety_sentence(json.loads((default_gan_dir() / "gan.json").read_text()))
+    assert variety
     with streamlit_server(env=env) as url, chromium_page() as page:
         page.goto(f"{url}/generate", wait_until="networkidle")
+        # the page says plainly how alike a genre's clips are, before anything is generated
+        expect(page.get_by_text(variety, exact=False)).to_be_visible(timeout=60_000)
         page.get_by_role("button", name="🎲 Generate").click(timeout=60_000)
         page.get_by_text("Seed 7:").wait_for(timeout=RESULT_TIMEOUT_MS)
         # Streamlit streams elements in one by one: poll until both samples are there.

@@ -12,6 +12,7 @@ import torch
 
 from gan.bundle import export_run, load_gan_bundle
 from gan.card import AGREEMENT_AIM, quality_sentence, render_card
+from gan.card_diversity import variety_sentence
 from gan.card_sonification import current_sonification
 from gan.card_training import recipe_lines
 from gan.config import EVALUATION_SEED, training_options
@@ -317,6 +318,17 @@ def test_the_quality_sentence_says_what_the_weak_genres_sound_like() -> None:
     del metrics["heard_as_per_genre"]  # evaluated before that was recorded
     assert quality_sentence({"metrics": metrics}).endswith("not yet for blues, jazz, rock.")
     assert quality_sentence({"metrics": {}}) is None
+
+
+def test_the_variety_sentence_says_how_alike_a_genres_clips_are() -> None:
+    assert variety_sentence({"metrics": {"diversity_ratio": 0.613}}) == (
+        "Clips of one genre are more alike than real music: two of them differ about 60 % as "
+        "much as two real recordings of that genre."
+    )
+    assert variety_sentence({"metrics": {"diversity_ratio": 0.93}}) == (
+        "Two clips of one genre differ about as much as two real recordings of it do."
+    )
+    assert variety_sentence({"metrics": {}}) is None
 
 
 def test_mode_seeking_pairs_genres_and_rewards_different_patches() -> None:

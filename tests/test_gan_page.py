@@ -10,6 +10,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from gan.bundle import default_gan_dir
+from gan.card_diversity import variety_sentence
 from tests.conftest import REPO_ROOT
 
 
@@ -125,6 +126,10 @@ def test_the_page_says_how_often_the_classifier_recognises_the_generator() -> No
     at = open_page()
     sentence = [c.value for c in at.caption if "recognises about" in c.value]
     assert sentence and "in 10 of this generator's clips" in sentence[0]
+    # and, after it, how alike a genre's clips are, from the shipped bundle's own figure
+    meta = json.loads((default_gan_dir() / "gan.json").read_text())
+    variety = variety_sentence(meta)
+    assert variety and sentence[0].endswith(variety)
 
 
 def test_a_morph_plays_with_what_the_classifier_hears_over_time() -> None:
