@@ -4,6 +4,7 @@ Generate page's plain sentence."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from gan.card_pick import fmt as _fmt
@@ -42,9 +43,11 @@ AS_VARIED_AS_REAL = 0.9
 
 def variety_sentence(meta: dict[str, Any]) -> str | None:
     """How much two clips of one genre differ next to two real recordings of it, in plain
-    words for the Generate page; None before the generator has been evaluated."""
-    ratio = meta.get("metrics", {}).get("diversity_ratio")
-    if ratio is None:
+    words for the Generate page; None before the generator has been evaluated (or when its
+    metadata holds no usable figure: the page then says nothing rather than fail)."""
+    metrics = meta.get("metrics")
+    ratio = metrics.get("diversity_ratio") if isinstance(metrics, dict) else None
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not math.isfinite(ratio):
         return None
     if ratio >= AS_VARIED_AS_REAL:
         return "Two clips of one genre differ about as much as two real recordings of it do."

@@ -328,7 +328,8 @@ def test_the_variety_sentence_says_how_alike_a_genres_clips_are() -> None:
     assert variety_sentence({"metrics": {"diversity_ratio": 0.93}}) == (
         "Two clips of one genre differ about as much as two real recordings of it do."
     )
-    assert variety_sentence({"metrics": {}}) is None
+    for unusable in ({"metrics": {}}, {"metrics": {"diversity_ratio": "high"}}, {"metrics": []}):
+        assert variety_sentence(unusable) is None
 
 
 def test_mode_seeking_pairs_genres_and_rewards_different_patches() -> None:
