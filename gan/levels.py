@@ -4,9 +4,11 @@ A generator can learn to answer some noises with near silence (the mode-seeking 
 it: two patches of one genre differ most when one of them is silent). No real segment of a genre
 is that quiet, so the share of generated clips below the quietest real one counts them, and
 sampling draws such a patch again with other noise (:func:`redraw_dropouts`, which does the same
-for a patch with a half-second hole in it, gan.holes). In training, the level guard (``gan train
---level-guard``, :func:`level_shortfall`) charges the generator for them and the musicnn spread
-term counts only audible pairs (:func:`audible`), so silence stops being the cheapest variety.
+for a patch with a half-second hole in it, gan.holes); a long clip's patches step in level by
+at most a few dB, as real music's mostly do (:func:`even_level_steps`). In training, the level
+guard (``gan train --level-guard``, :func:`level_shortfall`) charges the generator for them and
+the musicnn spread term counts only audible pairs (:func:`audible`), so silence stops being the
+cheapest variety.
 """
 
 from __future__ import annotations
@@ -153,3 +155,28 @@ def redraw_dropouts(
         mel_db = mel_db.clone()
         mel_db[index] = draw(z[index], y[index])
     return mel_db
+
+
+# The most a long clip's consecutive patches (2.2 s apart) may step in level, in dB. The
+# generator's walks stepped more than real music's windows as far apart (median 2.2 against
+# 1.0 dB; over 10 dB in 10 % of steps against 1.3 %: audible cuts). Of 4, 5, 6, 7, 8 and 10.9 dB
+# (real music's 99th percentile), 4 brought the generated steps' distribution nearest to real
+# music's (Wasserstein distance 2.3 -> 1.1 dB, confirmed on other walks: 2.5 -> 1.2) while the
+# change of sound between patches, each patch's level aside, stayed as it was (README, Generate).
+MAX_LEVEL_STEP_DB = 4.0
+
+
+def even_level_steps(mel_db: torch.Tensor, max_step_db: float = MAX_LEVEL_STEP_DB) -> torch.Tensor:
+    """Clips of consecutive patches [n, patches, n_mels, F] in dB, each patch shifted by a
+    constant so that its mean level steps at most ``max_step_db`` from the previous patch's,
+    as shifted: the level follows the generator, its cuts do not. (The generator's patches lie
+    within its dB range, where this mean is :func:`mel_levels`.) A patch's sound, its level
+    aside, is unchanged; one-patch clips are returned as they are."""
+    if mel_db.shape[1] < 2:
+        return mel_db
+    levels = mel_db.mean(dim=(2, 3))
+    kept = levels.clone()
+    for k in range(1, mel_db.shape[1]):
+        previous = kept[:, k - 1]
+        kept[:, k] = torch.clamp(levels[:, k], previous - max_step_db, previous + max_step_db)
+    return mel_db + (kept - levels)[:, :, None, None]

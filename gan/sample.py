@@ -1,7 +1,8 @@
 """Sampling and sonification: genre → new log-mel spectrograms → audio you can play.
 
 Longer clips are made of consecutive patches whose noise vectors take small steps on a sphere
-(so neighbouring patches sound alike) and which overlap and cross-fade in the power domain;
+(so neighbouring patches sound alike), step in level by at most a few dB
+(gan.levels.even_level_steps), and overlap and cross-fade in the power domain;
 the joined spectrogram is then inverted in one Griffin-Lim pass, so there is no phase seam.
 """
 
@@ -23,7 +24,7 @@ from gan.config import GRIFFIN_LIM_ITERS, MAX_SECONDS, SEED_MAX, max_samples, to
 from gan.critic import favourite_walks
 from gan.data import denormalise
 from gan.errors import GanError
-from gan.levels import redraw_dropouts
+from gan.levels import even_level_steps, redraw_dropouts
 
 OVERLAP_FRAMES = 32  # ≈ 0.74 s cross-fade between consecutive patches
 WALK_ANGLE = 0.6  # radians between consecutive patches' noise vectors
@@ -162,6 +163,13 @@ def mels_from_noise(bundle: GanBundle, genre_ids: list[int], z: torch.Tensor) ->
 def mels_from_condition(bundle: GanBundle, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """[n, patches, z_dim] noise and each patch's genre (ids [n·patches], or genre weights
     [n·patches, n_classes] for blends) → log-mels in dB [n, n_mels, frames_for(patches)]."""
+    return join_patches(patches_from_condition(bundle, y, z))
+
+
+@torch.inference_mode()
+def patches_from_condition(bundle: GanBundle, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Like :func:`mels_from_condition`, the clips' patches before they are joined: dB
+    [n, patches, n_mels, F], dropouts and holes drawn again, level steps evened out."""
     n, patches = z.shape[0], z.shape[1]
     z = z.reshape(n * patches, -1) * bundle.truncation  # every path to the generator passes here
 
@@ -173,7 +181,7 @@ def mels_from_condition(bundle: GanBundle, y: torch.Tensor, z: torch.Tensor) -> 
         # near-silent dropouts and holes: drawn again (gan.levels, gan.holes)
         mel_db = redraw_dropouts(draw, mel_db, z, y, bundle.truncation,
                                  bundle.level_floors, bundle.hole_limits)  # fmt: skip
-    return join_patches(mel_db.reshape(n, patches, *mel_db.shape[1:]))
+    return even_level_steps(mel_db.reshape(n, patches, *mel_db.shape[1:]))
 
 
 def normalise_loudness(

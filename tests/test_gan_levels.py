@@ -19,7 +19,9 @@ from gan.data import PATCH_SPEC, load_clips
 from gan.errors import GanError
 from gan.floors import clip_guards
 from gan.levels import (
+    MAX_LEVEL_STEP_DB,
     MAX_REDRAWS,
+    even_level_steps,
     genre_floors,
     mel_levels,
     patch_floors,
@@ -27,7 +29,14 @@ from gan.levels import (
     real_levels_and_dips,
 )
 from gan.metrics import real_segments
-from gan.sample import clip_samples, mels_from_noise, noise_walk
+from gan.sample import (
+    clip_samples,
+    genre_noise,
+    mels_from_noise,
+    noise_walk,
+    patches_for,
+    patches_from_condition,
+)
 
 
 def test_a_clip_below_the_quietest_real_segment_of_its_genre_counts_as_near_silent() -> None:
@@ -135,3 +144,35 @@ def test_the_tool_gives_an_older_bundle_its_floors(tmp_path: Path, gtzan_dir: Pa
     assert bundle.hole_limits.to_dict() == guards["hole_limits_db"]
     assert bundle.hole_limits.whole > 0 and bundle.hole_limits.band > 0
     assert f"drew them again (up to {MAX_REDRAWS} times)" in (folder / "MODEL_CARD.md").read_text()
+
+
+def test_a_long_clips_patches_step_in_level_by_at_most_the_limit_and_keep_their_sound() -> None:
+    torch.manual_seed(0)
+    shapes = torch.randn(3, 6, 16, 16) * 3  # each patch's sound, its level aside
+    offsets = torch.tensor([[-40.0, -10.0, -35.0, -12.0, -30.0, -31.0]]).repeat(3, 1)
+    mel = shapes - shapes.mean(dim=(2, 3), keepdim=True) + offsets[:, :, None, None]
+    evened = even_level_steps(mel, max_step_db=4.0)
+    levels = evened.mean(dim=(2, 3))
+    assert (levels[:, 1:] - levels[:, :-1]).abs().max() <= 4.0 + 1e-4
+    assert torch.allclose(levels[:, 0], offsets[:, 0], atol=1e-4)  # the first stays
+    centred = evened - evened.mean(dim=(2, 3), keepdim=True)
+    assert torch.allclose(centred, mel - mel.mean(dim=(2, 3), keepdim=True), atol=1e-4)
+    gentle = shapes[0] + torch.tensor([-20.0, -18.0, -21.0, -19.0, -22.0, -20.0])[:, None, None]
+    assert torch.equal(even_level_steps(gentle[None], 4.0), gentle[None])  # within: untouched
+    one = mel[:, :1]
+    assert even_level_steps(one, 4.0) is one  # a 3-s clip is one patch: never touched
+
+
+def test_a_long_generated_clip_has_no_level_cut_between_patches() -> None:
+    """The shipped generator's 30-s clips step in level by at most the limit from patch to
+    patch (drawn so, 10 % of its steps were cuts of over 10 dB)."""
+    bundle = load_gan_bundle(None)
+    patches = patches_for(30.0, bundle)
+    steps = []
+    for genre_id in range(len(bundle.labels)):
+        z = noise_walk(4, patches, bundle.config.z_dim, genre_noise(5, genre_id))
+        y = torch.tensor([genre_id]).repeat(4 * patches)
+        mel = patches_from_condition(bundle, y, z)
+        levels = mel.mean(dim=(2, 3))
+        steps.append((levels[:, 1:] - levels[:, :-1]).abs())
+    assert float(torch.cat(steps).max()) <= MAX_LEVEL_STEP_DB + 1e-3
