@@ -194,6 +194,8 @@ except GanError as err:
     st.stop()
 if load_warning:
     st.warning(load_warning)
+if bundle.metrics_note:
+    st.info(bundle.metrics_note)
 trained_here = bundle.path.resolve() != default_gan_dir().resolve()
 if trained_here:
     st.info(

@@ -7,7 +7,7 @@ so the first request is as fast as the hundredth.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
@@ -40,6 +40,59 @@ class MelSpec:
     def from_dict(cls, data: dict[str, Any]) -> MelSpec:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
+
+    @classmethod
+    def checked(cls, data: object) -> MelSpec:
+        """:meth:`from_dict` for a front-end read from a bundle's file: ValueError naming the
+        first field of the wrong kind or out of range, before any model or sound is made."""
+        if not isinstance(data, dict):
+            raise ValueError("the front-end must be an object")
+        spec = cls.from_dict(data)
+        for name in ("sample_rate", "n_fft", "hop", "n_mels"):
+            value = getattr(spec, name)
+            if not _whole(value) or value < 1:
+                raise ValueError(f"the front-end's {name} must be a whole number above 0, "
+                                 f"not {value!r}")  # fmt: skip
+        if not MIN_SAMPLE_RATE <= spec.sample_rate <= MAX_SAMPLE_RATE:
+            raise ValueError(f"the front-end's sample rate must lie between {MIN_SAMPLE_RATE} "
+                             f"and {MAX_SAMPLE_RATE} Hz, not {spec.sample_rate}")  # fmt: skip
+        if not MIN_FFT <= spec.n_fft <= MAX_FFT:
+            raise ValueError(f"the front-end's n_fft must lie between {MIN_FFT} and {MAX_FFT}")
+        if not MIN_FRAME_RATE <= spec.sample_rate / spec.hop <= MAX_FRAME_RATE:
+            raise ValueError(f"the front-end's hop must give {MIN_FRAME_RATE} to "
+                             f"{MAX_FRAME_RATE} frames a second")  # fmt: skip
+        if spec.n_mels > spec.n_fft // 2 + 1:
+            raise ValueError("the front-end has more mel bands than frequency bins")
+        if not _number(spec.fmin) or not 0 <= spec.fmin < spec.sample_rate / 2:
+            raise ValueError(f"the front-end's fmin must lie from 0 Hz up to half the sample "
+                             f"rate, not {spec.fmin!r}")  # fmt: skip
+        if spec.fmax is not None and (
+            not _number(spec.fmax) or not spec.fmin < spec.fmax <= spec.sample_rate / 2
+        ):
+            raise ValueError(f"the front-end's fmax must be empty or lie above fmin and up to "
+                             f"half the sample rate, not {spec.fmax!r}")  # fmt: skip
+        if not _number(spec.power) or not 0 < spec.power <= 2:
+            raise ValueError(f"the front-end's power must lie above 0 and at most 2, "
+                             f"not {spec.power!r}")  # fmt: skip
+        if spec.log not in get_args(LogKind):
+            raise ValueError(f"the front-end's log must be one of {', '.join(get_args(LogKind))}, "
+                             f"not {spec.log!r}")  # fmt: skip
+        return spec
+
+
+# What a front-end read from a file may ask for (MelSpec.checked): every front-end this project
+# uses lies well inside, and outside them a clip's frames or windows would not fit in memory.
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4000, 192000
+MIN_FFT, MAX_FFT = 16, 65536
+MIN_FRAME_RATE, MAX_FRAME_RATE = 10, 200
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
 
 
 def hz_to_mel(hz: np.ndarray) -> np.ndarray:

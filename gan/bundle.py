@@ -7,7 +7,6 @@ classifier bundles never mistake a generator for a classifier.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import time
 from collections.abc import Callable
@@ -19,6 +18,17 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from audio import MelSpec
+from gan.bundle_checks import (
+    META_FILE,
+    checked_frontend,
+    checked_hole_limits,
+    checked_labels,
+    checked_level_floors,
+    checked_normalisation,
+    checked_truncation,
+    metrics_problem,
+    optional_section,
+)
 from gan.card import render_card
 from gan.config import CRITIC_KEY, HOLE_LIMITS_KEY, LEVEL_FLOORS_KEY
 from gan.critic import critic_entry, load_critic, save_critic
@@ -37,7 +47,6 @@ from gan.start_record import started_from
 from gan.state import export_state
 from genre.paths import ASSETS_DIR, data_dir, write_pointer
 
-META_FILE = "gan.json"
 WEIGHTS_FILE = "generator.safetensors"
 LOG_FILE = "training_log.csv"
 CARD_FILE = "MODEL_CARD.md"
@@ -97,6 +106,9 @@ class GanBundle:
     # ``candidates`` walks (gan.critic); None: every clip plays its first walk.
     critic: Discriminator | None = None
     candidates: int = 1
+    # Why the stored quality figures were left out (gan.bundle_checks.metrics_problem); None
+    # when they could be read. The generator plays either way.
+    metrics_note: str | None = None
 
     @property
     def truncation_range(self) -> tuple[float, float]:
@@ -114,11 +126,11 @@ class GanBundle:
 
     def with_level_floors(self, floors: dict[str, float]) -> GanBundle:
         """The same generator drawing dropouts again below ``floors`` (dB per genre)."""
-        return replace(self, level_floors=_level_floors(floors, self.labels, self.path))
+        return replace(self, level_floors=checked_level_floors(floors, self.labels, self.path))
 
     def with_hole_limits(self, limits: dict[str, float] | None) -> GanBundle:
         """The same generator drawing patches with holes deeper than ``limits`` again."""
-        return replace(self, hole_limits=_hole_limits(limits, self.path))
+        return replace(self, hole_limits=checked_hole_limits(limits, self.path))
 
     @property
     def name(self) -> str:
@@ -159,75 +171,50 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise GanError(f"The generator at {folder} has unreadable metadata ({err}).") from err
+    if not isinstance(meta, dict):
+        raise GanError(f"The generator at {folder} has no JSON object in {META_FILE}.")
     missing = [k for k in REQUIRED_KEYS if k not in meta]
     if missing:
         raise GanError(f"The generator at {folder} lacks {', '.join(missing)} in {META_FILE}.")
     try:
         config = GanConfig.from_dict(meta["model"])
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, AttributeError) as err:
         raise GanError(f"The generator at {folder} has an invalid model description.") from err
-    labels = tuple(meta["labels"])
-    if len(labels) != config.n_classes:
-        raise GanError(f"The generator at {folder} has {len(labels)} labels for "
-                       f"{config.n_classes} classes.")  # fmt: skip
+    labels = checked_labels(meta["labels"], config.n_classes, folder)
+    spec = checked_frontend(meta["frontend"], config.n_mels, folder)
+    db_floor, db_ceil = checked_normalisation(meta["normalisation"], folder)
+    sampling = optional_section(meta, "sampling", folder)
+    optional_section(meta, "training", folder)  # the pages read its steps
+    truncation = checked_truncation(sampling, folder)
     generator = Generator(config)
     try:
         generator.load_state_dict(load_file(str(folder / str(meta["weights"]))), strict=True)
     except Exception as err:  # safetensors raises several types for damaged or missing files
         raise GanError(f"The generator weights at {folder} cannot be loaded: {err}") from err
-    truncation = meta.get("sampling", {}).get("truncation", 1.0)
-    if not isinstance(truncation, int | float) or not 0 < truncation <= 1:
-        raise GanError(f"The generator at {folder} has a truncation of {truncation!r} in "
-                       f"{META_FILE}; it must be a number above 0 and at most 1.")  # fmt: skip
     critic, candidates = load_critic(folder, meta, config)
+    problem = metrics_problem(meta.get("metrics"))
     return GanBundle(
-        level_floors=_level_floors(meta.get("sampling", {}).get(LEVEL_FLOORS_KEY), labels, folder),
-        hole_limits=_hole_limits(meta.get("sampling", {}).get(HOLE_LIMITS_KEY), folder),
+        level_floors=checked_level_floors(sampling.get(LEVEL_FLOORS_KEY), labels, folder),
+        hole_limits=checked_hole_limits(sampling.get(HOLE_LIMITS_KEY), folder),
         path=folder,
-        meta=meta,
+        meta={**meta, "metrics": {}} if problem or meta.get("metrics") is None else meta,
         labels=labels,
-        spec=MelSpec.from_dict(meta["frontend"]),
+        spec=spec,
         config=config,
         generator=generator.eval(),
-        db_floor=float(meta["normalisation"]["db_floor"]),
-        db_ceil=float(meta["normalisation"]["db_ceil"]),
-        truncation=float(truncation),
+        db_floor=db_floor,
+        db_ceil=db_ceil,
+        truncation=truncation,
         critic=critic,
         candidates=candidates,
+        metrics_note=(
+            f"This generator's quality figures in {META_FILE} cannot be read ({problem}), so "
+            f"none are shown; `python -m gan evaluate --bundle {folder} --write` measures them "
+            "again."
+            if problem
+            else None
+        ),
     )
-
-
-def _level_floors(floors: object, labels: tuple[str, ...], folder: Path) -> torch.Tensor | None:
-    """Per-genre dropout floors (as stored in the metadata) in label order; None for none."""
-    if floors is None:
-        return None
-    if (
-        not isinstance(floors, dict)
-        or set(floors) != set(labels)
-        or not all(isinstance(v, int | float) and math.isfinite(v) for v in floors.values())
-    ):
-        raise GanError(f"The generator at {folder} has unusable {LEVEL_FLOORS_KEY} in "
-                       f"{META_FILE}: one number (dB) per genre is needed.")  # fmt: skip
-    return torch.tensor([float(floors[label]) for label in labels])
-
-
-def _hole_limits(limits: object, folder: Path) -> HoleLimits | None:
-    """The stored hole limits ({"whole": dB, "band": dB}, each above 0); None for none."""
-    if limits is None:
-        return None
-    if (
-        not isinstance(limits, dict)
-        or set(limits) != {"whole", "band"}
-        or not all(_positive_number(v) for v in limits.values())
-    ):
-        raise GanError(f"The generator at {folder} has unusable {HOLE_LIMITS_KEY} in "
-                       f"{META_FILE}: a number of dB above 0 for \"whole\" and for \"band\" "
-                       "is needed.")  # fmt: skip
-    return HoleLimits(whole=float(limits["whole"]), band=float(limits["band"]))
-
-
-def _positive_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
 
 
 def load_active_gan_bundle(

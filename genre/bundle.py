@@ -7,6 +7,7 @@ The metadata carries everything needed to reproduce the input the model was trai
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,14 @@ class Bundle:
             raise BundleError(f"Model '{self.name}' has a tag output that does not fit its tags.")
 
 
+# A classifier listens to windows of seconds; one of minutes would not fit a clip (or memory).
+MAX_WINDOW_S = 60.0
+
+
+def _seconds(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
+
+
 def _fail(path: Path, reason: str) -> BundleError:
     return BundleError(f"The model bundle at {path} is not usable: {reason}.")
 
@@ -136,12 +145,19 @@ def load_bundle(path: str | Path) -> Bundle:
         raise _fail(folder, "'labels' must be a list of at least two distinct names")
     if not isinstance(meta["frontend"], dict):
         raise _fail(folder, "'frontend' must be an object")
-    frontend = MelSpec.from_dict({"sample_rate": meta["sample_rate"], **meta["frontend"]})
+    try:
+        frontend = MelSpec.checked({"sample_rate": meta["sample_rate"], **meta["frontend"]})
+    except ValueError as err:
+        raise _fail(folder, str(err)) from err
     if frontend.sample_rate != meta["sample_rate"]:
         raise _fail(folder, "the front-end sample rate differs from 'sample_rate'")
-    window_s, hop_s = float(meta["window_s"]), float(meta["hop_s"])
-    if not (0 < hop_s <= window_s) or frontend.frames_for(window_s) < 8:
-        raise _fail(folder, "'window_s' and 'hop_s' must satisfy 0 < hop_s <= window_s")
+    window_s, hop_s = meta["window_s"], meta["hop_s"]
+    if not (_seconds(window_s) and _seconds(hop_s) and hop_s <= window_s <= MAX_WINDOW_S):
+        raise _fail(folder, "'window_s' and 'hop_s' must satisfy 0 < hop_s <= window_s <= "
+                            f"{MAX_WINDOW_S:g}")  # fmt: skip
+    window_s, hop_s = float(window_s), float(hop_s)
+    if frontend.frames_for(window_s) < 8:
+        raise _fail(folder, "'window_s' is too short: it must hold at least 8 frames")
     weights = folder / str(meta["weights"])
     if not weights.is_file():
         raise _fail(folder, f"the weights file {meta['weights']} is missing")

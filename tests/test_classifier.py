@@ -118,6 +118,10 @@ def edit_meta(folder: Path, **changes: object) -> None:
         ({"weights": "gone.safetensors"}, "weights file gone.safetensors is missing"),
         ({"sample_rate": 8000}, "sample rate differs"),
         ({"hop_s": 0}, "hop_s"),
+        ({"hop_s": "high"}, "hop_s"),
+        ({"window_s": 1e9}, "window_s"),
+        ({"frontend": {"n_fft": True}}, "n_fft must be a whole number above 0"),
+        ({"frontend": {"hop": 1}}, "hop must give 10 to 200 frames a second"),
     ],
 )
 def test_inconsistent_bundles_are_refused(bundle_copy: Path, changes: dict, message: str) -> None:
