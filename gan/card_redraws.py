@@ -11,17 +11,22 @@ from gan.holes import BAND_BINS, HOLE_FRAMES
 from gan.levels import MAX_REDRAWS
 
 
+def _redraws_by(meta: dict[str, Any], key: str) -> bool:
+    """Whether the bundle's sampling draws patches again by ``key`` (LEVEL_FLOORS_KEY or
+    HOLE_LIMITS_KEY, stored in its ``sampling``)."""
+    return key in meta.get("sampling", {})
+
+
 def redraw_words(meta: dict[str, Any], key: str) -> str:
-    """What a row's figure is after: the redraws, for a bundle that stores ``key`` in its
-    ``sampling`` (LEVEL_FLOORS_KEY or HOLE_LIMITS_KEY)."""
-    if key not in meta.get("sampling", {}):
+    """What a row's figure is after: the redraws, for a bundle that redraws by ``key``."""
+    if not _redraws_by(meta, key):
         return ""
     return f", after sampling drew them again (up to {MAX_REDRAWS} times)"
 
 
 def as_drawn_line(meta: dict[str, Any], key: str, drawn: Any) -> list[str]:
     """The row under it: the share before the redraws, for bundles that redraw by ``key``."""
-    if key not in meta.get("sampling", {}) or drawn is None:
+    if not _redraws_by(meta, key) or drawn is None:
         return []
     return [f"| … as the generator first drew them | {fmt(drawn, pct=True)} |"]
 
