@@ -147,7 +147,8 @@ def test_a_run_starts_from_a_generator_bundle_with_a_new_discriminator(tmp_path:
     shutil.copytree(bundle, damaged)
     meta = json.loads((damaged / "gan.json").read_text())
     # each refusal names the setting and what it should be, in words (not Python's)
-    refusals = [("x", "does not say how many steps"),
+    refusals = [("x", "has a 'training' entry that is not an object in gan.json"),
+                ({"seconds": 1.0}, "does not say how many steps"),
                 ({"steps": 2, "config": "x"},
                  r"unusable training settings \(the training settings are 'x', not a set"),
                 ({"steps": 2, "config": {"lr_g": "fast"}},
