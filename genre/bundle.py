@@ -66,7 +66,13 @@ class Bundle:
     def build_model(self) -> torch.nn.Module:
         """Instantiate the network and load its weights (strict: every tensor must fit)."""
         spec = get_model_spec(self.kind)
-        model = spec.build(**self.params)
+        try:
+            model = spec.build(**self.params)
+        except (TypeError, ValueError, RuntimeError) as err:  # a hand-edited 'params' entry
+            raise BundleError(
+                f"Model '{self.name}' cannot be built from the 'params' in its bundle.json "
+                f"({str(err).splitlines()[0]})."
+            ) from err
         try:
             state = load_file(str(self.weights))
         except Exception as err:  # safetensors raises several types for damaged files
@@ -165,6 +171,12 @@ def load_bundle(path: str | Path) -> Bundle:
         get_model_spec(str(meta["kind"]))
     except GenreError as err:
         raise _fail(folder, str(err).rstrip(".")) from err
+    for key in ("params", "trained_on", "metrics"):
+        if not isinstance(meta.get(key, {}), dict):
+            raise _fail(folder, f"'{key}' must be an object")
+    tags = meta.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) and tag for tag in tags):
+        raise _fail(folder, "'tags' must be a list of tag names")
     known = set(REQUIRED_KEYS) | {"params", "title", "description", "tags"}
     return Bundle(
         path=folder,
@@ -182,7 +194,7 @@ def load_bundle(path: str | Path) -> Bundle:
         licence=str(meta["licence"]),
         title=str(meta.get("title", meta["name"])),
         description=str(meta.get("description", "")),
-        tags=tuple(meta.get("tags", ())),
+        tags=tuple(tags),
         extra={k: v for k, v in meta.items() if k not in known},
     )
 

@@ -122,6 +122,11 @@ def edit_meta(folder: Path, **changes: object) -> None:
         ({"window_s": 1e9}, "window_s"),
         ({"frontend": {"n_fft": True}}, "n_fft must be a whole number above 0"),
         ({"frontend": {"hop": 1}}, "hop must give 10 to 200 frames a second"),
+        ({"params": "high"}, "'params' must be an object"),
+        ({"params": {"no_such_option": 1}}, "cannot be built from the 'params'"),
+        ({"metrics": []}, "'metrics' must be an object"),
+        ({"trained_on": 7}, "'trained_on' must be an object"),
+        ({"tags": [1, 2]}, "'tags' must be a list of tag names"),
     ],
 )
 def test_inconsistent_bundles_are_refused(bundle_copy: Path, changes: dict, message: str) -> None:
@@ -175,3 +180,32 @@ def test_musicnn_bundle_gives_embedding_and_window_tags(gtzan_dir: Path) -> None
     top = next(iter(prediction.tags))
     column = load_bundle(default_bundle_dir()).tags.index(top)
     assert prediction.tags[top] == pytest.approx(prediction.window_tags[:, column].mean(), abs=1e-6)
+
+
+WRONG_VALUES: list[object] = [None, [1, 2], "high", -1.5, 7, True, {"x": "y"}, float("nan")]
+
+
+def test_every_damaged_entry_is_a_clear_error_or_a_classifier_that_works(
+    bundle_copy: Path, gtzan_dir: Path
+) -> None:
+    """Every entry of the default bundle.json, and every field of its front-end and params, as
+    each wrong value: a BundleError naming the folder, or a classifier that classifies."""
+    original = json.loads((bundle_copy / "bundle.json").read_text())
+    entries = [(key,) for key in original]
+    entries += [(section, key) for section in ("frontend", "params") for key in original[section]]
+    refused = worked = 0
+    for entry in entries:
+        for value in WRONG_VALUES:
+            meta = json.loads(json.dumps(original))
+            (meta[entry[0]] if len(entry) == 2 else meta)[entry[-1]] = value
+            (bundle_copy / "bundle.json").write_text(json.dumps(meta))
+            try:
+                classifier = Classifier(bundle_copy, detector=False)
+            except BundleError as err:
+                assert str(err).endswith(".") and "\n" not in str(err), (entry, value)
+                refused += 1
+                continue
+            prediction = classifier.predict(gtzan_dir / "audio" / CLIPS[0], max_minutes=0.1)
+            assert np.allclose(prediction.window_probs.sum(axis=1), 1.0, atol=1e-5), entry
+            worked += 1
+    assert refused > 50 and worked > 20  # both outcomes are exercised
