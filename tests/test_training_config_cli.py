@@ -11,6 +11,7 @@ import pytest
 
 from genre.cli import main
 from genre.commands import train as train_command
+from genre.errors import GenreError
 from genre.training import jobs
 from genre.training.config import RunConfig
 from genre.training.config_cli import config_from_args, config_to_args, option_name
@@ -55,6 +56,23 @@ def test_a_choice_outside_the_configs_is_refused() -> None:
         parser().parse_args(["--model", "logreg", "--features", "t.csv", "--split", "random"])
     with pytest.raises(SystemExit):
         parser().parse_args(["--model", "logreg", "--features", "t.csv", "--frontend", "cqt"])
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"hop": 32}, "hop must give 10 to 200 frames a second"),
+        ({"sample_rate": 400_000}, "sample rate must lie between 4000 and 192000 Hz"),
+        ({"n_fft": 64}, "more mel bands than frequency bins"),
+    ],
+)
+def test_a_front_end_no_bundle_could_load_is_refused_before_training(
+    change: dict, words: str
+) -> None:
+    """The front-end checks of loading a bundle (MelSpec.checked) apply when it is configured,
+    so no run trains for hours to write a bundle that cannot be loaded."""
+    with pytest.raises(GenreError, match=f"Invalid training setting: .*{words}"):
+        RunConfig(model="simple_cnn", dataset="/music", **change)
 
 
 def test_missing_model_or_data_is_a_clear_usage_error(tmp_path: Path, capsys) -> None:

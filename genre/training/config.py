@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from audio import MelSpec
 from genre.errors import GenreError
 
 FrontendKind = Literal["mel", "stft"]
@@ -93,6 +94,11 @@ class RunConfig:
         for ok, message in checks:
             if not ok:
                 raise GenreError(f"Invalid training setting: {message}.")
+        try:  # the bundle it makes must load: the same front-end checks as loading (MelSpec)
+            MelSpec.checked({"sample_rate": self.sample_rate, "n_fft": self.n_fft,
+                             "hop": self.hop, "n_mels": self.n_mels})  # fmt: skip
+        except ValueError as err:
+            raise GenreError(f"Invalid training setting: {err}.") from err
 
     @property
     def class_names(self) -> list[str]:
