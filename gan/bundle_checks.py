@@ -115,13 +115,13 @@ def metrics_problem(metrics: object) -> str | None:
     for key in ("agreement", "truncation"):
         if key in metrics and not _share(metrics[key]):
             return f"'{key}' is {metrics[key]!r}, not a number from 0 to 1"
-    ratio = metrics.get("diversity_ratio")
+    ratio = metrics.get("diversity_ratio")  # None: no genre had two real clips to compare
     if ratio is not None and not (_finite(ratio) and ratio >= 0):
         return f"'diversity_ratio' is {ratio!r}, not a number of at least 0"
     per_genre = metrics.get("agreement_per_genre", {})
     if not isinstance(per_genre, dict) or not all(_share(v) for v in per_genre.values()):
         return "'agreement_per_genre' does not give each genre a number from 0 to 1"
-    heard = metrics.get("heard_as_per_genre") or {}
+    heard = metrics.get("heard_as_per_genre", {})
     if not isinstance(heard, dict) or not all(
         isinstance(shares, dict) and all(_share(v) for v in shares.values())
         for shares in heard.values()

@@ -141,6 +141,24 @@ def test_unreadable_quality_figures_are_left_out_and_the_generator_still_plays(
     assert np.isfinite(clip.audio).all()
 
 
+def test_a_diversity_ratio_of_null_is_not_measured_and_other_nulls_are_unreadable(
+    tmp_path: Path,
+) -> None:
+    """evaluate writes a null diversity ratio where no genre has two real clips to compare;
+    it writes no other null, so another one is a damaged file."""
+    unmeasured = {"agreement": 0.5, "diversity_ratio": None}
+    bundle = load_gan_bundle(bundle_with(tmp_path, ("metrics",), unmeasured))
+    assert bundle.metrics_note is None and variety_sentence(bundle.meta) is None
+    assert quality_sentence(bundle.meta) == (
+        "The genre classifier recognises about 5 in 10 of this generator's clips as the genre "
+        "asked for."
+    )
+    for key in ("agreement", "agreement_per_genre", "heard_as_per_genre", "truncation"):
+        damaged = load_gan_bundle(bundle_with(tmp_path, ("metrics",), {**unmeasured, key: None}))
+        assert f"'{key}'" in str(damaged.metrics_note), key
+        assert quality_sentence(damaged.meta) is None
+
+
 def test_the_shipped_bundle_reads_clean() -> None:
     bundle = load_gan_bundle()
     assert bundle.metrics_note is None
