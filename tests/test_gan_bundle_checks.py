@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
 from audio import MelSpec
 from gan.bundle import default_gan_dir, load_gan_bundle, set_active_gan_dir
@@ -24,7 +23,7 @@ from gan.data import PATCH_SPEC
 from gan.errors import GanError
 from gan.sample import generate
 from genre.musicnn import MUSICNN_FRONTEND
-from tests.conftest import REPO_ROOT
+from tests.test_gan_page import open_page, play_one
 
 SHIPPED_META = json.loads((default_gan_dir() / "gan.json").read_text(encoding="utf-8"))
 WRONG_VALUES: list[Any] = [None, [1, 2], "high", -1.5, 7, True, {"x": "y"}, float("nan")]
@@ -173,17 +172,9 @@ def test_every_front_end_the_project_uses_passes_the_check(spec: MelSpec) -> Non
 def test_the_generate_page_plays_a_generator_whose_figures_cannot_be_read(tmp_path: Path) -> None:
     folder = bundle_with(tmp_path, ("metrics", "agreement"), "high")
     set_active_gan_dir(folder)
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.switch_page("app_pages/generate.py")
-    at.run()
-    assert not at.exception and not at.error
+    at = open_page()
+    assert not at.error
     notes = [i.value for i in at.info]
     assert any("quality figures in gan.json cannot be read" in n for n in notes), notes
     assert not any("recognises about" in c.value for c in at.caption)
-    at.multiselect(key="gan_genres").set_value(["jazz"])
-    at.slider(key="gan_count").set_value(1)
-    at.button(key="gan_go").click()
-    at.run()
-    assert not at.exception and not at.error
-    assert len(at.get("audio")) == 1
+    play_one(at, "jazz")

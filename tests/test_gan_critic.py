@@ -11,15 +11,14 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from streamlit.testing.v1 import AppTest
 
 from gan.bundle import GanBundle, export_run, load_gan_bundle, set_active_gan_dir
 from gan.critic import CRITIC_FILE, favourite_walks
 from gan.errors import GanError
 from gan.sample import clip_noise, generate, noise_walk
 from gan.state import list_snapshots
-from tests.conftest import REPO_ROOT
 from tests.test_gan_cli import TINY_MODEL, run_gan, tone_clips
+from tests.test_gan_page import open_page, play_one
 
 
 @pytest.fixture(scope="module")
@@ -145,17 +144,8 @@ def test_the_generate_page_plays_a_promoted_critic_bundle_and_says_how_it_picks(
     judged: GanBundle,
 ) -> None:
     set_active_gan_dir(judged.path)
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.switch_page("app_pages/generate.py")
-    at.run()
-    assert not at.exception
+    at = open_page()
     text = "\n".join(m.value for m in at.markdown)
     assert "for every clip on the Samples tab the generator draws 4 candidates" in text
     assert "morphs and blends play the first one they draw" in text  # they have no critic
-    at.multiselect(key="gan_genres").set_value(["jazz"])
-    at.slider(key="gan_count").set_value(1)
-    at.button(key="gan_go").click()
-    at.run()
-    assert not at.exception and not at.error
-    assert len(at.get("audio")) == 1
+    play_one(at, "jazz")

@@ -31,6 +31,16 @@ def open_page() -> AppTest:
     return at
 
 
+def play_one(at: AppTest, genre: str = "jazz") -> None:
+    """Generate one clip of ``genre`` on the Samples tab; it must play, with no error."""
+    at.multiselect(key="gan_genres").set_value([genre])
+    at.slider(key="gan_count").set_value(1)
+    at.button(key="gan_go").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert len(at.get("audio")) == 1
+
+
 def badges(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown if "-badge[" in m.value]
 
