@@ -6,8 +6,9 @@ so the first request is as fast as the hundredth.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeGuard, get_args
 
 import numpy as np
 import torch
@@ -63,15 +64,15 @@ class MelSpec:
                              f"{MAX_FRAME_RATE} frames a second")  # fmt: skip
         if spec.n_mels > spec.n_fft // 2 + 1:
             raise ValueError("the front-end has more mel bands than frequency bins")
-        if not _number(spec.fmin) or not 0 <= spec.fmin < spec.sample_rate / 2:
+        if not finite_number(spec.fmin) or not 0 <= spec.fmin < spec.sample_rate / 2:
             raise ValueError(f"the front-end's fmin must lie from 0 Hz up to half the sample "
                              f"rate, not {spec.fmin!r}")  # fmt: skip
         if spec.fmax is not None and (
-            not _number(spec.fmax) or not spec.fmin < spec.fmax <= spec.sample_rate / 2
+            not finite_number(spec.fmax) or not spec.fmin < spec.fmax <= spec.sample_rate / 2
         ):
             raise ValueError(f"the front-end's fmax must be empty or lie above fmin and up to "
                              f"half the sample rate, not {spec.fmax!r}")  # fmt: skip
-        if not _number(spec.power) or not 0 < spec.power <= 2:
+        if not finite_number(spec.power) or not 0 < spec.power <= 2:
             raise ValueError(f"the front-end's power must lie above 0 and at most 2, "
                              f"not {spec.power!r}")  # fmt: skip
         if spec.log not in get_args(LogKind):
@@ -91,8 +92,16 @@ def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+def finite_number(value: object) -> TypeGuard[int | float]:
+    """Whether a value read from a JSON file is a number a float can hold: an int or float (not
+    a bool), neither NaN nor infinite, nor an integer too long for a float. Every bundle check
+    (MelSpec.checked, gan.bundle_checks, genre.bundle) asks this one question."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # a 400-digit integer is valid JSON
+        return False
 
 
 def hz_to_mel(hz: np.ndarray) -> np.ndarray:

@@ -4,13 +4,13 @@ traceback later on the Generate page or halfway through a clip."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from audio import MelSpec
+from audio.spectrogram import finite_number
 from gan.config import HOLE_LIMITS_KEY, LEVEL_FLOORS_KEY
 from gan.errors import GanError
 from gan.holes import HoleLimits
@@ -52,7 +52,7 @@ def checked_normalisation(normalisation: object, folder: Path) -> tuple[float, f
     """The dB range the generator's output in [-1, 1] stands for: (floor, ceiling)."""
     floor = normalisation.get("db_floor") if isinstance(normalisation, dict) else None
     ceil = normalisation.get("db_ceil") if isinstance(normalisation, dict) else None
-    if not (_finite(floor) and _finite(ceil) and floor < ceil):
+    if not (finite_number(floor) and finite_number(ceil) and floor < ceil):
         raise _unusable(folder, "an unusable normalisation", "db_floor and db_ceil (dB), the "
                                 "floor below the ceiling, are needed")  # fmt: skip
     return float(floor), float(ceil)
@@ -68,7 +68,7 @@ def optional_section(meta: dict[str, Any], key: str, folder: Path) -> dict[str, 
 
 def checked_truncation(sampling: dict[str, Any], folder: Path) -> float:
     truncation = sampling.get("truncation", 1.0)
-    if not _finite(truncation) or not 0 < truncation <= 1:
+    if not finite_number(truncation) or not 0 < truncation <= 1:
         raise GanError(f"The generator at {folder} has a truncation of {truncation!r} in "
                        f"{META_FILE}; it must be a number above 0 and at most 1.")  # fmt: skip
     return float(truncation)
@@ -83,7 +83,7 @@ def checked_level_floors(
     if (
         not isinstance(floors, dict)
         or set(floors) != set(labels)
-        or not all(_finite(v) for v in floors.values())
+        or not all(finite_number(v) for v in floors.values())
     ):
         raise _unusable(folder, f"unusable {LEVEL_FLOORS_KEY}",
                         "one number (dB) per genre is needed")  # fmt: skip
@@ -97,7 +97,7 @@ def checked_hole_limits(limits: object, folder: Path) -> HoleLimits | None:
     if (
         not isinstance(limits, dict)
         or set(limits) != {"whole", "band"}
-        or not all(_finite(v) and v > 0 for v in limits.values())
+        or not all(finite_number(v) and v > 0 for v in limits.values())
     ):
         raise _unusable(folder, f"unusable {HOLE_LIMITS_KEY}",
                         'a number of dB above 0 for "whole" and for "band" is needed')  # fmt: skip
@@ -116,7 +116,7 @@ def metrics_problem(metrics: object) -> str | None:
         if key in metrics and not _share(metrics[key]):
             return f"'{key}' is {metrics[key]!r}, not a number from 0 to 1"
     ratio = metrics.get("diversity_ratio")  # None: no genre had two real clips to compare
-    if ratio is not None and not (_finite(ratio) and ratio >= 0):
+    if ratio is not None and not (finite_number(ratio) and ratio >= 0):
         return f"'diversity_ratio' is {ratio!r}, not a number of at least 0"
     per_genre = metrics.get("agreement_per_genre", {})
     if not isinstance(per_genre, dict) or not all(_share(v) for v in per_genre.values()):
@@ -130,9 +130,5 @@ def metrics_problem(metrics: object) -> str | None:
     return None
 
 
-def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _share(value: object) -> bool:
-    return _finite(value) and 0 <= value <= 1
+    return finite_number(value) and 0 <= value <= 1

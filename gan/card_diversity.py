@@ -4,9 +4,9 @@ Generate page's plain sentence."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from audio.spectrogram import finite_number
 from gan.card_pick import fmt as _fmt
 from gan.config import COVERAGE_NEIGHBOURS
 
@@ -47,7 +47,7 @@ def variety_sentence(meta: dict[str, Any]) -> str | None:
     metadata holds no usable figure: the page then says nothing rather than fail)."""
     metrics = meta.get("metrics")
     ratio = metrics.get("diversity_ratio") if isinstance(metrics, dict) else None
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not math.isfinite(ratio):
+    if not finite_number(ratio):
         return None
     if ratio >= AS_VARIED_AS_REAL:
         return "Two clips of one genre differ about as much as two real recordings of it do."

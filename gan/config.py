@@ -119,6 +119,11 @@ MAX_CANDIDATES = 16
 CRITIC_KEY = "critic"  # its entry in gan.json: {"weights", "candidates", "step"}
 
 
+# The widest layer a generator may ask for (the shipped one's widest is 256): a stored model
+# description beyond it would not fit in memory, or not in a torch size at all.
+MAX_WIDTH = 4096
+
+
 @dataclass(frozen=True)
 class GanConfig:
     n_classes: int = 10
@@ -142,6 +147,10 @@ class GanConfig:
             raise ValueError("n_mels and frames must equal 4 · 2^len(g_channels)")
         if len(self.d_channels) != steps:
             raise ValueError("g_channels and d_channels must have the same length")
+        sizes = (self.n_classes, self.z_dim, self.embed_dim, *self.g_channels, *self.d_channels)
+        if not all(1 <= size <= MAX_WIDTH for size in sizes):
+            raise ValueError(f"classes, noise, embedding and channel sizes must lie between 1 "
+                             f"and {MAX_WIDTH}")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,7 +7,6 @@ The metadata carries everything needed to reproduce the input the model was trai
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from audio import MelSpec
+from audio.spectrogram import finite_number
 from genre.errors import BundleError, GenreError
 from genre.models import get_model_spec
 
@@ -119,7 +119,7 @@ MAX_WINDOW_S = 60.0
 
 
 def _seconds(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
+    return finite_number(value) and value > 0
 
 
 def _fail(path: Path, reason: str) -> BundleError:
@@ -165,7 +165,11 @@ def load_bundle(path: str | Path) -> Bundle:
     if frontend.frames_for(window_s) < 8:
         raise _fail(folder, "'window_s' is too short: it must hold at least 8 frames")
     weights = folder / str(meta["weights"])
-    if not weights.is_file():
+    try:
+        present = weights.is_file()
+    except OSError:  # a name longer than the file system allows
+        present = False
+    if not present:
         raise _fail(folder, f"the weights file {meta['weights']} is missing")
     try:
         get_model_spec(str(meta["kind"]))

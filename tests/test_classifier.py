@@ -120,6 +120,7 @@ def edit_meta(folder: Path, **changes: object) -> None:
         ({"hop_s": 0}, "hop_s"),
         ({"hop_s": "high"}, "hop_s"),
         ({"window_s": 1e9}, "window_s"),
+        ({"window_s": 10**400}, "window_s"),
         ({"frontend": {"n_fft": True}}, "n_fft must be a whole number above 0"),
         ({"frontend": {"hop": 1}}, "hop must give 10 to 200 frames a second"),
         ({"params": "high"}, "'params' must be an object"),
@@ -182,7 +183,17 @@ def test_musicnn_bundle_gives_embedding_and_window_tags(gtzan_dir: Path) -> None
     assert prediction.tags[top] == pytest.approx(prediction.window_tags[:, column].mean(), abs=1e-6)
 
 
-WRONG_VALUES: list[object] = [None, [1, 2], "high", -1.5, 7, True, {"x": "y"}, float("nan")]
+WRONG_VALUES: list[object] = [
+    None,
+    [1, 2],
+    "high",
+    -1.5,
+    7,
+    True,
+    {"x": "y"},
+    float("nan"),
+    10**400,
+]
 
 
 def test_every_damaged_entry_is_a_clear_error_or_a_classifier_that_works(

@@ -26,7 +26,7 @@ from genre.musicnn import MUSICNN_FRONTEND
 from tests.test_gan_page import open_page, play_one
 
 SHIPPED_META = json.loads((default_gan_dir() / "gan.json").read_text(encoding="utf-8"))
-WRONG_VALUES: list[Any] = [None, [1, 2], "high", -1.5, 7, True, {"x": "y"}, float("nan")]
+WRONG_VALUES: list[Any] = [None, [1, 2], "high", -1.5, 7, True, {"x": "y"}, float("nan"), 10**400]
 # the entries whose fields shape the sound: a bundle that loads with one changed must still play
 SOUND_SECTIONS = ("frontend", "normalisation", "sampling")
 
@@ -102,6 +102,10 @@ def test_every_damaged_entry_is_a_clear_error_or_a_generator_that_plays(tmp_path
         (("normalisation",), None, "unusable normalisation"),
         (("sampling",), [], "a 'sampling' entry that is not an object"),
         (("training",), "long", "a 'training' entry that is not an object"),
+        # valid JSON, yet too long for a float: refused, not an OverflowError
+        (("normalisation", "db_floor"), -(10**400), "unusable normalisation"),
+        (("sampling", "truncation"), 10**400, "a truncation of"),
+        (("frontend", "fmin"), 10**400, "fmin must lie from 0 Hz"),
     ],
 )
 def test_damaged_metadata_says_which_entry_is_wrong(
@@ -124,6 +128,7 @@ def test_damaged_metadata_says_which_entry_is_wrong(
         ({"agreement": "high"}, "'agreement' is 'high', not a number from 0 to 1"),
         ({"agreement": 1.5}, "'agreement' is 1.5"),
         ({"diversity_ratio": -1}, "'diversity_ratio' is -1"),
+        ({"agreement": 10**400}, "'agreement' is 1000"),
         ({"agreement": 0.7, "agreement_per_genre": {"jazz": "most"}}, "'agreement_per_genre'"),
         ({"agreement": 0.7, "heard_as_per_genre": {"jazz": [1]}}, "'heard_as_per_genre'"),
     ],
