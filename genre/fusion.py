@@ -132,7 +132,7 @@ def fusion_from_meta(
             mapping={str(k): tuple(v) for k, v in mapping.items()},
             temperature=float(block.get("temperature", 1.0)),
         )
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, OverflowError) as err:  # Overflow: a 400-digit int
         raise BundleError(
             f"The model bundle at {where} has an unusable 'fusion' block ({err})."
         ) from err

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from audio.spectrogram import finite_number
+
 TARGET_ACCURACY = 0.8  # "right at least 80 % of the time"
 MIN_HELD_OUT_TRACKS = 20  # fewer held-out tracks measure noise: keep the defaults
 MIN_MIX_WINDOWS = 4  # a mix needs at least this many (music) windows, ~12 s
@@ -51,7 +53,7 @@ class VerdictThresholds:
         values = {}
         for name, default in asdict(defaults).items():
             value = block.get(name, default)
-            ok = isinstance(value, int | float) and 0 < float(value) <= 1
+            ok = finite_number(value) and 0 < value <= 1
             values[name] = float(value) if ok else default
         return cls(**values)
 

@@ -199,11 +199,13 @@ WRONG_VALUES: list[object] = [
 def test_every_damaged_entry_is_a_clear_error_or_a_classifier_that_works(
     bundle_copy: Path, gtzan_dir: Path
 ) -> None:
-    """Every entry of the default bundle.json, and every field of its front-end and params, as
-    each wrong value: a BundleError naming the folder, or a classifier that classifies."""
+    """Every entry of the default bundle.json, and every field of its front-end, params, verdict
+    thresholds and tag fusion, as each wrong value: a plain BundleError, or a classifier that
+    classifies."""
     original = json.loads((bundle_copy / "bundle.json").read_text())
     entries = [(key,) for key in original]
-    entries += [(section, key) for section in ("frontend", "params") for key in original[section]]
+    sections = ("frontend", "params", "verdict", "fusion")
+    entries += [(section, key) for section in sections for key in original[section]]
     refused = worked = 0
     for entry in entries:
         for value in WRONG_VALUES:
