@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from audio import MelSpec
 from audio.spectrogram import finite_number
 from genre.errors import BundleError, GenreError
-from genre.models import get_model_spec
+from genre.models import ModelSpec, get_model_spec
 
 REQUIRED_KEYS = (
     "name", "kind", "labels", "sample_rate", "frontend", "window_s", "hop_s", "weights",
@@ -66,13 +67,17 @@ class Bundle:
     def build_model(self) -> torch.nn.Module:
         """Instantiate the network and load its weights (strict: every tensor must fit)."""
         spec = get_model_spec(self.kind)
-        try:
-            model = spec.build(**self.params)
-        except (TypeError, ValueError, RuntimeError) as err:  # a hand-edited 'params' entry
+        # Shapes first, on the meta device (no memory): a hand-edited 'params' entry asking for
+        # a network far larger than its weights would otherwise allocate it before failing.
+        with torch.device("meta"):
+            described = self._build(spec)
+        mismatch = _shape_mismatch(described.state_dict(), self._stored_shapes())
+        if mismatch:
             raise BundleError(
-                f"Model '{self.name}' cannot be built from the 'params' in its bundle.json "
-                f"({str(err).splitlines()[0]})."
-            ) from err
+                f"The weights of model '{self.name}' do not fit its '{self.kind}' network "
+                f"({mismatch})."
+            )
+        model = self._build(spec)
         try:
             state = load_file(str(self.weights))
         except Exception as err:  # safetensors raises several types for damaged files
@@ -87,6 +92,24 @@ class Bundle:
         model.eval()
         self._check_outputs(model)
         return model
+
+    def _build(self, spec: ModelSpec) -> torch.nn.Module:
+        try:
+            return spec.build(**self.params)
+        except (TypeError, ValueError, RuntimeError) as err:  # a hand-edited 'params' entry
+            raise BundleError(
+                f"Model '{self.name}' cannot be built from the 'params' in its bundle.json "
+                f"({str(err).splitlines()[0]})."
+            ) from err
+
+    def _stored_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Each tensor's shape in the weights file, read from its header alone."""
+        try:
+            with safe_open(str(self.weights), framework="pt") as stored:
+                keys = stored.keys()  # a safe_open handle is not iterable itself
+                return {key: tuple(stored.get_slice(key).get_shape()) for key in keys}
+        except Exception as err:  # safetensors raises several types for damaged files
+            raise BundleError(f"The weights of model '{self.name}' cannot be read: {err}") from err
 
     def _check_outputs(self, model: torch.nn.Module) -> None:
         """One dummy window through the net: its outputs must match the declared labels."""
@@ -112,6 +135,23 @@ class Bundle:
             and out["tags"].shape[-1] != len(self.tags)
         ):
             raise BundleError(f"Model '{self.name}' has a tag output that does not fit its tags.")
+
+
+def _shape_mismatch(described: dict[str, torch.Tensor], stored: dict[str, tuple[int, ...]]) -> str:
+    """The first difference between a network's tensors and a weights file's, in words ("" if
+    none), so a wrong-sized network is refused before it is built for real."""
+    missing = sorted(set(described) - set(stored))
+    if missing:
+        return f"the network has {missing[0]}, which the weights lack"
+    extra = sorted(set(stored) - set(described))
+    if extra:
+        return f"the weights hold {extra[0]}, which the network does not have"
+    for key, tensor in described.items():
+        if tuple(tensor.shape) != stored[key]:
+            return (
+                f"{key} is {list(stored[key])} in the weights, {list(tensor.shape)} in the network"
+            )
+    return ""
 
 
 # A classifier listens to windows of seconds; one of minutes would not fit a clip (or memory).

@@ -152,6 +152,17 @@ def test_weights_that_do_not_fit_are_refused(bundle_copy: Path) -> None:
         Classifier(bundle_copy)
 
 
+def test_a_network_larger_than_its_weights_is_refused_before_it_is_built(
+    bundle_copy: Path,
+) -> None:
+    # Two million classes: about 1.6 GB of head had the network been built before the check
+    # (the wording below names the shapes, which only the header comparison gives).
+    meta = json.loads((bundle_copy / "bundle.json").read_text())
+    edit_meta(bundle_copy, params={**meta["params"], "n_classes": 2_000_000})
+    with pytest.raises(BundleError, match=r"is \[10, 200\] in the weights, \[2000000, 200\]"):
+        Classifier(bundle_copy)
+
+
 def test_damaged_weights_are_refused(bundle_copy: Path) -> None:
     weights = bundle_copy / json.loads((bundle_copy / "bundle.json").read_text())["weights"]
     weights.write_bytes(b"garbage")
