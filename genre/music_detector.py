@@ -25,8 +25,15 @@ import torch
 from safetensors.numpy import load_file, save_file
 
 from audio import LogMel, resample
+from audio.spectrogram import finite_number
 from genre.errors import GenreError
-from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES, Musicnn, load_musicnn
+from genre.musicnn import (
+    MUSICNN_FRONTEND,
+    PATCH_FRAMES,
+    PENULTIMATE_UNITS,
+    Musicnn,
+    load_musicnn,
+)
 from genre.paths import ASSETS_DIR, MUSICNN_BACKBONE_WEIGHTS
 from genre.verdict import SOUNDS_LIKE
 from genre.windows import loop_to_length
@@ -158,17 +165,27 @@ def judge_windows(probs: np.ndarray, track_threshold: float) -> TrackJudgement:
 
 @lru_cache(maxsize=4)
 def load_detector(folder: Path = DETECTOR_DIR) -> MusicDetector | None:
-    """The shipped detector, or None where a checkout lacks it (predictions then say music)."""
+    """The shipped detector, or None where a checkout lacks it (predictions then say music).
+    A damaged one is a GenreError that says what is wrong: without it the app would call any
+    sound music, so it is never skipped quietly."""
     weights, meta_path = folder / "weights.safetensors", folder / "detector.json"
     if not (weights.is_file() and meta_path.is_file()):
         return None
-    arrays = load_file(str(weights))
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    try:
+        arrays = load_file(str(weights))
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except Exception as err:  # OSError, JSON, Unicode and safetensors' own error types
+        raise _damaged(folder, f"its files cannot be read: {err}") from err
+    if not isinstance(meta, dict):
+        raise _damaged(folder, "detector.json must hold a JSON object")
     if meta.get("signal_features") != list(SIGNAL_FEATURES):
         raise GenreError(
             f"The music detector in {folder} was fitted on other signal statistics than this "
             "version computes; rebuild it with `python -m genre fit-music-detector`."
         )
+    problem = _detector_problem(arrays, meta)
+    if problem:
+        raise _damaged(folder, problem)
     return MusicDetector(
         mean=arrays["mean"].astype(np.float64),
         scale=arrays["scale"].astype(np.float64),
@@ -177,6 +194,40 @@ def load_detector(folder: Path = DETECTOR_DIR) -> MusicDetector | None:
         window_threshold=float(meta["window_threshold"]),
         track_threshold=float(meta["track_threshold"]),
         meta=meta,
+    )
+
+
+DETECTOR_FEATURES = PENULTIMATE_UNITS + len(SIGNAL_FEATURES)
+
+
+def _detector_problem(arrays: dict[str, np.ndarray], meta: dict) -> str:
+    """What makes a detector's arrays or thresholds unusable, in words ("" if nothing)."""
+    if meta.get("classes", list(CLASSES)) != list(CLASSES):
+        return f"'classes' must be {list(CLASSES)}"
+    for key in ("window_threshold", "track_threshold"):
+        if not (finite_number(meta.get(key)) and 0 <= meta[key] <= 1):
+            return f"'{key}' must be a number from 0 to 1"
+    shapes = {
+        "mean": (DETECTOR_FEATURES,),
+        "scale": (DETECTOR_FEATURES,),
+        "weights": (DETECTOR_FEATURES, len(CLASSES)),
+        "bias": (len(CLASSES),),
+    }
+    for name, shape in shapes.items():
+        if name not in arrays:
+            return f"the weights lack '{name}'"
+        if arrays[name].shape != shape or not np.all(np.isfinite(arrays[name])):
+            return f"'{name}' must be {list(shape)} finite numbers"
+    if not np.all(arrays["scale"] > 0):
+        return "'scale' must be above 0"
+    return ""
+
+
+def _damaged(folder: Path, reason: str) -> GenreError:
+    return GenreError(
+        f"The music detector in {folder} is damaged ({reason}). Restore the shipped one "
+        "(`git checkout -- assets/music-detector`) or rebuild it with "
+        "`python -m genre fit-music-detector`."
     )
 
 

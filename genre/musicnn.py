@@ -33,6 +33,7 @@ from genre.musicnn_fast import FastFrontend, Precision, serving_precision
 # The front-end every musicnn checkpoint was trained on (its config.json).
 MUSICNN_FRONTEND = MelSpec(sample_rate=16000, n_fft=512, hop=256, n_mels=96, log="log10_1p")
 PATCH_FRAMES = 187  # 3 s
+PENULTIMATE_UNITS = 200  # the embedding every musicnn-based model reads
 FRONTEND_CHUNK = 5  # patches per front-end pass: bounds im2col / conv buffers (~30 MB)
 
 MSD_TAGS = (
@@ -76,7 +77,7 @@ class Musicnn(nn.Module):
         timbral_filters: int = 204,  # int(1.6 * 128)
         temporal_filters: int = 51,  # int(1.6 * 32)
         midend_filters: int = 64,
-        backend_units: int = 200,
+        backend_units: int = PENULTIMATE_UNITS,
     ) -> None:
         super().__init__()
         self.n_mels = n_mels

@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from safetensors.numpy import load_file, save_file
 
 from audio import load_audio
 from genre.classifier import Classifier
+from genre.errors import GenreError
 from genre.music_detector import STRETCH_WINDOWS, judge_windows, load_detector
 from genre.music_detector_fit import augment
 from genre.negatives import espeak, spoken_digits, synthetic
@@ -181,3 +183,55 @@ def test_cli_contract_not_music_has_no_genre_and_exits_zero(
     text = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert text.returncode == 0
     assert f"{speech}: not music (sounds like speech" in text.stdout
+
+
+def _damaged_copy(tmp_path: Path, meta: object = None, arrays: dict | None = None) -> Path:
+    source = ASSETS_DIR / "music-detector"
+    folder = tmp_path / "detector"
+    shutil.copytree(source, folder)
+    if meta is not None:
+        (folder / "detector.json").write_text(json.dumps(meta))
+    if arrays is not None:
+        stored = load_file(str(source / "weights.safetensors"))
+        save_file({**stored, **arrays}, str(folder / "weights.safetensors"))
+    return folder
+
+
+def _shipped_meta(**changes: object) -> dict:
+    meta = json.loads((ASSETS_DIR / "music-detector" / "detector.json").read_text())
+    return {**meta, **changes}
+
+
+@pytest.mark.parametrize(
+    ("meta", "arrays", "message"),
+    [
+        ([1, 2], None, "detector.json must hold a JSON object"),
+        (_shipped_meta(track_threshold="high"), None, "'track_threshold' must be a number"),
+        (_shipped_meta(window_threshold=float("nan")), None, "'window_threshold' must be"),
+        (_shipped_meta(track_threshold=10**400), None, "'track_threshold' must be"),
+        (_shipped_meta(classes=["music", "speech"]), None, "'classes' must be"),
+        (None, {"weights": np.zeros((3, 5), np.float32)}, r"'weights' must be \[206, 5\]"),
+        (None, {"scale": np.zeros(206, np.float32)}, "'scale' must be above 0"),
+        (None, {"mean": np.full(206, np.nan, np.float32)}, "'mean' must be .* finite"),
+    ],
+)
+def test_a_damaged_detector_is_a_clear_error_naming_the_fix(
+    tmp_path: Path, meta: object, arrays: dict | None, message: str
+) -> None:
+    """Without the detector the app would call any sound music, so a damaged one is never
+    skipped: it is a GenreError (shown by the pages and the CLI) that says what is wrong."""
+    folder = _damaged_copy(tmp_path, meta, arrays)
+    with pytest.raises(GenreError, match=message) as caught:
+        load_detector(folder)
+    assert "fit-music-detector" in str(caught.value)
+
+
+def test_unreadable_detector_files_are_a_clear_error(tmp_path: Path) -> None:
+    folder = _damaged_copy(tmp_path)
+    (folder / "weights.safetensors").write_bytes(b"garbage")
+    with pytest.raises(GenreError, match=r"is damaged \(its files cannot be read"):
+        load_detector(folder)
+    folder = _damaged_copy(tmp_path / "json")
+    (folder / "detector.json").write_bytes(b"\xff\xfe{")
+    with pytest.raises(GenreError, match=r"is damaged \(its files cannot be read"):
+        load_detector(folder)
