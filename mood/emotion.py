@@ -103,7 +103,8 @@ class BuiltinRecognizer:
                 f"The built-in emotion model in {model_dir} is missing or damaged ({exc}); "
                 "re-create it with tools/convert_fer.py."
             ) from exc
-        if tuple(meta.get("labels", ())) != EMOTIONS:
+        labels = meta.get("labels")
+        if not isinstance(labels, list) or tuple(labels) != EMOTIONS:
             raise MoodError(f"{meta_path} lists labels {meta.get('labels')}, expected {EMOTIONS}.")
         model = MiniXception(len(EMOTIONS))
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -173,6 +174,15 @@ def test_damaged_model_dir_is_a_clear_error(tmp_path):
     (tmp_path / "weights.safetensors").write_bytes(b"garbage")
     with pytest.raises(MoodError, match="missing or damaged"):
         BuiltinRecognizer(tmp_path)
+
+
+@pytest.mark.parametrize("labels", [None, 7, "angry", ["angry", "happy"]])
+def test_model_metadata_with_wrong_labels_is_a_clear_error(tmp_path, labels):
+    shutil.copytree(MODEL_DIR, tmp_path / "model")
+    meta = json.loads((MODEL_DIR / "model.json").read_text())
+    (tmp_path / "model" / "model.json").write_text(json.dumps({**meta, "labels": labels}))
+    with pytest.raises(MoodError, match="lists labels"):
+        BuiltinRecognizer(tmp_path / "model")
 
 
 def test_deepface_backend_is_optional():
