@@ -10,7 +10,9 @@ of a bundle) with the settings given (:mod:`gan.start_from`); resuming keeps a r
 settings and says which it did not follow.
 
 ``sample`` prints one JSON object per sample as soon as it is written (:mod:`gan.cli_sample`).
-``train`` prints one JSON summary as its last stdout line.
+``train`` prints one JSON summary as its last stdout line; with ``--export F --measure N`` the
+bundle is then measured as ``evaluate --per-genre N --write`` would, and the summary gains
+``agreement`` (or ``measure_error``: training and the export stand either way).
 ``morph`` and ``prompt`` write one WAV + PNG and print one JSON object (:mod:`gan.cli_morph`);
 ``pick`` exports a run's best snapshot and prints its scores (:mod:`gan.cli_pick`);
 ``evaluate`` measures a bundle and prints the card's figures (:mod:`gan.cli_evaluate`).
@@ -46,6 +48,8 @@ from runs.errors import RunError
 
 # torch and the models load in the command handlers: a usage error is reported at once.
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gan.registry_run import StopRequest
     from runs.store import Run, RunRegistry
 
@@ -72,6 +76,8 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     if args.run_id and args.run:
         raise GanError("--run and --run-id cannot be combined: a registered run trains in its "
                        "own folder.")  # fmt: skip
+    if args.measure and not args.export:
+        raise GanError("--measure measures the exported generator: add --export FOLDER.")
     if args.start_from and (args.run_id or args.no_resume):
         raise GanError("--start-from starts a new run folder: it cannot be combined with "
                        f"{'--run-id' if args.run_id else '--no-resume'}.")  # fmt: skip
@@ -93,6 +99,7 @@ def _read_stored_job(args: argparse.Namespace, registry: RunRegistry) -> None:
     args.steps, args.batch_size, args.seed = job.steps, job.batch_size, job.seed
     args.checkpoint_every, args.clips_per_genre = job.checkpoint_every, job.clips_per_genre
     args.musicnn_weight = job.musicnn_weight
+    args.measure = job.measure_per_genre or None
     if job.threads is not None:
         args.threads = job.threads
     try:
@@ -216,6 +223,16 @@ def _train_locked(
             store_guards(out, clips)
             return out
 
+    measure = None
+    if args.measure:
+        from gan.measure import measure_and_store
+
+        def measure(bundle: Path, progress: Callable[[str], None]) -> dict[str, Any]:
+            # against every clip of the folder, as `gan evaluate` measures the shipped card
+            # (training may have used only some: --clips-per-genre)
+            every_clip = load_clips(args.data)
+            return measure_and_store(bundle, every_clip, per_genre=args.measure, progress=progress)
+
     recorded = RecordedTraining(
         registry=registry,
         run_id=run_id,
@@ -229,6 +246,7 @@ def _train_locked(
         ),
         export=export,
         log_every=args.checkpoint_every if args.quiet else 0,
+        measure=measure,
     )  # fmt: skip
     code, summary = recorded.run(stop)
     print(json.dumps(summary), flush=True)
@@ -333,6 +351,10 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
                    "with the settings given here")  # fmt: skip
     p.add_argument("--export", type=cli_args.output_folder,
                    help="write the finished generator bundle here")  # fmt: skip
+    p.add_argument("--measure", type=cli_args.sample_count, metavar="N",
+                   help="with --export: then measure the bundle with N clips a genre and "
+                   "store the figures in it, as `gan evaluate --per-genre N --write` does, so "
+                   "the Generate page can say how often its clips are recognised")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--run-id", help="train this run of the run registry with its stored "
                    "settings (set by the Training page; without it the run registers itself "

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -23,28 +22,19 @@ from gan.config import EVALUATION_SEED
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import torch
 
-    from gan.bundle import load_gan_bundle, write_meta
+    from gan.bundle import load_gan_bundle
     from gan.data import load_clips
-    from gan.evaluation import evaluate, time_sampling
-    from gan.metrics import load_default_classifier, other_classifiers
+    from gan.measure import measure, store_metrics
 
     bundle = load_gan_bundle(args.bundle)
-    classifier = load_default_classifier()
     clips = load_clips(args.data)
     torch.set_num_threads(args.threads)
-    report = evaluate(
-        bundle, classifier, clips, per_genre=args.per_genre, seed=args.seed,
+    report = measure(
+        bundle, clips, per_genre=args.per_genre, seed=args.seed,
         progress=lambda msg: print(msg, file=sys.stderr),
-        other_judges=other_classifiers(classifier),
     )  # fmt: skip
-    timing = time_sampling(bundle)
-    report["speed_4x3s_s"] = round(timing.seconds, 3)
-    report["speed_threads"] = torch.get_num_threads()
-    report["speed_load_average"] = round(os.getloadavg()[0], 1)
     if args.write:
-        meta = dict(bundle.meta)
-        meta["metrics"] = report
-        write_meta(bundle.path, meta)
+        store_metrics(bundle, report)
     print(json.dumps(report))
     return 0
 

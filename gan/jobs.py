@@ -42,6 +42,9 @@ class GanJob:
     # the shipped generator's second critic, which listens through the pretrained musicnn
     # tagger (gan.pretrained_judge; 0: off, as the CLI's default): about four times slower
     musicnn_weight: float = TrainConfig.musicnn_weight
+    # then the exported generator is measured with this many clips a genre (0: not), so the
+    # Training and Generate pages can say how often its clips are recognised (about 1-2 min)
+    measure_per_genre: int = 10
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GanJob:

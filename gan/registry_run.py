@@ -116,6 +116,9 @@ class RecordedTraining:
     train: Callable[..., RunResult]  # gan.train.train with everything but these bound
     export: Callable[[], Path] | None  # writes the generator bundle, when asked for
     log_every: int = 0
+    # measures the exported bundle and stores the figures in it (gan.measure), when asked for;
+    # called with the bundle and a callback for progress lines
+    measure: Callable[[Path, Callable[[str], None]], dict[str, Any]] | None = None
 
     def run(self, stop: StopRequest) -> tuple[int, dict[str, Any]]:
         """Train (and export); returns the exit code and the summary for stdout."""
@@ -143,6 +146,11 @@ class RecordedTraining:
                 registry.progress(run_id, phase="exporting the generator")
                 summary["exported"] = str(self.export())
             metrics = final_metrics(self.run_dir, result, sampler.n_clips, summary.get("exported"))
+            if self.measure is not None and self.export is not None:
+                metrics.update(self.measured(Path(summary["exported"])))
+                summary.update(
+                    {k: metrics[k] for k in ("agreement", "measure_error") if k in metrics}
+                )
             registry.finish(run_id, metrics)
             return EXIT_OK, {**summary, "status": "finished"}
         except (TrainingCancelled, KeyboardInterrupt):
@@ -158,6 +166,28 @@ class RecordedTraining:
             registry.fail(run_id, f"Unexpected error: {type(err).__name__}: {err}")
             print(f"error: training crashed ({type(err).__name__}: {err})", file=sys.stderr)
             return EXIT_CRASH, {**summary, "status": "failed"}
+
+    def measured(self, bundle: Path) -> dict[str, Any]:
+        """The registry's view of the exported generator's figures. Training has finished and
+        the generator is saved, so a failure or a cancel here only leaves the figures out."""
+        assert self.measure is not None
+
+        def phase(message: str) -> None:
+            self.registry.progress(self.run_id, phase=f"measuring the generator: {message}")
+
+        phase("loading the genre classifier")
+        try:
+            report = self.measure(bundle, phase)
+        except (TrainingCancelled, KeyboardInterrupt):
+            return {"measure_error": "Measuring was cancelled; the generator is kept."}
+        except (GanError, GenreError) as err:
+            print(f"measuring the generator failed: {err}", file=sys.stderr)
+            return {"measure_error": f"The generator could not be measured: {err}"}
+        return {
+            "agreement": report.get("agreement"),
+            "agreement_per_genre": report.get("agreement_per_genre"),
+            "measured_clips": report.get("generated_clips"),
+        }
 
     def cancel_note(self, step: int) -> str:
         if not (self.run_dir / "checkpoint.pt").is_file():

@@ -176,6 +176,11 @@ def test_train_arguments_out_of_range_are_usage_errors(tmp_path: Path) -> None:
         (["--run", str(a_file / "run")], "cannot be created: "),
         (["--export", str(a_file)], f"argument --export: {a_file} is a file, not a folder."),
         (["--data", str(a_file)], f"The training folder {a_file} is a file, not a folder."),
+        (["--measure", "0"], "argument --measure: must be at least 1"),
+        (
+            ["--measure", "3", "--run", str(tmp_path / "r")],
+            "--measure measures the exported generator: add --export FOLDER.",
+        ),
     ]
     for args, message in cases:
         assert_refused(run_gan("train", *args, timeout=60), message)

@@ -76,10 +76,16 @@ def test_launch_watch_promote_then_generate_with_it() -> None:
     assert any("GAN training started" in s.value for s in at.success), [e.value for e in at.error]
     (run,) = [r for r in RunRegistry().list() if is_gan_run(r)]
     assert run.config["steps"] == 4 and run.config["seed"] == 5
-    run_until(at, lambda: f"gantrain-promote-{run.id}" in keys(at, "button"))
+    # four steps, then the exported generator is measured (10 clips a genre) before it is ready
+    run_until(at, lambda: f"gantrain-promote-{run.id}" in keys(at, "button"), timeout=600)
     done = RunRegistry().get(run.id)
     assert done.status == "finished"
     assert done.metrics["steps"] == 4
+    assert done.metrics["measured_clips"] == 100 and 0 <= done.metrics["agreement"] <= 1
+    recognised = [m for m in at.metric if m.label == "Recognised as the genre asked for"]
+    assert recognised and recognised[0].value == f"{done.metrics['agreement']:.0%}"
+    assert "against the shipped generator's" in recognised[0].delta
+    assert any("this generator's clips as the genre asked for" in c.value for c in at.caption)
     # the page reran when the run ended: what the launch said is still under its button
     assert any("GAN training started" in s.value for s in at.success)
     assert any(m.label == "Generator loss" for m in at.metric)
@@ -98,6 +104,9 @@ def test_launch_watch_promote_then_generate_with_it() -> None:
     assert not page.warning
     assert any(f"Using the generator you trained ({run.id}, 4 steps)" in i.value for i in page.info)
     assert "How the chosen generator was trained" in [e.label for e in page.expander]
+    in_ten = round(10 * done.metrics["agreement"])
+    assert any(f"recognises about {in_ten} in 10 of this generator's clips" in c.value
+               for c in page.caption), [c.value for c in page.caption]  # fmt: skip
     page.multiselect(key="gan_genres").set_value(["jazz"])
     page.slider(key="gan_count").set_value(1)
     page.button(key="gan_go").click()

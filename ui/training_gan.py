@@ -7,9 +7,12 @@ import time
 
 import streamlit as st
 
+from audio.spectrogram import finite_number
 from gan import jobs as gan_jobs
 from gan.bundle import META_FILE, default_gan_dir, promoted_gan_dir, set_active_gan_dir
+from gan.card import quality_sentence
 from gan.jobs import GanJob, gan_run_dir, generator_dir, is_gan_run
+from genre.report import display_name
 from genre.training.compare import progress_text
 from runs import launch
 from runs.store import Run, RunRegistry
@@ -58,6 +61,11 @@ def launch_form(registry: RunRegistry) -> None:
             "generator was trained so.",
         )  # fmt: skip
         st.caption(shipped_training_note())
+        st.caption(
+            "When training ends, the genre classifier listens to 10 new clips of each genre "
+            "(a minute or two), so you can see how often it recognises them next to the "
+            "shipped generator's figure."
+        )
         submitted = st.form_submit_button("Launch GAN training", key="gantrain-launch")
     if submitted:
         job = GanJob(steps=int(steps), batch_size=int(batch), seed=int(seed),
@@ -167,6 +175,7 @@ def show_ended(run: Run) -> None:
             value = next((v for k, v in losses.items() if k.startswith(f"{key}_last")), None)
             shown = "—" if value is None else f"{value:.3f}"
             cell.metric(name, shown, help="Mean over the last 200 steps (one step is too noisy).")
+        recognition_note(run)
     elif run.status == "cancelled":
         st.warning(run.error or "Cancelled.")
     else:
@@ -176,6 +185,44 @@ def show_ended(run: Run) -> None:
         st.plotly_chart(figure, key=f"gantrain-curves-{run.id}")
     if run.status == "finished":
         promote_controls(run)
+
+
+def shipped_agreement() -> float | None:
+    """How often the classifier recognises the shipped generator's clips (its card)."""
+    try:
+        meta = json.loads((default_gan_dir() / META_FILE).read_text(encoding="utf-8"))
+        value = meta["metrics"]["agreement"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return float(value) if finite_number(value) else None
+
+
+def recognition_note(run: Run) -> None:
+    """How often the genre classifier recognises the run's clips, beside the shipped
+    generator's figure, in the Generate page's words."""
+    metrics = run.metrics
+    if metrics.get("measure_error"):
+        st.caption(metrics["measure_error"])
+        return
+    agreement, bundle = metrics.get("agreement"), generator_dir(run)
+    if not finite_number(agreement) or bundle is None:
+        return  # a run from before measuring, or a terminal run without --measure
+    shipped = shipped_agreement()
+    clips = metrics.get("measured_clips")
+    st.metric(
+        "Recognised as the genre asked for", f"{agreement:.0%}",
+        delta=None if shipped is None else f"{100 * (agreement - shipped):+.0f} points "
+        f"against the shipped generator's {shipped:.0%}",
+        help=f"The genre classifier's verdict on {clips or 'the'} clips this generator made "
+        "after training (the shipped generator's card: 500).",
+    )  # fmt: skip
+    try:
+        meta = json.loads((bundle / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    sentence = quality_sentence(meta, name=display_name) if isinstance(meta, dict) else None
+    if sentence:
+        st.caption(sentence)
 
 
 def ended_gan_runs(registry: RunRegistry) -> None:
