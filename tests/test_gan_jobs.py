@@ -117,3 +117,22 @@ def test_a_page_run_trains_with_its_stored_settings_not_with_options(tmp_path: P
     assert GanJob.from_dict({**job.to_dict(), "run_dir": "/elsewhere"}) == job
     log = (done.folder / "log.txt").read_text()
     assert "Traceback" not in log
+
+
+def test_a_cancel_while_measuring_keeps_the_finished_generator(gtzan_dir: Path) -> None:
+    """Training has ended and the generator is exported: Cancel while it is being measured
+    finishes the run without the figures, the generator ready to use."""
+    registry = RunRegistry()
+    job = GanJob(steps=2, **{**TINY, "measure_per_genre": 10})
+    run = gan_jobs.launch(job, registry)
+    wait_for(
+        lambda: (registry.get(run.id).phase or "").startswith("measuring the generator"),
+        what="the measuring phase",
+    )
+    launch.cancel(run.id, registry)
+    done = wait_for(lambda: finished(registry, run.id), what="the run to end")
+    assert done.status == "finished", done.error
+    assert done.metrics["measure_error"] == "Measuring was cancelled; the generator is kept."
+    assert "agreement" not in done.metrics
+    bundle = load_gan_bundle(done.folder / GENERATOR_FOLDER)
+    assert "agreement" not in bundle.meta.get("metrics", {})
