@@ -175,7 +175,7 @@ class RecordedTraining:
         def phase(message: str) -> None:
             self.registry.progress(self.run_id, phase=f"measuring the generator: {message}")
 
-        phase("loading the genre classifier")
+        phase("reading the real clips to compare with")
         try:
             report = self.measure(bundle, phase)
         except (TrainingCancelled, KeyboardInterrupt):
@@ -183,6 +183,10 @@ class RecordedTraining:
         except (GanError, GenreError) as err:
             print(f"measuring the generator failed: {err}", file=sys.stderr)
             return {"measure_error": f"The generator could not be measured: {err}"}
+        except Exception as err:  # a bug: the traceback to the log; the generator still stands
+            traceback.print_exc()
+            return {"measure_error": "The generator could not be measured (unexpected error: "
+                                     f"{type(err).__name__}; see the run's log)."}  # fmt: skip
         return {
             "agreement": report.get("agreement"),
             "agreement_per_genre": report.get("agreement_per_genre"),
