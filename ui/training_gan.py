@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -25,14 +27,23 @@ POLL_S = 2.0
 GAN_LAUNCH = "gan"  # where the launch's messages are shown
 
 
+def gan_meta(folder: Path) -> dict[str, Any]:
+    """A generator bundle's ``gan.json`` as it stands ({} when it cannot be read): what the
+    page shows from it is read defensively, so a damaged file only leaves a sentence out."""
+    try:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def shipped_training_note() -> str:
     """How long the shipped generator trained, read from its card (not written down here)."""
     try:
-        meta = json.loads((default_gan_dir() / META_FILE).read_text(encoding="utf-8"))
-        training = meta["training"]
+        training = gan_meta(default_gan_dir())["training"]
         steps, minutes = int(training["steps"]), float(training["seconds"]) / 60
         threads = int(training.get("threads") or 1)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (AttributeError, ValueError, KeyError, TypeError, OverflowError):
         return ""
     cores = "one CPU core" if threads == 1 else f"{threads} CPU threads"
     return (
@@ -190,9 +201,8 @@ def show_ended(run: Run) -> None:
 def shipped_agreement() -> float | None:
     """How often the classifier recognises the shipped generator's clips (its card)."""
     try:
-        meta = json.loads((default_gan_dir() / META_FILE).read_text(encoding="utf-8"))
-        value = meta["metrics"]["agreement"]
-    except (OSError, ValueError, KeyError, TypeError):
+        value = gan_meta(default_gan_dir())["metrics"]["agreement"]
+    except (KeyError, TypeError):
         return None
     return float(value) if finite_number(value) else None
 
@@ -216,11 +226,10 @@ def recognition_note(run: Run) -> None:
         help=f"The genre classifier's verdict on {clips or 'the'} clips this generator made "
         "after training (the shipped generator's card: 500).",
     )  # fmt: skip
-    try:
-        meta = json.loads((bundle / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    sentence = quality_sentence(meta, name=display_name) if isinstance(meta, dict) else None
+    meta = gan_meta(bundle)
+    sentence = None
+    if isinstance(meta.get("metrics"), dict):
+        sentence = quality_sentence(meta, name=display_name)
     if sentence:
         st.caption(sentence)
 
