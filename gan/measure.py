@@ -53,6 +53,8 @@ def measure_and_store(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Measure the bundle in ``folder`` (the card's seed) and store the figures in it."""
+    if progress:
+        progress("loading the generator and the genre classifier")
     bundle = load_gan_bundle(folder)
     report = measure(bundle, clips, per_genre=per_genre, progress=progress)
     store_metrics(bundle, report)

@@ -147,7 +147,7 @@ class RecordedTraining:
                 summary["exported"] = str(self.export())
             metrics = final_metrics(self.run_dir, result, sampler.n_clips, summary.get("exported"))
             if self.measure is not None and self.export is not None:
-                metrics.update(self.measured(Path(summary["exported"])))
+                metrics.update(self.measured(Path(summary["exported"]), stop))
                 summary.update(
                     {k: metrics[k] for k in ("agreement", "measure_error") if k in metrics}
                 )
@@ -167,12 +167,16 @@ class RecordedTraining:
             print(f"error: training crashed ({type(err).__name__}: {err})", file=sys.stderr)
             return EXIT_CRASH, {**summary, "status": "failed"}
 
-    def measured(self, bundle: Path) -> dict[str, Any]:
+    def measured(self, bundle: Path, stop: StopRequest) -> dict[str, Any]:
         """The registry's view of the exported generator's figures. Training has finished and
         the generator is saved, so a failure or a cancel here only leaves the figures out."""
         assert self.measure is not None
 
         def phase(message: str) -> None:
+            # A cancel raised while libsndfile reads through a cffi callback is swallowed there
+            # ("Exception ignored from cffi callback"), so each step also checks the request.
+            if stop.requested:
+                raise TrainingCancelled()
             self.registry.progress(self.run_id, phase=f"measuring the generator: {message}")
 
         phase("reading the real clips to compare with")
