@@ -198,13 +198,15 @@ def show_ended(run: Run) -> None:
         promote_controls(run)
 
 
-def shipped_agreement() -> float | None:
-    """How often the classifier recognises the shipped generator's clips (its card)."""
+def shipped_agreement() -> tuple[float, object] | None:
+    """How often the classifier recognises the shipped generator's clips, and over how many
+    clips (its card)."""
     try:
-        value = gan_meta(default_gan_dir())["metrics"]["agreement"]
+        metrics = gan_meta(default_gan_dir())["metrics"]
+        value = metrics["agreement"]
     except (KeyError, TypeError):
         return None
-    return float(value) if finite_number(value) else None
+    return (float(value), metrics.get("generated_clips")) if finite_number(value) else None
 
 
 def recognition_note(run: Run) -> None:
@@ -217,14 +219,14 @@ def recognition_note(run: Run) -> None:
     agreement, bundle = metrics.get("agreement"), generator_dir(run)
     if not finite_number(agreement) or bundle is None:
         return  # a run from before measuring, or a terminal run without --measure
-    shipped = shipped_agreement()
+    shipped, shipped_clips = shipped_agreement() or (None, None)
     clips = metrics.get("measured_clips")
     st.metric(
         "Recognised as the genre asked for", f"{agreement:.0%}",
         delta=None if shipped is None else f"{100 * (agreement - shipped):+.0f} points "
         f"against the shipped generator's {shipped:.0%}",
         help=f"The genre classifier's verdict on {clips or 'the'} clips this generator made "
-        "after training (the shipped generator's card: 500).",
+        f"after training (the shipped generator's card: {shipped_clips or 'its'} clips).",
     )  # fmt: skip
     meta = gan_meta(bundle)
     sentence = None
