@@ -193,7 +193,6 @@ class RecordedTraining:
                                      f"{type(err).__name__}; see the run's log)."}  # fmt: skip
         return {
             "agreement": report.get("agreement"),
-            "agreement_per_genre": report.get("agreement_per_genre"),
             "measured_clips": report.get("generated_clips"),
         }
 
