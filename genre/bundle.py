@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from audio import MelSpec
@@ -71,17 +70,18 @@ class Bundle:
         # a network far larger than its weights would otherwise allocate it before failing.
         with torch.device("meta"):
             described = self._build(spec)
-        mismatch = _shape_mismatch(described.state_dict(), self._stored_shapes())
+        try:
+            state = load_file(str(self.weights))
+        except Exception as err:  # safetensors raises several types for damaged files
+            raise BundleError(f"The weights of model '{self.name}' cannot be read: {err}") from err
+        stored = {key: tuple(tensor.shape) for key, tensor in state.items()}
+        mismatch = _shape_mismatch(described.state_dict(), stored)
         if mismatch:
             raise BundleError(
                 f"The weights of model '{self.name}' do not fit its '{self.kind}' network "
                 f"({mismatch})."
             )
         model = self._build(spec)
-        try:
-            state = load_file(str(self.weights))
-        except Exception as err:  # safetensors raises several types for damaged files
-            raise BundleError(f"The weights of model '{self.name}' cannot be read: {err}") from err
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as err:
@@ -101,15 +101,6 @@ class Bundle:
                 f"Model '{self.name}' cannot be built from the 'params' in its bundle.json "
                 f"({str(err).splitlines()[0]})."
             ) from err
-
-    def _stored_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Each tensor's shape in the weights file, read from its header alone."""
-        try:
-            with safe_open(str(self.weights), framework="pt") as stored:
-                keys = stored.keys()  # a safe_open handle is not iterable itself
-                return {key: tuple(stored.get_slice(key).get_shape()) for key in keys}
-        except Exception as err:  # safetensors raises several types for damaged files
-            raise BundleError(f"The weights of model '{self.name}' cannot be read: {err}") from err
 
     def _check_outputs(self, model: torch.nn.Module) -> None:
         """One dummy window through the net: its outputs must match the declared labels."""
