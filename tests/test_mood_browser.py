@@ -24,7 +24,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# IPv6 is off in the namespace: otherwise the veth pair's link-local addresses finish their
+# duplicate-address check ~2 s after the links come up, Chromium takes that for a network
+# change and aborts the page's script loads (net::ERR_NETWORK_CHANGED), leaving a blank page
+# (the clean-clone CI failure on 82caf0f; 1 of 4 runs here).
 NETNS_SETUP = (
+    "{ [ ! -d /proc/sys/net/ipv6 ] || echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6; } && "
     "ip link set lo up && ip link add mood0 type veth peer name mood1 && "
     "ip addr add 10.213.0.1/24 dev mood0 && ip addr add 10.213.0.2/24 dev mood1 && "
     "ip link set mood0 up && ip link set mood1 up"
