@@ -50,7 +50,7 @@ from runs.errors import RunError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from gan.registry_run import StopRequest
+    from runs.stop import StopRequest
     from runs.store import Run, RunRegistry
 
 TRAIN_DEFAULTS = TrainConfig()  # the one source of the training defaults
@@ -132,8 +132,9 @@ def _register(args: argparse.Namespace, registry: RunRegistry, run_dir: Path) ->
 def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from gan.registry_run import EXIT_CANCELLED, StopRequest, TrainingCancelled
+    from gan.registry_run import EXIT_CANCELLED
     from runs.lock import RunFolderBusy, run_folder_lock
+    from runs.stop import RunCancelled, StopRequest
     from runs.store import RunRegistry
 
     stop = StopRequest()
@@ -165,7 +166,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 if page_run is not None:  # the page's queued run must not wait for ever
                     registry.fail(page_run.id, str(err))
                 raise
-        except TrainingCancelled:
+        except RunCancelled:
             if run_id:
                 RunRegistry().mark_cancelled(run_id, "Cancelled by the user before it started.")
             print("cancelled", file=sys.stderr)

@@ -9,15 +9,12 @@ the run as cancelled, so stopping never loses more than one step.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from gan.errors import GanError
@@ -25,51 +22,11 @@ from gan.loss_log import loss_summary, read_losses
 from gan.train import RunResult, TrainConfig
 from genre.errors import GenreError
 from runs.errors import RunError
+from runs.stop import RunCancelled, StopRequest
 from runs.store import RunRegistry
 
 PROGRESS_EVERY_S = 1.0  # the registry asks for about one progress write a second
 EXIT_OK, EXIT_CRASH, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
-
-
-class TrainingCancelled(BaseException):
-    """Stop now; BaseException so that no ``except Exception`` swallows a cancel."""
-
-
-class StopRequest:
-    """SIGTERM and SIGINT handler.
-
-    Inside :meth:`deferred` (the training loop) a signal only sets :attr:`requested`, and the
-    loop stops cleanly after its step (the caller then checks :attr:`requested`); elsewhere
-    (reading clips, exporting) it stops at once.
-    """
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._deferred = False
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested:
-            return  # one cancel is enough; let the cleanup finish
-        self.requested = True
-        if not self._deferred:
-            raise TrainingCancelled()
-
-    @contextmanager
-    def installed(self) -> Iterator[StopRequest]:
-        previous = {s: signal.signal(s, self) for s in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            yield self
-        finally:
-            for sig, handler in previous.items():  # matters when called in-process (tests)
-                signal.signal(sig, handler)
-
-    @contextmanager
-    def deferred(self) -> Iterator[None]:
-        self._deferred = True
-        try:
-            yield
-        finally:
-            self._deferred = False
 
 
 class RegistryProgress:
@@ -135,7 +92,7 @@ class RecordedTraining:
             step = result.state.step
             summary.update(_result_summary(result, sampler.n_clips))
             if result.cancelled or stop.requested:
-                raise TrainingCancelled()
+                raise RunCancelled()
             if result.stopped_early:
                 registry.mark_cancelled(
                     run_id, f"Stopped by --max-minutes at step {step} of {self.config.steps}. "
@@ -153,7 +110,7 @@ class RecordedTraining:
                 )
             registry.finish(run_id, metrics)
             return EXIT_OK, {**summary, "status": "finished"}
-        except (TrainingCancelled, KeyboardInterrupt):
+        except (RunCancelled, KeyboardInterrupt):
             registry.mark_cancelled(run_id, self.cancel_note(step))
             print(f"run {run_id} cancelled", file=sys.stderr)
             return EXIT_CANCELLED, {**summary, "status": "cancelled"}
@@ -173,16 +130,13 @@ class RecordedTraining:
         assert self.measure is not None
 
         def phase(message: str) -> None:
-            # A cancel raised while libsndfile reads through a cffi callback is swallowed there
-            # ("Exception ignored from cffi callback"), so each step also checks the request.
-            if stop.requested:
-                raise TrainingCancelled()
+            stop.check()  # a cancel raised inside libsndfile's read callback was swallowed
             self.registry.progress(self.run_id, phase=f"measuring the generator: {message}")
 
         phase("reading the real clips to compare with")
         try:
             report = self.measure(bundle, phase)
-        except (TrainingCancelled, KeyboardInterrupt):
+        except (RunCancelled, KeyboardInterrupt):
             return {"measure_error": "Measuring was cancelled; the generator is kept."}
         except (GanError, GenreError) as err:
             print(f"measuring the generator failed: {err}", file=sys.stderr)

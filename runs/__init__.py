@@ -5,6 +5,7 @@
   it (no registry: the store asks it about liveness);
 - :mod:`runs.launch`: starting a run's process in its own session, cancelling it, and ending
   runs whose process vanished (uses the store and proc);
+- :mod:`runs.stop`: a trainer's Cancel (SIGTERM, Ctrl-C), never lost in C callbacks;
 - :mod:`runs.files`: the atomic JSON writes and log tails of run folders;
 - :mod:`runs.home`: the default data folder.
 

@@ -14,32 +14,27 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from genre.errors import GenreError
 from runs.errors import RunError
 from runs.lock import RunFolderBusy, run_folder_lock
+from runs.stop import RunCancelled, StopRequest
 
 if TYPE_CHECKING:
     from genre.training.config import RunConfig
     from genre.training.reporting import RegistryReporter
     from runs.store import RunRegistry
 
-T = TypeVar("T")
+EXIT_CANCELLED = 130
 
 NAME = "train"
 HELP = "Train and evaluate one model; the run is recorded in the run registry."
-
-
-class RunCancelled(BaseException):
-    """Raised in the main thread by SIGTERM; BaseException so no ``except Exception`` eats it."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -59,21 +54,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run)
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one cancel is enough; let cleanup finish
-    raise RunCancelled()
-
-
 def run(args: argparse.Namespace) -> int:
-    return _with_sigterm(lambda: _train(args).code)
+    return _cancellable(lambda stop: _train(args, stop)).code
 
 
-def _with_sigterm(call: Callable[[], T]) -> T:
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        return call()
-    finally:
-        signal.signal(signal.SIGTERM, previous)  # matters when called in-process (tests)
+def _cancellable(call: Callable[[StopRequest], RunOutcome]) -> RunOutcome:
+    """``call`` with SIGTERM and Ctrl-C turned into a Cancel (:mod:`runs.stop`)."""
+    stop = StopRequest()
+    with stop.installed():
+        try:
+            return call(stop)
+        except RunCancelled:  # before training began: a started run records its own cancel
+            print("cancelled", file=sys.stderr)
+            return RunOutcome(EXIT_CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -93,13 +86,14 @@ def train_new_run(
     (also used by the shipped bundles' recipes, :mod:`genre.recipes`)."""
     from runs.store import RunRegistry
 
-    return _with_sigterm(
-        lambda: _train_registered(RunRegistry(), None, config, json_out=json_out,
-                                  no_resume=no_resume)
-    )  # fmt: skip
+    return _cancellable(
+        lambda stop: _train_registered(
+            RunRegistry(), None, config, stop, json_out=json_out, no_resume=no_resume
+        )
+    )
 
 
-def _train(args: argparse.Namespace) -> RunOutcome:
+def _train(args: argparse.Namespace, stop: StopRequest) -> RunOutcome:
     from genre.training.config import RunConfig
     from genre.training.config_cli import config_from_args
     from runs.store import RunRegistry
@@ -109,17 +103,19 @@ def _train(args: argparse.Namespace) -> RunOutcome:
         stored = registry.get(args.run_id)  # an unknown id: "There is no run …"
         config = RunConfig.from_dict(stored.config)
         return _train_registered(
-            registry, stored.id, config, json_out=args.json, no_resume=args.no_resume
+            registry, stored.id, config, stop, json_out=args.json, no_resume=args.no_resume
         )
     return _train_registered(
-        registry, None, config_from_args(args), json_out=args.json, no_resume=args.no_resume
-    )
+        registry, None, config_from_args(args), stop, json_out=args.json,
+        no_resume=args.no_resume,
+    )  # fmt: skip
 
 
 def _train_registered(
     registry: RunRegistry,
     stored_id: str | None,
     config: RunConfig,
+    stop: StopRequest,
     *,
     json_out: bool,
     no_resume: bool,
@@ -142,7 +138,7 @@ def _train_registered(
         ).id  # fmt: skip
         log_file = registry.folder(run_id) / "log.txt"
     folder = registry.folder(run_id)
-    reporter = RegistryReporter(registry, run_id, log_file=log_file)
+    reporter = RegistryReporter(registry, run_id, log_file=log_file, stop=stop)
     with contextlib.ExitStack() as held:
         try:  # one trainer per run folder, for this process's whole life
             held.enter_context(run_folder_lock(folder))
@@ -187,7 +183,7 @@ def _train_locked(
         registry.mark_cancelled(run_id)
         reporter.log("cancelled")
         print(f"run {run_id} cancelled", file=sys.stderr)
-        return 130, None
+        return EXIT_CANCELLED, None
     except (GenreError, RunError) as err:
         registry.fail(run_id, str(err))
         reporter.log(f"failed: {err}")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from runs.stop import StopRequest
 from runs.store import RunRegistry
 
 STEP_INTERVAL_S = 1.0  # progress rows at most this often: the page polls every ~2 s
@@ -37,11 +38,19 @@ class EpochStats:
 
 
 class Reporter:
-    """Console reporter; subclasses also record into the registry."""
+    """Console reporter; subclasses also record into the registry.
 
-    def __init__(self, stream: TextIO | None = None, log_file: Path | None = None) -> None:
+    With ``stop``, every phase, file, step and epoch reported first checks for a Cancel
+    (:meth:`StopRequest.check`), so a cancel whose raise C code swallowed still ends the run.
+    """
+
+    def __init__(
+        self, stream: TextIO | None = None, log_file: Path | None = None,
+        stop: StopRequest | None = None,
+    ) -> None:  # fmt: skip
         self.stream = stream if stream is not None else sys.stderr
         self.log_file = log_file
+        self.stop = stop
         self.folds = 1
         self.epochs = 1
         self.fold = 1
@@ -56,13 +65,20 @@ class Reporter:
             with open(self.log_file, "a", encoding="utf-8") as log:
                 log.write(line + "\n")
 
+    def checkpoint(self) -> None:
+        """Raise :class:`runs.stop.RunCancelled` if the run was cancelled."""
+        if self.stop is not None:
+            self.stop.check()
+
     def phase(self, name: str) -> None:
+        self.checkpoint()
         self.log(name)
 
     def plan(self, folds: int, epochs: int) -> None:
         self.folds, self.epochs = max(1, folds), max(1, epochs)
 
     def fold_started(self, fold: int) -> None:
+        self.checkpoint()
         self.fold = fold
         self._fold_started = time.monotonic()
         if self.folds > 1:
@@ -78,6 +94,7 @@ class Reporter:
         return max(0.0, left * per_epoch)
 
     def step(self, epoch: int, step: int, steps: int, *, force: bool = False) -> None:
+        self.checkpoint()
         now = time.monotonic()
         if force or now - self._last_step >= STEP_INTERVAL_S or step == steps:
             self._last_step = now
@@ -87,6 +104,7 @@ class Reporter:
         pass  # the console gets epochs only
 
     def epoch_end(self, stats: EpochStats) -> None:
+        self.checkpoint()
         prefix = f"fold {stats.fold}/{self.folds} " if self.folds > 1 else ""
         self.log(prefix + stats.describe())
 
@@ -109,9 +127,9 @@ class LineReporter(Reporter):
 class RegistryReporter(Reporter):
     def __init__(
         self, registry: RunRegistry, run_id: str, stream: TextIO | None = None,
-        log_file: Path | None = None,
+        log_file: Path | None = None, stop: StopRequest | None = None,
     ) -> None:  # fmt: skip
-        super().__init__(stream, log_file)
+        super().__init__(stream, log_file, stop)
         self.registry = registry
         self.run_id = run_id
 
