@@ -40,7 +40,7 @@ class EpochStats:
 class Reporter:
     """Console reporter; subclasses also record into the registry.
 
-    With ``stop``, every phase, file, step and epoch reported first checks for a Cancel
+    With ``stop``, every phase, fold, file and step reported first checks for a Cancel
     (:meth:`StopRequest.check`), so a cancel whose raise C code swallowed still ends the run.
     """
 
@@ -104,7 +104,8 @@ class Reporter:
         pass  # the console gets epochs only
 
     def epoch_end(self, stats: EpochStats) -> None:
-        self.checkpoint()
+        # no check here: the epoch just trained is recorded and checkpointed first (the next
+        # step checks)
         prefix = f"fold {stats.fold}/{self.folds} " if self.folds > 1 else ""
         self.log(prefix + stats.describe())
 
