@@ -132,9 +132,8 @@ def _register(args: argparse.Namespace, registry: RunRegistry, run_dir: Path) ->
 def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from gan.registry_run import EXIT_CANCELLED
     from runs.lock import RunFolderBusy, run_folder_lock
-    from runs.stop import RunCancelled, StopRequest
+    from runs.stop import EXIT_CANCELLED, RunCancelled, StopRequest
     from runs.store import RunRegistry
 
     stop = StopRequest()

@@ -22,11 +22,11 @@ from gan.loss_log import loss_summary, read_losses
 from gan.train import RunResult, TrainConfig
 from genre.errors import GenreError
 from runs.errors import RunError
-from runs.stop import RunCancelled, StopRequest
+from runs.stop import EXIT_CANCELLED, RunCancelled, StopRequest
 from runs.store import RunRegistry
 
 PROGRESS_EVERY_S = 1.0  # the registry asks for about one progress write a second
-EXIT_OK, EXIT_CRASH, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+EXIT_OK, EXIT_CRASH, EXIT_BAD_INPUT = 0, 1, 2
 
 
 class RegistryProgress:

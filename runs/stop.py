@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+EXIT_CANCELLED = 130  # a cancelled trainer's exit status (128 + SIGINT, as a shell reports Ctrl-C)
+
 
 class RunCancelled(BaseException):
     """Stop now; BaseException so that no ``except Exception`` swallows a cancel."""

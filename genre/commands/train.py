@@ -24,14 +24,12 @@ from typing import TYPE_CHECKING, Any
 from genre.errors import GenreError
 from runs.errors import RunError
 from runs.lock import RunFolderBusy, run_folder_lock
-from runs.stop import RunCancelled, StopRequest
+from runs.stop import EXIT_CANCELLED, RunCancelled, StopRequest
 
 if TYPE_CHECKING:
     from genre.training.config import RunConfig
     from genre.training.reporting import RegistryReporter
     from runs.store import RunRegistry
-
-EXIT_CANCELLED = 130
 
 NAME = "train"
 HELP = "Train and evaluate one model; the run is recorded in the run registry."
