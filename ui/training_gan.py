@@ -198,15 +198,19 @@ def show_ended(run: Run) -> None:
         promote_controls(run)
 
 
-def shipped_agreement() -> tuple[float, object] | None:
+def shipped_agreement() -> tuple[float, int | None] | None:
     """How often the classifier recognises the shipped generator's clips, and over how many
-    clips (its card)."""
+    clips (its card; None when the count is not a whole number above 0)."""
     try:
         metrics = gan_meta(default_gan_dir())["metrics"]
         value = metrics["agreement"]
     except (KeyError, TypeError):
         return None
-    return (float(value), metrics.get("generated_clips")) if finite_number(value) else None
+    if not finite_number(value):
+        return None
+    clips = metrics.get("generated_clips")
+    counted = isinstance(clips, int) and not isinstance(clips, bool) and clips > 0
+    return float(value), clips if counted else None
 
 
 def recognition_note(run: Run) -> None:
