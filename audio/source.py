@@ -113,12 +113,17 @@ class Input:
         return os.pread(self.fd, n, offset)  # type: ignore[arg-type]
 
     def soundfile(self) -> sf.SoundFile:
-        """A new handle at the start of the stream (a damaged file is re-read from scratch)."""
+        """A new handle at the start of the stream (a damaged file is re-read from scratch).
+
+        A file goes to libsndfile as its descriptor, so libsndfile reads it itself. Through a
+        Python file object it read by cffi callbacks, and an exception a signal handler raised
+        inside one (a Cancel's SIGTERM, a Ctrl-C) was swallowed there ("Exception ignored from
+        cffi callback"): the signal was lost. Bytes (uploads) still go through callbacks."""
         if self.data is not None:
             return sf.SoundFile(io.BytesIO(self.data))
-        raw = io.FileIO(self.fd, "rb", closefd=False)  # type: ignore[arg-type]
-        raw.seek(0)
-        return sf.SoundFile(raw)
+        # libsndfile takes the descriptor's offset as where the file starts
+        os.lseek(self.fd, 0, os.SEEK_SET)  # type: ignore[arg-type]
+        return sf.SoundFile(self.fd, closefd=False)  # type: ignore[arg-type]
 
     def close(self) -> None:
         if self.fd is not None:

@@ -130,7 +130,7 @@ class RecordedTraining:
         assert self.measure is not None
 
         def phase(message: str) -> None:
-            stop.check()  # a cancel raised inside libsndfile's read callback was swallowed
+            stop.check()  # a cancel whose raise C code swallowed (runs.stop)
             self.registry.progress(self.run_id, phase=f"measuring the generator: {message}")
 
         phase("reading the real clips to compare with")

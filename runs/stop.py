@@ -1,11 +1,11 @@
 """A trainer's Cancel: SIGTERM (the Training page's Cancel) and Ctrl-C, for ``genre`` and ``gan``.
 
 A signal handler raises in whatever Python code is running. When that is a callback C code
-made, such as libsndfile reading a clip through soundfile's cffi file callbacks, cffi prints
-"Exception ignored from cffi callback" and the cancel is lost: measured as 5 of 20 cancels
-lost while ``genre train`` decoded clips, and 1 of 4 for ``gan train --measure``. So the
-handler also records the request, and trainers call :meth:`StopRequest.check` between
-files, steps and phases.
+made, cffi prints "Exception ignored from cffi callback" and the cancel is lost. soundfile read
+our files so (5 of 20 cancels lost while ``genre train`` decoded clips, 1 of 4 for ``gan train
+--measure``) until files went to libsndfile as descriptors (audio/source.py); bytes still go
+through callbacks. So the handler also records the request, and trainers call
+:meth:`StopRequest.check` between files, steps and phases.
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def _load_data(config: RunConfig, reporter: Reporter) -> TrackData:
     reporter.phase(f"computing {what} (cached)")
 
     def progress(done: int, total: int) -> None:
-        reporter.checkpoint()  # between files: a cancel during a decode may have been swallowed
+        reporter.checkpoint()  # between files: for a cancel whose raise C code swallowed
         reporter.record_step(0, done, total, None)
         if done % 50 == 0 or done == total:
             reporter.log(f"{what} {done}/{total}")
