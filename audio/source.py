@@ -115,10 +115,11 @@ class Input:
     def soundfile(self) -> sf.SoundFile:
         """A new handle at the start of the stream (a damaged file is re-read from scratch).
 
-        A file goes to libsndfile as its descriptor, so libsndfile reads it itself. Through a
-        Python file object it read by cffi callbacks, and an exception a signal handler raised
-        inside one (a Cancel's SIGTERM, a Ctrl-C) was swallowed there ("Exception ignored from
-        cffi callback"): the signal was lost. Bytes (uploads) still go through callbacks."""
+        A file goes to libsndfile as its descriptor, so libsndfile reads it itself. Given a
+        Python file object, it read through cffi callbacks, and an exception a signal handler
+        raised inside one (a Cancel's SIGTERM, a Ctrl-C) was swallowed there ("Exception
+        ignored from cffi callback"): the signal was lost. Bytes (uploads) still go through
+        callbacks."""
         if self.data is not None:
             return sf.SoundFile(io.BytesIO(self.data))
         # libsndfile takes the descriptor's offset as where the file starts

@@ -51,7 +51,7 @@ class MelSpec:
         spec = cls.from_dict(data)
         for name in ("sample_rate", "n_fft", "hop", "n_mels"):
             value = getattr(spec, name)
-            if not _whole(value) or value < 1:
+            if not whole_number(value) or value < 1:
                 raise ValueError(f"the front-end's {name} must be a whole number above 0, "
                                  f"not {value!r}")  # fmt: skip
         if not MIN_SAMPLE_RATE <= spec.sample_rate <= MAX_SAMPLE_RATE:
@@ -88,7 +88,8 @@ MIN_FFT, MAX_FFT = 16, 65536
 MIN_FRAME_RATE, MAX_FRAME_RATE = 10, 200
 
 
-def _whole(value: object) -> bool:
+def whole_number(value: object) -> TypeGuard[int]:
+    """Whether a value read from a JSON file is a whole number (an int, not a bool)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 

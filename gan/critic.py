@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from audio.spectrogram import whole_number
 from gan.config import CRITIC_KEY, MAX_CANDIDATES
 from gan.errors import GanError
 from gan.model import Discriminator, GanConfig, has_local_head
@@ -58,7 +59,7 @@ def load_critic(
     if entry is None:
         return None, 1
     candidates = entry.get("candidates") if isinstance(entry, dict) else None
-    if not isinstance(candidates, int) or isinstance(candidates, bool):
+    if not whole_number(candidates):
         raise GanError(f"The generator at {folder} has an unusable '{CRITIC_KEY}' entry: "
                        "a whole number of candidates is needed.")  # fmt: skip
     check_candidates(candidates)

@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from audio.spectrogram import finite_number
+from audio.spectrogram import finite_number, whole_number
 from gan import jobs as gan_jobs
 from gan.bundle import META_FILE, default_gan_dir, promoted_gan_dir, set_active_gan_dir
 from gan.card import quality_sentence
@@ -209,8 +209,7 @@ def shipped_agreement() -> tuple[float, int | None] | None:
     if not finite_number(value):
         return None
     clips = metrics.get("generated_clips")
-    counted = isinstance(clips, int) and not isinstance(clips, bool) and clips > 0
-    return float(value), clips if counted else None
+    return float(value), clips if whole_number(clips) and clips > 0 else None
 
 
 def recognition_note(run: Run) -> None:
