@@ -98,7 +98,7 @@ def _read_stored_job(args: argparse.Namespace, registry: RunRegistry) -> None:
     job = GanJob.from_dict(registry.get(args.run_id).config)  # an unknown id: a clear error
     args.steps, args.batch_size, args.seed = job.steps, job.batch_size, job.seed
     args.checkpoint_every, args.clips_per_genre = job.checkpoint_every, job.clips_per_genre
-    args.musicnn_weight = job.musicnn_weight
+    args.musicnn_weight, args.augment = job.musicnn_weight, job.augment
     args.measure = job.measure_per_genre or None
     if job.threads is not None:
         args.threads = job.threads

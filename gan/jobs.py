@@ -42,6 +42,9 @@ class GanJob:
     # the shipped generator's second critic, which listens through the pretrained musicnn
     # tagger (gan.pretrained_judge; 0: off, as the CLI's default): about four times slower
     musicnn_weight: float = TrainConfig.musicnn_weight
+    # DiffAugment's transforms (gan.augment); the page adds ``pitch``, as the shipped
+    # generator's recipe has, when asked (with_pitch)
+    augment: str = TrainConfig.augment
     # then the exported generator is measured with this many clips a genre (0: not), so the
     # Training and Generate pages can say how often its clips are recognised (about 1-2 min)
     measure_per_genre: int = 10
@@ -53,6 +56,19 @@ class GanJob:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+PITCH_AUGMENT = "pitch"
+
+
+def with_pitch(augment: str = TrainConfig.augment) -> str:
+    """The augmentation ``augment`` with the pitch shifts added (kept once if already there)."""
+    return augment if moves_pitch(augment) else ",".join(filter(None, (augment, PITCH_AUGMENT)))
+
+
+def moves_pitch(augment: object) -> bool:
+    """Whether a stored ``augment`` setting moves the examples' pitch (False if it is not text)."""
+    return isinstance(augment, str) and PITCH_AUGMENT in (a.strip() for a in augment.split(","))
 
 
 def is_gan_run(run: Run) -> bool:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from gan import jobs as gan_jobs
 from gan.bundle import META_FILE, WEIGHTS_FILE, load_gan_bundle
-from gan.jobs import GENERATOR_FOLDER, GanJob
+from gan.config import TrainConfig
+from gan.jobs import GENERATOR_FOLDER, GanJob, moves_pitch, with_pitch
 from gan.loss_log import read_losses
 from gan.state import load_checkpoint
 from genre.labels import GTZAN_GENRES
@@ -136,3 +137,12 @@ def test_a_cancel_while_measuring_keeps_the_finished_generator(gtzan_dir: Path) 
     assert "agreement" not in done.metrics
     bundle = load_gan_bundle(done.folder / GENERATOR_FOLDER)
     assert "agreement" not in bundle.meta.get("metrics", {})
+
+
+def test_pitch_shifts_are_added_once_and_read_back_from_any_stored_value() -> None:
+    assert with_pitch() == f"{TrainConfig.augment},pitch"
+    assert with_pitch("") == "pitch" and with_pitch("shift, pitch") == "shift, pitch"
+    assert moves_pitch(with_pitch()) and moves_pitch("gain, pitch")
+    assert not moves_pitch(TrainConfig.augment) and not moves_pitch("pitches")
+    assert not any(map(moves_pitch, (None, 3, ["pitch"], "")))
+    TrainConfig(augment=with_pitch())  # a recipe the trainer accepts

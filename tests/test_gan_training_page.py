@@ -13,6 +13,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from gan.bundle import WEIGHTS_FILE, default_gan_dir, promoted_gan_dir, set_active_gan_dir
+from gan.config import TrainConfig
 from gan.jobs import GAN_MODEL, GENERATOR_FOLDER, GanJob, gan_run_dir, is_gan_run
 from runs import launch
 from runs.store import RunRegistry
@@ -76,6 +77,7 @@ def test_launch_watch_promote_then_generate_with_it() -> None:
     assert any("GAN training started" in s.value for s in at.success), [e.value for e in at.error]
     (run,) = [r for r in RunRegistry().list() if is_gan_run(r)]
     assert run.config["steps"] == 4 and run.config["seed"] == 5
+    assert run.config["augment"] == TrainConfig.augment  # no pitch unless asked: the CLI's default
     # four steps, then the exported generator is measured (10 clips a genre) before it is ready
     run_until(at, lambda: f"gantrain-promote-{run.id}" in keys(at, "button"), timeout=600)
     done = RunRegistry().get(run.id)
@@ -122,23 +124,29 @@ def test_launch_watch_promote_then_generate_with_it() -> None:
     assert any("uses the shipped generator" in c.value for c in at.caption)
 
 
-def test_a_run_judged_by_ear_trains_with_the_musicnn_critic() -> None:
-    """The page's plain-words switch for the shipped generator's recipe (``--musicnn-d 1``)."""
+def test_the_shipped_recipes_switches_reach_the_training_process() -> None:
+    """The page's plain-words switches for the shipped generator's recipe: judged by ear
+    (``--musicnn-d 1``) and other keys (``--augment …,pitch``)."""
     at = training_page()
     assert "about 4× slower" in at.checkbox(key="gantrain-listen").label
     at.number_input(key="gantrain-steps").set_value(2)
     at.number_input(key="gantrain-batch").set_value(4)
     at.checkbox(key="gantrain-listen").check()
+    at.checkbox(key="gantrain-pitch").check()
     at.button(key="gantrain-launch").click()
     at.run()
     assert not at.exception
     (run,) = [r for r in RunRegistry().list() if is_gan_run(r)]
     assert run.config["musicnn_weight"] == 1.0
-    # the training process took it from the stored settings: its run folder says so
+    assert run.config["augment"] == f"{TrainConfig.augment},pitch"
+    # the training process took them from the stored settings: its run folder says so
     stored = gan_run_dir(run) / "run.json"
     run_until(at, lambda: RunRegistry().get(run.id).status != "queued" and stored.is_file())
-    assert json.loads(stored.read_text(encoding="utf-8"))["config"]["musicnn_weight"] == 1.0
-    assert "judged by ear too" in run_settings(RunRegistry().get(run.id))
+    trained = json.loads(stored.read_text(encoding="utf-8"))["config"]
+    assert trained["musicnn_weight"] == 1.0
+    assert trained["augment"] == f"{TrainConfig.augment},pitch"
+    label = run_settings(RunRegistry().get(run.id))
+    assert "judged by ear too" in label and "other keys too" in label
     launch.cancel(run.id, RunRegistry())
 
 

@@ -71,6 +71,12 @@ def launch_form(registry: RunRegistry) -> None:
             "as that genre does to it, not only as the ten clips a genre here show. The shipped "
             "generator was trained so.",
         )  # fmt: skip
+        pitch = st.checkbox(
+            "Also hear each example a tone or two higher or lower", key="gantrain-pitch",
+            help="The critic hears every real and generated patch moved up or down by up to "
+            "about two tones, so a genre is learnt from more than the keys its ten clips happen "
+            "to be in. It costs almost no time. The shipped generator was trained so.",
+        )  # fmt: skip
         st.caption(shipped_training_note())
         st.caption(
             "When training ends, the genre classifier listens to 10 new clips of each genre "
@@ -80,7 +86,8 @@ def launch_form(registry: RunRegistry) -> None:
         submitted = st.form_submit_button("Launch GAN training", key="gantrain-launch")
     if submitted:
         job = GanJob(steps=int(steps), batch_size=int(batch), seed=int(seed),
-                     musicnn_weight=1.0 if listen else 0.0)  # fmt: skip
+                     musicnn_weight=1.0 if listen else 0.0,
+                     augment=gan_jobs.with_pitch() if pitch else GanJob.augment)  # fmt: skip
         launch_messages.remember(GAN_LAUNCH, start_gan_run(registry, job))
     launch_messages.show(GAN_LAUNCH)
 
@@ -133,7 +140,8 @@ def _live_gan_runs(registry: RunRegistry) -> None:
 def run_settings(run: Run) -> str:
     steps, batch, seed = (run.config.get(k) for k in ("steps", "batch_size", "seed"))
     by_ear = " · judged by ear too" if run.config.get("musicnn_weight") else ""
-    return f"{steps} steps · batch {batch} · seed {seed}{by_ear}"
+    pitch = " · other keys too" if gan_jobs.moves_pitch(run.config.get("augment")) else ""
+    return f"{steps} steps · batch {batch} · seed {seed}{by_ear}{pitch}"
 
 
 def run_label(run: Run) -> str:
