@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from genre.paths import shared_gtzan_dir
+from runs.home import HOME_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -28,11 +29,22 @@ def gtzan_clip(gtzan_dir: Path) -> Path:
     return gtzan_dir / "audio" / "blues" / "blues.00000.ogg"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_session_data_dir(tmp_path_factory: pytest.TempPathFactory):
+    """A data folder for the module- and session-wide fixtures, which are set up before any
+    test's own folder (below): without it a module's trained run registered itself in the
+    user's own run list on every ``make test``."""
+    home = tmp_path_factory.mktemp("studio-session-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(HOME_ENV, str(home))
+        yield home
+
+
 @pytest.fixture(autouse=True)
 def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Every test gets its own data folder, so no test sees a user's runs or another test's."""
     home = tmp_path_factory.mktemp("studio-home")
-    monkeypatch.setenv("GENRE_STUDIO_HOME", str(home))
+    monkeypatch.setenv(HOME_ENV, str(home))
     return home
 
 
