@@ -116,15 +116,19 @@ def _run_dir(args: argparse.Namespace, registry: RunRegistry) -> tuple[Path, Run
     return Path(args.run or default_run_dir()).resolve(), None
 
 
-def _register(args: argparse.Namespace, registry: RunRegistry, run_dir: Path) -> str:
-    """A terminal run registers itself (the page's runs are registered by the page)."""
+def _register(
+    args: argparse.Namespace, registry: RunRegistry, run_dir: Path, config: TrainConfig
+) -> str:
+    """A terminal run registers itself (the page's runs are registered by the page), with the
+    recipe settings the page's run list names (judged by ear, other keys) as a page run has."""
     from gan.jobs import GAN_MODEL, dataset_label
 
     run = registry.create(
         model=GAN_MODEL, split=None,
         dataset=dataset_label(str(args.data) if args.data else None),
         config={"steps": args.steps, "batch_size": args.batch_size, "seed": args.seed,
-                "checkpoint_every": args.checkpoint_every, "run_dir": str(run_dir)},
+                "checkpoint_every": args.checkpoint_every, "run_dir": str(run_dir),
+                "musicnn_weight": config.musicnn_weight, "augment": config.augment},
     )  # fmt: skip
     return run.id
 
@@ -157,7 +161,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 with run_folder_lock(cli_args.make_folder(run_dir), hint=hint):
                     if args.start_from:  # before registering: a refusal leaves no run behind
                         config = _start_from(args.start_from, run_dir, config)
-                    run_id = page_run.id if page_run else _register(args, registry, run_dir)
+                    run_id = page_run.id if page_run else _register(args, registry, run_dir, config)
                     return _train_locked(args, stop, registry, run_id, run_dir, config)
             except RunFolderBusy:
                 raise  # the folder's run belongs to the trainer holding it: leave it alone

@@ -18,6 +18,7 @@ from gan.start_from import start_from
 from gan.state import load_checkpoint
 from runs.store import RunRegistry
 from tests.test_gan_cli import TINY_MODEL, run_gan, tone_clips
+from ui.training_gan import run_settings
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -170,6 +171,8 @@ def test_a_run_starts_from_a_generator_bundle_with_a_new_discriminator(tmp_path:
     assert f"Starting from the generator bundle in {bundle.resolve()}" in started.stderr
     summary = json.loads(started.stdout.splitlines()[-1])
     assert summary["resumed_from"] == 2 and summary["step"] == 4
+    # the page's run list names its recipe as it names a page run's
+    assert "other keys too" in run_settings(RunRegistry().get(summary["run_id"]))
     card = (out / "MODEL_CARD.md").read_text()
     assert f"Started from the generator bundle in `{bundle}` at its step 2" in card
     assert "a new discriminator" in card and "--augment shift,cutout,gain → shift,pitch" in card
@@ -188,6 +191,9 @@ def test_a_run_starts_from_a_generator_bundle_with_a_new_discriminator(tmp_path:
     chained = run_gan("train", "--run", str(third), "--start-from", str(second), "--steps", "5",
                       "--export", str(out3), *common)  # fmt: skip
     assert chained.returncode == 0, chained.stderr
+    chained_run = RunRegistry().get(json.loads(chained.stdout.splitlines()[-1])["run_id"])
+    assert chained_run.config["augment"] == TrainConfig.augment
+    assert "other keys too" not in run_settings(chained_run)
     card = (out3 / "MODEL_CARD.md").read_text()
     assert f"python -m gan train --run {second} --start-from {bundle} --steps 4" in card
     assert f"python -m gan train --start-from {second} --steps 5" in card
