@@ -31,6 +31,7 @@ from __future__ import annotations
 import torch
 
 from gan.config import AUGMENTATIONS as POLICIES
+from gan.config import augment_names
 
 SHIFT_RATIO = 0.125
 CUTOUT_TIME_RATIO = 0.25
@@ -44,7 +45,7 @@ EQ_POINTS = 5  # the curve's control points across the mel axis: broad bands, no
 
 def parse_policy(text: str) -> tuple[str, ...]:
     """``"shift,cutout"`` → ("shift", "cutout"); an empty string turns augmentation off."""
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    names = augment_names(text)
     unknown = [name for name in names if name not in POLICIES]
     if unknown:
         raise ValueError(f"unknown augmentation {', '.join(unknown)}; use {', '.join(POLICIES)}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from gan.config import TrainConfig, setting_changes, training_options
+from gan.config import TrainConfig, augment_names, setting_changes, training_options
 
 
 def reproduce_lines(meta: dict[str, Any]) -> list[str]:
@@ -90,7 +90,7 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
     """The limited-data recipe, when the run used it (gan.augment, the R1 penalty), and what
     changed where it started from another run."""
     config = training.get("config", {})
-    augment = [a for a in str(config.get("augment", "")).split(",") if a]
+    augment = augment_names(str(config.get("augment", "")))
     lines = []
     if augment:
         lines.append(

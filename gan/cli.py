@@ -120,14 +120,14 @@ def _register(
     args: argparse.Namespace, registry: RunRegistry, run_dir: Path, config: TrainConfig
 ) -> str:
     """A terminal run registers itself (the page's runs are registered by the page), with the
-    recipe settings the page's run list names (judged by ear, other keys) as a page run has."""
+    settings the page's run list names, as a page run has, taken from the config it trains."""
     from gan.jobs import GAN_MODEL, dataset_label
 
     run = registry.create(
         model=GAN_MODEL, split=None,
         dataset=dataset_label(str(args.data) if args.data else None),
-        config={"steps": args.steps, "batch_size": args.batch_size, "seed": args.seed,
-                "checkpoint_every": args.checkpoint_every, "run_dir": str(run_dir),
+        config={"steps": config.steps, "batch_size": config.batch_size, "seed": config.seed,
+                "checkpoint_every": config.checkpoint_every, "run_dir": str(run_dir),
                 "musicnn_weight": config.musicnn_weight, "augment": config.augment},
     )  # fmt: skip
     return run.id

@@ -166,6 +166,12 @@ class GanConfig:
 AUGMENTATIONS = ("shift", "slide", "cutout", "gain", "pitch", "eq")  # see gan.augment
 
 
+def augment_names(text: str) -> tuple[str, ...]:
+    """``"shift, cutout"`` → ("shift", "cutout"): an ``augment`` setting's names, blanks left
+    out (``""``: no augmentation). Not checked against AUGMENTATIONS here."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     steps: int = 4000
@@ -230,7 +236,7 @@ class TrainConfig:
     model: GanConfig = field(default_factory=GanConfig)
 
     def __post_init__(self) -> None:
-        unknown = [a for a in self.augment.split(",") if a.strip() not in ("", *AUGMENTATIONS)]
+        unknown = [a for a in augment_names(self.augment) if a not in AUGMENTATIONS]
         if unknown:
             raise ValueError(
                 f"unknown augmentation {', '.join(unknown)}; use {', '.join(AUGMENTATIONS)}"

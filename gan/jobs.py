@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from gan.config import TrainConfig
+from gan.config import TrainConfig, augment_names
 from genre.paths import REPO_ROOT
 from runs.launch import start_process
 from runs.store import Run, RunRegistry
@@ -68,7 +68,7 @@ def with_pitch(augment: str = TrainConfig.augment) -> str:
 
 def moves_pitch(augment: object) -> bool:
     """Whether a stored ``augment`` setting moves the examples' pitch (False if it is not text)."""
-    return isinstance(augment, str) and PITCH_AUGMENT in (a.strip() for a in augment.split(","))
+    return isinstance(augment, str) and PITCH_AUGMENT in augment_names(augment)
 
 
 def is_gan_run(run: Run) -> bool:
