@@ -13,6 +13,8 @@ from typing import Any
 
 from gan.errors import GanError
 
+# a run folder's training state (gan.state), which resuming, --start-from and Continue read
+CHECKPOINT_FILE = "checkpoint.pt"
 SEED_MAX = 2**32 - 1  # seeds are 0 … 2³²−1, as in most tools
 # the noise pick and evaluate score with: cards stay comparable; `gan evaluate --seed` varies it
 EVALUATION_SEED = 1234

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gan.config import CHECKPOINT_FILE
 from gan.errors import GanError
 from gan.loss_log import loss_summary, read_losses
 from gan.train import RunResult, TrainConfig
@@ -151,7 +152,7 @@ class RecordedTraining:
         }
 
     def cancel_note(self, step: int) -> str:
-        if not (self.run_dir / "checkpoint.pt").is_file():
+        if not (self.run_dir / CHECKPOINT_FILE).is_file():
             return "Cancelled by the user before the first checkpoint."
         at = f"at step {step}" if step else "from its last save"
         return (

@@ -25,7 +25,7 @@ from typing import Any
 
 from gan.bundle import LOG_FILE, GanBundle, load_gan_bundle
 from gan.card_training import reproduce_lines
-from gan.config import GanConfig, TrainConfig
+from gan.config import CHECKPOINT_FILE, GanConfig, TrainConfig
 from gan.data import DB_CEIL, DB_FLOOR
 from gan.errors import GanError
 from gan.loss_log import truncate_log
@@ -44,11 +44,11 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
             f"--start-from names the run folder itself ({run_dir}): to go on training it, "
             "run without --start-from (it resumes)."
         )
-    checkpoint = source_dir / "checkpoint.pt"
+    checkpoint = source_dir / CHECKPOINT_FILE
     is_bundle = not checkpoint.is_file() and (source_dir / "gan.json").is_file()
     if not checkpoint.is_file() and not is_bundle:
         raise GanError(f"There is no checkpoint or generator bundle in {source_dir} to start from.")
-    if (run_dir / "checkpoint.pt").is_file():
+    if (run_dir / CHECKPOINT_FILE).is_file():
         raise GanError(
             f"{run_dir} already holds a run: resume it without --start-from, or start from "
             f"{source_dir} in an empty folder."
@@ -71,7 +71,7 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
         )
     before = state.config
     state.config = replace(config, model=model)
-    save_checkpoint(state, run_dir / "checkpoint.pt")
+    save_checkpoint(state, run_dir / CHECKPOINT_FILE)
     if log.is_file():
         shutil.copyfile(log, run_dir / "losses.csv")
         truncate_log(run_dir / "losses.csv", state.step)

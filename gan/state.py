@@ -13,7 +13,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from gan.config import TrainConfig
+from gan.config import CHECKPOINT_FILE, TrainConfig
 from gan.errors import GanError
 from gan.model import OPTIONAL_D_HEADS, Discriminator, Ema, Generator
 from gan.pairs import PairHead
@@ -268,7 +268,7 @@ def export_state(run_dir: Path, snapshot: Path | None = None) -> GanState:
     """The state a run's export starts from: its checkpoint; or, where only the run's
     snapshots and ``run.json`` came back (a run trained on a lent GPU machine, whose 33 MB
     checkpoint need not travel), a state of the run's settings, the snapshot giving the weights."""
-    checkpoint = run_dir / "checkpoint.pt"
+    checkpoint = run_dir / CHECKPOINT_FILE
     if checkpoint.is_file():
         return load_checkpoint(checkpoint)
     info = run_dir / "run.json"

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from gan.augment import augment, parse_policy
 from gan.config import (  # defined there (torch-free); TrainConfig imported from here too
     CHANGEABLE_ON_RESUME,
+    CHECKPOINT_FILE,
     TrainConfig,
     ignored_on_resume,
 )
@@ -259,7 +260,7 @@ def train(
     """
     say = say or _to_stderr
     run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = run_dir / "checkpoint.pt"
+    checkpoint = run_dir / CHECKPOINT_FILE
     log_path = run_dir / "losses.csv"
     if resume and checkpoint.is_file():
         state = load_checkpoint(checkpoint)
