@@ -78,9 +78,9 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
                        "own folder.")  # fmt: skip
     if args.measure and not args.export:
         raise GanError("--measure measures the exported generator: add --export FOLDER.")
-    if args.start_from and (args.run_id or args.no_resume):
+    if args.start_from and args.no_resume:
         raise GanError("--start-from starts a new run folder: it cannot be combined with "
-                       f"{'--run-id' if args.run_id else '--no-resume'}.")  # fmt: skip
+                       "--no-resume.")  # fmt: skip
     try:
         model = GanConfig.from_dict({name: getattr(args, name) for name in MODEL_FLAGS})
     except ValueError as err:
@@ -95,7 +95,10 @@ def _read_stored_job(args: argparse.Namespace, registry: RunRegistry) -> None:
     """A page run trains with its stored settings (its :class:`GanJob`), not with options."""
     from gan.jobs import GanJob
 
+    if args.start_from:  # a page run's start is one of its stored settings
+        raise GanError("--start-from starts a new run folder: it cannot be combined with --run-id.")
     job = GanJob.from_dict(registry.get(args.run_id).config)  # an unknown id: a clear error
+    args.start_from = Path(job.start_from) if job.start_from else None
     args.steps, args.batch_size, args.seed = job.steps, job.batch_size, job.seed
     args.checkpoint_every, args.clips_per_genre = job.checkpoint_every, job.clips_per_genre
     args.musicnn_weight, args.augment = job.musicnn_weight, job.augment

@@ -11,11 +11,11 @@ only the command differs.
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gan.config import TrainConfig, augment_names
+from gan.config import CHECKPOINT_FILE, TrainConfig, augment_names
 from genre.paths import REPO_ROOT
 from runs.launch import start_process
 from runs.store import Run, RunRegistry
@@ -48,6 +48,9 @@ class GanJob:
     # then the exported generator is measured with this many clips a genre (0: not), so the
     # Training and Generate pages can say how often its clips are recognised (about 1-2 min)
     measure_per_genre: int = 10
+    # a stopped run's folder whose checkpoint this run goes on from (the page's Continue, as
+    # ``--start-from``): its weights, optimiser state and step; None: a new run from step 0
+    start_from: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GanJob:
@@ -69,6 +72,26 @@ def with_pitch(augment: str = TrainConfig.augment) -> str:
 def moves_pitch(augment: object) -> bool:
     """Whether a stored ``augment`` setting moves the examples' pitch (False if it is not text)."""
     return isinstance(augment, str) and PITCH_AUGMENT in augment_names(augment)
+
+
+# A run that ended so may hold a checkpoint to go on from; a finished one has its generator.
+STOPPED = ("cancelled", "failed")
+
+
+def continuation(run: Run) -> GanJob | None:
+    """The job that goes on training a stopped page run from its checkpoint, with the run's
+    own settings; None when there is nothing to continue: the run is not a stopped GAN run,
+    had trained all its steps (it stopped while exporting or measuring), saved no checkpoint,
+    or came from a terminal (its config lacks the recipe options a terminal run may have used,
+    so the page could not repeat them; its note says how to go on)."""
+    if not is_gan_run(run) or run.status not in STOPPED or "run_dir" in run.config:
+        return None
+    if run.steps and run.step >= run.steps:
+        return None
+    folder = gan_run_dir(run)
+    if not (folder / CHECKPOINT_FILE).is_file():
+        return None
+    return replace(GanJob.from_dict(run.config), start_from=str(folder))
 
 
 def is_gan_run(run: Run) -> bool:

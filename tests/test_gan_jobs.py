@@ -6,13 +6,15 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from gan import jobs as gan_jobs
 from gan.bundle import META_FILE, WEIGHTS_FILE, load_gan_bundle
 from gan.config import TrainConfig
-from gan.jobs import GENERATOR_FOLDER, GanJob, moves_pitch, with_pitch
+from gan.jobs import GAN_MODEL, GENERATOR_FOLDER, GanJob, continuation, moves_pitch, with_pitch
 from gan.loss_log import read_losses
+from gan.start_record import started_from
 from gan.state import load_checkpoint
 from genre.labels import GTZAN_GENRES
 from runs import launch
@@ -93,6 +95,51 @@ def test_cancel_keeps_the_checkpoint_and_a_terminal_run_resumes_from_it(gtzan_di
     assert gan_jobs.gan_run_dir(terminal) == done.folder.resolve()
     assert terminal.metrics["steps"] == checkpoint.step + 2
     assert terminal.metrics["generator"] is None  # no --export asked for
+
+
+def test_a_cancelled_page_run_goes_on_from_its_checkpoint_as_a_new_run(gtzan_dir: Path) -> None:
+    """The page's Continue: a new run with the stopped run's settings, started from its
+    checkpoint (weights, optimiser state, step and loss log); the stopped run stays as it was."""
+    registry = RunRegistry()
+    run = gan_jobs.launch(GanJob(steps=5000, checkpoint_every=2, seed=4, **TINY), registry)
+    wait_for(lambda: registry.get(run.id).step >= 3, what="a few steps")
+    launch.cancel(run.id, registry)
+    stopped = wait_for(lambda: finished(registry, run.id), what="the cancel to land")
+    assert stopped.status == "cancelled"
+    saved = load_checkpoint(stopped.folder / "checkpoint.pt").step
+    job = continuation(stopped)
+    assert job == replace(GanJob.from_dict(stopped.config), start_from=str(stopped.folder))
+    # two steps more than it saved (the page keeps the run's own 5000), so it ends here
+    more = gan_jobs.launch(replace(job, steps=saved + 2), registry)
+    done = wait_for(lambda: finished(registry, more.id), what="the continued run to end")
+    assert done.status == "finished", f"{done.error}\n{(done.folder / 'log.txt').read_text()}"
+    assert done.config["start_from"] == str(stopped.folder) and done.config["seed"] == 4
+    assert load_checkpoint(done.folder / "checkpoint.pt").step == saved + 2
+    # the loss curve goes on from the stopped run's, without a gap or a repeat
+    assert [r["step"] for r in read_losses(done.folder / "losses.csv")] == list(range(1, saved + 3))
+    assert started_from(done.folder)["step"] == saved
+    assert load_bundle_steps(done.folder / GENERATOR_FOLDER) == saved + 2
+    assert load_checkpoint(stopped.folder / "checkpoint.pt").step == saved  # left untouched
+    assert continuation(done) is None  # finished: its generator is ready, nothing to go on
+
+
+def load_bundle_steps(folder: Path) -> int:
+    return load_gan_bundle(folder).meta["training"]["steps"]
+
+
+def test_only_a_stopped_page_run_with_a_checkpoint_offers_to_continue(tmp_path: Path) -> None:
+    registry = RunRegistry()
+    never = registry.create(model=GAN_MODEL, split=None, dataset="x", config=GanJob().to_dict())
+    registry.mark_cancelled(never.id, "Cancelled by the user before it started.")
+    assert continuation(registry.get(never.id)) is None  # no checkpoint to go on from
+    terminal = registry.create(
+        model=GAN_MODEL, split=None, dataset="x",
+        config={"steps": 9, "batch_size": 4, "seed": 0, "run_dir": str(tmp_path)},
+    )  # fmt: skip
+    (tmp_path / "checkpoint.pt").write_bytes(b"saved")
+    registry.mark_cancelled(terminal.id, "Stopped by --max-minutes at step 4 of 9.")
+    # its recipe may hold options the page cannot repeat: the note gives the command instead
+    assert continuation(registry.get(terminal.id)) is None
 
 
 def test_bad_train_input_is_refused_with_a_message(tmp_path: Path) -> None:

@@ -96,6 +96,8 @@ def test_start_from_refuses_clearly_and_leaves_no_run_behind(tmp_path: Path) -> 
          "is already at step 2: ask for more --steps"),
         (["--run", str(source), "--start-from", str(tmp_path / "x"), "--no-resume"],
          "cannot be combined with --no-resume"),
+        (["--run-id", "from-the-page", "--start-from", str(source)],  # the page stores its own
+         "cannot be combined with --run-id"),
     ]  # fmt: skip
     for options, message in refusals:
         refused = run_gan("train", *options, *common)

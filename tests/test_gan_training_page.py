@@ -15,6 +15,8 @@ from streamlit.testing.v1 import AppTest
 from gan.bundle import WEIGHTS_FILE, default_gan_dir, promoted_gan_dir, set_active_gan_dir
 from gan.config import TrainConfig
 from gan.jobs import GAN_MODEL, GENERATOR_FOLDER, GanJob, gan_run_dir, is_gan_run
+from gan.start_record import started_from
+from gan.state import load_checkpoint
 from runs import launch
 from runs.store import RunRegistry
 from tests.conftest import REPO_ROOT
@@ -148,6 +150,38 @@ def test_the_shipped_recipes_switches_reach_the_training_process() -> None:
     label = run_settings(RunRegistry().get(run.id))
     assert "judged by ear too" in label and "other keys too" in label
     launch.cancel(run.id, RunRegistry())
+
+
+def test_a_cancelled_run_continues_from_the_page_where_it_stopped() -> None:
+    at = training_page()
+    at.number_input(key="gantrain-steps").set_value(5000)
+    at.number_input(key="gantrain-batch").set_value(4)
+    at.checkbox(key="gantrain-pitch").check()
+    at.button(key="gantrain-launch").click()
+    at.run()
+    (run,) = [r for r in RunRegistry().list() if is_gan_run(r)]
+    run_until(at, lambda: RunRegistry().get(run.id).step >= 12)  # past its first save
+    at.button(key=f"gantrain-cancel-{run.id}").click()
+    run_until(at, lambda: RunRegistry().get(run.id).status == "cancelled")
+    stopped = RunRegistry().get(run.id)
+    run_until(at, lambda: f"gantrain-continue-{run.id}" in keys(at, "button"), timeout=10)
+    assert any("is kept" in w.value for w in at.warning)
+    at.button(key=f"gantrain-continue-{run.id}").click()
+    at.run()
+    assert not at.exception
+    assert any("GAN training started" in s.value for s in at.success)
+    (more,) = [r for r in RunRegistry().list() if is_gan_run(r) and r.id != run.id]
+    assert more.config == {**stopped.config, "start_from": str(gan_run_dir(stopped))}
+    # the new process goes on from the stopped run's save, with its settings (pitch included)
+    saved = load_checkpoint(gan_run_dir(stopped) / "checkpoint.pt").step
+    run_until(at, lambda: RunRegistry().get(more.id).step > 0)
+    assert started_from(gan_run_dir(more))["step"] == saved >= 12
+    assert RunRegistry().get(more.id).step > saved
+    trained = json.loads((gan_run_dir(more) / "run.json").read_text(encoding="utf-8"))["config"]
+    assert trained["augment"] == f"{TrainConfig.augment},pitch" and trained["steps"] == 5000
+    assert "continued" in run_settings(RunRegistry().get(more.id))
+    assert RunRegistry().get(run.id).status == "cancelled"  # the stopped run stays as it was
+    launch.cancel(more.id, RunRegistry())
 
 
 def test_a_click_is_kept_when_the_page_sees_a_run_end_in_that_rerun() -> None:

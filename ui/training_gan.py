@@ -141,7 +141,8 @@ def run_settings(run: Run) -> str:
     steps, batch, seed = (run.config.get(k) for k in ("steps", "batch_size", "seed"))
     by_ear = " · judged by ear too" if run.config.get("musicnn_weight") else ""
     pitch = " · other keys too" if gan_jobs.moves_pitch(run.config.get("augment")) else ""
-    return f"{steps} steps · batch {batch} · seed {seed}{by_ear}{pitch}"
+    continued = " · continued" if run.config.get("start_from") else ""
+    return f"{steps} steps · batch {batch} · seed {seed}{by_ear}{pitch}{continued}"
 
 
 def run_label(run: Run) -> str:
@@ -182,7 +183,22 @@ def promote_controls(run: Run) -> None:
         st.rerun()
 
 
-def show_ended(run: Run) -> None:
+def continue_control(run: Run, registry: RunRegistry) -> None:
+    """A stopped page run goes on from its checkpoint as a new run with the same settings."""
+    job = gan_jobs.continuation(run)
+    if job is None:
+        return
+    if st.button(
+        "Continue training where it stopped", key=f"gantrain-continue-{run.id}",
+        help=f"A new run starts from this run's last save (about step {run.step} of "
+        f"{run.steps}): what it learned and its settings, up to the same {run.steps} steps. "
+        "This run stays in the list as it is.",
+    ):  # fmt: skip
+        launch_messages.remember(GAN_LAUNCH, start_gan_run(registry, job))
+        st.rerun()
+
+
+def show_ended(run: Run, registry: RunRegistry) -> None:
     if run.status == "finished":
         metrics = run.metrics
         losses = metrics.get("losses", {})
@@ -199,6 +215,7 @@ def show_ended(run: Run) -> None:
         st.warning(run.error or "Cancelled.")
     else:
         st.error(run.error or "Failed.")
+    continue_control(run, registry)
     figure = loss_figure(gan_run_dir(run) / "losses.csv")
     if figure is not None:
         st.plotly_chart(figure, key=f"gantrain-curves-{run.id}")
@@ -258,7 +275,7 @@ def ended_gan_runs(registry: RunRegistry) -> None:
         "GAN run", list(by_id), format_func=lambda i: run_label(by_id[i]), key="gantrain-run"
     )
     if chosen in by_id:
-        show_ended(by_id[chosen])
+        show_ended(by_id[chosen], registry)
 
 
 def gan_section(registry: RunRegistry) -> None:
