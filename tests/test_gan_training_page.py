@@ -165,7 +165,9 @@ def test_a_cancelled_run_continues_from_the_page_where_it_stopped() -> None:
     run_until(at, lambda: RunRegistry().get(run.id).status == "cancelled")
     stopped = RunRegistry().get(run.id)
     run_until(at, lambda: f"gantrain-continue-{run.id}" in keys(at, "button"), timeout=10)
-    assert any("is kept" in w.value for w in at.warning)
+    saved = load_checkpoint(gan_run_dir(stopped) / "checkpoint.pt").step
+    assert any("What it learned so far is kept" in w.value for w in at.warning)
+    assert any(f"The checkpoint at step {saved} is kept" in c.value for c in at.caption)
     at.button(key=f"gantrain-continue-{run.id}").click()
     at.run()
     assert not at.exception
@@ -173,7 +175,6 @@ def test_a_cancelled_run_continues_from_the_page_where_it_stopped() -> None:
     (more,) = [r for r in RunRegistry().list() if is_gan_run(r) and r.id != run.id]
     assert more.config == {**stopped.config, "start_from": str(gan_run_dir(stopped))}
     # the new process goes on from the stopped run's save, with its settings (pitch included)
-    saved = load_checkpoint(gan_run_dir(stopped) / "checkpoint.pt").step
     run_until(at, lambda: RunRegistry().get(more.id).step > 0)
     assert started_from(gan_run_dir(more))["step"] == saved >= 12
     assert RunRegistry().get(more.id).step > saved

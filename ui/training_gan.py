@@ -183,22 +183,19 @@ def promote_controls(run: Run) -> None:
         st.rerun()
 
 
-def continue_control(run: Run, registry: RunRegistry) -> None:
-    """A stopped page run goes on from its checkpoint as a new run with the same settings."""
-    job = gan_jobs.continuation(run)
-    if job is None:
-        return
+def continue_button(run: Run, job: GanJob, registry: RunRegistry) -> None:
+    """A stopped page run goes on from its checkpoint as a new run (``job``: the same settings)."""
     if st.button(
         "Continue training where it stopped", key=f"gantrain-continue-{run.id}",
-        help=f"A new run starts from this run's last save (about step {run.step} of "
-        f"{run.steps}): what it learned and its settings, up to the same {run.steps} steps. "
-        "This run stays in the list as it is.",
+        help=f"A new run starts from this run's last save: what it learned and its settings, "
+        f"up to the same {run.steps} steps. This run stays in the list as it is.",
     ):  # fmt: skip
         launch_messages.remember(GAN_LAUNCH, start_gan_run(registry, job))
         st.rerun()
 
 
 def show_ended(run: Run, registry: RunRegistry) -> None:
+    going_on = gan_jobs.continuation(run)  # None: nothing to go on from
     if run.status == "finished":
         metrics = run.metrics
         losses = metrics.get("losses", {})
@@ -211,11 +208,18 @@ def show_ended(run: Run, registry: RunRegistry) -> None:
             shown = "—" if value is None else f"{value:.3f}"
             cell.metric(name, shown, help="Mean over the last 200 steps (one step is too noisy).")
         recognition_note(run)
+    elif run.status == "cancelled" and going_on is not None:
+        st.warning(
+            f"Stopped before its {run.steps} steps. What it learned so far is kept, so it can "
+            "go on from there."
+        )
+        st.caption(run.error or "")  # the exact step, and the terminal's way to go on
     elif run.status == "cancelled":
         st.warning(run.error or "Cancelled.")
     else:
         st.error(run.error or "Failed.")
-    continue_control(run, registry)
+    if going_on is not None:
+        continue_button(run, going_on, registry)
     figure = loss_figure(gan_run_dir(run) / "losses.csv")
     if figure is not None:
         st.plotly_chart(figure, key=f"gantrain-curves-{run.id}")
