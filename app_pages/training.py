@@ -18,7 +18,7 @@ from genre.splits import WHY_SPLITS_MATTER
 from genre.training import compare
 from genre.training.promotion import check_promotion
 from runs import launch
-from runs.store import Run, RunRegistry
+from runs.store import STOPPED, Run, RunRegistry
 from ui import training_charts
 from ui.run_watch import rerun_page_when_runs_end, watch_while_running
 from ui.training_gan import gan_section, is_gan_run
@@ -177,7 +177,7 @@ def comparison() -> None:
                 with column:
                     run_details(by_id[run_id], reg)
     restore_default()
-    ended_badly(reg, [r for r in runs if r.status in ("failed", "cancelled")])
+    ended_badly(reg, [r for r in runs if r.status in STOPPED])
 
 
 def restore_default() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from gan.config import CHECKPOINT_FILE, TrainConfig, augment_names
 from genre.paths import REPO_ROOT
 from runs.launch import start_process
-from runs.store import Run, RunRegistry
+from runs.store import STOPPED, Run, RunRegistry
 
 GAN_MODEL = "gan"  # the ``model`` of every GAN run in the registry
 GENERATOR_FOLDER = "generator"  # the exported bundle, inside the run folder
@@ -72,10 +72,6 @@ def with_pitch(augment: str = TrainConfig.augment) -> str:
 def moves_pitch(augment: object) -> bool:
     """Whether a stored ``augment`` setting moves the examples' pitch (False if it is not text)."""
     return isinstance(augment, str) and PITCH_AUGMENT in augment_names(augment)
-
-
-# A run that ended so may hold a checkpoint to go on from; a finished one has its generator.
-STOPPED = ("cancelled", "failed")
 
 
 def continuation(run: Run) -> GanJob | None:

@@ -29,7 +29,9 @@ from runs.schema import migrate
 from runs.wal import use_wal
 
 ACTIVE = ("queued", "running")
-FINAL = ("finished", "failed", "cancelled")
+# ended before finishing: the run may have left a checkpoint to go on from
+STOPPED = ("failed", "cancelled")
+FINAL = ("finished", *STOPPED)
 STATUSES = ACTIVE + FINAL
 QUEUED_GRACE_S = 120.0  # a queued run without a live process after this long has failed
 

@@ -118,13 +118,9 @@ def test_a_cancelled_page_run_goes_on_from_its_checkpoint_as_a_new_run(gtzan_dir
     # the loss curve goes on from the stopped run's, without a gap or a repeat
     assert [r["step"] for r in read_losses(done.folder / "losses.csv")] == list(range(1, saved + 3))
     assert started_from(done.folder)["step"] == saved
-    assert load_bundle_steps(done.folder / GENERATOR_FOLDER) == saved + 2
+    assert load_gan_bundle(done.folder / GENERATOR_FOLDER).meta["training"]["steps"] == saved + 2
     assert load_checkpoint(stopped.folder / "checkpoint.pt").step == saved  # left untouched
     assert continuation(done) is None  # finished: its generator is ready, nothing to go on
-
-
-def load_bundle_steps(folder: Path) -> int:
-    return load_gan_bundle(folder).meta["training"]["steps"]
 
 
 def test_only_a_stopped_page_run_with_a_checkpoint_offers_to_continue(tmp_path: Path) -> None:

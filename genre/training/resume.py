@@ -27,7 +27,7 @@ from torch import nn
 from genre.training.config import RunConfig
 from genre.training.reporting import EpochStats, Reporter
 from genre.training.torch_loop import TorchResult
-from runs.store import Run, RunRegistry
+from runs.store import STOPPED, Run, RunRegistry
 
 CHECKPOINT_FILE = "epoch-checkpoint.pt"
 FORMAT = "genre-epoch-checkpoint/1"
@@ -102,7 +102,7 @@ def claim_checkpoint(registry: RunRegistry, config: RunConfig, folder: Path) -> 
     registry.reconcile()
     wanted = comparable(config)
     for run in registry.list(limit=200):
-        if run.status not in ("failed", "cancelled") or comparable(run.config) != wanted:
+        if run.status not in STOPPED or comparable(run.config) != wanted:
             continue
         source = run.folder / CHECKPOINT_FILE
         if run.folder == folder or not source.is_file():
