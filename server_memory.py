@@ -20,7 +20,9 @@ import logging
 import os
 import threading
 import time
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 ARENA_MAX = 2  # one per core on the 2-core machines this runs on
 TRIM_INTERVAL_S = 15.0
@@ -58,6 +60,27 @@ def release_now() -> bool:
     return True
 
 
+def describe_failure(error: BaseException) -> str:
+    """``error``'s type, text and the line that raised it, without formatting a traceback.
+
+    Why not ``logger.exception``: on Python 3.11 formatting a traceback parses each source line
+    with ``ast`` to place its ``^^^`` marks, and ``ast``'s recursion counter is shared by all
+    threads (CPython gh-106905). Formatting one here while Streamlit compiles a page script in a
+    session thread can fail that page with "SystemError: AST constructor recursion depth mismatch".
+    """
+    frames = traceback.extract_tb(error.__traceback__)  # reads lines, parses nothing
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
+def report_once(error: BaseException, reported: set[str]) -> None:
+    """Log a housekeeping failure the first time it happens, not every round."""
+    description = describe_failure(error)
+    if description not in reported:
+        reported.add(description)
+        logging.getLogger(__name__).error("memory housekeeping failed: %s", description)
+
+
 def start_releasing(
     interval_s: float = TRIM_INTERVAL_S, before: Callable[[], object] | None = None
 ) -> bool:
@@ -74,13 +97,14 @@ def start_releasing(
     libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
     def loop() -> None:
+        reported: set[str] = set()
         while True:
             time.sleep(interval_s)
             if before is not None:
                 try:
                     before()
-                except Exception:  # never let housekeeping kill the thread
-                    logging.getLogger(__name__).exception("memory housekeeping failed")
+                except Exception as error:  # never let housekeeping kill the thread
+                    report_once(error, reported)
             release_now()
 
     threading.Thread(target=loop, name="memory-release", daemon=True).start()

@@ -24,7 +24,10 @@ def free_forgotten_sessions() -> int:
     if not runtime.exists():
         return 0
     rt = runtime.get_instance()
-    manager = rt._session_mgr  # private: there is no public list of stored sessions
+    # private: there is no public list of stored sessions. AppTest's stand-in runtime has none.
+    manager = getattr(rt, "_session_mgr", None)
+    if manager is None:
+        return 0
     lock = getattr(manager, "_storage_lock", None) or contextlib.nullcontext()
     store = getattr(getattr(manager, "_session_storage", None), "_cache", None)
     with lock:  # the session store is not thread-safe
