@@ -234,9 +234,11 @@ def recalibrate_batch_norm(
         m.momentum = None  # cumulative average over all batches
     generator.train()
     n_classes = generator.config.n_classes
-    for _ in range(batches):
+    for index in range(batches):
         z = torch.randn(batch_size, generator.config.z_dim, generator=rng)
-        y = torch.arange(batch_size) % n_classes
+        # the classes in turn across batches, so that with more classes than a batch holds
+        # (one per recording, gan.recordings) every class is measured, not only the first few
+        y = (torch.arange(batch_size) + index * batch_size) % n_classes
         generator(z, y)
     for m, momentum in zip(norms, saved, strict=True):
         m.momentum = momentum

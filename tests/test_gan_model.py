@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -211,6 +212,16 @@ def test_batch_norm_recalibration_keeps_outputs_finite() -> None:
     with torch.no_grad():
         out = generator(torch.randn(3, TINY.z_dim), torch.tensor([1, 2, 3]))
     assert torch.isfinite(out).all()
+
+
+def test_batch_norm_recalibration_measures_every_class_beyond_one_batch() -> None:
+    config = replace(TINY, n_classes=40)
+    generator = Generator(config)
+    with torch.no_grad():
+        generator.embed.weight[30:] = 1000.0  # only the last classes move the first layer
+    recalibrate_batch_norm(generator, batches=4, batch_size=10)
+    # batches of 10 drawn 0-9, 10-19, 20-29, 30-39: the last batch's huge rows were measured
+    assert float(generator.norms[0].norm.running_var.max()) > 1000.0
 
 
 def test_real_clips_give_normalised_genre_balanced_patches(gtzan_dir: Path) -> None:
