@@ -25,12 +25,13 @@ from gan.bundle_checks import (
     checked_labels,
     checked_level_floors,
     checked_normalisation,
+    checked_picker,
     checked_truncation,
     metrics_problem,
     optional_section,
 )
 from gan.card import render_card
-from gan.config import CRITIC_KEY, HOLE_LIMITS_KEY, LEVEL_FLOORS_KEY
+from gan.config import CRITIC_KEY, HOLE_LIMITS_KEY, LEVEL_FLOORS_KEY, RECORDINGS_KEY
 from gan.critic import critic_entry, load_critic, save_critic
 from gan.data import DB_CEIL, DB_FLOOR, PATCH_FRAMES, PATCH_SPEC
 from gan.errors import GanError
@@ -43,6 +44,7 @@ from gan.model import (
     count_parameters,
     recalibrate_batch_norm,
 )
+from gan.recordings import PICKER_SEED, RecordingPicker, genre_of
 from gan.start_record import started_from
 from gan.state import export_state
 from genre.paths import ASSETS_DIR, data_dir, write_pointer
@@ -109,6 +111,29 @@ class GanBundle:
     # Why the stored quality figures were left out (gan.bundle_checks.metrics_problem); None
     # when they could be read. The generator plays either way.
     metrics_note: str | None = None
+    # With one class per recording (gan.recordings), what turns a genre into one of its
+    # recordings; None: the generator's classes are the genres.
+    picker: RecordingPicker | None = None
+
+    def condition(self, y: torch.Tensor, first_noise: torch.Tensor) -> torch.Tensor:
+        """The generator's condition for genre ids [N] or genre weights [N, n_genres]: the
+        same, or with one class per recording the recording each picks by ``first_noise``
+        [N, z_dim] (pass each clip's first noise vector for all its patches, so a long clip
+        keeps one recording throughout)."""
+        return y if self.picker is None else self.picker.condition(y, first_noise)
+
+    @property
+    def class_labels(self) -> tuple[str, ...]:
+        """A label per class of the generator: the genres, or the recordings."""
+        if self.picker is None:
+            return self.labels
+        return tuple(self.meta[RECORDINGS_KEY]["labels"])
+
+    def class_floors(self) -> torch.Tensor | None:
+        """``level_floors`` per class of the generator: per recording, its genre's."""
+        if self.level_floors is None or self.picker is None:
+            return self.level_floors
+        return self.level_floors[self.picker.genres_of]
 
     @property
     def truncation_range(self) -> tuple[float, float]:
@@ -180,7 +205,9 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
         config = GanConfig.from_dict(meta["model"])
     except (TypeError, ValueError, AttributeError) as err:
         raise GanError(f"The generator at {folder} has an invalid model description.") from err
-    labels = checked_labels(meta["labels"], config.n_classes, folder)
+    recordings = meta.get(RECORDINGS_KEY)  # one class per recording (gan.recordings)
+    labels = checked_labels(meta["labels"], None if recordings else config.n_classes, folder)
+    picker = checked_picker(recordings, labels, config.n_classes, config.z_dim, folder)
     spec = checked_frontend(meta["frontend"], config.n_mels, folder)
     db_floor, db_ceil = checked_normalisation(meta["normalisation"], folder)
     sampling = optional_section(meta, "sampling", folder)
@@ -207,6 +234,7 @@ def load_gan_bundle(path: str | Path | None = None) -> GanBundle:
         truncation=truncation,
         critic=critic,
         candidates=candidates,
+        picker=picker,
         metrics_note=(
             f"This generator's quality figures in {META_FILE} cannot be read ({problem}), so "
             f"none are shown; `python -m gan evaluate --bundle {folder} --write` measures them "
@@ -284,7 +312,7 @@ def export_run(
         "name": out_dir.name,
         "kind": "cgan-dcgan",
         "title": "Genre-conditioned DCGAN on log-mel spectrograms",
-        "labels": list(state.labels),
+        "labels": list(dict.fromkeys(genre_of(label) for label in state.labels)),
         "frontend": PATCH_SPEC.to_dict(),
         "patch_frames": PATCH_FRAMES,
         "normalisation": {"db_floor": DB_FLOOR, "db_ceil": DB_CEIL},
@@ -308,6 +336,8 @@ def export_run(
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "licence": "MIT (weights trained by this project; GTZAN audio is for research use)",
     }
+    if state.config.condition == "recording":
+        meta[RECORDINGS_KEY] = {"labels": list(state.labels), "picker_seed": PICKER_SEED}
     if critic is not None:
         save_critic(state.discriminator, out_dir)
         meta[CRITIC_KEY] = critic

@@ -10,10 +10,11 @@ from typing import Any
 import torch
 
 from audio import MelSpec
-from audio.spectrogram import finite_number
-from gan.config import HOLE_LIMITS_KEY, LEVEL_FLOORS_KEY
+from audio.spectrogram import finite_number, whole_number
+from gan.config import HOLE_LIMITS_KEY, LEVEL_FLOORS_KEY, RECORDINGS_KEY
 from gan.errors import GanError
 from gan.holes import HoleLimits
+from gan.recordings import RecordingPicker, recording_genres
 
 META_FILE = "gan.json"
 
@@ -23,17 +24,45 @@ def _unusable(folder: Path, what: str, need: str = "") -> GanError:
                     f"{need}.")  # fmt: skip
 
 
-def checked_labels(labels: object, n_classes: int, folder: Path) -> tuple[str, ...]:
-    """The genre names, one distinct non-empty name per class of the generator."""
-    if (
-        not isinstance(labels, list)
-        or not all(isinstance(label, str) and label for label in labels)
-        or len(set(labels)) != len(labels)
-    ):
+def _distinct_names(names: object) -> bool:
+    return (isinstance(names, list) and all(isinstance(name, str) and name for name in names)
+            and len(set(names)) == len(names))  # fmt: skip
+
+
+def checked_labels(labels: object, n_classes: int | None, folder: Path) -> tuple[str, ...]:
+    """The genre names, one distinct non-empty name per class of the generator (``n_classes``
+    None: a generator with one class per recording, whose count is checked with them)."""
+    if not _distinct_names(labels):
         raise _unusable(folder, "unusable labels", "a list of distinct genre names is needed")
-    if len(labels) != n_classes:
+    assert isinstance(labels, list)
+    if n_classes is not None and len(labels) != n_classes:
         raise _unusable(folder, f"{len(labels)} labels for {n_classes} classes")
     return tuple(labels)
+
+
+def checked_picker(
+    entry: object, labels: tuple[str, ...], n_classes: int, z_dim: int, folder: Path
+) -> RecordingPicker | None:
+    """What turns genres into recordings for a generator with one class per recording
+    (gan.recordings); None for one with a class per genre (no entry)."""
+    if entry is None:
+        return None
+    recordings = entry.get("labels") if isinstance(entry, dict) else None
+    seed = entry.get("picker_seed") if isinstance(entry, dict) else None
+    need = "labels (one distinct '<genre>/<file>' per class) and a whole-number picker_seed"
+    if not _distinct_names(recordings) or not whole_number(seed):
+        raise _unusable(folder, f"an unusable '{RECORDINGS_KEY}' entry", need)
+    assert isinstance(recordings, list) and isinstance(seed, int)
+    if len(recordings) != n_classes:
+        raise _unusable(folder, f"{len(recordings)} recordings for {n_classes} classes")
+    try:
+        genres_of = recording_genres(recordings, labels)
+    except GanError as err:
+        raise _unusable(folder, f"an unusable '{RECORDINGS_KEY}' entry", str(err)) from err
+    bare = [genre for index, genre in enumerate(labels) if index not in set(genres_of.tolist())]
+    if bare:
+        raise _unusable(folder, f"no recordings of {', '.join(bare)}")
+    return RecordingPicker.build(genres_of, z_dim, seed)
 
 
 def checked_frontend(frontend: object, n_mels: int, folder: Path) -> MelSpec:

@@ -69,6 +69,9 @@ def start_lines(training: dict[str, Any], subject: str = "Started") -> list[str]
             f"step {source['step']} of the run in `{source['run']}` "
             "(`--start-from`: its weights and optimiser state)"
         )
+    if source.get("grown_to_recordings"):  # gan.recordings: the weights changed shape
+        where += ("; grown to one class per recording, each recording's rows copied from its "
+                  "genre's, beside a new discriminator and new optimisers")  # fmt: skip
     lines = [
         f"- {subject} from {where}, with other settings from then on: {changes or 'none'}. "
         "Those first steps are in the training log too."

@@ -32,6 +32,7 @@ from cliguard import guard_main
 from gan import cli_args, cli_evaluate, cli_morph, cli_pick, cli_sample
 from gan.config import (
     AUGMENTATIONS,
+    CONDITIONS,
     DEVICES,
     MAX_CANDIDATES,
     MODEL_FLAGS,
@@ -188,7 +189,11 @@ def _start_from(source: Path, run_dir: Path, config: TrainConfig) -> TrainConfig
     what = "checkpoint"
     if record.get("bundle"):
         what = "generator bundle" + (" and its critic" if record.get("critic") else "")
-    print(f"Starting from the {what} in {source.resolve()} with the settings given.",
+    grown = ""
+    if record.get("grown_to_recordings"):
+        grown = (" Its class tables grow to one row per recording when the recordings are "
+                 "read, beside a new discriminator.")  # fmt: skip
+    print(f"Starting from the {what} in {source.resolve()} with the settings given.{grown}",
           file=sys.stderr)  # fmt: skip
     return config
 
@@ -335,6 +340,14 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
            help="weight of a discriminator head that judges two patches of one genre "
            "together (two real clips against two noises), so a genre's patches must differ "
            f"from each other as real ones do (default: {d.pair_weight}; 0: off)")  # fmt: skip
+    option("condition", choices=CONDITIONS,
+           help="what one class of the generator is: a genre, or one training recording "
+           "(played as a genre: each clip picks one of that genre's recordings; with "
+           "--start-from a genre generator its rows are copied to its genre's recordings) "
+           f"(default: {d.condition})")  # fmt: skip
+    option("table_lr_scale", type=cli_args.float_in(0.0, 1000.0, low_open=True),
+           help="the generator's class tables learn at this many times --lr-g (one class per "
+           f"recording sees a tenth of the batches; default: {d.table_lr_scale})")  # fmt: skip
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     option("z_dim", type=channels)

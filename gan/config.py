@@ -8,7 +8,7 @@ classes (and re-export them under their old names).
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from gan.errors import GanError
@@ -119,6 +119,9 @@ HOLE_LIMITS_KEY = "hole_limits_db"
 # sampling costs grow with it, and beyond a few the gain is small.
 MAX_CANDIDATES = 16
 CRITIC_KEY = "critic"  # its entry in gan.json: {"weights", "candidates", "step"}
+# A generator with one class per recording (gan.recordings) lists them in gan.json under this
+# key: {"labels": ["<genre>/<file name>", …] in class order, "picker_seed": int}.
+RECORDINGS_KEY = "recordings"
 
 
 # The widest layer a generator may ask for (the shipped one's widest is 256): a stored model
@@ -166,6 +169,9 @@ class GanConfig:
 
 
 AUGMENTATIONS = ("shift", "slide", "cutout", "gain", "pitch", "eq")  # see gan.augment
+# What one class of the generator is (TrainConfig.condition): a genre, or one training recording
+# (gan.recordings), whose bundles are still asked for genres.
+CONDITIONS = ("genre", "recording")
 
 
 def augment_names(text: str) -> tuple[str, ...]:
@@ -229,6 +235,11 @@ class TrainConfig:
     # together, real ones from two clips against generated ones from two noises, so that a
     # genre's patches must differ from each other as real ones do, not only each look real.
     pair_weight: float = 0.0
+    # One class per genre or per training recording (gan.recordings): per recording, the model's
+    # class count is the number of recordings, and its class tables learn at table_lr_scale
+    # times lr_g (each row sees a tenth of the batches a genre's row saw).
+    condition: str = "genre"
+    table_lr_scale: float = 1.0
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
     # its evaluation rather than by being the last (python -m gan pick).
@@ -262,6 +273,16 @@ class TrainConfig:
         if self.musicnn_diversity > 0 and self.musicnn_weight == 0:
             raise ValueError("the musicnn spread term needs the musicnn discriminator "
                              "(--musicnn-d above 0)")  # fmt: skip
+        if self.condition not in CONDITIONS:
+            raise ValueError(f"the condition must be one of {', '.join(CONDITIONS)}")
+        if self.table_lr_scale <= 0:
+            raise ValueError("the class tables' step-size scale must be above 0")
+        if self.condition == "genre" and self.table_lr_scale != 1:
+            raise ValueError("the class tables' own step size is for one class per recording "
+                             "(--condition recording)")  # fmt: skip
+        if self.condition == "recording" and self.pair_weight > 0:
+            raise ValueError("the pair discriminator needs two recordings per class: it cannot "
+                             "train with one class per recording")  # fmt: skip
         if self.r1_gamma < 0 or self.r1_every < 1:
             raise ValueError("the R1 weight must be ≥ 0 and its interval ≥ 1 step")
 
@@ -293,6 +314,7 @@ TRAIN_FLAGS = {
     "spectral_negatives": "--spectral-negatives", "local_weight": "--local-d",
     "musicnn_weight": "--musicnn-d", "musicnn_diversity": "--musicnn-diversity",
     "level_guard": "--level-guard", "pair_weight": "--pair-d",
+    "condition": "--condition", "table_lr_scale": "--table-lr-scale",
     "snapshot_every": "--snapshot-every",
     "checkpoint_every": "--checkpoint-every", "checkpoint_every_s": "--checkpoint-seconds",
     "seed": "--seed",
@@ -317,6 +339,12 @@ def training_options(config: TrainConfig) -> list[str]:
                 flag, str(value)
             ]  # fmt: skip
     return words
+
+
+def with_classes(config: TrainConfig, n_classes: int) -> TrainConfig:
+    """``config`` with a model of ``n_classes`` classes: with one class per recording the
+    count comes from the training data, not from an option."""
+    return replace(config, model=replace(config.model, n_classes=n_classes))
 
 
 # What a resumed run may change between calls; every other setting is the run's own.

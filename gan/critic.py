@@ -83,6 +83,8 @@ def favourite_walks(bundle: GanBundle, genre_ids: list[int], walks: torch.Tensor
     # scaled by ψ as mels_from_condition scales it: the critic judges what will be played
     flat = walks.reshape(-1, z_dim) * bundle.truncation
     y = torch.tensor(genre_ids).repeat_interleave(candidates * patches)
+    # with one class per recording, each walk's recording, as the walk will be played
+    y = bundle.condition(y, walks[:, :, :1].expand(-1, -1, patches, -1).reshape(-1, z_dim))
     scores = torch.cat([
         bundle.critic(bundle.generator(flat[i : i + SCORE_BATCH], y[i : i + SCORE_BATCH]),
                       y[i : i + SCORE_BATCH])

@@ -15,6 +15,7 @@ import torch
 from audio import AudioError, LogMel, MelSpec, load_audio
 from gan.errors import GanError
 from gan.losses import paired_genres
+from gan.recordings import recording_label
 from genre.datasets import discover, skipped_note
 from genre.errors import GenreError
 from genre.labels import GTZAN_GENRES
@@ -108,28 +109,50 @@ def load_clips(
 
 
 class PatchSampler:
-    """Random genre-balanced batches of patches [B, 1, n_mels, PATCH_FRAMES] with labels [B]."""
+    """Random class-balanced batches of patches [B, 1, n_mels, PATCH_FRAMES] with class ids [B].
+
+    A class is a genre (``labels``), or with ``condition="recording"`` one clip, labelled
+    ``genre/file name`` (gan.recordings), whatever genres are given."""
 
     def __init__(
         self,
         clips: list[ClipMel],
         labels: tuple[str, ...] = GTZAN_GENRES,
         frames: int = PATCH_FRAMES,
+        condition: str = "genre",
     ) -> None:
-        self.labels = labels
+        self.clips = clips
+        self.genres = labels
         self.frames = frames
-        self.by_genre = [[c.mel for c in clips if c.genre == g] for g in labels]
-        if any(not group for group in self.by_genre):
+        self.condition = condition
+        if condition == "recording":
+            ordered = sorted((c for c in clips if c.genre in labels),
+                             key=lambda c: (labels.index(c.genre), c.path.name))  # fmt: skip
+            self.labels = tuple(recording_label(c.genre, c.path.name) for c in ordered)
+            if len(set(self.labels)) != len(self.labels):
+                raise GanError("Two clips of one genre share a file name: one class per "
+                               "recording needs each to have its own.")  # fmt: skip
+            self.by_class = [[c.mel] for c in ordered]
+        else:
+            self.labels = labels
+            self.by_class = [[c.mel for c in clips if c.genre == g] for g in labels]
+        if any(genre not in {c.genre for c in clips} for genre in labels):
             raise GanError("Every genre needs at least one clip to train the GAN.")
+
+    def conditioned_by(self, condition: str) -> PatchSampler:
+        """This sampler's clips with one class per genre or per recording."""
+        if condition == self.condition:
+            return self
+        return PatchSampler(self.clips, self.genres, self.frames, condition)
 
     @property
     def n_clips(self) -> int:
-        return sum(len(group) for group in self.by_genre)
+        return sum(len(group) for group in self.by_class)
 
     def sample(
         self, batch_size: int, generator: torch.Generator, paired: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``paired``: patch i and i + B/2 share a genre and come from different clips of it
+        """``paired``: patch i and i + B/2 share a class and come from different clips of it
         (where it has two or more), as the pair discriminator's real pairs (gan.pairs)."""
         genres = torch.randint(len(self.labels), (batch_size,), generator=generator)
         half = batch_size // 2
@@ -138,7 +161,7 @@ class PatchSampler:
         picked: list[int] = []
         patches = []
         for i, g in enumerate(genres.tolist()):
-            group = self.by_genre[g]
+            group = self.by_class[g]
             if paired and half <= i < 2 * half and len(group) > 1:
                 # another clip than its partner's: a draw among the rest, shifted past it
                 other = int(torch.randint(len(group) - 1, (1,), generator=generator))

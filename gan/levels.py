@@ -70,10 +70,10 @@ GUARD_DB = 10.0  # the level guard's unit: a patch this far below its genre's fl
 
 
 def real_patch_floors(sampler: PatchSampler) -> torch.Tensor:
-    """Per genre [n_classes], the mean level of its quietest real patch (every window of
+    """Per class [n_classes], the mean level of its quietest real patch (every window of
     ``sampler.frames`` of every clip), in the normalised units of the generator's output."""
     floors = []
-    for group in sampler.by_genre:
+    for group in sampler.by_class:
         lows = [mel.mean(0).unfold(0, sampler.frames, 1).mean(1).min() for mel in group
                 if mel.shape[1] >= sampler.frames]  # fmt: skip
         floors.append(torch.stack(lows).min() if lows else torch.tensor(-1.0))

@@ -171,6 +171,8 @@ def patches_from_condition(bundle: GanBundle, y: torch.Tensor, z: torch.Tensor) 
     """Like :func:`mels_from_condition`, the clips' patches before they are joined: dB
     [n, patches, n_mels, F], dropouts and holes drawn again, level steps evened out."""
     n, patches = z.shape[0], z.shape[1]
+    # with one class per recording, each clip's first noise picks its recording for every patch
+    y = bundle.condition(y, z[:, :1].expand(-1, patches, -1).reshape(n * patches, -1))
     z = z.reshape(n * patches, -1) * bundle.truncation  # every path to the generator passes here
 
     def draw(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:  # [N, z_dim] → dB [N, mels, F]
@@ -180,7 +182,7 @@ def patches_from_condition(bundle: GanBundle, y: torch.Tensor, z: torch.Tensor) 
     if bundle.level_floors is not None or bundle.hole_limits is not None:
         # near-silent dropouts and holes: drawn again (gan.levels, gan.holes)
         mel_db = redraw_dropouts(draw, mel_db, z, y, bundle.truncation,
-                                 bundle.level_floors, bundle.hole_limits)  # fmt: skip
+                                 bundle.class_floors(), bundle.hole_limits)  # fmt: skip
     return even_level_steps(mel_db.reshape(n, patches, *mel_db.shape[1:]))
 
 

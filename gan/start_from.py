@@ -76,10 +76,15 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
         shutil.copyfile(log, run_dir / "losses.csv")
         truncate_log(run_dir / "losses.csv", state.step)
     record: dict[str, Any] = {"run": given, "step": state.step, "config": before.to_dict()}
+    # one class per genre to one per recording: grown on the first call, with a new
+    # discriminator (GanState.grown)
+    grows = before.condition == "genre" and config.condition == "recording"
+    if grows:
+        record["grown_to_recordings"] = True
     if bundle is not None:
         record["bundle"] = True  # the generator's weights: no optimiser state
         # its discriminator: the bundle's critic, or a new one
-        record["critic"] = bundle.critic is not None
+        record["critic"] = bundle.critic is not None and not grows
         # How that bundle was made (its evaluation left out), so this run's card can give the
         # whole chain even once the bundle is gone or replaced, as a shipped one is by the next.
         record["commands"] = reproduce_lines(bundle.meta)[:-1]
@@ -113,7 +118,7 @@ def _bundle_state(folder: Path) -> tuple[GanState, GanBundle]:
         raise GanError(
             f"The generator at {folder} has unusable training settings ({err})."
         ) from err
-    state = GanState.fresh(replace(stored, steps=step), bundle.labels)
+    state = GanState.fresh(replace(stored, steps=step), bundle.class_labels)
     weights = bundle.generator.state_dict()
     state.generator.load_state_dict(weights)
     state.ema.model.load_state_dict(weights)

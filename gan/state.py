@@ -13,11 +13,12 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from gan.config import CHECKPOINT_FILE, TrainConfig
+from gan.config import CHECKPOINT_FILE, TrainConfig, with_classes
 from gan.errors import GanError
 from gan.model import OPTIONAL_D_HEADS, Discriminator, Ema, Generator
 from gan.pairs import PairHead
 from gan.pretrained_judge import HEAD_LR, PretrainedHead
+from gan.recordings import genre_of, grown_tables, is_class_table
 from genre.labels import GTZAN_GENRES
 
 CHECKPOINT_FORMAT = "gan-checkpoint/1"
@@ -93,7 +94,7 @@ class GanState:
             generator=generator,
             discriminator=discriminator,
             ema=Ema.of(generator, decay=config.ema_decay),
-            opt_g=torch.optim.Adam(generator.parameters()),
+            opt_g=torch.optim.Adam(generator_groups(generator, config)),
             opt_d=torch.optim.Adam(discriminator.parameters()),
             data_rng=torch.Generator().manual_seed(config.seed + 1),
             noise_rng=torch.Generator().manual_seed(config.seed + 2),
@@ -118,20 +119,21 @@ class GanState:
         head = self.extra_heads.get("pair")
         return None if head is None else cast(PairHead, head.network)
 
-    def step_sizes(self) -> list[tuple[torch.optim.Optimizer, float]]:
-        """Each optimiser with the step size this run's settings give it."""
+    def step_sizes(self) -> list[tuple[torch.optim.Optimizer, tuple[float, ...]]]:
+        """Each optimiser with the step size of each of its parameter groups."""
         config = self.config
-        extra = [(head.optimiser, EXTRA_HEADS[name].step_size(config))
+        extra = [(head.optimiser, (EXTRA_HEADS[name].step_size(config),))
                  for name, head in self.extra_heads.items()]  # fmt: skip
-        return [(self.opt_g, config.lr_g), (self.opt_d, config.lr_d), *extra]
+        generator = (config.lr_g, config.lr_g * config.table_lr_scale)  # see generator_groups
+        return [(self.opt_g, generator), (self.opt_d, (config.lr_d,)), *extra]
 
     def apply_step_sizes(self) -> None:
         """Set every optimiser's step size and betas from the run's settings. Loading an
         optimiser's state also loads the step size it was saved with, so without this a run
         started (--start-from) with a new --lr-g or --lr-d would go on at the old one."""
         betas = (self.config.beta1, self.config.beta2)
-        for optimiser, rate in self.step_sizes():
-            for group in optimiser.param_groups:
+        for optimiser, rates in self.step_sizes():
+            for group, rate in zip(optimiser.param_groups, rates, strict=False):
                 group["lr"], group["betas"] = rate, betas
 
     @property
@@ -182,14 +184,25 @@ class GanState:
         return checkpoint
 
     @classmethod
-    def from_checkpoint(cls, data: dict[str, Any]) -> GanState:
+    def from_checkpoint(
+        cls, data: dict[str, Any], recordings: Callable[[], tuple[str, ...]] | None = None
+    ) -> GanState:
+        """The state a checkpoint keeps. One whose settings ask for one class per recording
+        but whose model still has one per genre (a run just started from a genre generator,
+        --start-from) is grown to ``recordings()``, the training data's (gan.recordings)."""
         if data.get("format") != CHECKPOINT_FORMAT:
             raise GanError("This file is not a GAN checkpoint of a known format.")
         try:
             config = TrainConfig.from_dict(data["config"])
         except ValueError as err:
             raise GanError(f"This checkpoint has unusable training settings ({err}).") from err
-        state = cls.fresh(config, tuple(data["labels"]))
+        labels = tuple(data["labels"])
+        if config.condition == "recording" and all(genre_of(label) == label for label in labels):
+            if recordings is None:
+                raise GanError("This run is to be grown to one class per recording: train it "
+                               "on its recordings to do so.")  # fmt: skip
+            return cls.grown(data, config, recordings())
+        state = cls.fresh(config, labels)
         state.generator.load_state_dict(data["generator"])
         same_heads = load_discriminator(state.discriminator, data["discriminator"])
         state.ema.model.load_state_dict(data["ema"])
@@ -207,6 +220,34 @@ class GanState:
                 head.optimiser.load_state_dict(data[f"opt_{name}"])
         state.apply_step_sizes()  # the settings' step sizes, not those the state was saved with
         return state
+
+    @classmethod
+    def grown(
+        cls, data: dict[str, Any], config: TrainConfig, recordings: tuple[str, ...]
+    ) -> GanState:
+        """A genre checkpoint's state with one class per recording: the generator's class
+        tables grown so it draws what it drew (gan.recordings.grown_tables); the discriminator,
+        its heads and the optimisers start afresh, as their class rows would not fit."""
+        genres = tuple(data["labels"])
+        state = cls.fresh(with_classes(config, len(recordings)), recordings)
+        state.generator.load_state_dict(grown_tables(data["generator"], genres, recordings))
+        state.ema.model.load_state_dict(grown_tables(data["ema"], genres, recordings))
+        state.ema.updates = int(data["ema_updates"])
+        state.data_rng.set_state(data["data_rng"])
+        state.noise_rng.set_state(data["noise_rng"])
+        state.step = int(data["step"])
+        state.elapsed_s = float(data["elapsed_s"])
+        return state
+
+
+def generator_groups(generator: Generator, config: TrainConfig) -> list[dict[str, Any]]:
+    """The generator's parameters for its optimiser: with one class per recording, the class
+    tables in a second group, which learns at ``table_lr_scale`` times the step size."""
+    named = list(generator.named_parameters())
+    if config.condition != "recording":
+        return [{"params": [p for _, p in named]}]
+    return [{"params": [p for name, p in named if not is_class_table(name)]},
+            {"params": [p for name, p in named if is_class_table(name)]}]  # fmt: skip
 
 
 def load_discriminator(discriminator: Discriminator, weights: dict[str, Any]) -> bool:
@@ -283,9 +324,13 @@ def export_state(run_dir: Path, snapshot: Path | None = None) -> GanState:
     return GanState.fresh(config, labels)
 
 
-def load_checkpoint(path: Path) -> GanState:
+def load_checkpoint(
+    path: Path, recordings: Callable[[], tuple[str, ...]] | None = None
+) -> GanState:
+    """``recordings``: gives the training data's, to grow a run just started from a genre
+    generator to one class per recording (GanState.from_checkpoint)."""
     try:
         data = torch.load(path, map_location="cpu", weights_only=False)
     except (OSError, RuntimeError, EOFError) as err:
         raise GanError(f"The checkpoint {path} cannot be read: {err}") from err
-    return GanState.from_checkpoint(data)
+    return GanState.from_checkpoint(data, recordings)

@@ -28,6 +28,7 @@ from gan.config import (  # defined there (torch-free); TrainConfig imported fro
     CHECKPOINT_FILE,
     TrainConfig,
     ignored_on_resume,
+    with_classes,
 )
 from gan.data import PatchSampler
 from gan.errors import GanError
@@ -263,8 +264,9 @@ def train(
     checkpoint = run_dir / CHECKPOINT_FILE
     log_path = run_dir / "losses.csv"
     if resume and checkpoint.is_file():
-        state = load_checkpoint(checkpoint)
-        if state.config.model != config.model:
+        state = load_checkpoint(checkpoint, lambda: sampler.conditioned_by("recording").labels)
+        # with one class per recording, the class count is the data's, not an option
+        if replace(state.config.model, n_classes=config.model.n_classes) != config.model:
             raise GanError(
                 f"The run in {run_dir} was started with a different model; "
                 "choose another run folder or start afresh with --no-resume."
@@ -279,14 +281,19 @@ def train(
         truncate_log(log_path, state.step)
     else:
         say(_fresh_start_note(run_dir, checkpoint.is_file()))
+        sampler = sampler.conditioned_by(config.condition)
+        if config.condition == "recording":
+            config = with_classes(config, len(sampler.labels))
         state = GanState.fresh(config, sampler.labels)
         log_path.unlink(missing_ok=True)
         first_save_due = FIRST_CHECKPOINT_STEPS
     state.to_device(device)
     if state.device.type != "cpu":
         say(f"training on {state.device}")
+    sampler = sampler.conditioned_by(state.config.condition)  # a resumed run keeps its own
     if state.labels != sampler.labels:
-        raise GanError("The checkpoint's genres differ from the training data's genres.")
+        what = "recordings" if state.config.condition == "recording" else "genres"
+        raise GanError(f"The checkpoint's {what} differ from the training data's {what}.")
     resumed_from = state.step
     floors = real_patch_floors(sampler).to(device)  # the level guard's, and the spread term's
     judge = None
