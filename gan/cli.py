@@ -32,6 +32,7 @@ from cliguard import guard_main
 from gan import cli_args, cli_evaluate, cli_morph, cli_pick, cli_sample
 from gan.config import (
     AUGMENTATIONS,
+    AUX_LEVELS,
     CONDITIONS,
     DEVICES,
     MAX_CANDIDATES,
@@ -348,6 +349,10 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     option("table_lr_scale", type=cli_args.float_in(0.0, 1000.0, low_open=True),
            help="the generator's class tables learn at this many times --lr-g (one class per "
            f"recording sees a tenth of the batches; default: {d.table_lr_scale})")  # fmt: skip
+    option("aux_g_level", choices=AUX_LEVELS,
+           help="with --condition recording: the generator's AC-GAN term asks each patch to be "
+           "named as its recording (class) or only as its genre (genre) "
+           f"(default: {d.aux_g_level})")  # fmt: skip
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     option("z_dim", type=channels)

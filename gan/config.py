@@ -172,6 +172,7 @@ AUGMENTATIONS = ("shift", "slide", "cutout", "gain", "pitch", "eq")  # see gan.a
 # What one class of the generator is (TrainConfig.condition): a genre, or one training recording
 # (gan.recordings), whose bundles are still asked for genres.
 CONDITIONS = ("genre", "recording")
+AUX_LEVELS = ("class", "genre")  # see TrainConfig.aux_g_level
 
 
 def augment_names(text: str) -> tuple[str, ...]:
@@ -240,6 +241,11 @@ class TrainConfig:
     # times lr_g (each row sees a tenth of the batches a genre's row saw).
     condition: str = "genre"
     table_lr_scale: float = 1.0
+    # What the generator's AC-GAN term asks of a patch of one recording: to be named as that
+    # recording ("class"), or only as any recording of its genre ("genre"; the discriminator's
+    # head still learns every recording). Per recording, the class term also pushes a genre's
+    # recordings apart from each other, towards other genres (blues heard as reggae, README).
+    aux_g_level: str = "class"
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
     # its evaluation rather than by being the last (python -m gan pick).
@@ -280,6 +286,8 @@ class TrainConfig:
         if self.condition == "genre" and self.table_lr_scale != 1:
             raise ValueError("the class tables' own step size is for one class per recording "
                              "(--condition recording)")  # fmt: skip
+        if self.aux_g_level not in AUX_LEVELS:
+            raise ValueError(f"the AC-GAN level must be one of {', '.join(AUX_LEVELS)}")
         if self.condition == "recording" and self.pair_weight > 0:
             raise ValueError("the pair discriminator needs two recordings per class: it cannot "
                              "train with one class per recording")  # fmt: skip
@@ -315,6 +323,7 @@ TRAIN_FLAGS = {
     "musicnn_weight": "--musicnn-d", "musicnn_diversity": "--musicnn-diversity",
     "level_guard": "--level-guard", "pair_weight": "--pair-d",
     "condition": "--condition", "table_lr_scale": "--table-lr-scale",
+    "aux_g_level": "--aux-g-level",
     "snapshot_every": "--snapshot-every",
     "checkpoint_every": "--checkpoint-every", "checkpoint_every_s": "--checkpoint-seconds",
     "seed": "--seed",

@@ -49,6 +49,26 @@ def recording_genres(recordings: Sequence[str], genres: Sequence[str]) -> torch.
     return torch.tensor([list(genres).index(genre_of(r)) for r in recordings])
 
 
+def class_genre_ids(labels: Sequence[str]) -> torch.Tensor:
+    """Each class's genre id [n_classes], the genres numbered in order of first appearance:
+    for genre labels 0, 1, 2…; for recording labels the id of each one's genre."""
+    genres = tuple(dict.fromkeys(genre_of(label) for label in labels))
+    return recording_genres(labels, genres)
+
+
+def genre_cross_entropy(
+    logits: torch.Tensor, classes: torch.Tensor, class_genres: torch.Tensor
+) -> torch.Tensor:
+    """Cross-entropy of class logits [B, n_classes] against the genres of ``classes`` [B]: a
+    genre's probability is the sum of its classes' (``class_genres`` [n_classes])."""
+    n_genres = int(class_genres.max()) + 1
+    member = class_genres[None, :] == torch.arange(n_genres, device=logits.device)[:, None]
+    outside = torch.full_like(member, float("-inf"), dtype=logits.dtype)
+    masked = torch.where(member, torch.zeros_like(outside), outside)  # [n_genres, n_classes]
+    genre_logits = (logits[:, None, :] + masked[None]).logsumexp(dim=2)  # [B, n_genres]
+    return torch.nn.functional.cross_entropy(genre_logits, class_genres[classes])
+
+
 def is_class_table(name: str) -> bool:
     return name == CLASS_TABLES[0] or name.endswith(CLASS_TABLES[1:])
 

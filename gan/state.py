@@ -18,7 +18,7 @@ from gan.errors import GanError
 from gan.model import OPTIONAL_D_HEADS, Discriminator, Ema, Generator
 from gan.pairs import PairHead
 from gan.pretrained_judge import HEAD_LR, PretrainedHead
-from gan.recordings import genre_of, grown_tables, is_class_table
+from gan.recordings import class_genre_ids, genre_of, grown_tables, is_class_table
 from genre.labels import GTZAN_GENRES
 
 CHECKPOINT_FORMAT = "gan-checkpoint/1"
@@ -108,6 +108,11 @@ class GanState:
         # Channels-last weights spare oneDNN's CPU convolutions their layout copies; same
         # values, faster steps (bench/bench_gan_train.py). Exports are made contiguous again.
         return state.in_layout(torch.channels_last)
+
+    @property
+    def class_genres(self) -> torch.Tensor:
+        """Each class's genre id [n_classes] (gan.recordings.class_genre_ids), on the device."""
+        return class_genre_ids(self.labels).to(self.device)
 
     @property
     def musicnn_head(self) -> PretrainedHead | None:

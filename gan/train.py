@@ -48,6 +48,7 @@ from gan.pretrained_judge import (
     spread_loss,
     style,
 )
+from gan.recordings import genre_cross_entropy
 from gan.state import GanState, load_checkpoint, save_checkpoint, save_snapshot
 
 # the losses shown beside the progress bar
@@ -155,7 +156,9 @@ def train_step(
         judged_fake, fake_genres
     )
     aux_g = torch.zeros(())
-    if fake_logits is not None and aux > 0:
+    if fake_logits is not None and aux > 0 and config.aux_g_level == "genre":
+        aux_g = genre_cross_entropy(fake_logits, fake_genres, state.class_genres)
+    elif fake_logits is not None and aux > 0:
         aux_g = F.cross_entropy(fake_logits, fake_genres)
     seeking = torch.zeros(())
     if config.mode_seeking > 0:

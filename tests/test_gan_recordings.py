@@ -18,7 +18,14 @@ from gan.config import TrainConfig
 from gan.critic import favourite_walks
 from gan.data import ClipMel, PatchSampler
 from gan.model import GanConfig, Generator
-from gan.recordings import RecordingPicker, genre_of, grown_tables, recording_genres
+from gan.recordings import (
+    RecordingPicker,
+    class_genre_ids,
+    genre_cross_entropy,
+    genre_of,
+    grown_tables,
+    recording_genres,
+)
 from gan.sample import generate, patches_from_condition
 from gan.state import load_checkpoint
 from genre.labels import GTZAN_GENRES
@@ -115,6 +122,7 @@ def test_a_genre_bundle_grows_to_recordings_trains_and_plays_genres(tmp_path: Pa
 
     started = run_gan("train", "--run", str(run), "--start-from", str(genre_bundle),
                       "--condition", "recording", "--table-lr-scale", "10", "--steps", "4",
+                      "--aux-g-level", "genre",
                       "--export", str(bundle_dir), *common)  # fmt: skip
     assert started.returncode == 0, started.stderr
     assert "class tables grow to one row per recording" in started.stderr
@@ -177,3 +185,19 @@ def test_the_condition_option_is_checked_before_any_work(tmp_path: Path) -> None
     assert "invalid choice: 'artist'" in result.stderr
     both = run_gan("train", "--run", str(tmp_path / "r"), "--table-lr-scale", "5")
     assert both.returncode == 2 and "one class per recording" in both.stderr
+
+
+def test_the_genre_level_ac_term_sums_each_genres_recordings() -> None:
+    logits = torch.tensor([[2.0, 0.0, 1.0, -1.0], [0.5, 0.5, 3.0, 0.0]])
+    class_genres = torch.tensor([0, 0, 1, 1])  # two recordings of each of two genres
+    classes = torch.tensor([1, 3])
+    probs = logits.softmax(dim=1)
+    by_hand = -(probs[0, :2].sum().log() + probs[1, 2:].sum().log()) / 2
+    loss = genre_cross_entropy(logits, classes, class_genres)
+    torch.testing.assert_close(loss, by_hand)
+    # with a class per genre it is the ordinary cross-entropy
+    plain = torch.nn.functional.cross_entropy(logits, classes)
+    torch.testing.assert_close(genre_cross_entropy(logits, classes, torch.arange(4)), plain)
+    assert torch.equal(class_genre_ids(["jazz/b", "jazz/a", "blues/c"]), torch.tensor([0, 0, 1]))
+    with pytest.raises(ValueError, match="AC-GAN level must be one of class, genre"):
+        TrainConfig(aux_g_level="artist")
