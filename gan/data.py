@@ -136,7 +136,7 @@ class PatchSampler:
         else:
             self.labels = labels
             self.by_class = [[c.mel for c in clips if c.genre == g] for g in labels]
-        if any(genre not in {c.genre for c in clips} for genre in labels):
+        if not set(labels) <= {c.genre for c in clips}:
             raise GanError("Every genre needs at least one clip to train the GAN.")
 
     def conditioned_by(self, condition: str) -> PatchSampler:

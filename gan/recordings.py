@@ -63,8 +63,8 @@ def genre_cross_entropy(
     genre's probability is the sum of its classes' (``class_genres`` [n_classes])."""
     n_genres = int(class_genres.max()) + 1
     member = class_genres[None, :] == torch.arange(n_genres, device=logits.device)[:, None]
-    outside = torch.full_like(member, float("-inf"), dtype=logits.dtype)
-    masked = torch.where(member, torch.zeros_like(outside), outside)  # [n_genres, n_classes]
+    # 0 on a genre's own classes, -inf elsewhere: [n_genres, n_classes]
+    masked = logits.new_zeros(member.shape).masked_fill(~member, float("-inf"))
     genre_logits = (logits[:, None, :] + masked[None]).logsumexp(dim=2)  # [B, n_genres]
     return torch.nn.functional.cross_entropy(genre_logits, class_genres[classes])
 
