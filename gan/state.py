@@ -129,7 +129,9 @@ class GanState:
         config = self.config
         extra = [(head.optimiser, (EXTRA_HEADS[name].step_size(config),))
                  for name, head in self.extra_heads.items()]  # fmt: skip
-        generator = (config.lr_g, config.lr_g * config.table_lr_scale)  # see generator_groups
+        generator: tuple[float, ...] = (config.lr_g,)
+        if config.condition == "recording":  # the class tables' group (generator_groups)
+            generator = (config.lr_g, config.lr_g * config.table_lr_scale)
         return [(self.opt_g, generator), (self.opt_d, (config.lr_d,)), *extra]
 
     def apply_step_sizes(self) -> None:
@@ -138,7 +140,7 @@ class GanState:
         started (--start-from) with a new --lr-g or --lr-d would go on at the old one."""
         betas = (self.config.beta1, self.config.beta2)
         for optimiser, rates in self.step_sizes():
-            for group, rate in zip(optimiser.param_groups, rates, strict=False):
+            for group, rate in zip(optimiser.param_groups, rates, strict=True):
                 group["lr"], group["betas"] = rate, betas
 
     @property
