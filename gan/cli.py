@@ -16,6 +16,7 @@ bundle is then measured as ``evaluate --per-genre N --write`` would, and the sum
 ``morph`` and ``prompt`` write one WAV + PNG and print one JSON object (:mod:`gan.cli_morph`);
 ``pick`` exports a run's best snapshot and prints its scores (:mod:`gan.cli_pick`);
 ``evaluate`` measures a bundle and prints the card's figures (:mod:`gan.cli_evaluate`).
+The training and model options are generated from the config in :mod:`gan.cli_train_options`.
 """
 
 from __future__ import annotations
@@ -29,19 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cliguard import guard_main
-from gan import cli_args, cli_evaluate, cli_morph, cli_pick, cli_sample
-from gan.config import (
-    AUGMENTATIONS,
-    AUX_LEVELS,
-    CONDITIONS,
-    DEVICES,
-    MAX_CANDIDATES,
-    MODEL_FLAGS,
-    TRAIN_FLAGS,
-    UPSAMPLING,
-    GanConfig,
-    TrainConfig,
-)
+from gan import cli_args, cli_evaluate, cli_morph, cli_pick, cli_sample, cli_train_options
+from gan.config import DEVICES, MAX_CANDIDATES, TrainConfig
 from gan.errors import GanError
 from genre.errors import GenreError
 from genre.logs import log_file
@@ -54,12 +44,6 @@ if TYPE_CHECKING:
 
     from runs.stop import StopRequest
     from runs.store import Run, RunRegistry
-
-TRAIN_DEFAULTS = TrainConfig()  # the one source of the training defaults
-MODEL_DEFAULTS = GanConfig()
-MAX_STEPS = 10_000_000
-MAX_BATCH = 512  # a batch of 512 patches already needs several GB with the default model
-MAX_CHANNELS = 1024
 
 
 def default_threads(fallback: int) -> int:
@@ -74,7 +58,8 @@ def default_run_dir() -> Path:
     return data_dir() / "gan-runs" / "cgan"
 
 
-def _train_config(args: argparse.Namespace) -> TrainConfig:
+def _refuse_conflicts(args: argparse.Namespace) -> None:
+    """Options that cannot go together, refused before any work."""
     if args.run_id and args.run:
         raise GanError("--run and --run-id cannot be combined: a registered run trains in its "
                        "own folder.")  # fmt: skip
@@ -83,14 +68,6 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     if args.start_from and args.no_resume:
         raise GanError("--start-from starts a new run folder: it cannot be combined with "
                        "--no-resume.")  # fmt: skip
-    try:
-        model = GanConfig.from_dict({name: getattr(args, name) for name in MODEL_FLAGS})
-    except ValueError as err:
-        raise GanError(f"Invalid model shape: {err}.") from err
-    try:
-        return TrainConfig(**{name: getattr(args, name) for name in TRAIN_FLAGS}, model=model)
-    except ValueError as err:
-        raise GanError(f"Invalid training settings: {err}.") from err
 
 
 def _read_stored_job(args: argparse.Namespace, registry: RunRegistry) -> None:
@@ -152,7 +129,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             registry = RunRegistry()
             if args.run_id and not args.run:
                 _read_stored_job(args, registry)
-            config = _train_config(args)
+            _refuse_conflicts(args)
+            config = cli_train_options.config_from_args(args)
             from gan.train import training_device
 
             args.train_device = training_device(args.device)  # refused before any run exists
@@ -267,10 +245,7 @@ def _train_locked(
 
 
 def _configure_train(p: argparse.ArgumentParser) -> None:
-    d, m = TRAIN_DEFAULTS, MODEL_DEFAULTS
-    count = cli_args.int_in(1, MAX_STEPS)
-    channels = cli_args.int_in(1, MAX_CHANNELS)
-    rate = cli_args.float_in(0.0, 1.0, low_open=True)
+    count = cli_args.int_in(1, cli_train_options.MAX_STEPS)
     p.add_argument("--data", type=cli_args.training_folder,
                    help="folder of genre sub-folders (default: shared GTZAN)")  # fmt: skip
     p.add_argument("--run", type=cli_args.output_folder,
@@ -278,89 +253,7 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
 
     # Each setting's flag comes from TRAIN_FLAGS / MODEL_FLAGS and its default from the
     # config, so a model card's reproduce command (training_options) cannot drift from them.
-    def option(name: str, **kwargs: Any) -> None:
-        flags, defaults = (TRAIN_FLAGS, d) if name in TRAIN_FLAGS else (MODEL_FLAGS, m)
-        default, flag = getattr(defaults, name), flags[name]
-        if "choices" not in kwargs:  # help names the value after the flag, not the field
-            kwargs["metavar"] = flag.lstrip("-").replace("-", "_").upper()
-        p.add_argument(flag, dest=name,
-                       default=list(default) if isinstance(default, tuple) else default,
-                       **kwargs)  # fmt: skip
-
-    option("steps", type=count)
-    option("batch_size", type=cli_args.int_in(1, MAX_BATCH))
-    option("lr_g", type=rate)
-    option("lr_d", type=rate)
-    option("ema_decay", type=cli_args.float_in(0.0, 0.9999))
-    option("aux_weight", type=cli_args.float_in(0.0, 100.0), help="AC-GAN genre loss weight")
-    option("checkpoint_every", type=count,
-           help="save every N steps (the first save comes after a few steps)")  # fmt: skip
-    option("checkpoint_every_s", type=cli_args.float_in(1.0, 86400.0),
-           help="and at least every S seconds")  # fmt: skip
-    option("seed", type=cli_args.seed)
-    option("augment", help=f"augmentations shown to the discriminator, comma-separated: "
-           f"{', '.join(AUGMENTATIONS)} (default: {d.augment}; \"\" for none)")  # fmt: skip
-    option("r1_gamma", type=cli_args.float_in(0.0, 1000.0),
-           help=f"R1 penalty weight on real patches (default: {d.r1_gamma}; 0: off)")  # fmt: skip
-    option("r1_every", type=count, help="apply the R1 penalty every N steps (lazy R1)")
-    option("mode_seeking", type=cli_args.float_in(0.0, 100.0),
-           help="weight of the mode-seeking term: two noises of one genre should sound "
-           f"different (default: {d.mode_seeking}; 0: off)")  # fmt: skip
-    option("mode_seeking_cap", type=cli_args.float_in(0.0, 100.0),
-           help="stop rewarding a pair of patches once they are this far apart (about "
-           "0.23: as far as two real patches of a genre; default: "
-           f"{d.mode_seeking_cap}, uncapped)")  # fmt: skip
-    option("negatives", type=cli_args.float_in(0.0, 100.0),
-           help="weight of real patches played backwards or block-shuffled, shown to the "
-           f"discriminator as fake so it judges the order of events (default: {d.negatives}; "
-           "0: off)")  # fmt: skip
-    option("spectral_negatives", type=cli_args.float_in(0.0, 100.0),
-           help="weight of real patches blurred over 3 mel bins, with their fine detail "
-           "replaced by noise or frozen in time, shown to the discriminator as fake so it asks "
-           "for the changing partials of instruments and voices (default: "
-           f"{d.spectral_negatives}; 0: off)")  # fmt: skip
-    option("local_weight", type=cli_args.float_in(0.0, 100.0),
-           help="weight of a second discriminator head that judges every half second and "
-           "half octave on its own, real or generated and which genre, so the generator must "
-           f"get the detail right everywhere (default: {d.local_weight}; 0: off)")  # fmt: skip
-    option("musicnn_weight", type=cli_args.float_in(0.0, 100.0),
-           help="weight of a second discriminator that hears each patch as it will sound, "
-           "through the pretrained musicnn tagger (frozen), so a genre is asked for as "
-           "music heard widely sounds; about 4x slower "
-           f"(default: {d.musicnn_weight}; 0: off)")  # fmt: skip
-    option("musicnn_diversity", type=cli_args.float_in(0.0, 100.0),
-           help="with --musicnn-d: weight of a term that asks two patches of one genre to "
-           "sound as different to musicnn as two real patches of it do "
-           f"(default: {d.musicnn_diversity}; 0: off)")  # fmt: skip
-    option("level_guard", type=cli_args.float_in(0.0, 100.0),
-           help="weight of the level guard: a generated patch quieter than the quietest real "
-           "patch of its genre pays for every 10 dB it is short, so the generator stops "
-           "answering some noises with near silence "
-           f"(default: {d.level_guard}; 0: off)")  # fmt: skip
-    option("pair_weight", type=cli_args.float_in(0.0, 100.0),
-           help="weight of a discriminator head that judges two patches of one genre "
-           "together (two real clips against two noises), so a genre's patches must differ "
-           f"from each other as real ones do (default: {d.pair_weight}; 0: off)")  # fmt: skip
-    option("condition", choices=CONDITIONS,
-           help="what one class of the generator is: a genre, or one training recording "
-           "(played as a genre: each clip picks one of that genre's recordings; with "
-           "--start-from a genre generator its rows are copied to its genre's recordings) "
-           f"(default: {d.condition})")  # fmt: skip
-    option("table_lr_scale", type=cli_args.float_in(0.0, 1000.0, low_open=True),
-           help="the generator's class tables learn at this many times --lr-g (one class per "
-           f"recording sees a tenth of the batches; default: {d.table_lr_scale})")  # fmt: skip
-    option("aux_g_level", choices=AUX_LEVELS,
-           help="with --condition recording: the generator's AC-GAN term asks each patch to be "
-           "named as its recording (class) or only as its genre (genre) "
-           f"(default: {d.aux_g_level})")  # fmt: skip
-    option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
-           help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
-    option("z_dim", type=channels)
-    option("g_channels", type=channels, nargs="+")
-    option("d_channels", type=channels, nargs="+")
-    option("upsample", choices=UPSAMPLING,
-           help="how the generator doubles its map (transposed: the shipped generator's "
-                "DCGAN layers)")  # fmt: skip
+    cli_train_options.add_config_options(p)
     p.add_argument("--clips-per-genre", type=count, help="use only the first N clips of each genre")
     p.add_argument("--threads", type=cli_args.threads, default=default_threads(1))
     p.add_argument("--max-minutes", type=cli_args.float_in(0.0, 1e6, low_open=True),

@@ -270,7 +270,8 @@ def test_pick_records_the_call_from_its_parsed_options() -> None:
 def test_the_cards_training_options_parse_back_to_the_same_settings() -> None:
     """training_options spells a config as `gan train` options; the real parser must read
     them back to that config (an option renamed in one place and not the other fails here)."""
-    from gan.cli import _train_config, build_parser
+    from gan.cli import build_parser
+    from gan.cli_train_options import config_from_args
     from gan.config import GanConfig, TrainConfig, training_options
 
     configs = [
@@ -285,5 +286,5 @@ def test_the_cards_training_options_parse_back_to_the_same_settings() -> None:
     ]  # fmt: skip
     for config in configs:
         args = build_parser().parse_args(["train", *training_options(config)])
-        assert _train_config(args) == config
+        assert config_from_args(args) == config
     assert training_options(TrainConfig()) == ["--steps", str(TrainConfig().steps)]
