@@ -77,6 +77,10 @@ def _type_words(value: Any) -> str:
     return shown if len(shown) <= 40 else shown[:37] + "…"
 
 
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON's true is not a 1
+
+
 def stored_fields(cls: type, data: Any, what: str) -> dict[str, Any]:
     """The fields of the dataclass ``cls`` that ``data`` (a stored config: checkpoint, bundle,
     run record) holds, each checked against the type of the field's default; a value of
@@ -90,14 +94,12 @@ def stored_fields(cls: type, data: Any, what: str) -> dict[str, Any]:
             continue  # absent, or a nested config (read by its own class)
         value, default = data[spec.name], spec.default
         if isinstance(default, tuple):
-            ok = isinstance(value, (list, tuple)) and all(
-                isinstance(v, int) and not isinstance(v, bool) for v in value
-            )
+            ok = isinstance(value, (list, tuple)) and all(_is_whole(v) for v in value)
             expected, value = "a list of whole numbers", tuple(value) if ok else value
         elif isinstance(default, str):
             ok, expected = isinstance(value, str), "text"
         elif isinstance(default, int):
-            ok, expected = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+            ok, expected = _is_whole(value), "a whole number"
         else:  # float: a whole number will do
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             expected = "a number"
