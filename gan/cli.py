@@ -251,9 +251,7 @@ def _configure_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run", type=cli_args.output_folder,
                    help=f"run folder, resumable (default: {default_run_dir()})")  # fmt: skip
 
-    # Each setting's flag comes from TRAIN_FLAGS / MODEL_FLAGS and its default from the
-    # config, so a model card's reproduce command (training_options) cannot drift from them.
-    cli_train_options.add_config_options(p)
+    cli_train_options.add_config_options(p)  # from the config (why: its module's docstring)
     p.add_argument("--clips-per-genre", type=count, help="use only the first N clips of each genre")
     p.add_argument("--threads", type=cli_args.threads, default=default_threads(1))
     p.add_argument("--max-minutes", type=cli_args.float_in(0.0, 1e6, low_open=True),
