@@ -246,7 +246,8 @@ class TrainConfig:
     # What the generator's AC-GAN term asks of a patch of one recording: to be named as that
     # recording ("class"), or only as any recording of its genre ("genre"; the discriminator's
     # head still learns every recording). Per recording, the class term also pushes a genre's
-    # recordings apart from each other, towards other genres (blues heard as reggae, README).
+    # recordings apart from each other, towards other genres (blues heard as reggae; see
+    # docs/generator.md).
     aux_g_level: str = "class"
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by

@@ -6,10 +6,10 @@ The discriminator a generator was trained against knows its weak draws (Azadi et
 most real (its mean realness over the clip's patches, under the genre asked for), so the whole
 walk, and with it the smooth change from patch to patch, is kept or dropped together.
 
-Measured with a run's own discriminator (8 walks per clip, ψ 1, 100–200 clips; README,
-Generate): in each of eight comparisons (seven steps of two runs) the Fréchet distance to real
-clips fell, by 4.6 to 10.6, and agreement moved by -2 to +20 points. A critic from another run
-helps less: it never saw this generator.
+Measured with a run's own discriminator (8 walks per clip, ψ 1, 100–200 clips;
+docs/generator.md): in each of eight comparisons (seven steps of two runs) the Fréchet distance
+to real clips fell, by 4.6 to 10.6, and agreement moved by -2 to +20 points. A critic from
+another run helps less: it never saw this generator.
 """
 
 from __future__ import annotations

@@ -163,7 +163,7 @@ def redraw_dropouts(
 # 8 and 10.9 dB (real music's 99th percentile), 2.5 brought the generated steps' distribution
 # nearest to real music's (Wasserstein distance 2.32 -> 1.04 dB; 4 dB: 1.14; confirmed on other
 # walks: 2.53 -> 1.04, 4 dB 1.17) while the change of sound between patches, each patch's level
-# aside, stayed as it was (README, Generate).
+# aside, stayed as it was (docs/generator.md, long clips).
 MAX_LEVEL_STEP_DB = 2.5
 
 

@@ -1,7 +1,7 @@
 """A second discriminator that listens through a pretrained music tagger (``--musicnn-d W``).
 
 Every discriminator trained here from ten clips a genre learnt a notion of genre the judge,
-trained on some 200 000 songs, does not share (README, Generate): the average spectrum, the exact
+trained on some 200 000 songs, does not share (docs/generator.md): the average spectrum, the exact
 bins of a clip's notes. This one judges patches by what the frozen musicnn backbone (front- and
 mid-end, pretrained on the Million Song Dataset) hears in them: each generated patch is sent
 through a differentiable sonification (:func:`audio.resonify`: the sound the page would play,

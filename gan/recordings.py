@@ -5,7 +5,7 @@ Why: conditioned on ten genres, the shipped generator drew about six of a genre'
 and two of its clips differed 0.61 times as much as two real excerpts of the genre (the judge's
 diversity). Grown to one class per recording and trained on, that rose to 0.80-0.82 at both
 evaluation seeds in 5 600 CPU steps, with the Fréchet distance where it was and clips no nearer
-to any one recording than real excerpts are to each other (README, Generate).
+to any one recording than real excerpts are to each other (docs/generator.md).
 
 Everything that trains (the discriminator's projection and genre head, the musicnn head, the
 level guard's floors) simply works per recording: the sampler's labels are recordings. Whatever

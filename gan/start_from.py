@@ -12,7 +12,7 @@ OLD may also be a generator bundle (``gan.json`` + weights, such as the shipped
 weights at the bundle's step with new optimiser state; its discriminator is the bundle's critic
 when it ships one (``--critic``: the discriminator of its step), else a new one. A new
 discriminator cost every run started so from the shipped generator its Fréchet distance for
-thousands of steps (README, Generate); the critic is the one the generator was trained against.
+thousands of steps (docs/generator.md); the critic is the one the generator was trained against.
 That is how training goes on from a generator whose run folder is gone.
 """
 

@@ -11,7 +11,7 @@ crops of the training clips (seeded by genre, taken in turn from its clips) and 
 
 Prints one JSON object: ``bundle``, ``truncation``, ``per_genre``, ``lags``, ``genres`` (per genre:
 ``real`` and ``generated``, one correlation per lag) and ``mean`` (the same, averaged over the
-genres). Figures in the README (Generate) come from this tool.
+genres). Figures in docs/generator.md come from this tool.
 """
 
 from __future__ import annotations
