@@ -112,6 +112,10 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
            help="with --condition recording: the generator's AC-GAN term asks each patch to be "
            "named as its recording (class) or only as its genre (genre) "
            f"(default: {d.aux_g_level})")  # fmt: skip
+    option("musicnn_d_level", choices=AUX_LEVELS,
+           help="with --condition recording and --musicnn-d: the musicnn discriminator judges "
+           "each patch against real patches of its recording (class) or of its genre (genre) "
+           f"(default: {d.musicnn_d_level})")  # fmt: skip
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     option("z_dim", type=channels)

@@ -174,7 +174,7 @@ AUGMENTATIONS = ("shift", "slide", "cutout", "gain", "pitch", "eq")  # see gan.a
 # What one class of the generator is (TrainConfig.condition): a genre, or one training recording
 # (gan.recordings), whose bundles are still asked for genres.
 CONDITIONS = ("genre", "recording")
-AUX_LEVELS = ("class", "genre")  # see TrainConfig.aux_g_level
+AUX_LEVELS = ("class", "genre")  # see TrainConfig.aux_g_level and musicnn_d_level
 
 
 def augment_names(text: str) -> tuple[str, ...]:
@@ -249,6 +249,11 @@ class TrainConfig:
     # recordings apart from each other, towards other genres (blues heard as reggae; see
     # docs/generator.md).
     aux_g_level: str = "class"
+    # What the musicnn discriminator's head projects on (its class table): each patch's class
+    # ("class": with one class per recording, its recording) or its genre ("genre"), so that
+    # beside a main discriminator that learns every recording, one judgement still asks
+    # whether a patch sounds like its genre as a tagger hears genre (docs/generator.md).
+    musicnn_d_level: str = "class"
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
     # its evaluation rather than by being the last (python -m gan pick).
@@ -291,6 +296,9 @@ class TrainConfig:
                              "(--condition recording)")  # fmt: skip
         if self.aux_g_level not in AUX_LEVELS:
             raise ValueError(f"the AC-GAN level must be one of {', '.join(AUX_LEVELS)}")
+        if self.musicnn_d_level not in AUX_LEVELS:
+            raise ValueError("the musicnn discriminator's level must be one of "
+                             f"{', '.join(AUX_LEVELS)}")  # fmt: skip
         if self.condition == "recording" and self.pair_weight > 0:
             raise ValueError("the pair discriminator needs two recordings per class: it cannot "
                              "train with one class per recording")  # fmt: skip
@@ -326,7 +334,7 @@ TRAIN_FLAGS = {
     "musicnn_weight": "--musicnn-d", "musicnn_diversity": "--musicnn-diversity",
     "level_guard": "--level-guard", "pair_weight": "--pair-d",
     "condition": "--condition", "table_lr_scale": "--table-lr-scale",
-    "aux_g_level": "--aux-g-level",
+    "aux_g_level": "--aux-g-level", "musicnn_d_level": "--musicnn-d-level",
     "snapshot_every": "--snapshot-every",
     "checkpoint_every": "--checkpoint-every", "checkpoint_every_s": "--checkpoint-seconds",
     "seed": "--seed",

@@ -37,8 +37,15 @@ class ExtraHeadKind:
     """When a run has such a head, how it is built and at what step size it learns."""
 
     is_on: Callable[[TrainConfig], bool]
-    build: Callable[[TrainConfig], nn.Module]
+    build: Callable[[TrainConfig, tuple[str, ...]], nn.Module]  # (settings, class labels)
     step_size: Callable[[TrainConfig], float]
+
+
+def musicnn_head_rows(config: TrainConfig, labels: tuple[str, ...]) -> int:
+    """The musicnn head's class table: a row per class, or per genre (musicnn_d_level)."""
+    if config.musicnn_d_level == "genre":
+        return len(dict.fromkeys(genre_of(label) for label in labels))
+    return config.model.n_classes
 
 
 # The optional heads, by name; a checkpoint keeps each as "<name>_head" and "opt_<name>". A run
@@ -47,13 +54,13 @@ EXTRA_HEADS: dict[str, ExtraHeadKind] = {
     # the musicnn discriminator's trained head (TrainConfig.musicnn_weight)
     "musicnn": ExtraHeadKind(
         is_on=lambda c: c.musicnn_weight > 0,
-        build=lambda c: PretrainedHead(c.model.n_classes),
+        build=lambda c, labels: PretrainedHead(musicnn_head_rows(c, labels)),
         step_size=lambda c: HEAD_LR,
     ),
     # the pair discriminator's head (TrainConfig.pair_weight)
     "pair": ExtraHeadKind(
         is_on=lambda c: c.pair_weight > 0,
-        build=lambda c: PairHead(c.model.d_channels[-1], c.model.n_classes),
+        build=lambda c, labels: PairHead(c.model.d_channels[-1], c.model.n_classes),
         step_size=lambda c: c.lr_d,
     ),
 }
@@ -102,7 +109,7 @@ class GanState:
         )
         for name, kind in EXTRA_HEADS.items():
             if kind.is_on(config):
-                network = kind.build(config)
+                network = kind.build(config, tuple(labels))
                 state.extra_heads[name] = ExtraHead(network, torch.optim.Adam(network.parameters()))
         state.apply_step_sizes()
         # Channels-last weights spare oneDNN's CPU convolutions their layout copies; same
@@ -113,6 +120,13 @@ class GanState:
     def class_genres(self) -> torch.Tensor:
         """Each class's genre id [n_classes] (gan.recordings.class_genre_ids), on the device."""
         return class_genre_ids(self.labels).to(self.device)
+
+    def musicnn_classes(self, classes: torch.Tensor) -> torch.Tensor:
+        """The rows of the musicnn head's class table that ``classes`` [B] are judged under:
+        their own, or their genres' (TrainConfig.musicnn_d_level)."""
+        if self.config.musicnn_d_level == "genre":
+            return self.class_genres[classes]
+        return classes
 
     @property
     def musicnn_head(self) -> PretrainedHead | None:
@@ -223,8 +237,7 @@ class GanState:
         state.elapsed_s = float(data["elapsed_s"])
         for name, head in state.extra_heads.items():  # one turned on part-way starts afresh
             if f"{name}_head" in data:
-                head.network.load_state_dict(data[f"{name}_head"])
-                head.optimiser.load_state_dict(data[f"opt_{name}"])
+                load_extra_head(head, data[f"{name}_head"], data[f"opt_{name}"])
         state.apply_step_sizes()  # the settings' step sizes, not those the state was saved with
         return state
 
@@ -255,6 +268,19 @@ def generator_groups(generator: Generator, config: TrainConfig) -> list[dict[str
         return [{"params": [p for _, p in named]}]
     return [{"params": [p for name, p in named if not is_class_table(name)]},
             {"params": [p for name, p in named if is_class_table(name)]}]  # fmt: skip
+
+
+def load_extra_head(head: ExtraHead, weights: dict[str, Any], optimiser: dict[str, Any]) -> None:
+    """Load a checkpoint's optional head and its optimiser. One whose class table changed size
+    (a run started with another --musicnn-d-level) keeps every weight that still fits; the
+    table and the optimiser start afresh."""
+    expected = head.network.state_dict()
+    fits = {k: v for k, v in weights.items() if k in expected and v.shape == expected[k].shape}
+    if len(fits) == len(weights) == len(expected):
+        head.network.load_state_dict(weights)
+        head.optimiser.load_state_dict(optimiser)
+        return
+    head.network.load_state_dict(fits, strict=False)
 
 
 def load_discriminator(discriminator: Discriminator, weights: dict[str, Any]) -> bool:

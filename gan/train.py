@@ -213,13 +213,14 @@ def musicnn_step(state: GanState, judge: PretrainedJudge, n: int) -> dict[str, f
     fake = g(z, genres)
     heard = judge.hear(fake, seed=state.step)
     real, real_genres = judge.real(n, state.data_rng)
+    rows, real_rows = state.musicnn_classes(genres), state.musicnn_classes(real_genres)
     head.requires_grad_(True)
-    loss_d = pretrained_d_loss(head, real, real_genres, heard.detach(), genres)
+    loss_d = pretrained_d_loss(head, real, real_rows, heard.detach(), rows)
     optimiser.zero_grad(set_to_none=True)
     loss_d.backward()
     optimiser.step()
     head.requires_grad_(False)  # the generator's update needs no head gradients
-    loss_g = pretrained_g_loss(head, heard, genres)
+    loss_g = pretrained_g_loss(head, heard, rows)
     spread = torch.zeros((), device=device)
     if config.musicnn_diversity > 0:
         loud = audible(fake.detach(), genres, judge.floors) if len(judge.floors) else None
