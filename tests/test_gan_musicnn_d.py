@@ -22,6 +22,7 @@ from gan.pretrained_judge import FEATURES, PretrainedHead, PretrainedJudge, back
 from gan.start_from import start_from
 from gan.state import GanState, load_checkpoint, save_checkpoint
 from gan.train import musicnn_step, train, train_step
+from genre.labels import GTZAN_GENRES
 from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES
 from genre.paths import shared_gtzan_dir
 from tests.test_gan_model import TINY, changed, one_thread, parameters, synthetic_clips  # noqa: F401
@@ -180,3 +181,63 @@ def test_a_tiny_run_with_the_musicnn_discriminator_trains_logs_and_resumes(tmp_p
         {"config": TrainConfig().to_dict()}))  # fmt: skip
     with pytest.raises(ValueError, match="musicnn"):
         TrainConfig(musicnn_weight=-1.0)
+
+
+def two_recordings_per_genre() -> PatchSampler:
+    """The synthetic clips and a second, time-reversed recording of each: 20 classes."""
+    clips = synthetic_clips()
+    seconds = [replace(c, number=1, path=Path(f"{c.genre}.1.wav"), mel=c.mel.flip(1))
+               for c in clips]  # fmt: skip
+    return PatchSampler(clips + seconds, condition="recording")
+
+
+def table_of(head: PretrainedHead) -> torch.Tensor:
+    """The head's class table as trained (before its spectral normalisation)."""
+    return head.embed.parametrizations.weight.original
+
+
+def test_the_head_can_judge_each_recording_under_its_genre(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    sampler = two_recordings_per_genre()
+    per_recording = replace(TINY, n_classes=len(sampler.labels))
+    by_class = TrainConfig(steps=10, batch_size=8, model=per_recording, augment="",
+                           condition="recording", musicnn_weight=1.0)  # fmt: skip
+    source = GanState.fresh(by_class, sampler.labels)
+    assert source.musicnn_head is not None and source.musicnn_head.embed.weight.shape[0] == 20
+    save_checkpoint(source, tmp_path / "old" / "checkpoint.pt")
+
+    # Started with the genre level: a table of ten genre rows, the rest of the head kept.
+    start_from(tmp_path / "old", tmp_path / "new", replace(by_class, musicnn_d_level="genre"))
+    state = load_checkpoint(tmp_path / "new" / "checkpoint.pt")
+    head = state.musicnn_head
+    assert head is not None and head.embed.weight.shape[0] == len(GTZAN_GENRES)
+    trained = dict(source.musicnn_head.named_parameters())
+    for name, value in head.named_parameters():
+        assert torch.equal(value, trained[name]) != name.startswith("embed.")
+    recordings = torch.tensor([0, 1, 4, 5])  # the two of blues, the two of country
+    assert [sampler.labels[i] for i in recordings] == [
+        "blues/blues.1.wav",
+        "blues/blues.wav",
+        "country/country.1.wav",
+        "country/country.wav",
+    ]
+    assert state.musicnn_classes(recordings).tolist() == [0, 0, 2, 2]
+    assert source.musicnn_classes(recordings).tolist() == recordings.tolist()
+
+    judge = PretrainedJudge.build(sampler, batch_size=8, batches=1)
+    table = table_of(head).detach().clone()
+    losses = musicnn_step(state, judge, 8)
+    assert np.isfinite(losses["musicnn_d"]) and np.isfinite(losses["musicnn_g"])
+    assert not torch.equal(table, table_of(head))
+    # resumed, the genre table and its optimiser are the run's own, not started afresh
+    save_checkpoint(state, tmp_path / "new" / "checkpoint.pt")
+    again = load_checkpoint(tmp_path / "new" / "checkpoint.pt")
+    assert again.musicnn_head is not None
+    assert torch.equal(
+        again.musicnn_head.embed.parametrizations.weight.original,
+        head.embed.parametrizations.weight.original,
+    )
+    assert again.extra_heads["musicnn"].optimiser.state_dict()["state"]
+    assert "--musicnn-d-level genre" in " ".join(training_options(state.config))
+    with pytest.raises(ValueError, match="musicnn discriminator's level must be one of"):
+        TrainConfig(musicnn_d_level="artist")
