@@ -140,6 +140,12 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
             "patches heard the same way. The default classifier listens through the same "
             "backbone, so its figures may flatter this generator: the measures without musicnn "
             "(the gtzan-cnn-baseline classifier's, and the cepstral distance) are the check."
+            + (
+                " Its head judges each patch against real patches of its genre, while the "
+                "main discriminator learns every recording."
+                if config.get("musicnn_d_level") == "genre"
+                else ""
+            )
         )
     if config.get("musicnn_diversity"):
         lines.append(

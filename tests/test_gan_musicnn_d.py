@@ -239,5 +239,8 @@ def test_the_head_can_judge_each_recording_under_its_genre(tmp_path: Path) -> No
     )
     assert again.extra_heads["musicnn"].optimiser.state_dict()["state"]
     assert "--musicnn-d-level genre" in " ".join(training_options(state.config))
+    card = " ".join(recipe_lines({"config": state.config.to_dict()}))
+    assert "against real patches of its genre" in card
+    assert "of its genre" not in " ".join(recipe_lines({"config": by_class.to_dict()}))
     with pytest.raises(ValueError, match="musicnn discriminator's level must be one of"):
         TrainConfig(musicnn_d_level="artist")
