@@ -44,7 +44,7 @@ from gan.model import (
     count_parameters,
     recalibrate_batch_norm,
 )
-from gan.recordings import PICKER_SEED, RecordingPicker, genre_of
+from gan.recordings import PICKER_SEED, RecordingPicker, label_genres
 from gan.start_record import started_from
 from gan.state import export_state
 from genre.paths import ASSETS_DIR, data_dir, write_pointer
@@ -312,7 +312,7 @@ def export_run(
         "name": out_dir.name,
         "kind": "cgan-dcgan",
         "title": "Genre-conditioned DCGAN on log-mel spectrograms",
-        "labels": list(dict.fromkeys(genre_of(label) for label in state.labels)),
+        "labels": list(label_genres(state.labels)),
         "frontend": PATCH_SPEC.to_dict(),
         "patch_frames": PATCH_FRAMES,
         "normalisation": {"db_floor": DB_FLOOR, "db_ceil": DB_CEIL},

@@ -49,11 +49,16 @@ def recording_genres(recordings: Sequence[str], genres: Sequence[str]) -> torch.
     return torch.tensor([list(genres).index(genre_of(r)) for r in recordings])
 
 
+def label_genres(labels: Sequence[str]) -> tuple[str, ...]:
+    """The genres of class labels (genres or recordings), each once, in order of first
+    appearance."""
+    return tuple(dict.fromkeys(genre_of(label) for label in labels))
+
+
 def class_genre_ids(labels: Sequence[str]) -> torch.Tensor:
-    """Each class's genre id [n_classes], the genres numbered in order of first appearance:
-    for genre labels 0, 1, 2…; for recording labels the id of each one's genre."""
-    genres = tuple(dict.fromkeys(genre_of(label) for label in labels))
-    return recording_genres(labels, genres)
+    """Each class's genre id [n_classes], the genres numbered as :func:`label_genres` orders
+    them: for genre labels 0, 1, 2…; for recording labels the id of each one's genre."""
+    return recording_genres(labels, label_genres(labels))
 
 
 def genre_cross_entropy(

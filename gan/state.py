@@ -18,7 +18,13 @@ from gan.errors import GanError
 from gan.model import OPTIONAL_D_HEADS, Discriminator, Ema, Generator
 from gan.pairs import PairHead
 from gan.pretrained_judge import HEAD_LR, PretrainedHead
-from gan.recordings import class_genre_ids, genre_of, grown_tables, is_class_table
+from gan.recordings import (
+    class_genre_ids,
+    genre_of,
+    grown_tables,
+    is_class_table,
+    label_genres,
+)
 from genre.labels import GTZAN_GENRES
 
 CHECKPOINT_FORMAT = "gan-checkpoint/1"
@@ -44,7 +50,7 @@ class ExtraHeadKind:
 def musicnn_head_rows(config: TrainConfig, labels: tuple[str, ...]) -> int:
     """The musicnn head's class table: a row per class, or per genre (musicnn_d_level)."""
     if config.musicnn_d_level == "genre":
-        return len(dict.fromkeys(genre_of(label) for label in labels))
+        return len(label_genres(labels))
     return config.model.n_classes
 
 
