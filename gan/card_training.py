@@ -112,6 +112,12 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
                 else "."
             )
         )
+    if config.get("d_level") == "genre":
+        lines.append(
+            "- Realness judged by genre: the discriminator asks whether a patch is a real patch "
+            "of its genre, while its genre head still names the recording it was drawn for, so "
+            "each patch must pass for its genre and still be recognisable as its recording."
+        )
     if config.get("negatives"):
         lines.append(
             f"- Negative examples, weight {config['negatives']}: real patches played backwards "

@@ -116,6 +116,9 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
            help="with --condition recording and --musicnn-d: the musicnn discriminator judges "
            "each patch against real patches of its recording (class) or of its genre (genre) "
            f"(default: {d.musicnn_d_level})")  # fmt: skip
+    option("d_level", choices=AUX_LEVELS,
+           help="what the main discriminator's projection judges realness under: the class "
+           f"or its genre (default: {d.d_level})")  # fmt: skip
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     option("z_dim", type=channels)

@@ -254,6 +254,9 @@ class TrainConfig:
     # beside a main discriminator that learns every recording, one judgement still asks
     # whether a patch sounds like its genre as a tagger hears genre (docs/generator.md).
     musicnn_d_level: str = "class"
+    # What the main discriminator's projection judges realness under: each patch's class, or
+    # its genre ("genre": with one class per recording, the AC head still names recordings).
+    d_level: str = "class"
     checkpoint_every: int = 100  # steps
     # Keep the EMA generator every N steps (0: never), so the shipped one can be chosen by
     # its evaluation rather than by being the last (python -m gan pick).
@@ -299,6 +302,8 @@ class TrainConfig:
         if self.musicnn_d_level not in AUX_LEVELS:
             raise ValueError("the musicnn discriminator's level must be one of "
                              f"{', '.join(AUX_LEVELS)}")  # fmt: skip
+        if self.d_level not in AUX_LEVELS:
+            raise ValueError(f"the discriminator's level must be one of {', '.join(AUX_LEVELS)}")
         if self.condition == "recording" and self.pair_weight > 0:
             raise ValueError("the pair discriminator needs two recordings per class: it cannot "
                              "train with one class per recording")  # fmt: skip
@@ -335,6 +340,7 @@ TRAIN_FLAGS = {
     "level_guard": "--level-guard", "pair_weight": "--pair-d",
     "condition": "--condition", "table_lr_scale": "--table-lr-scale",
     "aux_g_level": "--aux-g-level", "musicnn_d_level": "--musicnn-d-level",
+    "d_level": "--d-level",
     "snapshot_every": "--snapshot-every",
     "checkpoint_every": "--checkpoint-every", "checkpoint_every_s": "--checkpoint-seconds",
     "seed": "--seed",

@@ -132,9 +132,17 @@ class Judgement:
 class Discriminator(nn.Module):
     """(log-mel [B, 1, n_mels, frames], genre [B]) → realness score [B]."""
 
-    def __init__(self, config: GanConfig, auxiliary: bool = True, local: bool = False) -> None:
+    def __init__(
+        self,
+        config: GanConfig,
+        auxiliary: bool = True,
+        local: bool = False,
+        projection_of: torch.Tensor | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
+        # each class's row in the projection table (None: its own); not saved with the weights
+        self.projection_of = projection_of
         layers: list[nn.Module] = []
         # A second input channel tells every filter its mel position: unlike a photo, a
         # spectrogram is not shift-invariant along the frequency axis.
@@ -147,7 +155,8 @@ class Discriminator(nn.Module):
             previous = width
         self.features = nn.Sequential(*layers)
         self.score = spectral_norm(nn.Linear(previous, 1))
-        self.embed = spectral_norm(nn.Embedding(config.n_classes, previous))
+        rows = config.n_classes if projection_of is None else int(projection_of.max()) + 1
+        self.embed = spectral_norm(nn.Embedding(rows, previous))
         # AC-GAN head: names the genre of a patch. Trained on real patches only, it gives the
         # generator a direct "sound more like <genre>" signal early in training.
         self.classify = nn.Linear(previous, config.n_classes) if auxiliary else None
@@ -178,7 +187,8 @@ class Discriminator(nn.Module):
             if local and self.local is not None and index == 2 * LOCAL_DEPTH - 1:
                 local_score, local_logits = self.local(h, y)
         pooled = h.sum(dim=(2, 3))
-        score = self.score(pooled).squeeze(1) + (self.embed(y) * pooled).sum(dim=1)
+        rows = y if self.projection_of is None else self.projection_of.to(y.device)[y]
+        score = self.score(pooled).squeeze(1) + (self.embed(rows) * pooled).sum(dim=1)
         logits = self.classify(pooled) if self.classify is not None else None
         return Judgement(score, logits, local_score, local_logits, pooled)
 

@@ -99,7 +99,10 @@ class GanState:
         torch.manual_seed(config.seed)  # weight initialisation
         generator = Generator(config.model)
         discriminator = Discriminator(
-            config.model, auxiliary=config.aux_weight > 0, local=config.local_weight > 0
+            config.model,
+            auxiliary=config.aux_weight > 0,
+            local=config.local_weight > 0,
+            projection_of=class_genre_ids(tuple(labels)) if config.d_level == "genre" else None,
         )
         # every optimiser's step size and betas are set by apply_step_sizes, below
         state = cls(
@@ -295,6 +298,17 @@ def load_discriminator(discriminator: Discriminator, weights: dict[str, Any]) ->
     head) keeps the trained trunk and the heads both have; a head turned on starts afresh, one
     turned off is dropped."""
     expected = discriminator.state_dict()
+    table = "embed.weight_orig"
+    rows = discriminator.projection_of
+    if rows is not None and table in weights and weights[table].shape != expected[table].shape:
+        # a per-class projection judged by genre from now on: each genre's row starts as the
+        # mean of its classes' rows; the power iteration's vector starts afresh
+        old = weights[table]
+        summed = torch.zeros_like(expected[table]).index_add_(0, rows, old)
+        counts = torch.bincount(rows, minlength=len(summed)).clamp(min=1)[:, None]
+        weights = {**weights, table: summed / counts, "embed.weight_u": expected["embed.weight_u"]}
+        discriminator.load_state_dict(weights)
+        return False
     if set(weights) == set(expected):
         discriminator.load_state_dict(weights)
         return True
