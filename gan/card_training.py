@@ -160,6 +160,14 @@ def recipe_lines(training: dict[str, Any]) -> list[str]:
             "two real patches of that genre do on average (and no further), so a genre is not "
             "one sound. Only pairs of two audible patches count."
         )
+    if config.get("musicnn_mmd"):
+        lines.append(
+            f"- A distribution term, weight {config['musicnn_mmd']}: each step, a genre's "
+            "generated patches are compared with 64 of its real ones in musicnn's features "
+            "(maximum mean discrepancy), which draws each patch towards real music of its genre "
+            "and the genre's patches apart only where real ones lie, so a genre is not one sound "
+            "and does not borrow another's."
+        )
     if config.get("level_guard"):
         lines.append(
             f"- A level guard, weight {config['level_guard']}: a generated patch quieter than "

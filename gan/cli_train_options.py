@@ -91,6 +91,10 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
            help="with --musicnn-d: weight of a term that asks two patches of one genre to "
            "sound as different to musicnn as two real patches of it do "
            f"(default: {d.musicnn_diversity}; 0: off)")  # fmt: skip
+    option("musicnn_mmd", type=cli_args.float_in(0.0, 1000.0),
+           help="with --musicnn-d: weight of a term that asks each genre's patches to be "
+           "spread, in musicnn's embedding, as its real patches are (maximum mean discrepancy) "
+           f"(default: {d.musicnn_mmd}; 0: off)")  # fmt: skip
     option("level_guard", type=cli_args.float_in(0.0, 100.0),
            help="weight of the level guard: a generated patch quieter than the quietest real "
            "patch of its genre pays for every 10 dB it is short, so the generator stops "

@@ -229,6 +229,11 @@ class TrainConfig:
     # that genre do on average. The mode-seeking term above measures distance in dB pixels,
     # where a shifted copy of one sound counts as new; this measures it where genre is heard.
     musicnn_diversity: float = 0.0
+    # Weight of the musicnn distribution term (gan.pretrained_judge.mmd_loss; 0: none), in place
+    # of the spread term: per genre, the maximum mean discrepancy between generated and real
+    # patches in musicnn's penultimate embedding. Unlike the spread term, which pays for distance
+    # in any direction, it asks a genre's patches to spread where its real patches lie.
+    musicnn_mmd: float = 0.0
     # Weight of the level guard (gan.levels.level_shortfall; 0: none): a generated patch
     # quieter than its genre's quietest real patch pays per 10 dB short. The discriminators
     # let such dropouts through (24 % of the shipped generator's clips as drawn, 2026-11-26);
@@ -287,6 +292,11 @@ class TrainConfig:
             raise ValueError("the level guard's weight must be ≥ 0 (0: off)")
         if self.pair_weight < 0:
             raise ValueError("the pair discriminator's weight must be ≥ 0 (0: off)")
+        if self.musicnn_mmd < 0:
+            raise ValueError("the musicnn distribution term's weight must be ≥ 0 (0: off)")
+        if self.musicnn_mmd > 0 and (self.musicnn_weight == 0 or self.musicnn_diversity > 0):
+            raise ValueError("the musicnn distribution term needs the musicnn discriminator "
+                             "(--musicnn-d above 0) and no spread term")  # fmt: skip
         if self.musicnn_diversity > 0 and self.musicnn_weight == 0:
             raise ValueError("the musicnn spread term needs the musicnn discriminator "
                              "(--musicnn-d above 0)")  # fmt: skip
@@ -337,6 +347,7 @@ TRAIN_FLAGS = {
     "mode_seeking_cap": "--mode-seeking-cap", "negatives": "--negatives",
     "spectral_negatives": "--spectral-negatives", "local_weight": "--local-d",
     "musicnn_weight": "--musicnn-d", "musicnn_diversity": "--musicnn-diversity",
+    "musicnn_mmd": "--musicnn-mmd",
     "level_guard": "--level-guard", "pair_weight": "--pair-d",
     "condition": "--condition", "table_lr_scale": "--table-lr-scale",
     "aux_g_level": "--aux-g-level", "musicnn_d_level": "--musicnn-d-level",

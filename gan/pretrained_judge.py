@@ -25,6 +25,8 @@ Fréchet distance, and a Fréchet distance of plain cepstral statistics.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass, field
 
 import torch
@@ -35,6 +37,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 from audio import resonify
 from gan.data import PATCH_SPEC, PatchSampler, denormalise
 from gan.losses import pair_halves
+from gan.recordings import class_genre_ids
 from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES, Musicnn, load_musicnn
 from genre.paths import MUSICNN_BACKBONE_WEIGHTS
 
@@ -82,13 +85,22 @@ class PretrainedJudge:
 
     backbone: Musicnn
     bank: torch.Tensor  # [N, 753, 187] float16
-    bank_genres: torch.Tensor  # [N]
+    bank_genres: torch.Tensor  # [N] each bank patch's class (a genre, or a recording)
     # per genre, the mean distance between two of its real patches' styles
     # (:func:`genre_spread`), the distance :func:`spread_loss` asks of two generated ones
     spread: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
     # per genre, the level of its quietest real patch (gan.levels.real_patch_floors; empty:
     # unknown, every pair counts in the spread term)
     floors: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    # the distribution term's side (:func:`mmd_loss`): each bank patch's genre id [N] (its
+    # class's, gan.recordings.class_genre_ids), the bank's styles standardised dimension by
+    # dimension [N, 200] (by their own mean and deviation, kept to standardise generated ones
+    # alike), and the median squared distance between two of them, the kernels' scale
+    bank_genre_ids: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.long))
+    styles: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    style_mean: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    style_scale: torch.Tensor = field(default_factory=lambda: torch.zeros(0))
+    style_width: float = 1.0
 
     def hear(self, patches: torch.Tensor, seed: int = 0) -> torch.Tensor:
         """Normalised GAN patches [B, 1, 128, 128] → backbone features of their sound."""
@@ -101,7 +113,13 @@ class PretrainedJudge:
         self.backbone.to(device)
         self.bank, self.bank_genres = self.bank.to(device), self.bank_genres.to(device)
         self.spread, self.floors = self.spread.to(device), self.floors.to(device)
+        self.bank_genre_ids, self.styles = self.bank_genre_ids.to(device), self.styles.to(device)
+        self.style_mean, self.style_scale = self.style_mean.to(device), self.style_scale.to(device)
         return self
+
+    def standardised(self, styles: torch.Tensor) -> torch.Tensor:
+        """:func:`style` vectors [B, 200] on the bank's standardised scale."""
+        return (styles - self.style_mean) / self.style_scale
 
     def real(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` features of the bank, drawn with ``generator``, and their genres."""
@@ -126,9 +144,18 @@ class PretrainedJudge:
                 features.append(judge.hear(real, seed=index).half())
                 genres.append(labels)
         judge.bank, judge.bank_genres = torch.cat(features), torch.cat(genres)
+        judge.bank_genre_ids = class_genre_ids(tuple(sampler.labels))[judge.bank_genres]
         with torch.no_grad():
-            styles = [style(judge.backbone, chunk) for chunk in torch.split(judge.bank, 100)]
-        judge.spread = genre_spread(torch.cat(styles), judge.bank_genres, len(sampler.labels))
+            chunks = [style(judge.backbone, chunk) for chunk in torch.split(judge.bank, 100)]
+        styles = torch.cat(chunks)
+        judge.spread = genre_spread(styles, judge.bank_genres, len(sampler.labels))
+        # a dimension the bank never varies in (a unit no real patch turns on; none in the
+        # 1 600-patch GTZAN bank) tells nothing of spread: an infinite scale leaves it out
+        deviation = styles.std(0)
+        judge.style_mean = styles.mean(0)
+        judge.style_scale = torch.where(deviation > 1e-4, deviation + 1e-6, torch.inf)
+        judge.styles = judge.standardised(styles)
+        judge.style_width = float(torch.cdist(judge.styles, judge.styles).pow(2).median())
         return judge
 
 
@@ -207,3 +234,52 @@ def pretrained_g_loss(
 ) -> torch.Tensor:
     """The generator's hinge loss against the head: its patches should score as real."""
     return -head(fake, genres).mean()
+
+
+MMD_WIDTHS = (0.25, 1.0, 4.0)  # the kernels' widths, times the bank's median squared distance
+MMD_REAL = 64  # real patches each genre's generated ones are compared with, a step
+
+
+def mmd_loss(
+    judge: PretrainedJudge,
+    fake_styles: torch.Tensor,
+    fake_genre_ids: torch.Tensor,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """The distribution term: over the genres in ``fake_genre_ids`` [B], the mean unbiased
+    squared maximum mean discrepancy (Gretton et al. 2012; Gaussian kernels at
+    :data:`MMD_WIDTHS`) between that genre's generated :func:`style` vectors (``fake_styles``
+    [B, 200]) and :data:`MMD_REAL` of its real ones from the bank, drawn with ``generator``.
+
+    Its gradient pulls each generated patch towards the real patches of its genre near it and
+    pushes the genre's generated patches apart: they spread, but only where real music of the
+    genre lies. The spread term (:func:`spread_loss`) pays for distance in any direction,
+    towards other genres too. A genre with fewer than two generated patches is left out."""
+    fake = judge.standardised(fake_styles)
+    losses = []
+    for genre in fake_genre_ids.unique():
+        mine = fake[fake_genre_ids == genre]
+        pool = (judge.bank_genre_ids == genre).nonzero().squeeze(1)
+        if len(mine) < 2 or len(pool) < 2:
+            continue
+        pick = torch.randint(len(pool), (MMD_REAL,), generator=generator).to(pool.device)
+        losses.append(squared_mmd(mine, judge.styles[pool[pick]], judge.style_width))
+    if not losses:
+        return fake_styles.sum() * 0.0
+    return torch.stack(losses).mean()
+
+
+def squared_mmd(x: torch.Tensor, y: torch.Tensor, width: float) -> torch.Tensor:
+    """Unbiased squared MMD between samples ``x`` [n, d] and ``y`` [m, d] (n, m ≥ 2), with a
+    sum of Gaussian kernels exp(−‖a − b‖² / (w · ``width``)) for w in :data:`MMD_WIDTHS`."""
+
+    def kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        squared = torch.cdist(a, b).pow(2)
+        terms = [torch.exp(-squared / (w * width)) for w in MMD_WIDTHS]
+        return functools.reduce(operator.add, terms)
+
+    n, m = len(x), len(y)
+    kxx, kyy, kxy = kernel(x, x), kernel(y, y), kernel(x, y)
+    within_x = (kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
+    within_y = (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
+    return within_x + within_y - 2 * kxy.mean()

@@ -61,6 +61,22 @@ def class_genre_ids(labels: Sequence[str]) -> torch.Tensor:
     return recording_genres(labels, label_genres(labels))
 
 
+def two_genre_classes(
+    class_genres: torch.Tensor, n: int, generator: torch.Generator
+) -> torch.Tensor:
+    """``n`` classes [n] of two random genres, half each (``class_genres`` [n_classes]: each
+    class's genre id; with one class per recording, random recordings of each genre), so that a
+    batch holds several patches of a genre for a per-genre measure (the distribution term)."""
+    class_genres = class_genres.cpu()
+    picked = torch.randperm(int(class_genres.max()) + 1, generator=generator)[:2]
+    out = []
+    for k, genre in enumerate(picked):
+        members = (class_genres == genre).nonzero().squeeze(1)
+        count = n // 2 if k == 0 else n - n // 2
+        out.append(members[torch.randint(len(members), (count,), generator=generator)])
+    return torch.cat(out)
+
+
 def genre_cross_entropy(
     logits: torch.Tensor, classes: torch.Tensor, class_genres: torch.Tensor
 ) -> torch.Tensor:

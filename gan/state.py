@@ -89,6 +89,11 @@ class GanState:
     elapsed_s: float = 0.0
     # the optional heads this run trains (EXTRA_HEADS), by name
     extra_heads: dict[str, ExtraHead] = field(default_factory=dict)
+    # each class's genre id (gan.recordings.class_genre_ids), worked out once from the labels
+    genre_ids: torch.Tensor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.genre_ids = class_genre_ids(self.labels)
 
     @classmethod
     def fresh(cls, config: TrainConfig, labels: tuple[str, ...] = GTZAN_GENRES) -> GanState:
@@ -128,7 +133,7 @@ class GanState:
     @property
     def class_genres(self) -> torch.Tensor:
         """Each class's genre id [n_classes] (gan.recordings.class_genre_ids), on the device."""
-        return class_genre_ids(self.labels).to(self.device)
+        return self.genre_ids.to(self.device)
 
     def musicnn_classes(self, classes: torch.Tensor) -> torch.Tensor:
         """The rows of the musicnn head's class table that ``classes`` [B] are judged under:

@@ -32,28 +32,20 @@ from gan.config import (  # defined there (torch-free); TrainConfig imported fro
 )
 from gan.data import PatchSampler
 from gan.errors import GanError
-from gan.levels import audible, level_shortfall, real_patch_floors
+from gan.levels import level_shortfall, real_patch_floors
 from gan.loss_log import LOSS_COLUMNS, truncate_log
 from gan.losses import local_d_loss, local_g_loss, mode_seeking_loss, paired_genres, r1_penalty
-from gan.model import (
-    hinge_d_loss,
-    hinge_g_loss,
-)
+from gan.model import hinge_d_loss, hinge_g_loss
+from gan.musicnn_update import musicnn_step
 from gan.negatives import spectral_negatives, temporal_negatives
 from gan.pairs import pair_d_loss, pair_g_loss
-from gan.pretrained_judge import (
-    PretrainedJudge,
-    pretrained_d_loss,
-    pretrained_g_loss,
-    spread_loss,
-    style,
-)
+from gan.pretrained_judge import PretrainedJudge
 from gan.recordings import genre_cross_entropy
 from gan.state import GanState, load_checkpoint, save_checkpoint, save_snapshot
 
 # the losses shown beside the progress bar
-BAR_LOSSES = ("d_loss", "g_loss", "musicnn_d", "musicnn_g", "musicnn_spread", "level_guard",
-              "pair_d", "pair_g")  # fmt: skip
+BAR_LOSSES = ("d_loss", "g_loss", "musicnn_d", "musicnn_g", "musicnn_spread", "musicnn_mmd",
+              "level_guard", "pair_d", "pair_g")  # fmt: skip
 # A fresh run saves early, so that a run killed in its first minutes still resumes.
 FIRST_CHECKPOINT_STEPS = 10
 
@@ -194,45 +186,6 @@ def train_step(
         "aux_real": float(aux_d.detach()),
         "aux_fake": float(aux_g.detach()),
     }
-
-
-def musicnn_step(state: GanState, judge: PretrainedJudge, n: int) -> dict[str, float]:
-    """The musicnn discriminator's head learns real from ``n`` new generated patches, as they
-    sound through the frozen backbone; then the generator learns to pass it (weight
-    ``musicnn_weight``). A second generator update, so each term keeps its own step size."""
-    head = state.musicnn_head
-    if head is None or n < 1:
-        return {}
-    optimiser = state.extra_heads["musicnn"].optimiser
-    g, config = state.generator, state.config
-    device = state.device
-    genres = torch.randint(config.model.n_classes, (n,), generator=state.noise_rng).to(device)
-    if config.musicnn_diversity > 0:
-        genres = paired_genres(genres)  # pairs of one genre, for the spread term
-    z = torch.randn(n, config.model.z_dim, generator=state.noise_rng).to(device)
-    fake = g(z, genres)
-    heard = judge.hear(fake, seed=state.step)
-    real, real_genres = judge.real(n, state.data_rng)
-    rows, real_rows = state.musicnn_classes(genres), state.musicnn_classes(real_genres)
-    head.requires_grad_(True)
-    loss_d = pretrained_d_loss(head, real, real_rows, heard.detach(), rows)
-    optimiser.zero_grad(set_to_none=True)
-    loss_d.backward()
-    optimiser.step()
-    head.requires_grad_(False)  # the generator's update needs no head gradients
-    loss_g = pretrained_g_loss(head, heard, rows)
-    spread = torch.zeros((), device=device)
-    if config.musicnn_diversity > 0:
-        loud = audible(fake.detach(), genres, judge.floors) if len(judge.floors) else None
-        spread = spread_loss(style(judge.backbone, heard), genres, judge.spread, loud)
-    state.opt_g.zero_grad(set_to_none=True)
-    (config.musicnn_weight * loss_g + config.musicnn_diversity * spread).backward()
-    state.opt_g.step()
-    head.requires_grad_(True)
-    out = {"musicnn_d": float(loss_d.detach()), "musicnn_g": float(loss_g.detach())}
-    if config.musicnn_diversity > 0:
-        out["musicnn_spread"] = float(spread.detach())
-    return out
 
 
 @dataclass

@@ -18,10 +18,11 @@ from gan.card_training import recipe_lines
 from gan.config import TrainConfig, training_options
 from gan.data import PATCH_SPEC, PatchSampler, clip_mel, normalise
 from gan.loss_log import read_losses
+from gan.musicnn_update import musicnn_step
 from gan.pretrained_judge import FEATURES, PretrainedHead, PretrainedJudge, backbone_features
 from gan.start_from import start_from
 from gan.state import GanState, load_checkpoint, save_checkpoint
-from gan.train import musicnn_step, train, train_step
+from gan.train import train, train_step
 from genre.labels import GTZAN_GENRES
 from genre.musicnn import MUSICNN_FRONTEND, PATCH_FRAMES
 from genre.paths import shared_gtzan_dir

@@ -13,9 +13,9 @@ import torch
 from gan.card_training import recipe_lines
 from gan.config import TrainConfig, training_options
 from gan.losses import paired_genres
+from gan.musicnn_update import musicnn_step
 from gan.pretrained_judge import genre_spread, spread_loss, style
 from gan.state import GanState
-from gan.train import musicnn_step
 from tests.test_gan_model import TINY, one_thread, synthetic_clips  # noqa: F401
 from tests.test_gan_musicnn_d import tiny_judge
 
