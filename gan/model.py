@@ -141,8 +141,11 @@ class Discriminator(nn.Module):
     ) -> None:
         super().__init__()
         self.config = config
-        # each class's row in the projection table (None: its own); not saved with the weights
-        self.projection_of = projection_of
+        # each class's row in the projection table (None: its own). A buffer so it moves with
+        # the network instead of being copied to the device every forward; not saved with the
+        # weights (it follows from the labels).
+        self.projection_of: torch.Tensor | None
+        self.register_buffer("projection_of", projection_of, persistent=False)
         layers: list[nn.Module] = []
         # A second input channel tells every filter its mel position: unlike a photo, a
         # spectrogram is not shift-invariant along the frequency axis.
@@ -187,7 +190,7 @@ class Discriminator(nn.Module):
             if local and self.local is not None and index == 2 * LOCAL_DEPTH - 1:
                 local_score, local_logits = self.local(h, y)
         pooled = h.sum(dim=(2, 3))
-        rows = y if self.projection_of is None else self.projection_of.to(y.device)[y]
+        rows = y if self.projection_of is None else self.projection_of[y]
         score = self.score(pooled).squeeze(1) + (self.embed(rows) * pooled).sum(dim=1)
         logits = self.classify(pooled) if self.classify is not None else None
         return Judgement(score, logits, local_score, local_logits, pooled)
