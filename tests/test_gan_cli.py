@@ -242,10 +242,25 @@ def test_the_new_recipe_trains_keeps_snapshots_and_pick_ships_the_best(tmp_path:
     assert json.loads((out / "gan.json").read_text())["metrics"]["seed"] == EVALUATION_SEED
 
 
-def test_bad_recipe_settings_are_clear_errors(tmp_path: Path) -> None:
-    bad = run_gan("train", "--run", str(tmp_path / "run"), "--augment", "wobble")
-    assert bad.returncode == 2 and "unknown augmentation wobble" in bad.stderr
-    assert "Traceback" not in bad.stderr
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--augment", "wobble"], "unknown augmentation wobble"),
+        (["--musicnn-d", "-1"], "argument --musicnn-d: must be at least 0"),
+        (["--local-d", "-1"], "argument --local-d: must be at least 0"),
+        (["--musicnn-mmd", "1"], "distribution term needs the musicnn discriminator (--musicnn-d"),
+        (["--musicnn-diversity", "1"], "spread term needs the musicnn discriminator (--musicnn-d"),
+    ],
+)  # fmt: skip
+def test_bad_recipe_settings_are_one_line_errors_that_make_no_run(
+    tmp_path: Path, options: list[str], message: str
+) -> None:
+    bad = run_gan("train", "--run", str(tmp_path / "run"), *options)
+    assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "run").exists()
+
+
+def test_pick_without_a_run_folder_is_a_clear_error(tmp_path: Path) -> None:
     missing = run_gan("pick", "--run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"))
     assert missing.returncode == 2 and "No run folder at" in missing.stderr
 

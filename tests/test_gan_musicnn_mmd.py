@@ -3,8 +3,6 @@ between generated and real patches as musicnn hears them."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,8 +18,6 @@ from gan.recordings import class_genre_ids, two_genre_classes
 from gan.state import GanState, load_checkpoint, save_checkpoint
 from tests.test_gan_model import TINY, one_thread  # noqa: F401
 from tests.test_gan_musicnn_d import tiny_judge, two_recordings_per_genre
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_squared_mmd_is_zero_for_one_sample_and_the_kernels_sum_for_far_apart_ones() -> None:
@@ -130,7 +126,7 @@ def test_a_musicnn_step_with_the_term_trains_the_generator_and_resumes(tmp_path:
     assert "musicnn_mmd" not in off
 
 
-def test_the_term_is_an_option_of_the_musicnn_discriminator(tmp_path: Path) -> None:
+def test_the_term_is_an_option_of_the_musicnn_discriminator() -> None:
     config = TrainConfig(musicnn_weight=3.0, musicnn_mmd=10.0)
     assert "--musicnn-mmd 10.0" in " ".join(training_options(config))
     assert any("A distribution term, weight 10.0" in line
@@ -141,9 +137,3 @@ def test_the_term_is_an_option_of_the_musicnn_discriminator(tmp_path: Path) -> N
         TrainConfig(musicnn_mmd=1.0)
     with pytest.raises(ValueError, match="no spread term"):
         TrainConfig(musicnn_weight=1.0, musicnn_mmd=1.0, musicnn_diversity=1.0)
-    done = subprocess.run(
-        [sys.executable, "-m", "gan", "train", "--run", str(tmp_path / "r"),
-         "--musicnn-mmd", "1"], cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 2 and "--musicnn-d" in done.stderr, done.stderr
-    assert "Traceback" not in done.stderr and not (tmp_path / "r").exists()

@@ -3,10 +3,6 @@ apart to musicnn as two real patches of that genre do, and no further."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -18,8 +14,6 @@ from gan.pretrained_judge import genre_spread, spread_loss, style
 from gan.state import GanState
 from tests.test_gan_model import TINY, one_thread, synthetic_clips  # noqa: F401
 from tests.test_gan_musicnn_d import tiny_judge
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_genre_spread_is_the_mean_distance_between_two_patches_of_a_genre() -> None:
@@ -88,7 +82,7 @@ def test_a_musicnn_step_pairs_the_genres_and_adds_the_term_only_when_asked() -> 
             assert "musicnn_spread" not in losses
 
 
-def test_the_spread_term_is_an_option_of_the_musicnn_discriminator(tmp_path: Path) -> None:
+def test_the_spread_term_is_an_option_of_the_musicnn_discriminator() -> None:
     config = TrainConfig(musicnn_weight=1.0, musicnn_diversity=0.5)
     assert "--musicnn-diversity 0.5" in " ".join(training_options(config))
     assert any("A spread term, weight 0.5" in line
@@ -97,9 +91,3 @@ def test_the_spread_term_is_an_option_of_the_musicnn_discriminator(tmp_path: Pat
         {"config": TrainConfig(musicnn_weight=1.0).to_dict()}))  # fmt: skip
     with pytest.raises(ValueError, match="needs the musicnn discriminator"):
         TrainConfig(musicnn_diversity=1.0)
-    done = subprocess.run(
-        [sys.executable, "-m", "gan", "train", "--run", str(tmp_path / "r"),
-         "--musicnn-diversity", "1"], cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 2 and "--musicnn-d" in done.stderr, done.stderr
-    assert "Traceback" not in done.stderr and not (tmp_path / "r").exists()
