@@ -72,6 +72,12 @@ def start_lines(training: dict[str, Any], subject: str = "Started") -> list[str]
     if source.get("grown_to_recordings"):  # gan.recordings: the weights changed shape
         where += ("; grown to one class per recording, each recording's rows copied from its "
                   "genre's, beside a new discriminator and new optimisers")  # fmt: skip
+    if widened := source.get("widened_from"):  # gan.widen: the generator changed shape
+        widths = " ".join(str(c) for c in widened)
+        after_widths = " ".join(str(c) for c in after.model.g_channels)
+        where += (f"; its generator widened from channels {widths} to {after_widths}, each new "
+                  "channel a copy of an old one so it drew what it drew, with a new generator "
+                  "optimiser")  # fmt: skip
     lines = [
         f"- {subject} from {where}, with other settings from then on: {changes or 'none'}. "
         "Those first steps are in the training log too."

@@ -126,7 +126,10 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
     option("snapshot_every", type=cli_args.int_in(0, MAX_STEPS),
            help="keep the generator every N steps for `gan pick` (0: none)")  # fmt: skip
     option("z_dim", type=channels)
-    option("g_channels", type=channels, nargs="+")
+    option("g_channels", type=channels, nargs="+",
+           help="the generator's widths, one per doubling; with --start-from, wider "
+                "ones than the source's widen its generator (each new channel copies an "
+                "old one)")  # fmt: skip
     option("d_channels", type=channels, nargs="+")
     option("upsample", choices=UPSAMPLING,
            help="how the generator doubles its map (transposed: the shipped generator's "

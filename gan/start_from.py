@@ -31,12 +31,14 @@ from gan.errors import GanError
 from gan.loss_log import truncate_log
 from gan.start_record import started_from, write_start_record
 from gan.state import GanState, load_checkpoint, load_discriminator, save_checkpoint
+from gan.widen import widened_state, widths_asked
 
 
 def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainConfig:
     """Set up ``run_dir`` to continue ``source_dir``'s checkpoint with ``config``'s settings;
-    returns them with the source's model (a model left at its defaults means "the source's";
-    a different model asked for is refused: weights cannot change shape)."""
+    returns them with the source's model (a model left at its defaults means "the source's").
+    Model options that differ from the source's only in ``g_channels`` widen its generator
+    (gan.widen); any other shape is refused: weights cannot change shape otherwise."""
     given = str(source_dir)  # as the user wrote it: the card's reproduce commands reuse it
     source_dir, run_dir = source_dir.resolve(), run_dir.resolve()
     if source_dir == run_dir:
@@ -60,16 +62,21 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
     else:
         state, log = load_checkpoint(checkpoint), source_dir / "losses.csv"
     model = state.config.model
-    if config.model not in (model, GanConfig()):
+    widths = widths_asked(model, config.model)
+    if widths is None and config.model not in (model, GanConfig()):
         raise GanError(
             f"The run in {source_dir} has another model shape than the one asked for; "
-            "leave out the model options to keep its shape."
+            "leave out the model options to keep its shape (--g-channels alone widens its "
+            "generator)."
         )
     if config.steps <= state.step:
         raise GanError(
             f"The run in {source_dir} is already at step {state.step}: ask for more --steps."
         )
     before = state.config
+    if widths is not None:  # Net2Wider: the wider generator draws what the source drew
+        state = widened_state(state, widths)
+        model = state.config.model
     state.config = replace(config, model=model)
     save_checkpoint(state, run_dir / CHECKPOINT_FILE)
     if log.is_file():
@@ -81,6 +88,8 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
     grows = before.condition == "genre" and config.condition == "recording"
     if grows:
         record["grown_to_recordings"] = True
+    if widths is not None:
+        record["widened_from"] = list(before.model.g_channels)
     if bundle is not None:
         record["bundle"] = True  # the generator's weights: no optimiser state
         # its discriminator: the bundle's critic, or a new one

@@ -103,11 +103,12 @@ def test_start_from_refuses_clearly_and_leaves_no_run_behind(tmp_path: Path) -> 
         refused = run_gan("train", *options, *common)
         assert refused.returncode == 2 and message in refused.stderr, (options, refused.stderr)
         assert "Traceback" not in refused.stderr
-    wider = run_gan("train", "--run", str(tmp_path / "wide"), "--start-from", str(source),
-                    "--steps", "4", *common[:-len(TINY_MODEL)], "--z-dim", "8",
-                    "--g-channels", "32", "8", "8", "4", "4",
-                    "--d-channels", "4", "4", "8", "8", "16")  # fmt: skip
-    assert wider.returncode == 2 and "another model shape" in wider.stderr
+    # a wider generator is a widening (tests/test_gan_widen.py); a wider discriminator is not
+    reshaped = run_gan("train", "--run", str(tmp_path / "wide"), "--start-from", str(source),
+                       "--steps", "4", *common[:-len(TINY_MODEL)], "--z-dim", "8",
+                       "--g-channels", "16", "8", "8", "4", "4",
+                       "--d-channels", "4", "4", "8", "8", "32")  # fmt: skip
+    assert reshaped.returncode == 2 and "another model shape" in reshaped.stderr
     assert len(RunRegistry().list()) == runs_before  # refused before registering
     assert not (tmp_path / "new" / "checkpoint.pt").exists()
     # A folder that already holds a run is resumed, not overwritten.
