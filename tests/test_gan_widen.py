@@ -17,6 +17,7 @@ from gan.start_from import start_from
 from gan.state import load_checkpoint
 from gan.widen import Widening, check_widths, widened_weights, widths_asked
 from tests.test_gan_cli import TINY_MODEL, run_gan, tone_clips
+from tests.test_gan_recordings import two_tones_per_genre
 
 SMALL = GanConfig(n_classes=5, z_dim=8, embed_dim=4, n_mels=32, frames=32,
                   g_channels=(16, 8, 4), d_channels=(4, 8, 16))  # fmt: skip
@@ -123,3 +124,24 @@ def test_a_run_goes_on_with_a_wider_generator(tmp_path: Path) -> None:
     assert narrower.returncode == 2 and "is not a widening" in narrower.stderr
     assert "Traceback" not in narrower.stderr
     assert not (tmp_path / "narrow" / "checkpoint.pt").exists()
+
+
+def test_a_genre_bundle_is_widened_and_grown_to_recordings_in_one_start(tmp_path: Path) -> None:
+    """The README's long-run command, widened: from a genre bundle, one class per recording
+    and a wider generator at once (widened when started, grown when the recordings are read)."""
+    data = two_tones_per_genre(tmp_path / "clips")
+    bundle, run = tmp_path / "bundle", tmp_path / "run"
+    common = ["--data", str(data), "--batch", "4", "--quiet"]
+    made = run_gan("train", "--run", str(tmp_path / "first"), "--steps", "2", "--export",
+                   str(bundle), *common, *TINY_MODEL)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    started = run_gan("train", "--run", str(run), "--start-from", str(bundle), "--condition",
+                      "recording", "--steps", "3", "--g-channels", "24", "8", "12", "4", "6",
+                      *common)  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert "class tables grow to one row per recording" in started.stderr
+    assert "Its generator is widened from channels 16 8 8 4 4 to 24 8 12 4 6" in started.stderr
+    state = load_checkpoint(run / "checkpoint.pt")
+    assert state.step == 3 and state.config.model.n_classes == 20
+    assert state.config.model.g_channels == (24, 8, 12, 4, 6)
+    assert state.generator.norms[2].gain.weight.shape == (20, 12)
