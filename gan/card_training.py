@@ -76,8 +76,8 @@ def start_lines(training: dict[str, Any], subject: str = "Started") -> list[str]
         widths = " ".join(str(c) for c in widened)
         after_widths = " ".join(str(c) for c in after.model.g_channels)
         where += (f"; its generator widened from channels {widths} to {after_widths}, each new "
-                  "channel a copy of an old one so it drew what it drew, with a new generator "
-                  "optimiser")  # fmt: skip
+                  "channel a copy of an old one so it drew about what it drew, with a new "
+                  "generator optimiser")  # fmt: skip
     lines = [
         f"- {subject} from {where}, with other settings from then on: {changes or 'none'}. "
         "Those first steps are in the training log too."

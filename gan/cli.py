@@ -174,9 +174,9 @@ def _start_from(source: Path, run_dir: Path, config: TrainConfig) -> TrainConfig
                  "read, beside a new discriminator.")  # fmt: skip
     if widened := record.get("widened_from"):
         widths = " ".join(str(c) for c in widened)
-        grown += (f" Its generator is widened from channels {widths} to "
-                  f"{' '.join(str(c) for c in config.model.g_channels)}, drawing what it drew, "
-                  "with a new generator optimiser.")  # fmt: skip
+        now = " ".join(str(c) for c in config.model.g_channels)
+        grown += (f" Its generator is widened from channels {widths} to {now}, drawing about "
+                  "what it drew, with a new generator optimiser.")  # fmt: skip
     print(f"Starting from the {what} in {source.resolve()} with the settings given.{grown}",
           file=sys.stderr)  # fmt: skip
     return config
