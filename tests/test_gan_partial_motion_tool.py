@@ -4,19 +4,14 @@ like a drone (run as a user would, on the shipped generator and the shared clips
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from functools import partial
 
 import pytest
 
-from tests.tool_loading import TOOLS_DIR
+from tests.tool_loading import TOOLS_DIR, run_script
 
 TOOL = TOOLS_DIR / "gan_partial_motion.py"
-
-
-def run_tool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True,
-                          timeout=600, cwd=TOOL.parents[1])  # fmt: skip
+run_tool = partial(run_script, TOOL)
 
 
 def test_the_tool_reports_real_and_generated_motion_per_genre() -> None:

@@ -4,8 +4,7 @@ within one (run as a user would, on real clips and the shipped classifier)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +12,10 @@ import pytest
 
 from tests.test_gan_cli import TINY_MODEL, run_gan
 from tests.test_gan_recordings import two_tones_per_genre
-from tests.tool_loading import TOOLS_DIR, load_tool
+from tests.tool_loading import TOOLS_DIR, load_tool, run_script
 
 TOOL = TOOLS_DIR / "gan_spread_parts.py"
-
-
-def run_tool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True,
-                          timeout=600, cwd=TOOL.parents[1])  # fmt: skip
+run_tool = partial(run_script, TOOL)
 
 
 def test_the_parts_of_a_spread_are_the_pairs_across_and_within_groups() -> None:

@@ -5,17 +5,12 @@ generator and the shared clips)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from functools import partial
 
-from tests.tool_loading import TOOLS_DIR, load_tool
+from tests.tool_loading import TOOLS_DIR, load_tool, run_script
 
 TOOL = TOOLS_DIR / "gan_tag_profile.py"
-
-
-def run_tool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True,
-                          timeout=600, cwd=TOOL.parents[1])  # fmt: skip
+run_tool = partial(run_script, TOOL)
 
 
 def test_the_profile_gap_is_0_for_one_profile_and_1_for_profiles_without_a_common_tag() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -15,3 +17,9 @@ def load_tool(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_script(path: Path, *args: str) -> subprocess.CompletedProcess:
+    """A tool run as a user runs it, from the repository root (its output captured)."""
+    return subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True,
+                          timeout=600, cwd=path.parents[1])  # fmt: skip
