@@ -12,10 +12,16 @@ three, grouped by the recording picked. A generator whose recordings all sound l
 centre falls short between recordings; one that ignores its noise, within a recording. Clips are
 drawn as ``gan evaluate`` draws them (same seed, same noise), so ``overall`` is the card's ratio.
 
+Beside the judge's view, ``plain``: the same overall ratio in plain statistics of the log-mels
+(the generated ones before Griffin-Lim): each band's mean level (``profile``), each band's
+standard deviation over time (``dynamics``) and the first 20 cepstral coefficients of the mean
+profile (``cepstrum``). A generator as varied as real music there but not in the judge's
+embedding varies in loudness and colour, not in what the judge hears as content.
+
 Prints one JSON object: ``bundle``, ``seed``, ``per_genre``, ``by_recording`` (whether the
 generator picks recordings), ``genres`` (per genre, ``real`` and ``generated``, each
 ``across``, ``within`` and ``between_means``; ``ratios``, generated ÷ real for each and
-``overall``) and ``mean_ratios`` over the genres.
+``overall``; ``plain``, the three plain ratios) and ``mean_ratios`` over the genres.
 """
 
 from __future__ import annotations
@@ -26,10 +32,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.fft import dct
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gan.bundle import load_gan_bundle
+from audio import LogMel
+from gan.bundle import GanBundle, load_gan_bundle
 from gan.config import EVALUATION_SEED, SCORED_SECONDS
 from gan.data import load_clips
 from gan.errors import GanError, print_json_report
@@ -50,6 +58,27 @@ from gan.sample import (
 )
 
 PARTS = ("across", "within", "between_means")
+PLAIN = ("profile", "dynamics", "cepstrum")
+CEPSTRAL_COEFFICIENTS = 20
+
+
+def plain_statistics(mel_db: torch.Tensor, floor: float, ceil: float) -> dict[str, np.ndarray]:
+    """Per clip [n, ...] of dB log-mels [n, mels, frames] within the generator's range: each
+    band's mean (``profile``), its standard deviation over time (``dynamics``) and the first
+    cepstral coefficients of the profile (``cepstrum``)."""
+    mel = mel_db.clamp(floor, ceil).double().numpy()
+    profile = mel.mean(axis=2)
+    cepstrum = dct(profile, axis=1, norm="ortho")[:, :CEPSTRAL_COEFFICIENTS]
+    return {"profile": profile, "dynamics": mel.std(axis=2), "cepstrum": cepstrum}
+
+
+def overall_spread(values: np.ndarray, groups: np.ndarray | None = None) -> float | None:
+    """Mean distance over pairs (with ``groups``, pairs from different groups only)."""
+    n = len(values)
+    pairs = np.triu(np.ones((n, n), dtype=bool), k=1)
+    if groups is not None:
+        pairs &= groups[:, None] != groups[None, :]
+    return _mean(pairwise_distances(values, values)[pairs])
 
 
 def spread_parts(embeddings: np.ndarray, groups: np.ndarray) -> dict[str, float | None]:
@@ -78,6 +107,23 @@ def _ratio(generated: float | None, real: float | None) -> float | None:
     return None if generated is None or not real else round(generated / real, 4)
 
 
+def draw_clips(
+    bundle: GanBundle, genre_id: int, n: int, seed: int
+) -> tuple[torch.Tensor, np.ndarray]:
+    """``n`` clips' log-mels in dB as ``gan evaluate`` draws them (in tens, from the genre's
+    noise stream), and the class each plays: its recording (picked by its first noise) or the
+    genre itself."""
+    patches = patches_for(SCORED_SECONDS, bundle)
+    rng, mels, picked = genre_noise(seed, genre_id), [], []
+    for start in range(0, n, 10):
+        count = min(10, n - start)
+        z = clip_noise(bundle, [genre_id] * count, patches, rng)
+        genre = torch.full((count,), genre_id, dtype=torch.long)
+        picked += bundle.condition(genre, z[:, 0]).tolist()
+        mels.append(mels_from_noise(bundle, [genre_id] * count, z))
+    return torch.cat(mels), np.array(picked)
+
+
 def measure(bundle_dir: Path, per_genre: int, genres: list[str] | None, seed: int) -> dict:
     bundle = load_gan_bundle(bundle_dir)
     unknown = [g for g in genres or [] if g not in bundle.labels]
@@ -85,8 +131,9 @@ def measure(bundle_dir: Path, per_genre: int, genres: list[str] | None, seed: in
         raise GanError(f"Unknown genre {', '.join(unknown)}; use {', '.join(bundle.labels)}.")
     probe = ClassifierProbe(load_default_classifier())
     rate = bundle.spec.sample_rate
-    patches, length = patches_for(SCORED_SECONDS, bundle), clip_samples(SCORED_SECONDS, bundle)
+    length = clip_samples(SCORED_SECONDS, bundle)
     clips = load_clips(None)
+    frontend = LogMel(bundle.spec)
     out: dict = {}
     for gid, genre in enumerate(bundle.labels):
         if genres and genre not in genres:
@@ -95,32 +142,38 @@ def measure(bundle_dir: Path, per_genre: int, genres: list[str] | None, seed: in
         if len({number for _, number, _ in segments}) < 2:
             raise GanError(f"Fewer than two real {genre} clips of {SCORED_SECONDS:g} s to compare.")
         _, real = probe.clips([s[2] for s in segments], rate)
-        real_parts = spread_parts(real, np.array([number for _, number, _ in segments]))
-        # in chunks of ten, as gan evaluate draws them, so the same seed gives the same clips
-        rng, waves, picked = genre_noise(seed, gid), [], []
-        for start in range(0, per_genre, 10):
-            n = min(10, per_genre - start)
-            z = clip_noise(bundle, [gid] * n, patches, rng)
-            # the recording each clip plays (its first noise picks it), or the genre itself
-            chosen = bundle.condition(torch.full((n,), gid, dtype=torch.long), z[:, 0])
-            picked += chosen.tolist()
-            mel_db = mels_from_noise(bundle, [gid] * n, z)
-            waves += [normalise_loudness(w, rate) for w in sonify(mel_db, bundle)]
+        numbers = np.array([number for _, number, _ in segments])
+        real_parts = spread_parts(real, numbers)
+        with torch.inference_mode():
+            real_mels = frontend(torch.from_numpy(np.stack([s[2] for s in segments])))
+        mels, picked = draw_clips(bundle, gid, per_genre, seed)
+        # sonified in the same tens too: Griffin-Lim's result depends a little on its batch
+        waves = [normalise_loudness(w, rate) for start in range(0, per_genre, 10)
+                 for w in sonify(mels[start : start + 10], bundle)]  # fmt: skip
         _, generated = probe.clips(waves, rate)
-        gen_parts = spread_parts(generated, np.array(picked))
-        overall = pairwise_distances(generated, generated)[np.triu_indices(per_genre, 1)]
+        gen_parts = spread_parts(generated, picked)
+        frames = min(real_mels.shape[-1], mels.shape[-1])
+        real_plain = plain_statistics(real_mels[..., :frames], bundle.db_floor, bundle.db_ceil)
+        gen_plain = plain_statistics(mels[..., :frames], bundle.db_floor, bundle.db_ceil)
         out[genre] = {
             "real": real_parts,
             "generated": gen_parts,
             "ratios": {
                 **{part: _ratio(gen_parts[part], real_parts[part]) for part in PARTS},
-                "overall": _ratio(_mean(overall), real_parts["across"]),
+                "overall": _ratio(overall_spread(generated), real_parts["across"]),
+            },
+            "plain": {
+                part: _ratio(
+                    overall_spread(gen_plain[part]), overall_spread(real_plain[part], numbers)
+                )
+                for part in PLAIN
             },
         }
     means = {}
-    for part in (*PARTS, "overall"):
-        values = [g["ratios"][part] for g in out.values() if g["ratios"][part] is not None]
-        means[part] = round(float(np.mean(values)), 4) if values else None
+    for kind, parts in (("ratios", (*PARTS, "overall")), ("plain", PLAIN)):
+        for part in parts:
+            values = [g[kind][part] for g in out.values() if g[kind][part] is not None]
+            means[part] = round(float(np.mean(values)), 4) if values else None
     return {"bundle": str(bundle_dir), "seed": seed, "per_genre": per_genre,
             "by_recording": bundle.picker is not None, "genres": out,
             "mean_ratios": means}  # fmt: skip
