@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -181,6 +181,13 @@ class GanBundle:
                 f"Unknown genre '{genre}'. The generator knows: {', '.join(self.labels)}."
             )
         return self.labels.index(genre)
+
+    def genres_asked(self, genres: Sequence[str] | None) -> list[tuple[int, str]]:
+        """(id, name) of each genre asked for, in the bundle's order; every genre when none is."""
+        if not genres:
+            return list(enumerate(self.labels))
+        ids = sorted({self.genre_index(genre) for genre in genres})
+        return [(i, self.labels[i]) for i in ids]
 
 
 def load_gan_bundle(path: str | Path | None = None) -> GanBundle:

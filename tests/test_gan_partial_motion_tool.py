@@ -34,7 +34,7 @@ def test_the_tool_reports_real_and_generated_motion_per_genre() -> None:
 
 @pytest.mark.parametrize(
     ("args", "words"),
-    [(("--genres", "polka"), "Unknown genre polka"), (("--lags", "0"), "--lags must be 1-64"),
+    [(("--genres", "polka"), "Unknown genre 'polka'"), (("--lags", "0"), "--lags must be 1-64"),
      (("--lags", "a,b"), "whole numbers")],
 )  # fmt: skip
 def test_bad_requests_get_one_line_and_no_traceback(args: tuple[str, ...], words: str) -> None:

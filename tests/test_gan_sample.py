@@ -149,6 +149,14 @@ def test_unknown_genre_and_bad_requests_are_refused(bundle: GanBundle) -> None:
         generate(bundle, ["rock"], 1, seed=0, seconds=600)
 
 
+def test_genres_asked_keeps_the_bundle_order_and_refuses_unknown_names(bundle: GanBundle) -> None:
+    assert bundle.genres_asked(None) == list(enumerate(bundle.labels))
+    rock, jazz = bundle.genre_index("rock"), bundle.genre_index("jazz")
+    assert bundle.genres_asked(["rock", "jazz", "rock"]) == [(jazz, "jazz"), (rock, "rock")]
+    with pytest.raises(GanError, match="Unknown genre 'polka'"):
+        bundle.genres_asked(["jazz", "polka"])
+
+
 def test_write_samples_makes_wav_and_png(bundle: GanBundle, tmp_path: Path) -> None:
     samples = generate(bundle, ["disco"], 2, seed=3)
     paths = write_samples(samples, tmp_path)

@@ -39,5 +39,5 @@ def test_the_tool_reports_tags_and_heard_genres_of_generated_and_real_clips() ->
 def test_an_unknown_genre_is_one_clear_line_and_exit_2() -> None:
     done = run_tool("--genres", "polka")
     assert done.returncode == 2
-    assert "Unknown genre polka; use blues" in done.stderr
+    assert "Unknown genre 'polka'. The generator knows: blues" in done.stderr
     assert "Traceback" not in done.stderr

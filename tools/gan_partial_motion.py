@@ -34,15 +34,11 @@ from gan.sample import generate_mels
 
 def motion(bundle_dir: Path, per_genre: int, genres: list[str] | None, lags: list[int]) -> dict:
     bundle = load_gan_bundle(bundle_dir)
-    unknown = [g for g in genres or [] if g not in bundle.labels]
-    if unknown:
-        raise GanError(f"Unknown genre {', '.join(unknown)}; use {', '.join(bundle.labels)}.")
+    asked = bundle.genres_asked(genres)
     frames = bundle.config.frames
     clips = load_clips(None)
     out: dict = {}
-    for gid, genre in enumerate(bundle.labels):
-        if genres and genre not in genres:
-            continue
+    for gid, genre in asked:
         mine = [c for c in clips if c.genre == genre and c.mel.shape[1] > frames]
         if not mine:
             raise GanError(f"No real {genre} clip longer than one patch to compare with.")

@@ -126,18 +126,14 @@ def draw_clips(
 
 def measure(bundle_dir: Path, per_genre: int, genres: list[str] | None, seed: int) -> dict:
     bundle = load_gan_bundle(bundle_dir)
-    unknown = [g for g in genres or [] if g not in bundle.labels]
-    if unknown:
-        raise GanError(f"Unknown genre {', '.join(unknown)}; use {', '.join(bundle.labels)}.")
+    asked = bundle.genres_asked(genres)
     probe = ClassifierProbe(load_default_classifier())
     rate = bundle.spec.sample_rate
     length = clip_samples(SCORED_SECONDS, bundle)
     clips = load_clips(None)
     frontend = LogMel(bundle.spec)
     out: dict = {}
-    for gid, genre in enumerate(bundle.labels):
-        if genres and genre not in genres:
-            continue
+    for gid, genre in asked:
         segments = real_segments([c for c in clips if c.genre == genre], length, rate)
         if len({number for _, number, _ in segments}) < 2:
             raise GanError(f"Fewer than two real {genre} clips of {SCORED_SECONDS:g} s to compare.")

@@ -75,9 +75,7 @@ def side(means: dict[str, float], shares: dict[str, float], top: int) -> dict:
 
 def profile(bundle_dir: Path, per_genre: int, genres: list[str] | None, top: int) -> dict:
     bundle = load_gan_bundle(bundle_dir)
-    unknown = [g for g in genres or [] if g not in bundle.labels]
-    if unknown:
-        raise GanError(f"Unknown genre {', '.join(unknown)}; use {', '.join(bundle.labels)}.")
+    asked = bundle.genres_asked(genres)
     try:
         classifier = Classifier(default_bundle_dir(), detector=False)
     except GenreError as err:
@@ -89,9 +87,7 @@ def profile(bundle_dir: Path, per_genre: int, genres: list[str] | None, top: int
     clips = load_clips(None)
     frontend = LogMel(bundle.spec)
     out: dict = {}
-    for gid, genre in enumerate(bundle.labels):
-        if genres and genre not in genres:
-            continue
+    for gid, genre in asked:
         generated = generated_clips(bundle, gid, per_genre)
         segments = real_segments([c for c in clips if c.genre == genre], length, rate)
         if not segments:
