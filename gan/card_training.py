@@ -4,6 +4,7 @@ the commands that rebuild it."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from typing import Any
 
 from gan.config import TrainConfig, augment_names, setting_changes, training_options
@@ -45,6 +46,11 @@ def _train_command(options: list[str]) -> str:
     return shlex.join(["nice", "-n", "10", "python", "-m", "gan", "train", *options])
 
 
+def widening_words(before: Sequence[int], after: Sequence[int]) -> str:
+    """How the CLI and the card name a widening: 'from channels 256 128 ... to 256 192 ...'."""
+    return f"from channels {' '.join(map(str, before))} to {' '.join(map(str, after))}"
+
+
 def start_lines(training: dict[str, Any], subject: str = "Started") -> list[str]:
     """Where a run started from another run's checkpoint or a bundle (``--start-from``), what
     changed, and where that run had started, if it had."""
@@ -73,11 +79,9 @@ def start_lines(training: dict[str, Any], subject: str = "Started") -> list[str]
         where += ("; grown to one class per recording, each recording's rows copied from its "
                   "genre's, beside a new discriminator and new optimisers")  # fmt: skip
     if widened := source.get("widened_from"):  # gan.widen: the generator changed shape
-        widths = " ".join(str(c) for c in widened)
-        after_widths = " ".join(str(c) for c in after.model.g_channels)
-        where += (f"; its generator widened from channels {widths} to {after_widths}, each new "
-                  "channel a copy of an old one so it drew about what it drew, with a new "
-                  "generator optimiser")  # fmt: skip
+        change = widening_words(widened, after.model.g_channels)
+        where += (f"; its generator widened {change}, each new channel a copy of an old one "
+                  "so it drew about what it drew, with a new generator optimiser")  # fmt: skip
     lines = [
         f"- {subject} from {where}, with other settings from then on: {changes or 'none'}. "
         "Those first steps are in the training log too."

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from cliguard import guard_main
 from gan import cli_args, cli_evaluate, cli_morph, cli_pick, cli_sample, cli_train_options
+from gan.card_training import widening_words
 from gan.config import DEVICES, MAX_CANDIDATES, TrainConfig
 from gan.errors import GanError
 from genre.errors import GenreError
@@ -173,10 +174,9 @@ def _start_from(source: Path, run_dir: Path, config: TrainConfig) -> TrainConfig
         grown = (" Its class tables grow to one row per recording when the recordings are "
                  "read, beside a new discriminator.")  # fmt: skip
     if widened := record.get("widened_from"):
-        widths = " ".join(str(c) for c in widened)
-        now = " ".join(str(c) for c in config.model.g_channels)
-        grown += (f" Its generator is widened from channels {widths} to {now}, drawing about "
-                  "what it drew, with a new generator optimiser.")  # fmt: skip
+        change = widening_words(widened, config.model.g_channels)
+        grown += (f" Its generator is widened {change}, drawing about what it drew, "
+                  "with a new generator optimiser.")  # fmt: skip
     print(f"Starting from the {what} in {source.resolve()} with the settings given.{grown}",
           file=sys.stderr)  # fmt: skip
     return config
