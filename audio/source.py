@@ -12,13 +12,13 @@ import errno
 import io
 import math
 import os
-import stat
 from pathlib import Path
 from typing import BinaryIO
 
 import soundfile as sf
 
 from audio.errors import AudioError
+from regular_files import special_file_kind
 
 # The one default for the file-size cap; GENRE_STUDIO_MAX_FILE_MB overrides it (the CLIs'
 # --max-file-mb sets that variable for their run). Big enough for a 2-hour CD-quality WAV;
@@ -61,21 +61,6 @@ def check_size(size: int, label: str, *, stream: bool = False) -> None:
         )
 
 
-def _kind(mode: int) -> str | None:
-    """What a non-regular file is, in words; None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
-
-
 def _os_error(path: Path, err: OSError) -> str:
     if err.errno == errno.ELOOP:
         return f"{path} is a symbolic link loop: following its links never reaches a file."
@@ -96,7 +81,7 @@ def unusable_reason(path: Path) -> str | None:
         mode = os.stat(path).st_mode
     except OSError as err:
         return _os_error(path, err)
-    kind = _kind(mode)
+    kind = special_file_kind(mode)
     return f"{path} is {kind}, not a regular file." if kind else None
 
 
@@ -156,7 +141,7 @@ def _open_regular(path: Path, label: str) -> int:
         raise AudioError(_os_error(path, err)) from err
     try:
         info = os.fstat(fd)
-        kind = _kind(info.st_mode)
+        kind = special_file_kind(info.st_mode)
         if kind:
             raise AudioError(f"{path} is {kind}, not a regular file.")
         check_size(info.st_size, label)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import io
 import os
-import stat
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from mood.errors import MoodError
+from regular_files import special_file_kind
 
 MAX_MEGAPIXELS_ENV = "MOOD_MAX_IMAGE_MEGAPIXELS"
 MAX_FILE_MB_ENV = "MOOD_MAX_IMAGE_MB"
@@ -112,7 +112,7 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
         info = path.stat()
     except OSError as exc:
         raise MoodError(f"{prefix}: {_why_not_found(path, exc)}.") from exc
-    kind = _not_regular(info.st_mode)
+    kind = special_file_kind(info.st_mode)
     if kind:
         raise MoodError(f"{prefix}: it is {kind}, not a regular file.")
     if info.st_size > max_bytes:
@@ -123,7 +123,7 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
     except OSError as exc:
         raise MoodError(f"{prefix}: {exc.strerror or exc}.") from exc
     with os.fdopen(fd, "rb") as file:
-        kind = _not_regular(os.fstat(fd).st_mode)
+        kind = special_file_kind(os.fstat(fd).st_mode)
         if kind:
             raise MoodError(f"{prefix}: it is {kind}, not a regular file.")
         try:
@@ -141,20 +141,6 @@ def _why_not_found(path: Path, exc: OSError) -> str:
     if exc.errno == errno.ENOENT and path.is_symlink():
         return f"it is a broken symbolic link (its target {os.readlink(path)!r} does not exist)"
     return str(exc.strerror or exc)
-
-
-def _not_regular(mode: int) -> str | None:
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
 
 
 def _file_too_large(name: str, size: int, max_bytes: int) -> str:
