@@ -36,8 +36,14 @@ def test_generate_a_sample_and_download_it(
         # Streamlit streams elements in one by one: poll until both samples are there.
         expect(page.locator("audio")).to_have_count(2, timeout=RESULT_TIMEOUT_MS)
         expect(page.locator('[data-testid="stImage"]')).to_have_count(2, timeout=RESULT_TIMEOUT_MS)
+        # Click sample #1's own button, once both are shown: a column can still be hidden while
+        # its lazily loaded button renders, and the first *visible* button was then #2's (a CI
+        # flake: the download was blues-seed7-02.wav).
+        buttons = page.get_by_role("button", name="Download WAV")
+        expect(buttons).to_have_count(2, timeout=RESULT_TIMEOUT_MS)
+        first_sample = page.locator('[data-testid="stColumn"]').filter(has_text="Blues #1")
         with page.expect_download(timeout=60_000) as download_info:
-            page.get_by_role("button", name="Download WAV").first.click()
+            first_sample.get_by_role("button", name="Download WAV").click()
         download = download_info.value
         saved = artifacts_dir / download.suggested_filename
         download.save_as(str(saved))
