@@ -36,9 +36,9 @@ def test_generate_a_sample_and_download_it(
         # Streamlit streams elements in one by one: poll until both samples are there.
         expect(page.locator("audio")).to_have_count(2, timeout=RESULT_TIMEOUT_MS)
         expect(page.locator('[data-testid="stImage"]')).to_have_count(2, timeout=RESULT_TIMEOUT_MS)
-        # Click sample #1's own button, once both are shown: a column can still be hidden while
-        # its lazily loaded button renders, and the first *visible* button was then #2's (a CI
-        # flake: the download was blues-seed7-02.wav).
+        # Click sample #1's own button, once both are shown: in a CI flake the first *visible*
+        # button was #2's (the download was blues-seed7-02.wav), most likely because #1's column
+        # was not shown yet; get_by_role skips hidden elements.
         buttons = page.get_by_role("button", name="Download WAV")
         expect(buttons).to_have_count(2, timeout=RESULT_TIMEOUT_MS)
         first_sample = page.locator('[data-testid="stColumn"]').filter(has_text="Blues #1")
