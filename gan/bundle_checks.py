@@ -11,7 +11,7 @@ import torch
 
 from audio import MelSpec
 from audio.spectrogram import finite_number, whole_number
-from gan.config import HOLE_LIMITS_KEY, LEVEL_FLOORS_KEY, RECORDINGS_KEY
+from gan.config import HOLE_LIMITS_KEY, LEFT_OUT_KEY, LEVEL_FLOORS_KEY, RECORDINGS_KEY, SEED_MAX
 from gan.errors import GanError
 from gan.holes import HoleLimits
 from gan.recordings import RecordingPicker, recording_genres
@@ -49,8 +49,9 @@ def checked_picker(
         return None
     recordings = entry.get("labels") if isinstance(entry, dict) else None
     seed = entry.get("picker_seed") if isinstance(entry, dict) else None
-    need = "labels (one distinct '<genre>/<file>' per class) and a whole-number picker_seed"
-    if not _distinct_names(recordings) or not whole_number(seed):
+    need = ("labels (one distinct '<genre>/<file>' per class) and a whole-number picker_seed "
+            f"from 0 to {SEED_MAX}")  # fmt: skip
+    if not _distinct_names(recordings) or not whole_number(seed) or not 0 <= seed <= SEED_MAX:
         raise _unusable(folder, f"an unusable '{RECORDINGS_KEY}' entry", need)
     assert isinstance(recordings, list) and isinstance(seed, int)
     if len(recordings) != n_classes:
@@ -59,10 +60,21 @@ def checked_picker(
         genres_of = recording_genres(recordings, labels)
     except GanError as err:
         raise _unusable(folder, f"an unusable '{RECORDINGS_KEY}' entry", str(err)) from err
-    bare = [genre for index, genre in enumerate(labels) if index not in set(genres_of.tolist())]
+    playable = _checked_playable(entry.get(LEFT_OUT_KEY, []), recordings, folder)
+    played = set(genres_of[playable].tolist())
+    bare = [genre for index, genre in enumerate(labels) if index not in played]
     if bare:
-        raise _unusable(folder, f"no recordings of {', '.join(bare)}")
-    return RecordingPicker.build(genres_of, z_dim, seed)
+        raise _unusable(folder, f"no playable recordings of {', '.join(bare)}")
+    return RecordingPicker.build(genres_of, z_dim, seed, playable)
+
+
+def _checked_playable(left_out: object, recordings: list[str], folder: Path) -> torch.Tensor:
+    """Which recordings sampling may pick [n_recordings]: all but the ``left_out`` ones
+    (``gan gate``), which must be distinct recordings of the generator."""
+    if not (left_out == [] or _distinct_names(left_out)) or not set(left_out) <= set(recordings):
+        raise _unusable(folder, f"an unusable '{LEFT_OUT_KEY}' list",
+                        "distinct recordings of the generator are needed")  # fmt: skip
+    return torch.tensor([name not in left_out for name in recordings])
 
 
 def checked_frontend(frontend: object, n_mels: int, folder: Path) -> MelSpec:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gan.card_diversity import coverage_line, diversity_ceiling, diversity_words
+from gan.card_gate import gate_lines
 from gan.card_pick import fmt as _fmt
 from gan.card_pick import selection_lines, truncation_words
 from gan.card_redraws import dropout_lines, hole_lines
@@ -59,6 +60,7 @@ def render_card(meta: dict[str, Any]) -> str:
         "scaled to [-1, 1]; each batch is genre-balanced random 128-frame crops.",
         "- Ten clips per genre from very few artists: the generator imitates those recordings, "
         "not the genre at large.",
+        *gate_lines(meta),
         "",
         "## Training",
         f"- {training.get('steps')} steps of batch {config.get('batch_size')} in "

@@ -7,13 +7,14 @@ import shlex
 from collections.abc import Sequence
 from typing import Any
 
-from gan.config import TrainConfig, augment_names, setting_changes, training_options
+from gan.card_gate import stored_rule
+from gan.config import GateRule, TrainConfig, augment_names, setting_changes, training_options
 
 
 def reproduce_lines(meta: dict[str, Any]) -> list[str]:
     """The commands that rebuild this bundle: training (its settings spelled out from the
     stored config; first the run it started from, if any), the snapshot pick when one chose
-    the step, and the evaluation."""
+    the step, the gate when one chose its recordings, and the evaluation."""
     training = meta.get("training", {})
     options = training_options(TrainConfig.from_dict(training.get("config", {})))
     folder = f"assets/{meta['name']}"
@@ -26,6 +27,11 @@ def reproduce_lines(meta: dict[str, Any]) -> list[str]:
         lines += [_train_command(["--run", run, *start, *options]), command]
     else:
         lines.append(_train_command([*start, *options, "--export", folder]))
+    if rule := stored_rule(meta):  # gan.gate: which recordings it plays, chosen after the pick
+        extra = [] if rule.clips_per_genre == GateRule.clips_per_genre else [
+            "--per-genre", str(rule.clips_per_genre)]  # fmt: skip
+        lines.append(shlex.join(["python", "-m", "gan", "gate", "--bundle", folder, *extra,
+                                 "--write"]))  # fmt: skip
     return [*lines, f"python -m gan evaluate --bundle {folder} --write"]
 
 

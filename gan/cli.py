@@ -15,7 +15,9 @@ bundle is then measured as ``evaluate --per-genre N --write`` would, and the sum
 ``agreement`` (or ``measure_error``: training and the export stand either way).
 ``morph`` and ``prompt`` write one WAV + PNG and print one JSON object (:mod:`gan.cli_morph`);
 ``pick`` exports a run's best snapshot and prints its scores (:mod:`gan.cli_pick`);
-``evaluate`` measures a bundle and prints the card's figures (:mod:`gan.cli_evaluate`).
+``evaluate`` measures a bundle and prints the card's figures (:mod:`gan.cli_evaluate`);
+``gate`` leaves out the recordings a generator with one class per recording plays badly
+(:mod:`gan.cli_gate`).
 The training and model options are generated from the config in :mod:`gan.cli_train_options`.
 """
 
@@ -30,7 +32,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cliguard import guard_main
-from gan import cli_args, cli_evaluate, cli_morph, cli_pick, cli_sample, cli_train_options
+from gan import (
+    cli_args,
+    cli_evaluate,
+    cli_gate,
+    cli_morph,
+    cli_pick,
+    cli_sample,
+    cli_train_options,
+)
 from gan.card_training import widening_words
 from gan.config import DEVICES, MAX_CANDIDATES, TrainConfig
 from gan.errors import GanError
@@ -328,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_evaluate.configure(sub, default_threads(2))
     cli_morph.configure(sub)
     cli_pick.configure(sub, default_run_dir(), default_threads(2))
+    cli_gate.configure(sub, default_threads(2))
     return parser
 
 

@@ -18,6 +18,19 @@ CHECKPOINT_FILE = "checkpoint.pt"
 SEED_MAX = 2**32 - 1  # seeds are 0 … 2³²−1, as in most tools
 # the noise pick and evaluate score with: cards stay comparable; `gan evaluate --seed` varies it
 EVALUATION_SEED = 1234
+
+
+@dataclass(frozen=True)
+class GateRule:
+    """How ``gan gate`` (gan.gate) judges a generator's recordings and which it leaves out; the
+    defaults chose the shipped generator's."""
+
+    seed: int = 4242  # never an evaluation seed (1234 for the card, 1 for the check)
+    clips_per_genre: int = 200  # about 20 a recording
+    min_share: float = 0.30  # the issue's floor for every genre: a recording below it is left out
+    keep: int = 5  # ... but each genre keeps at least its best five, for variety
+
+
 # a real excerpt counts as covered when a generated clip lies nearer than its 5th-nearest real
 # neighbour (gan.metrics.coverage_shares; Naeem et al. 2020 use 5)
 COVERAGE_NEIGHBOURS = 5
@@ -124,6 +137,8 @@ CRITIC_KEY = "critic"  # its entry in gan.json: {"weights", "candidates", "step"
 # A generator with one class per recording (gan.recordings) lists them in gan.json under this
 # key: {"labels": ["<genre>/<file name>", …] in class order, "picker_seed": int}.
 RECORDINGS_KEY = "recordings"
+# in the recordings entry: the recordings sampling never picks (gan.gate)
+LEFT_OUT_KEY = "left_out"
 
 
 # The widest layer a generator may ask for (the shipped one's widest is 256): a stored model

@@ -108,15 +108,28 @@ def grown_tables(
 @dataclass(frozen=True)
 class RecordingPicker:
     """Turns genre conditions into recording conditions for a generator with one class per
-    recording. ``genres_of``: each recording's genre id [n_recordings]."""
+    recording. ``genres_of``: each recording's genre id [n_recordings]; ``playable``: whether
+    sampling may pick it [n_recordings] (``gan gate`` leaves out recordings whose clips are seldom
+    heard as their genre)."""
 
     genres_of: torch.Tensor
     projection: torch.Tensor  # [z_dim, n_recordings]
+    playable: torch.Tensor  # bool [n_recordings]
 
     @classmethod
-    def build(cls, genres_of: torch.Tensor, z_dim: int, seed: int = PICKER_SEED) -> RecordingPicker:
+    def build(
+        cls,
+        genres_of: torch.Tensor,
+        z_dim: int,
+        seed: int = PICKER_SEED,
+        playable: torch.Tensor | None = None,
+    ) -> RecordingPicker:
         rng = torch.Generator().manual_seed(seed)
-        return cls(genres_of, torch.randn(z_dim, len(genres_of), generator=rng))
+        # drawn for every recording, played or not, so leaving one out never moves the others
+        projection = torch.randn(z_dim, len(genres_of), generator=rng)
+        if playable is None:
+            playable = torch.ones(len(genres_of), dtype=torch.bool)
+        return cls(genres_of, projection, playable)
 
     @property
     def n_genres(self) -> int:
@@ -124,12 +137,12 @@ class RecordingPicker:
 
     def choices(self, z: torch.Tensor) -> torch.Tensor:
         """For each noise vector [N, z_dim], the recording it picks in every genre
-        [N, n_genres]: the genre's recording whose projection of the noise is largest, so each
-        recording is picked about equally often and the same noise always picks the same one."""
+        [N, n_genres]: the genre's playable recording whose projection of the noise is largest,
+        so each is picked about equally often and the same noise always picks the same one."""
         scores = z.to(self.projection.dtype) @ self.projection  # [N, n_recordings]
         out = torch.empty(len(z), self.n_genres, dtype=torch.long)
         for genre in range(self.n_genres):
-            members = torch.nonzero(self.genres_of == genre).flatten()
+            members = torch.nonzero((self.genres_of == genre) & self.playable).flatten()
             out[:, genre] = members[scores[:, members].argmax(dim=1)]
         return out
 

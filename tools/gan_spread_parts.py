@@ -37,25 +37,18 @@ from scipy.fft import dct
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from audio import LogMel
-from gan.bundle import GanBundle, load_gan_bundle
+from gan.bundle import load_gan_bundle
 from gan.config import EVALUATION_SEED, SCORED_SECONDS
 from gan.data import load_clips
 from gan.errors import GanError, print_json_report
+from gan.gate import draw_clips
 from gan.metrics import (
     ClassifierProbe,
     load_default_classifier,
     pairwise_distances,
     real_segments,
 )
-from gan.sample import (
-    clip_noise,
-    clip_samples,
-    genre_noise,
-    mels_from_noise,
-    normalise_loudness,
-    patches_for,
-    sonify,
-)
+from gan.sample import clip_samples, normalise_loudness, sonify
 
 PARTS = ("across", "within", "between_means")
 PLAIN = ("profile", "dynamics", "cepstrum")
@@ -105,23 +98,6 @@ def _mean(values: np.ndarray) -> float | None:
 
 def _ratio(generated: float | None, real: float | None) -> float | None:
     return None if generated is None or not real else round(generated / real, 4)
-
-
-def draw_clips(
-    bundle: GanBundle, genre_id: int, n: int, seed: int
-) -> tuple[torch.Tensor, np.ndarray]:
-    """``n`` clips' log-mels in dB as ``gan evaluate`` draws them (in tens, from the genre's
-    noise stream), and the class each plays: its recording (picked by its first noise) or the
-    genre itself."""
-    patches = patches_for(SCORED_SECONDS, bundle)
-    rng, mels, picked = genre_noise(seed, genre_id), [], []
-    for start in range(0, n, 10):
-        count = min(10, n - start)
-        z = clip_noise(bundle, [genre_id] * count, patches, rng)
-        genre = torch.full((count,), genre_id, dtype=torch.long)
-        picked += bundle.condition(genre, z[:, 0]).tolist()
-        mels.append(mels_from_noise(bundle, [genre_id] * count, z))
-    return torch.cat(mels), np.array(picked)
 
 
 def measure(bundle_dir: Path, per_genre: int, genres: list[str] | None, seed: int) -> dict:
