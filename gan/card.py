@@ -307,10 +307,15 @@ def quality_sentence(meta: dict[str, Any], name: Any = str) -> str | None:
         f"The genre classifier recognises about {in_ten} in 10 of this generator's clips as "
         "the genre asked for"
     )
-    good = [name(g) for g, share in per_genre.items() if share >= 0.5]
+    good = [g for g, share in per_genre.items() if share >= 0.5]
     weak = [g for g, share in per_genre.items() if share < MISHEARD_BELOW]
-    if good:
-        sentence += f": best for {', '.join(good)}"
+    rest = [name(g) for g in per_genre if g not in good]
+    if good and not rest:
+        sentence += ", every genre at least half the time"
+    elif good and len(good) > len(rest):  # most genres: name the few others instead
+        sentence += f": at least half the time for every genre but {_listed(rest)}"
+    elif good:
+        sentence += f": best for {', '.join(name(g) for g in good)}"
     if weak:
         sentence += f"; not yet for {_weak_words(weak, metrics.get('heard_as_per_genre'), name)}"
     return sentence + "."
@@ -326,11 +331,14 @@ def _weak_words(weak: list[str], heard: dict[str, dict[str, float]] | None, name
         groups.setdefault(top, []).append(genre)
     parts = []
     for top, genres in groups.items():
-        names = [name(g) for g in genres]
-        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
         heard_as = "heard as a mix of genres" if top in genres else f"heard as {name(top)}"
-        parts.append(f"{listed} ({heard_as})")
+        parts.append(f"{_listed([name(g) for g in genres])} ({heard_as})")
     return ", ".join(parts)
+
+
+def _listed(names: list[str]) -> str:
+    """The names joined as "a", "a and b" or "a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _motion_line(meta: dict[str, Any], metrics: dict[str, Any]) -> list[str]:

@@ -328,6 +328,14 @@ def test_the_quality_sentence_says_what_the_weak_genres_sound_like() -> None:
     )
     del metrics["heard_as_per_genre"]  # evaluated before that was recorded
     assert quality_sentence({"metrics": metrics}).endswith("not yet for blues, jazz, rock.")
+    # Most genres recognised: the few others are named instead of the many.
+    most = {"agreement": 0.78, "agreement_per_genre": {"blues": 0.38, "jazz": 0.8, "metal": 0.98,
+                                                       "pop": 0.8, "rock": 0.45}}  # fmt: skip
+    assert quality_sentence({"metrics": most}).endswith(
+        "asked for: at least half the time for every genre but blues and rock.")  # fmt: skip
+    most["agreement_per_genre"] = {"jazz": 0.8, "metal": 0.98, "pop": 0.5}
+    assert quality_sentence({"metrics": most}).endswith("asked for, every genre at least half "
+                                                        "the time.")  # fmt: skip
     assert quality_sentence({"metrics": {}}) is None
 
 
