@@ -28,7 +28,8 @@ from tests.test_gan_page import open_page, play_one
 SHIPPED_META = json.loads((default_gan_dir() / "gan.json").read_text(encoding="utf-8"))
 WRONG_VALUES: list[Any] = [None, [1, 2], "high", -1.5, 7, True, {"x": "y"}, float("nan"), 10**400]
 # the entries whose fields shape the sound: a bundle that loads with one changed must still play
-SOUND_SECTIONS = ("frontend", "normalisation", "sampling")
+# sections whose damage may change what plays: a bundle that loads must still play
+SOUND_SECTIONS = ("frontend", "normalisation", "sampling", "recordings")
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +90,14 @@ def test_every_damaged_entry_is_a_clear_error_or_a_generator_that_plays(tmp_path
     [
         ((), [], "no JSON object in gan.json"),
         (("labels",), ["blues"] * 10, "unusable labels"),
-        (("labels",), ["blues", "jazz"], "2 labels for 10 classes"),
+        (("labels",), ["blues", "jazz"], "genres the generator does not know: classical"),
+        (("recordings", "labels"), ["blues/a.wav", "jazz/b.wav"], "2 recordings for 100 classes"),
+        (("recordings", "left_out"), ["jazz/jazz.00001.ogg"] * 2, "unusable 'left_out' list"),
+        (
+            ("recordings", "left_out"),
+            [f"pop/pop.0000{k}.ogg" for k in range(10)],
+            "no playable recordings of pop",
+        ),
         (("frontend",), "db", "front-end must be an object"),
         (("frontend", "sample_rate"), "high", "sample_rate must be a whole number above 0"),
         (("frontend", "sample_rate"), 7, "sample rate must lie between 4000 and 192000 Hz"),

@@ -45,10 +45,11 @@ def test_morph_conditions_are_genre_mixes_that_move_monotonically(bundle: GanBun
 
 
 def test_a_one_genre_blend_is_the_plain_genre_condition(bundle: GanBundle) -> None:
-    """Blended conditions mix the learnt embeddings: one-hot weights are the genre itself."""
+    """Blended conditions mix the learnt embeddings: one-hot weights are the class itself (a
+    genre, or with one class per recording a recording)."""
     z = torch.randn(3, bundle.config.z_dim, generator=torch.Generator().manual_seed(0))
     ids = torch.tensor([0, 4, 9])
-    one_hot = torch.nn.functional.one_hot(ids, len(bundle.labels)).float()
+    one_hot = torch.nn.functional.one_hot(ids, len(bundle.class_labels)).float()
     with torch.inference_mode():
         assert torch.allclose(bundle.generator(z, ids), bundle.generator(z, one_hot), atol=1e-5)
 

@@ -54,15 +54,23 @@ def test_a_recording_generator_is_split_by_the_recording_each_clip_plays(tmp_pat
     assert report["mean_ratios"] == {**ratios, **jazz["plain"]}
 
 
-def test_a_genre_generator_has_only_the_overall_ratio_and_bad_genres_are_refused() -> None:
-    done = run_tool("--per-genre", "3", "--genres", "jazz")  # the shipped generator
+def test_a_genre_generator_has_only_the_overall_ratio_and_bad_genres_are_refused(
+    tmp_path: Path,
+) -> None:
+    data = two_tones_per_genre(tmp_path / "clips")
+    bundle = tmp_path / "bundle"  # one class per genre
+    made = run_gan("train", "--run", str(tmp_path / "run"), "--steps", "2", "--export",
+                   str(bundle), "--data", str(data), "--batch", "4", "--quiet",
+                   *TINY_MODEL)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    done = run_tool("--bundle", str(bundle), "--per-genre", "3", "--genres", "jazz")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert not report["by_recording"]
     ratios = report["genres"]["jazz"]["ratios"]
     assert ratios["across"] is None and ratios["between_means"] is None
     assert 0 < ratios["overall"] < 2
-    refused = run_tool("--genres", "polka")
+    refused = run_tool("--bundle", str(bundle), "--genres", "polka")
     assert refused.returncode == 2
     assert "Unknown genre 'polka'. The generator knows: blues" in refused.stderr
     assert "Traceback" not in refused.stderr
