@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from gan.config import LEFT_OUT_KEY, RECORDINGS_KEY, GateRule
+from gan.config import GATE_KEY, LEFT_OUT_KEY, RECORDINGS_KEY, GateRule
 from gan.recordings import genre_of
-
-GATE_KEY = "gate"  # in gan.json: how the left-out recordings were chosen
 
 
 def stored_rule(meta: dict[str, Any]) -> GateRule | None:

@@ -139,6 +139,7 @@ CRITIC_KEY = "critic"  # its entry in gan.json: {"weights", "candidates", "step"
 RECORDINGS_KEY = "recordings"
 # in the recordings entry: the recordings sampling never picks (gan.gate)
 LEFT_OUT_KEY = "left_out"
+GATE_KEY = "gate"  # in gan.json: the rule that chose them and each recording's counts
 
 
 # The widest layer a generator may ask for (the shipped one's widest is 256): a stored model

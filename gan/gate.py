@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Any
 
 import numpy as np
 import torch
 
 from gan.bundle import GanBundle, write_meta
-from gan.card_gate import GATE_KEY
-from gan.config import LEFT_OUT_KEY, RECORDINGS_KEY, SCORED_SECONDS, GateRule
+from gan.config import GATE_KEY, LEFT_OUT_KEY, RECORDINGS_KEY, SCORED_SECONDS, GateRule
 from gan.errors import GanError
 from gan.metrics import ClassifierProbe
 from gan.sample import (
@@ -64,6 +62,14 @@ def draw_clips(
     return torch.cat(mels), np.array(picked)
 
 
+def heard_waves(mels: torch.Tensor, bundle: GanBundle) -> list[np.ndarray]:
+    """:func:`draw_clips`' log-mels as sound, as ``gan evaluate`` makes it: sonified in the same
+    tens (Griffin-Lim's result depends a little on its batch), loudness-normalised."""
+    rate = bundle.spec.sample_rate
+    return [normalise_loudness(w, rate) for start in range(0, len(mels), 10)
+            for w in sonify(mels[start : start + 10], bundle)]  # fmt: skip
+
+
 def recording_shares(
     bundle: GanBundle,
     probe: ClassifierProbe,
@@ -83,9 +89,7 @@ def recording_shares(
         if progress:
             progress(f"gate: {per_genre} {genre} clips")
         mels, picked = draw_clips(bundle, genre_id, per_genre, rule.seed)
-        waves = [normalise_loudness(w, rate) for start in range(0, per_genre, 10)
-                 for w in sonify(mels[start : start + 10], bundle)]  # fmt: skip
-        probs, _ = probe.clips(waves, rate)
+        probs, _ = probe.clips(heard_waves(mels, bundle), rate)
         heard = np.array([heard_labels[i] == genre for i in probs.argmax(axis=1)])
         for index in np.nonzero(picker.genres_of.numpy() == genre_id)[0]:
             mine = picked == index
@@ -107,12 +111,11 @@ def left_out(shares: list[RecordingShare], rule: GateRule) -> list[str]:
 
 def store_gate(
     bundle: GanBundle, rule: GateRule, shares: list[RecordingShare], left: list[str]
-) -> dict[str, Any]:
+) -> None:
     """Store the left-out recordings in the bundle's ``gan.json`` (and how they were chosen,
-    for its model card); returns what was stored."""
+    for its model card)."""
     gate = {**asdict(rule), "shares": {s.label: [s.heard_as_genre, s.clips] for s in shares}}
     meta = dict(bundle.meta)
     meta[RECORDINGS_KEY] = {**meta[RECORDINGS_KEY], LEFT_OUT_KEY: left}
     meta[GATE_KEY] = gate
     write_meta(bundle.path, meta)
-    return {LEFT_OUT_KEY: left, **gate}

@@ -27,8 +27,8 @@ from tests.test_gan_page import open_page, play_one
 
 SHIPPED_META = json.loads((default_gan_dir() / "gan.json").read_text(encoding="utf-8"))
 WRONG_VALUES: list[Any] = [None, [1, 2], "high", -1.5, 7, True, {"x": "y"}, float("nan"), 10**400]
-# the entries whose fields shape the sound: a bundle that loads with one changed must still play
-# sections whose damage may change what plays: a bundle that loads must still play
+# the entries whose fields shape the sound (or, for recordings, which one plays): a bundle that
+# loads with one changed must still play
 SOUND_SECTIONS = ("frontend", "normalisation", "sampling", "recordings")
 
 

@@ -5,6 +5,7 @@ model card's line and the CLI's JSON contract on a real (tiny) recording bundle.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -67,15 +68,8 @@ def recording_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp / "bundle"
 
 
-def copy_of(bundle: Path, to: Path) -> Path:
-    to.mkdir()
-    for item in bundle.iterdir():
-        (to / item.name).write_bytes(item.read_bytes())
-    return to
-
-
 def with_left_out(bundle: Path, to: Path, left: object) -> Path:
-    folder = copy_of(bundle, to)
+    folder = Path(shutil.copytree(bundle, to))
     meta = json.loads((folder / "gan.json").read_text())
     meta["recordings"]["left_out"] = left
     (folder / "gan.json").write_text(json.dumps(meta))
@@ -101,7 +95,7 @@ def test_a_damaged_left_out_list_is_a_clear_error(
 def test_the_cli_measures_every_recording_and_a_stored_gate_is_played_and_explained(
     recording_bundle: Path, tmp_path: Path
 ) -> None:
-    folder = copy_of(recording_bundle, tmp_path / "b")
+    folder = Path(shutil.copytree(recording_bundle, tmp_path / "b"))
     done = run_gan("gate", "--bundle", str(folder), "--per-genre", "10", "--write")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)

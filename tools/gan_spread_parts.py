@@ -41,14 +41,14 @@ from gan.bundle import load_gan_bundle
 from gan.config import EVALUATION_SEED, SCORED_SECONDS
 from gan.data import load_clips
 from gan.errors import GanError, print_json_report
-from gan.gate import draw_clips
+from gan.gate import draw_clips, heard_waves
 from gan.metrics import (
     ClassifierProbe,
     load_default_classifier,
     pairwise_distances,
     real_segments,
 )
-from gan.sample import clip_samples, normalise_loudness, sonify
+from gan.sample import clip_samples
 
 PARTS = ("across", "within", "between_means")
 PLAIN = ("profile", "dynamics", "cepstrum")
@@ -119,10 +119,7 @@ def measure(bundle_dir: Path, per_genre: int, genres: list[str] | None, seed: in
         with torch.inference_mode():
             real_mels = frontend(torch.from_numpy(np.stack([s[2] for s in segments])))
         mels, picked = draw_clips(bundle, gid, per_genre, seed)
-        # sonified in the same tens too: Griffin-Lim's result depends a little on its batch
-        waves = [normalise_loudness(w, rate) for start in range(0, per_genre, 10)
-                 for w in sonify(mels[start : start + 10], bundle)]  # fmt: skip
-        _, generated = probe.clips(waves, rate)
+        _, generated = probe.clips(heard_waves(mels, bundle), rate)
         gen_parts = spread_parts(generated, picked)
         frames = min(real_mels.shape[-1], mels.shape[-1])
         real_plain = plain_statistics(real_mels[..., :frames], bundle.db_floor, bundle.db_ceil)
