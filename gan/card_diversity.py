@@ -51,7 +51,8 @@ def variety_sentence(meta: dict[str, Any]) -> str | None:
         return None
     if ratio >= AS_VARIED_AS_REAL:
         return "Two clips of one genre differ about as much as two real recordings of it do."
+    # to the nearest 5 %, not 10 %: 0.757 said as "80 %" would round the shortfall away
     return (
         "Clips of one genre are more alike than real music: two of them differ about "
-        f"{round(10 * float(ratio)) * 10} % as much as two real recordings of that genre."
+        f"{round(20 * float(ratio)) * 5} % as much as two real recordings of that genre."
     )

@@ -344,6 +344,7 @@ def test_the_variety_sentence_says_how_alike_a_genres_clips_are() -> None:
         "Clips of one genre are more alike than real music: two of them differ about 60 % as "
         "much as two real recordings of that genre."
     )
+    assert "about 75 % as much" in variety_sentence({"metrics": {"diversity_ratio": 0.757}})
     assert variety_sentence({"metrics": {"diversity_ratio": 0.93}}) == (
         "Two clips of one genre differ about as much as two real recordings of it do."
     )
