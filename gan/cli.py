@@ -187,6 +187,9 @@ def _start_from(source: Path, run_dir: Path, config: TrainConfig) -> TrainConfig
         change = widening_words(widened, config.model.g_channels)
         grown += (f" Its generator is widened {change}, drawing about what it drew, "
                   "with a new generator optimiser.")  # fmt: skip
+    if record.get("noise_into_every_from"):
+        grown += (" Its generator's noise now enters every layer (new maps, at zero: it "
+                  "draws what it drew).")  # fmt: skip
     print(f"Starting from the {what} in {source.resolve()} with the settings given.{grown}",
           file=sys.stderr)  # fmt: skip
     return config

@@ -16,6 +16,7 @@ from gan.config import (
     AUX_LEVELS,
     CONDITIONS,
     MODEL_FLAGS,
+    NOISE_INTO,
     TRAIN_FLAGS,
     UPSAMPLING,
     GanConfig,
@@ -134,6 +135,9 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
     option("upsample", choices=UPSAMPLING,
            help="how the generator doubles its map (transposed: the shipped generator's "
                 "DCGAN layers)")  # fmt: skip
+    option("noise_into", choices=NOISE_INTO,
+           help="where the noise enters the generator: its first layer, or every layer's "
+                "gain and bias as well")  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:

@@ -77,6 +77,7 @@ def too_many_samples(n: int, cap: int) -> str:
 
 
 UPSAMPLING = ("nearest", "transposed")  # see GanConfig.upsample
+NOISE_INTO = ("first", "every")  # see GanConfig.noise_into
 DEVICES = ("auto", "cpu", "cuda")  # where `gan train` may train (gan.train.training_device)
 
 
@@ -161,10 +162,15 @@ class GanConfig:
     # uneven overlap leaves a frame-to-frame zigzag: 3.8 dB mean change between frames in
     # the old generator's classical, 2.4 dB in real classical).
     upsample: str = "nearest"
+    # Where the noise enters the generator: "first" (the first projection only) or "every"
+    # (each layer's gain and bias also read it, BigGAN's hierarchical latent)
+    noise_into: str = "first"
 
     def __post_init__(self) -> None:
         if self.upsample not in UPSAMPLING:
             raise ValueError(f"upsampling must be one of {', '.join(UPSAMPLING)}")
+        if self.noise_into not in NOISE_INTO:
+            raise ValueError(f"noise_into must be one of {', '.join(NOISE_INTO)}")
         steps = len(self.g_channels)
         if self.n_mels != 4 * 2**steps or self.frames != 4 * 2**steps:
             raise ValueError("n_mels and frames must equal 4 · 2^len(g_channels)")
@@ -374,7 +380,7 @@ TRAIN_FLAGS = {
 }  # fmt: skip
 MODEL_FLAGS = {
     "z_dim": "--z-dim", "g_channels": "--g-channels", "d_channels": "--d-channels",
-    "upsample": "--upsample",
+    "upsample": "--upsample", "noise_into": "--noise-into",
 }  # fmt: skip
 
 

@@ -2,7 +2,8 @@
 
 Generator: noise ⊕ genre embedding → 4 × 4 map → five doublings (nearest-neighbour upsampling
 and a 3 × 3 convolution; transposed convolutions in older bundles), each followed by
-class-conditional batch norm (the genre sets every layer's gain and bias) → tanh.
+class-conditional batch norm (the genre sets every layer's gain and bias; with ``noise_into``
+"every" the noise shifts them too) → tanh.
 Discriminator: spectral-normalised stride-2 convolutions → global sum pooling → an unconditional
 score plus a projection on the genre embedding (Miyato & Koyama 2018). Trained with the hinge
 loss; an exponential moving average (EMA) of the generator's weights is what gets shipped.
@@ -32,18 +33,27 @@ def lookup(table: nn.Embedding, y: torch.Tensor) -> torch.Tensor:
 class ConditionalBatchNorm2d(nn.Module):
     """Batch norm whose gain and bias are looked up per genre (or blended, see ``lookup``)."""
 
-    def __init__(self, channels: int, n_classes: int) -> None:
+    def __init__(self, channels: int, n_classes: int, z_dim: int = 0) -> None:
         super().__init__()
         self.norm = nn.BatchNorm2d(channels, affine=False)
         self.gain = nn.Embedding(n_classes, channels)
         self.bias = nn.Embedding(n_classes, channels)
         nn.init.ones_(self.gain.weight)
         nn.init.zeros_(self.bias.weight)
+        # With z_dim, the noise also shifts the gain and bias; zero at first, so a generator
+        # grown from one without it draws exactly what that one drew.
+        self.from_noise = nn.Linear(z_dim, 2 * channels, bias=False) if z_dim else None
+        if self.from_noise is not None:
+            nn.init.zeros_(self.from_noise.weight)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        gain = lookup(self.gain, y)[:, :, None, None]
-        bias = lookup(self.bias, y)[:, :, None, None]
-        return self.norm(x) * gain + bias
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        gain, bias = lookup(self.gain, y), lookup(self.bias, y)
+        if self.from_noise is not None and z is not None:
+            gain_shift, bias_shift = self.from_noise(z).chunk(2, dim=1)
+            gain, bias = gain + gain_shift, bias + bias_shift
+        return self.norm(x) * gain[:, :, None, None] + bias[:, :, None, None]
 
 
 def upsampling_layer(kind: str, cin: int, cout: int) -> nn.Module:
@@ -67,7 +77,8 @@ class Generator(nn.Module):
         c = config.g_channels
         self.embed = nn.Embedding(config.n_classes, config.embed_dim)
         self.project = nn.Linear(config.z_dim + config.embed_dim, c[0] * 16)
-        self.norms = nn.ModuleList(ConditionalBatchNorm2d(w, config.n_classes) for w in c)
+        every = config.z_dim if config.noise_into == "every" else 0
+        self.norms = nn.ModuleList(ConditionalBatchNorm2d(w, config.n_classes, every) for w in c)
         outs = (*c[1:], 1)
         self.ups = nn.ModuleList(
             upsampling_layer(config.upsample, cin, cout) for cin, cout in zip(c, outs, strict=True)
@@ -77,7 +88,7 @@ class Generator(nn.Module):
         x = self.project(torch.cat([z, lookup(self.embed, y)], dim=1))
         x = x.view(-1, self.config.g_channels[0], 4, 4)
         for norm, up in zip(self.norms, self.ups, strict=True):
-            x = up(F.relu(norm(x, y)))
+            x = up(F.relu(norm(x, y, z)))
         return torch.tanh(x)
 
 

@@ -2,7 +2,8 @@
 and step, trained on with other settings (``python -m gan train --run NEW --start-from OLD``).
 
 Resuming a run keeps the settings it was trained with; this is how to change them part-way
-(turn a recipe term off, lower a learning rate) without touching the source run. The new folder
+(turn a recipe term off, lower a learning rate, let the noise into every layer of the
+generator, gan.noise_layers) without touching the source run. The new folder
 gets the source's checkpoint carrying the new settings and the source's loss log up to that
 step, then trains on exactly as a resumed run would. ``started_from.json`` records the source
 (folder, step, settings) for the model card's reproduce commands (:mod:`gan.start_record`).
@@ -29,6 +30,7 @@ from gan.config import CHECKPOINT_FILE, GanConfig, TrainConfig
 from gan.data import DB_CEIL, DB_FLOOR
 from gan.errors import GanError
 from gan.loss_log import truncate_log
+from gan.noise_layers import noise_growth_asked, with_noise_in_every_layer
 from gan.start_record import started_from, write_start_record
 from gan.state import GanState, load_checkpoint, load_discriminator, save_checkpoint
 from gan.widen import widened_state, widths_asked
@@ -38,7 +40,8 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
     """Set up ``run_dir`` to continue ``source_dir``'s checkpoint with ``config``'s settings;
     returns them with the source's model (a model left at its defaults means "the source's").
     Model options that differ from the source's only in ``g_channels`` widen its generator
-    (gan.widen); any other shape is refused: weights cannot change shape otherwise."""
+    (gan.widen), only in ``noise_into = "every"`` grow its noise maps (gan.noise_layers); any
+    other shape is refused: weights cannot change shape otherwise."""
     given = str(source_dir)  # as the user wrote it: the card's reproduce commands reuse it
     source_dir, run_dir = source_dir.resolve(), run_dir.resolve()
     if source_dir == run_dir:
@@ -63,11 +66,12 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
         state, log = load_checkpoint(checkpoint), source_dir / "losses.csv"
     model = state.config.model
     widths = widths_asked(model, config.model)
-    if widths is None and config.model not in (model, GanConfig()):
+    noise_grows = noise_growth_asked(model, config.model)
+    if widths is None and not noise_grows and config.model not in (model, GanConfig()):
         raise GanError(
             f"The run in {source_dir} has another model shape than the one asked for; "
             "leave out the model options to keep its shape (--g-channels alone widens its "
-            "generator)."
+            "generator; --noise-into every alone lets the noise into every layer of its generator)."
         )
     if config.steps <= state.step:
         raise GanError(
@@ -76,6 +80,9 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
     before = state.config
     if widths is not None:  # Net2Wider: the wider generator draws what the source drew
         state = widened_state(state, widths)
+        model = state.config.model
+    if noise_grows:  # new maps from the noise, at zero: it draws what the source drew
+        state = with_noise_in_every_layer(state)
         model = state.config.model
     state.config = replace(config, model=model)
     save_checkpoint(state, run_dir / CHECKPOINT_FILE)
@@ -90,6 +97,8 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
         record["grown_to_recordings"] = True
     if widths is not None:
         record["widened_from"] = list(before.model.g_channels)
+    if noise_grows:
+        record["noise_into_every_from"] = before.model.noise_into
     if bundle is not None:
         record["bundle"] = True  # the generator's weights: no optimiser state
         # its discriminator: the bundle's critic, or a new one

@@ -107,6 +107,9 @@ def widened_weights(
             out[name] = out[name][source]
         for name in (f"{norm}gain.weight", f"{norm}bias.weight"):  # [n_classes, channels]
             out[name] = out[name][:, source]
+        if (name := f"{norm}from_noise.weight") in out:  # [gain rows; bias rows] from the noise
+            gain_rows, bias_rows = out[name].split(old)
+            out[name] = torch.cat([gain_rows[source], bias_rows[source]])
         # what reads them: the next doubling's convolution, each copy with its share
         name = _conv_weight(layer, transposed)
         axis = 0 if transposed else 1
@@ -148,19 +151,8 @@ def widened_state(state: GanState, widths: tuple[int, ...], seed: int = 0) -> Ga
         widened_weights(state.ema.model.state_dict(), model, widening, seed=seed)
     )
     ema.updates = state.ema.updates
-    widened = GanState(
-        config=config,
-        generator=generator,
-        discriminator=state.discriminator,
-        ema=ema,
-        opt_g=torch.optim.Adam(generator_groups(generator, config)),
-        opt_d=state.opt_d,
-        data_rng=state.data_rng,
-        noise_rng=state.noise_rng,
-        labels=state.labels,
-        step=state.step,
-        elapsed_s=state.elapsed_s,
-        extra_heads=state.extra_heads,
-    )
+    opt_g = torch.optim.Adam(generator_groups(generator, config))
+    # the rest goes on as it was: discriminator, its heads, random streams, step
+    widened = replace(state, config=config, generator=generator, ema=ema, opt_g=opt_g)
     widened.apply_step_sizes()
     return widened.in_layout(torch.channels_last)

@@ -14,7 +14,7 @@ from gan.config import GanConfig
 from gan.errors import GanError
 from gan.model import Generator, count_parameters
 from gan.start_from import start_from
-from gan.state import load_checkpoint
+from gan.state import GanState, load_checkpoint
 from gan.widen import Widening, check_widths, widened_weights, widths_asked
 from tests.test_gan_cli import TINY_MODEL, run_gan, tone_clips
 from tests.test_gan_recordings import two_tones_per_genre
@@ -83,13 +83,19 @@ def test_only_a_widening_of_the_same_depth_is_taken() -> None:
         256, 192, 128, 64, 32)  # fmt: skip
 
 
-def test_a_run_goes_on_with_a_wider_generator(tmp_path: Path) -> None:
+def two_step_run(tmp_path: Path) -> tuple[Path, list[str], GanState]:
+    """A tiny run of two steps on tone clips to start from: its folder, the options that train
+    on the same clips, and its state."""
     data = tone_clips(tmp_path / "clips")
     source = tmp_path / "source"
     common = ["--data", str(data), "--batch", "4", "--quiet"]
     made = run_gan("train", "--run", str(source), "--steps", "2", *common, *TINY_MODEL)
     assert made.returncode == 0, made.stderr
-    before = load_checkpoint(source / "checkpoint.pt")
+    return source, common, load_checkpoint(source / "checkpoint.pt")
+
+
+def test_a_run_goes_on_with_a_wider_generator(tmp_path: Path) -> None:
+    source, common, before = two_step_run(tmp_path)
     wide = (24, 8, 12, 4, 6)
 
     # What the new run starts from, checked before any step: the averaged generator draws
