@@ -88,7 +88,7 @@ def start_lines(training: dict[str, Any], subject: str = "Started") -> list[str]
         change = widening_words(widened, after.model.g_channels)
         where += (f"; its generator widened {change}, each new channel a copy of an old one "
                   "so it drew about what it drew, with a new generator optimiser")  # fmt: skip
-    if source.get("noise_into_every_from"):  # gan.noise_layers: new maps from the noise
+    if source.get("noise_into_every"):  # gan.noise_layers: new maps from the noise
         where += ("; the noise let into every layer of its generator (new maps from the noise "
                   "to each layer's gain and bias, at zero, so it drew what it drew)")  # fmt: skip
     lines = [

@@ -187,7 +187,7 @@ def _start_from(source: Path, run_dir: Path, config: TrainConfig) -> TrainConfig
         change = widening_words(widened, config.model.g_channels)
         grown += (f" Its generator is widened {change}, drawing about what it drew, "
                   "with a new generator optimiser.")  # fmt: skip
-    if record.get("noise_into_every_from"):
+    if record.get("noise_into_every"):
         grown += (" Its generator's noise now enters every layer (new maps, at zero: it "
                   "draws what it drew).")  # fmt: skip
     print(f"Starting from the {what} in {source.resolve()} with the settings given.{grown}",

@@ -192,6 +192,19 @@ class GanConfig:
         return cls(**known)
 
 
+def differs_only_in(name: str, asked: GanConfig, source: GanConfig) -> bool:
+    """Whether the model options ``asked`` for a start from ``source`` change only the setting
+    ``name`` (defaults elsewhere mean "the source's"; the class count comes from the data or the
+    source, not from the options): a change of shape that a run can grow into (gan.widen,
+    gan.noise_layers)."""
+
+    def rest(config: GanConfig) -> dict[str, object]:
+        return {spec.name: getattr(config, spec.name) for spec in fields(config)
+                if spec.name not in (name, "n_classes")}  # fmt: skip
+
+    return rest(asked) in (rest(source), rest(GanConfig()))
+
+
 AUGMENTATIONS = ("shift", "slide", "cutout", "gain", "pitch", "eq")  # see gan.augment
 # What one class of the generator is (TrainConfig.condition): a genre, or one training recording
 # (gan.recordings), whose bundles are still asked for genres.

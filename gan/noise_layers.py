@@ -11,11 +11,11 @@ much closer than two excerpts of one real clip (docs/generator.md).
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 
 import torch
 
-from gan.config import GanConfig
+from gan.config import GanConfig, differs_only_in
 from gan.model import Ema, Generator
 from gan.state import GanState, generator_groups
 
@@ -24,18 +24,8 @@ def noise_growth_asked(source: GanConfig, asked: GanConfig) -> bool:
     """Whether the model options given ask a start from ``source`` (a generator whose noise
     enters its first layer only) for one whose noise enters every layer, the shape otherwise
     the source's (or the defaults, which mean "the source's")."""
-    if source.noise_into != "first" or asked.noise_into != "every":
-        return False
-    return _shape_besides_noise(asked) in (
-        _shape_besides_noise(source),
-        _shape_besides_noise(GanConfig()),
-    )
-
-
-def _shape_besides_noise(config: GanConfig) -> dict[str, object]:
-    # the class count comes from the data or the source, not from the options
-    return {field.name: getattr(config, field.name) for field in fields(config)
-            if field.name not in ("noise_into", "n_classes")}  # fmt: skip
+    return (source.noise_into == "first" and asked.noise_into == "every"
+            and differs_only_in("noise_into", asked, source))  # fmt: skip
 
 
 def with_noise_in_every_layer(state: GanState) -> GanState:

@@ -98,7 +98,7 @@ def start_from(source_dir: Path, run_dir: Path, config: TrainConfig) -> TrainCon
     if widths is not None:
         record["widened_from"] = list(before.model.g_channels)
     if noise_grows:
-        record["noise_into_every_from"] = before.model.noise_into
+        record["noise_into_every"] = True
     if bundle is not None:
         record["bundle"] = True  # the generator's weights: no optimiser state
         # its discriminator: the bundle's critic, or a new one

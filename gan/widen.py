@@ -11,11 +11,11 @@ once training moves them (identical copies would get identical gradients for eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import torch
 
-from gan.config import GanConfig
+from gan.config import GanConfig, differs_only_in
 from gan.errors import GanError
 from gan.model import Ema, Generator
 from gan.state import GanState, generator_groups
@@ -50,21 +50,9 @@ class Widening:
 def widths_asked(source: GanConfig, asked: GanConfig) -> tuple[int, ...] | None:
     """The generator widths a start from ``source`` asks for when the model options given
     differ from the source's (or from the defaults) in the generator's widths only; else None."""
-    defaults = GanConfig()
-    if asked == defaults or asked.g_channels == source.g_channels:  # defaults: the source's
+    if asked == GanConfig() or asked.g_channels == source.g_channels:  # defaults: the source's
         return None
-    # the class count comes from the data or the source, not from the options
-    if _shape_besides_widths(asked) in (
-        _shape_besides_widths(source),
-        _shape_besides_widths(defaults),
-    ):
-        return asked.g_channels
-    return None
-
-
-def _shape_besides_widths(config: GanConfig) -> dict[str, object]:
-    return {field.name: getattr(config, field.name) for field in fields(config)
-            if field.name not in ("g_channels", "n_classes")}  # fmt: skip
+    return asked.g_channels if differs_only_in("g_channels", asked, source) else None
 
 
 def check_widths(old: tuple[int, ...], new: tuple[int, ...]) -> None:
